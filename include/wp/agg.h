@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: aggregates: per service port, per server host, per tunnel */
+#ifndef WP_AGG_H
+#define WP_AGG_H
+
+#include "wp/common.h"
+#include "wp/flow.h"
+
+/* A service-port row: transport plus port, or transport alone (has_port 0)
+ * for transports without ports and for packets whose ports are unknown. */
+struct wp_port_key {
+    uint8_t proto;
+    uint8_t has_port;
+    uint16_t port;
+};
+_Static_assert(sizeof(struct wp_port_key) == 4, "wp_port_key must not contain padding");
+
+struct wp_counts {
+    uint64_t packets;
+    uint64_t bytes;
+};
+
+struct wp_port_row {
+    struct wp_port_key key;
+    struct wp_counts to_service;    /* sent by clients */
+    struct wp_counts from_service;  /* sent by servers */
+    struct wp_counts unattributed;  /* no flow: fragments without their first, cut transport */
+    uint64_t flows;
+    uint64_t apple_flows;
+    struct wp_counts apple;         /* packets and bytes of flows with an Apple endpoint */
+    uint64_t server_apple_flows;    /* flows whose server side is Apple's */
+    uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
+};
+
+#define WP_HOST_MAX_PORTS 64
+
+struct wp_host_row {
+    uint8_t family;
+    uint8_t addr[16];
+    bool apple;
+    uint64_t packets, bytes, flows;
+    uint16_t n_ports;               /* distinct service ports, at most WP_HOST_MAX_PORTS kept */
+    bool ports_truncated;           /* more ports were seen than kept */
+    struct wp_port_key *ports;
+};
+
+struct wp_tunnel_row {
+    uint8_t kind;                   /* enum wp_tunnel_kind */
+    uint8_t family;                 /* 0 when the tunnel has no outer IP */
+    uint8_t proto;                  /* outer IP protocol */
+    uint8_t addr[2][16];
+    uint16_t port[2];
+    uint64_t packets, bytes;
+};
+
+struct wp_agg;
+
+/* A new, empty aggregate, or NULL when out of memory. */
+struct wp_agg *wp_agg_new(void);
+void wp_agg_free(struct wp_agg *a);
+
+/* Fold a flow into the aggregate: its port row (by its server side), its
+ * server host, and the distinct clients and servers of the port. Returns
+ * -1 when memory ran out (the counts that could be added were added). */
+int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f);
+
+/* Count a packet that has no flow under (proto, no port). */
+int wp_agg_add_unattributed(struct wp_agg *a, uint8_t proto, uint32_t wirelen);
+
+/* Count a tunnelled frame under its outermost encapsulation. */
+int wp_agg_add_tunnel(struct wp_agg *a, const struct wp_tunnel_row *key, uint32_t wirelen);
+
+/* Add everything in `src` to `dst`. Returns -1 when memory ran out. */
+int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src);
+
+/* Fill clients and servers of every port row from the distinct-address set. */
+void wp_agg_count_peers(struct wp_agg *a);
+
+/* True when the distinct-address set hit its limit, so that clients and
+ * servers are lower bounds. */
+bool wp_agg_peers_capped(const struct wp_agg *a);
+
+/* Arrays of pointers to the rows (owned by the aggregate, valid until it
+ * changes); the caller frees the array itself. NULL and *n = 0 when empty or
+ * out of memory. */
+struct wp_port_row **wp_agg_ports(const struct wp_agg *a, size_t *n);
+struct wp_host_row **wp_agg_hosts(const struct wp_agg *a, size_t *n);
+struct wp_tunnel_row **wp_agg_tunnels(const struct wp_agg *a, size_t *n);
+
+/* The port row of `key`, or NULL. */
+const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_port_key *key);
+
+/* The port key of a flow: its transport and its server's port. */
+struct wp_port_key wp_flow_port_key(const struct wp_flow *f);
+
+/* True when the transport carries ports (TCP, UDP, UDP-Lite, SCTP, DCCP). */
+bool wp_proto_has_ports(uint8_t proto);
+
+/* Approximate heap bytes held. */
+size_t wp_agg_bytes(const struct wp_agg *a);
+
+#endif

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the analysis engine: decode, flows, counters for each frame */
+#ifndef WP_ANALYZE_H
+#define WP_ANALYZE_H
+
+#include "wp/common.h"
+#include "wp/counters.h"
+#include "wp/savefile.h"
+#include "wp/flow.h"
+#include "wp/agg.h"
+#include "wp/classify.h"
+
+struct wp_engine_opts {
+    bool tunnels;                        /* decapsulate tunnels (default on) */
+    size_t max_flows;                    /* 0: no limit */
+    int64_t timeout_ns[WP_FC_COUNT];     /* idle timeouts; 0: never */
+    const struct wp_prefixes *prefixes;  /* borrowed, must outlive the engine */
+    const struct wp_services *services;  /* borrowed */
+};
+
+/* Every frame lands in exactly one of: a port row (packets of flows, or
+ * unattributed under a transport), other_packets (not IP, or a link type
+ * not supported), undecodable_packets (truncated or malformed before an IP
+ * header). So ports + other + undecodable = packets, and the same for bytes. */
+struct wp_totals {
+    uint64_t packets, bytes;
+    uint64_t ip_packets, ip_bytes;
+    uint64_t other_packets, other_bytes;
+    uint64_t unsupported_packets, unsupported_bytes;   /* part of other */
+    uint64_t undecodable_packets, undecodable_bytes;
+    uint64_t truncated;                                /* frames cut inside a needed header */
+    uint64_t truncated_at[WP_TRUNC_COUNT];
+    uint64_t snapped;                                  /* caplen < wirelen, counted in full */
+    uint64_t malformed[WP_MAL_COUNT];
+    uint64_t fragments;                                /* non-first IP fragments */
+    uint64_t fragments_unattributed;
+    uint64_t tunneled;                                 /* frames decapsulated */
+    uint64_t flows;                                    /* flows created */
+    uint64_t flows_evicted;
+    uint64_t flows_dropped;                            /* not stored: out of memory */
+    int64_t first_ns, last_ns;
+    bool have_ts;
+    bool dropped_known;                                /* live capture statistics */
+    uint64_t dropped, ifdropped;
+};
+
+#define WP_MAX_LINKTYPES 32
+
+struct wp_engine;
+
+/* A new engine, or NULL when out of memory. */
+struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts);
+void wp_engine_free(struct wp_engine *e);
+
+/* Account one frame. Never fails: a frame that cannot be stored in a flow
+ * is still counted (totals and port rows stay exact). */
+void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec);
+
+/* Evict flows idle longer than their timeout at capture time `now_ns`. */
+void wp_engine_expire(struct wp_engine *e, int64_t now_ns);
+
+const struct wp_totals *wp_engine_totals(const struct wp_engine *e);
+struct wp_totals *wp_engine_totals_mut(struct wp_engine *e);
+
+/* Link types seen, in order of first appearance. */
+size_t wp_engine_linktypes(const struct wp_engine *e, const uint32_t **out);
+
+/* A new aggregate of everything so far: evicted flows plus live flows,
+ * with distinct clients and servers counted. NULL when out of memory.
+ * The caller frees it with wp_agg_free. */
+struct wp_agg *wp_engine_snapshot(struct wp_engine *e);
+
+/* The live flows as a new array of pointers (caller frees the array). */
+struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n);
+
+/* Merge `src` into `dst` as if dst had also read src's packets afterwards:
+ * counters add, flows with the same key combine. `src` is emptied. Returns
+ * -1 when memory ran out. */
+int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
+
+/* Heap bytes held by flows and aggregates (an estimate). */
+size_t wp_engine_bytes(const struct wp_engine *e);
+
+#endif

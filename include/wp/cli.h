@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the command line: options and their parsing */
+#ifndef WP_CLI_H
+#define WP_CLI_H
+
+#include "wp/common.h"
+#include "wp/flow.h"
+#include "wp/report.h"
+
+struct wp_cli {
+    /* input */
+    const char **files;           /* -r, in order */
+    size_t n_files;
+    char *filter;                 /* -f, -F FILE or trailing words; NULL when none */
+    const char *iface;            /* -i */
+    bool list_ifaces;             /* -D */
+    uint32_t snaplen;             /* -s */
+    bool no_promisc;              /* -p */
+    uint32_t buffer_kib;          /* -B, 0: libpcap default */
+    uint64_t count;               /* -c, 0: no limit */
+    int64_t duration_ns;          /* --duration, 0: no limit */
+    int64_t interval_ns;          /* --interval, 0: final report only */
+    const char *user;             /* -Z */
+
+    /* analysis */
+    bool tunnels;                 /* --no-tunnels turns off */
+    uint64_t max_flows;           /* --max-flows */
+    int64_t timeout_ns[WP_FC_COUNT];
+    bool timeouts_given;          /* --idle-timeout */
+    const char *prefixes_path;    /* --prefixes */
+    const char *services_path;    /* --services */
+    unsigned jobs;                /* -j */
+
+    /* output */
+    enum wp_format format;
+    enum wp_view view;
+    unsigned top;
+    bool no_flows;
+    bool filters;
+    const char *output;           /* -o */
+    bool quiet;                   /* -q */
+};
+
+/* Parse argv. Returns 0 to run, 1 when --help or --version was printed
+ * (exit 0), or -1 after printing a usage error to stderr (exit 2). The
+ * caller frees with wp_cli_free. */
+int wp_cli_parse(struct wp_cli *cli, int argc, char **argv);
+void wp_cli_free(struct wp_cli *cli);
+
+/* Print the usage text to `fp`. */
+void wp_cli_usage(FILE *fp);
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the flow table: bidirectional flows keyed without padding */
+#ifndef WP_FLOW_H
+#define WP_FLOW_H
+
+#include "wp/common.h"
+
+/* A flow key. Endpoint 0 is the lower (address, port) pair, so both
+ * directions of a conversation share one key. IPv4 addresses occupy the
+ * first 4 bytes of addr[i], the rest zero. The key has no implicit padding
+ * (asserted below) and is always built from a zeroed struct. */
+struct wp_flow_key {
+    uint8_t addr[2][16];
+    uint16_t port[2];       /* host order; 0 for transports without ports */
+    uint16_t vlan;          /* outer VLAN id or WP_VLAN_NONE */
+    uint16_t vlan_inner;    /* inner VLAN id or WP_VLAN_NONE */
+    uint8_t proto;          /* IP protocol */
+    uint8_t family;         /* 4 or 6 */
+    uint16_t zero;          /* explicit padding, always 0 */
+};
+_Static_assert(sizeof(struct wp_flow_key) == 44, "wp_flow_key must not contain padding");
+
+/* Which rule decided the service (server) side of a flow. */
+enum wp_how {
+    WP_HOW_SYN = 0,     /* the side that answered (or was sent) a TCP SYN */
+    WP_HOW_REGISTRY,    /* the only port the service registry knows */
+    WP_HOW_EPHEMERAL,   /* the only port outside the ephemeral ranges */
+    WP_HOW_LOWER,       /* the lower port */
+    WP_HOW_FIRST,       /* equal ports or no ports: the first packet's destination */
+    WP_HOW_ICMP,        /* ICMP/ICMPv6 echo or other request: its destination */
+    WP_HOW_COUNT
+};
+
+/* Eviction classes, each with its own idle timeout and LRU list. */
+enum wp_flow_class {
+    WP_FC_TCP = 0,      /* TCP, open */
+    WP_FC_TCP_CLOSED,   /* TCP after FIN or RST */
+    WP_FC_OTHER,        /* UDP and everything else */
+    WP_FC_COUNT
+};
+
+enum {
+    WP_FB_APPLE0 = 0x01,   /* endpoint 0 is in Apple's address space */
+    WP_FB_APPLE1 = 0x02,
+    WP_FB_SYN = 0x04,      /* a SYN decided the server side */
+};
+
+struct wp_flow_table;
+
+struct wp_flow {
+    struct wp_flow_key key;
+    uint8_t server;          /* endpoint index (0 or 1) offering the service */
+    uint8_t how;             /* enum wp_how */
+    uint8_t tcp_flags;       /* OR of the TCP flags seen, both directions */
+    uint8_t bits;            /* WP_FB_* */
+    uint8_t cls;             /* enum wp_flow_class */
+    uint8_t pad[3];
+    uint32_t name_id;        /* reserved for names seen in the flow; 0 none */
+    uint64_t pkts[2];        /* sent by endpoint i */
+    uint64_t bytes[2];
+    int64_t first_ns, last_ns;
+    struct wp_flow *lru_prev, *lru_next;   /* owned by the table */
+};
+
+/* Create a table that holds at most `max_flows` flows (0: no limit).
+ * Returns NULL when out of memory. */
+struct wp_flow_table *wp_flow_table_new(size_t max_flows);
+
+/* Free the table and every flow in it (NULL is accepted). */
+void wp_flow_table_free(struct wp_flow_table *t);
+
+/* The flow with this key, or NULL. */
+struct wp_flow *wp_flow_find(struct wp_flow_table *t, const struct wp_flow_key *key);
+
+/* Insert a new, zeroed flow with `key` (which must not be present) in
+ * eviction class `cls`, most recently used. Returns NULL, leaving the table
+ * unchanged, when memory runs out; the caller counts that. When the table is
+ * full the caller must first make room (wp_flow_oldest + wp_flow_remove). */
+struct wp_flow *wp_flow_insert(struct wp_flow_table *t, const struct wp_flow_key *key,
+                               enum wp_flow_class cls);
+
+/* Mark `f` most recently used in class `cls` (which may change). */
+void wp_flow_touch(struct wp_flow_table *t, struct wp_flow *f, enum wp_flow_class cls);
+
+/* Remove `f` from the table and free it. */
+void wp_flow_remove(struct wp_flow_table *t, struct wp_flow *f);
+
+/* Number of flows in the table, and its limit (0: none). */
+size_t wp_flow_count(const struct wp_flow_table *t);
+size_t wp_flow_limit(const struct wp_flow_table *t);
+
+/* The least recently used flow of class `cls` (or of all classes when
+ * cls == WP_FC_COUNT), or NULL when there is none. */
+struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class cls);
+
+/* Call fn(ctx, f) for every flow, in no particular order. `fn` must not
+ * insert or remove flows. */
+void wp_flow_foreach(const struct wp_flow_table *t, void (*fn)(void *ctx, struct wp_flow *f),
+                     void *ctx);
+
+/* Bytes held by the table: flows plus hash buckets (an estimate of heap use). */
+size_t wp_flow_table_bytes(const struct wp_flow_table *t);
+
+/* ---- fragments ---------------------------------------------------------- */
+
+/* Remember that the datagram (family, proto, src, dst, id) whose first
+ * fragment was just seen belongs to the flow `fk`. Bounded: the oldest
+ * entries are forgotten past 65,536 or after 60 s of capture time. */
+void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, const uint8_t *src,
+                      const uint8_t *dst, uint32_t id, const struct wp_flow_key *fk,
+                      int64_t now_ns);
+
+/* The flow key of a later fragment's datagram, or NULL when its first
+ * fragment was not seen (or was forgotten). */
+const struct wp_flow_key *wp_frag_lookup(struct wp_flow_table *t, uint8_t family, uint8_t proto,
+                                         const uint8_t *src, const uint8_t *dst, uint32_t id,
+                                         int64_t now_ns);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: running an analysis: tables, inputs, engine, report, exit code */
+#ifndef WP_RUN_H
+#define WP_RUN_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "wp/analyze.h"
+#include "wp/cli.h"
+#include "wp/report.h"
+
+/* State shared by the offline and live runners. */
+struct wp_run_ctx {
+    const struct wp_cli *cli;
+    struct wp_prefixes *prefixes;
+    struct wp_services *services;
+    struct wp_engine_opts opts;
+    FILE *out;
+    bool quiet;
+    bool nanos;
+    bool progress_shown;
+    char **errors;       /* messages about damaged input, for the report */
+    size_t n_errors;
+};
+
+struct wp_run_interval {
+    int64_t start_ns, end_ns;
+};
+
+/* Set by SIGINT/SIGTERM; a second signal exits at once with status 130. */
+extern volatile sig_atomic_t wp_stop_requested;
+
+/* Install the SIGINT/SIGTERM handlers (and ignore SIGPIPE). */
+void wp_run_install_signals(void);
+
+/* Load the tables and engine options from the command line. Returns 0, or
+ * -1 after printing the error (exit status 1). */
+int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli);
+void wp_run_ctx_free(struct wp_run_ctx *rc);
+void wp_run_add_error(struct wp_run_ctx *rc, const char *msg);
+
+/* Open the -o file (or standard output). Returns 0 or -1 after printing. */
+int wp_run_open_output(struct wp_run_ctx *rc);
+
+/* Report options from the command line. */
+void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro);
+
+/* Build and write a report of everything the engine has seen. Returns 0,
+ * or -1 after printing the error. */
+int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
+                  const char *const *sources, size_t n_sources, bool complete,
+                  const struct wp_report_opts *ro, const struct wp_run_interval *iv);
+
+/* Messages on standard error; control characters replaced. */
+void wp_warn(const struct wp_run_ctx *rc, const char *msg);
+void wp_error(const char *msg);
+
+/* Run on the -r files. Returns the exit status. */
+int wp_run_files(const struct wp_cli *cli);
+
+/* Run a live capture (-i) or list interfaces (-D). Returns the exit status. */
+int wp_run_live(const struct wp_cli *cli);
+int wp_run_list_interfaces(void);
+
+#endif

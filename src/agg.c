@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: aggregates: per service port, per server host, per tunnel
+ *
+ * Flows are folded into these tables when they leave the flow table
+ * (eviction) and, for a report, into a copy together with the live flows.
+ * Because folding happens per flow rather than per packet, a flow whose
+ * server side is decided late (a SYN seen after other packets) is still
+ * counted entirely under its final service port. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp/agg.h"
+#include "wp/hash.h"
+
+#define PEERS_MAX (1u << 21)  /* distinct (port, role, address) entries kept */
+
+struct port_ent {
+    struct wp_port_row row;
+    UT_hash_handle hh;
+};
+
+struct host_key {
+    uint8_t family;
+    uint8_t addr[16];
+    uint8_t pad[3];
+};
+_Static_assert(sizeof(struct host_key) == 20, "host_key must not contain padding");
+
+struct host_ent {
+    struct host_key key;
+    struct wp_host_row row;
+    UT_hash_handle hh;
+};
+
+struct peer_key {
+    struct wp_port_key port;
+    uint8_t role;       /* 0 client, 1 server */
+    uint8_t family;
+    uint16_t pad;
+    uint8_t addr[16];
+};
+_Static_assert(sizeof(struct peer_key) == 24, "peer_key must not contain padding");
+
+struct peer_ent {
+    struct peer_key key;
+    UT_hash_handle hh;
+};
+
+struct tun_key {
+    uint8_t kind, family, proto, pad;
+    uint16_t port[2];
+    uint8_t addr[2][16];
+};
+_Static_assert(sizeof(struct tun_key) == 40, "tun_key must not contain padding");
+
+struct tun_ent {
+    struct tun_key key;
+    struct wp_tunnel_row row;
+    UT_hash_handle hh;
+};
+
+struct wp_agg {
+    struct port_ent *ports;
+    struct host_ent *hosts;
+    struct peer_ent *peers;
+    struct tun_ent *tunnels;
+    size_t n_ports, n_hosts, n_peers, n_tunnels;
+    size_t host_port_bytes;
+    bool peers_capped;
+};
+
+bool wp_proto_has_ports(uint8_t proto)
+{
+    return proto == 6 || proto == 17 || proto == 136 || proto == 132 || proto == 33;
+}
+
+struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
+{
+    struct wp_port_key k;
+    memset(&k, 0, sizeof(k));
+    k.proto = f->key.proto;
+    if (wp_proto_has_ports(f->key.proto)) {
+        k.has_port = 1;
+        k.port = f->key.port[f->server];
+    }
+    return k;
+}
+
+struct wp_agg *wp_agg_new(void)
+{
+    return calloc(1, sizeof(struct wp_agg));
+}
+
+void wp_agg_free(struct wp_agg *a)
+{
+    if (a == NULL)
+        return;
+    struct port_ent *pe, *pt;
+    HASH_ITER(hh, a->ports, pe, pt) {
+        HASH_DEL(a->ports, pe);
+        free(pe);
+    }
+    struct host_ent *he, *ht;
+    HASH_ITER(hh, a->hosts, he, ht) {
+        HASH_DEL(a->hosts, he);
+        free(he->row.ports);
+        free(he);
+    }
+    struct peer_ent *ee, *et;
+    HASH_ITER(hh, a->peers, ee, et) {
+        HASH_DEL(a->peers, ee);
+        free(ee);
+    }
+    struct tun_ent *te, *tt;
+    HASH_ITER(hh, a->tunnels, te, tt) {
+        HASH_DEL(a->tunnels, te);
+        free(te);
+    }
+    free(a);
+}
+
+static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *k)
+{
+    struct port_ent *e;
+    HASH_FIND(hh, a->ports, k, sizeof(*k), e);
+    if (e != NULL)
+        return &e->row;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->row.key = *k;
+    wp_hash_oom = 0;
+    HASH_ADD(hh, a->ports, row.key, sizeof(e->row.key), e);
+    if (wp_hash_oom) {
+        wp_hash_oom = 0;
+        free(e);
+        return NULL;
+    }
+    a->n_ports++;
+    return &e->row;
+}
+
+static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint8_t *addr)
+{
+    struct host_key k;
+    memset(&k, 0, sizeof(k));
+    k.family = family;
+    memcpy(k.addr, addr, 16);
+    struct host_ent *e;
+    HASH_FIND(hh, a->hosts, &k, sizeof(k), e);
+    if (e != NULL)
+        return &e->row;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->key = k;
+    e->row.family = family;
+    memcpy(e->row.addr, addr, 16);
+    wp_hash_oom = 0;
+    HASH_ADD(hh, a->hosts, key, sizeof(e->key), e);
+    if (wp_hash_oom) {
+        wp_hash_oom = 0;
+        free(e);
+        return NULL;
+    }
+    a->n_hosts++;
+    return &e->row;
+}
+
+static int host_add_port(struct wp_agg *a, struct wp_host_row *h, const struct wp_port_key *k)
+{
+    for (uint16_t i = 0; i < h->n_ports; i++)
+        if (memcmp(&h->ports[i], k, sizeof(*k)) == 0)
+            return 0;
+    if (h->n_ports >= WP_HOST_MAX_PORTS) {
+        h->ports_truncated = true;
+        return 0;
+    }
+    /* grow in powers of two */
+    if ((h->n_ports & (h->n_ports - 1)) == 0) {
+        size_t nc = h->n_ports ? (size_t)h->n_ports * 2 : 2;
+        struct wp_port_key *np = realloc(h->ports, nc * sizeof(*np));
+        if (np == NULL)
+            return -1;
+        a->host_port_bytes += (nc - (h->n_ports ? h->n_ports : 0)) * sizeof(*np);
+        h->ports = np;
+    }
+    h->ports[h->n_ports++] = *k;
+    return 0;
+}
+
+static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role, uint8_t family,
+                    const uint8_t *addr)
+{
+    struct peer_key k;
+    memset(&k, 0, sizeof(k));
+    k.port = *pk;
+    k.role = role;
+    k.family = family;
+    memcpy(k.addr, addr, 16);
+    struct peer_ent *e;
+    HASH_FIND(hh, a->peers, &k, sizeof(k), e);
+    if (e != NULL)
+        return 0;
+    if (a->n_peers >= PEERS_MAX) {
+        a->peers_capped = true;
+        return 0;
+    }
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return -1;
+    e->key = k;
+    wp_hash_oom = 0;
+    HASH_ADD(hh, a->peers, key, sizeof(e->key), e);
+    if (wp_hash_oom) {
+        wp_hash_oom = 0;
+        free(e);
+        return -1;
+    }
+    a->n_peers++;
+    return 0;
+}
+
+int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
+{
+    int rc = 0;
+    struct wp_port_key pk = wp_flow_port_key(f);
+    unsigned srv = f->server, cli = 1u - f->server;
+    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    bool srv_apple = (f->bits & (srv ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+    uint64_t pk_tot = f->pkts[0] + f->pkts[1];
+    uint64_t by_tot = f->bytes[0] + f->bytes[1];
+
+    struct wp_port_row *r = port_get(a, &pk);
+    if (r == NULL)
+        return -1;
+    r->to_service.packets += f->pkts[cli];
+    r->to_service.bytes += f->bytes[cli];
+    r->from_service.packets += f->pkts[srv];
+    r->from_service.bytes += f->bytes[srv];
+    r->flows++;
+    if (apple) {
+        r->apple_flows++;
+        r->apple.packets += pk_tot;
+        r->apple.bytes += by_tot;
+    }
+    if (srv_apple)
+        r->server_apple_flows++;
+
+    struct wp_host_row *h = host_get(a, f->key.family, f->key.addr[srv]);
+    if (h == NULL)
+        return -1;
+    h->packets += pk_tot;
+    h->bytes += by_tot;
+    h->flows++;
+    h->apple = h->apple || srv_apple;
+    if (host_add_port(a, h, &pk) != 0)
+        rc = -1;
+
+    if (peer_add(a, &pk, 0, f->key.family, f->key.addr[cli]) != 0)
+        rc = -1;
+    if (peer_add(a, &pk, 1, f->key.family, f->key.addr[srv]) != 0)
+        rc = -1;
+    return rc;
+}
+
+int wp_agg_add_unattributed(struct wp_agg *a, uint8_t proto, uint32_t wirelen)
+{
+    struct wp_port_key k = {proto, 0, 0};
+    struct wp_port_row *r = port_get(a, &k);
+    if (r == NULL)
+        return -1;
+    r->unattributed.packets++;
+    r->unattributed.bytes += wirelen;
+    return 0;
+}
+
+static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *k)
+{
+    struct tun_ent *e;
+    HASH_FIND(hh, a->tunnels, k, sizeof(*k), e);
+    if (e != NULL)
+        return &e->row;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->key = *k;
+    e->row.kind = k->kind;
+    e->row.family = k->family;
+    e->row.proto = k->proto;
+    memcpy(e->row.addr, k->addr, sizeof(k->addr));
+    memcpy(e->row.port, k->port, sizeof(k->port));
+    wp_hash_oom = 0;
+    HASH_ADD(hh, a->tunnels, key, sizeof(e->key), e);
+    if (wp_hash_oom) {
+        wp_hash_oom = 0;
+        free(e);
+        return NULL;
+    }
+    a->n_tunnels++;
+    return &e->row;
+}
+
+int wp_agg_add_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t, uint32_t wirelen)
+{
+    struct tun_key k;
+    memset(&k, 0, sizeof(k));
+    k.kind = t->kind;
+    k.family = t->family;
+    k.proto = t->proto;
+    memcpy(k.addr, t->addr, sizeof(k.addr));
+    memcpy(k.port, t->port, sizeof(k.port));
+    struct wp_tunnel_row *r = tunnel_get(a, &k);
+    if (r == NULL)
+        return -1;
+    r->packets++;
+    r->bytes += wirelen;
+    return 0;
+}
+
+int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
+{
+    int rc = 0;
+    for (const struct port_ent *e = src->ports; e != NULL; e = e->hh.next) {
+        struct wp_port_row *r = port_get(dst, &e->row.key);
+        if (r == NULL) {
+            rc = -1;
+            continue;
+        }
+        const struct wp_port_row *s = &e->row;
+        r->to_service.packets += s->to_service.packets;
+        r->to_service.bytes += s->to_service.bytes;
+        r->from_service.packets += s->from_service.packets;
+        r->from_service.bytes += s->from_service.bytes;
+        r->unattributed.packets += s->unattributed.packets;
+        r->unattributed.bytes += s->unattributed.bytes;
+        r->flows += s->flows;
+        r->apple_flows += s->apple_flows;
+        r->apple.packets += s->apple.packets;
+        r->apple.bytes += s->apple.bytes;
+        r->server_apple_flows += s->server_apple_flows;
+    }
+    for (const struct host_ent *e = src->hosts; e != NULL; e = e->hh.next) {
+        struct wp_host_row *h = host_get(dst, e->row.family, e->row.addr);
+        if (h == NULL) {
+            rc = -1;
+            continue;
+        }
+        h->packets += e->row.packets;
+        h->bytes += e->row.bytes;
+        h->flows += e->row.flows;
+        h->apple = h->apple || e->row.apple;
+        h->ports_truncated = h->ports_truncated || e->row.ports_truncated;
+        for (uint16_t i = 0; i < e->row.n_ports; i++)
+            if (host_add_port(dst, h, &e->row.ports[i]) != 0)
+                rc = -1;
+    }
+    for (const struct peer_ent *e = src->peers; e != NULL; e = e->hh.next)
+        if (peer_add(dst, &e->key.port, e->key.role, e->key.family, e->key.addr) != 0)
+            rc = -1;
+    dst->peers_capped = dst->peers_capped || src->peers_capped;
+    for (const struct tun_ent *e = src->tunnels; e != NULL; e = e->hh.next) {
+        struct wp_tunnel_row *r = tunnel_get(dst, &e->key);
+        if (r == NULL) {
+            rc = -1;
+            continue;
+        }
+        r->packets += e->row.packets;
+        r->bytes += e->row.bytes;
+    }
+    return rc;
+}
+
+void wp_agg_count_peers(struct wp_agg *a)
+{
+    for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next)
+        e->row.clients = e->row.servers = 0;
+    for (const struct peer_ent *p = a->peers; p != NULL; p = p->hh.next) {
+        struct port_ent *e;
+        HASH_FIND(hh, a->ports, &p->key.port, sizeof(p->key.port), e);
+        if (e == NULL)
+            continue;
+        if (p->key.role == 0)
+            e->row.clients++;
+        else
+            e->row.servers++;
+    }
+}
+
+bool wp_agg_peers_capped(const struct wp_agg *a)
+{
+    return a->peers_capped;
+}
+
+const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_port_key *key)
+{
+    struct port_ent *e;
+    HASH_FIND(hh, a->ports, key, sizeof(*key), e);
+    return e != NULL ? &e->row : NULL;
+}
+
+struct wp_port_row **wp_agg_ports(const struct wp_agg *a, size_t *n)
+{
+    *n = 0;
+    if (a->n_ports == 0)
+        return NULL;
+    struct wp_port_row **v = malloc(a->n_ports * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next)
+        v[(*n)++] = &e->row;
+    return v;
+}
+
+struct wp_host_row **wp_agg_hosts(const struct wp_agg *a, size_t *n)
+{
+    *n = 0;
+    if (a->n_hosts == 0)
+        return NULL;
+    struct wp_host_row **v = malloc(a->n_hosts * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    for (struct host_ent *e = a->hosts; e != NULL; e = e->hh.next)
+        v[(*n)++] = &e->row;
+    return v;
+}
+
+struct wp_tunnel_row **wp_agg_tunnels(const struct wp_agg *a, size_t *n)
+{
+    *n = 0;
+    if (a->n_tunnels == 0)
+        return NULL;
+    struct wp_tunnel_row **v = malloc(a->n_tunnels * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    for (struct tun_ent *e = a->tunnels; e != NULL; e = e->hh.next)
+        v[(*n)++] = &e->row;
+    return v;
+}
+
+size_t wp_agg_bytes(const struct wp_agg *a)
+{
+    return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
+           a->n_hosts * sizeof(struct host_ent) + a->n_peers * sizeof(struct peer_ent) +
+           a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
+}

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the analysis engine: decode, flows, counters for each frame
+ *
+ * The path of a frame: wp_decode() gives a view of its headers; frames
+ * without an IP header go to the other/undecodable totals; later fragments
+ * find their flow through the fragment table; everything else finds or
+ * creates its flow (a one-entry cache serves runs of the same flow), whose
+ * per-direction counters it updates. Port, host and tunnel aggregates are
+ * built from flows when they are evicted or when a report is made. */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp/analyze.h"
+#include "wp/decode.h"
+
+struct wp_engine {
+    struct wp_engine_opts o;
+    struct wp_flow_table *flows;
+    struct wp_agg *agg;          /* evicted flows, unattributed packets, tunnels */
+    struct wp_totals t;
+    struct wp_flow *last;        /* one-entry lookup cache */
+    int64_t next_expire_ns;
+    bool any_timeout;
+    uint32_t linktypes[WP_MAX_LINKTYPES];
+    size_t n_linktypes;
+};
+
+struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
+{
+    struct wp_engine *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->o = *opts;
+    e->flows = wp_flow_table_new(opts->max_flows);
+    e->agg = wp_agg_new();
+    if (e->flows == NULL || e->agg == NULL) {
+        wp_engine_free(e);
+        return NULL;
+    }
+    for (int i = 0; i < WP_FC_COUNT; i++)
+        e->any_timeout = e->any_timeout || opts->timeout_ns[i] > 0;
+    return e;
+}
+
+void wp_engine_free(struct wp_engine *e)
+{
+    if (e == NULL)
+        return;
+    wp_flow_table_free(e->flows);
+    wp_agg_free(e->agg);
+    free(e);
+}
+
+const struct wp_totals *wp_engine_totals(const struct wp_engine *e)
+{
+    return &e->t;
+}
+
+struct wp_totals *wp_engine_totals_mut(struct wp_engine *e)
+{
+    return &e->t;
+}
+
+size_t wp_engine_linktypes(const struct wp_engine *e, const uint32_t **out)
+{
+    *out = e->linktypes;
+    return e->n_linktypes;
+}
+
+static void note_linktype(struct wp_engine *e, uint32_t lt)
+{
+    for (size_t i = 0; i < e->n_linktypes; i++)
+        if (e->linktypes[i] == lt)
+            return;
+    if (e->n_linktypes < WP_MAX_LINKTYPES)
+        e->linktypes[e->n_linktypes++] = lt;
+}
+
+/* Fold a flow into the aggregate and forget it. */
+static void evict(struct wp_engine *e, struct wp_flow *f)
+{
+    if (e->last == f)
+        e->last = NULL;
+    (void)wp_agg_add_flow(e->agg, f);
+    wp_flow_remove(e->flows, f);
+    e->t.flows_evicted++;
+}
+
+void wp_engine_expire(struct wp_engine *e, int64_t now_ns)
+{
+    for (int c = 0; c < WP_FC_COUNT; c++) {
+        int64_t to = e->o.timeout_ns[c];
+        if (to <= 0)
+            continue;
+        struct wp_flow *f;
+        while ((f = wp_flow_oldest(e->flows, (enum wp_flow_class)c)) != NULL &&
+               now_ns - f->last_ns > to)
+            evict(e, f);
+    }
+}
+
+static bool apple_addr(const struct wp_engine *e, uint8_t family, const uint8_t *a)
+{
+    return e->o.prefixes != NULL && wp_prefixes_match(e->o.prefixes, family, a) != NULL;
+}
+
+static bool icmp_request(uint8_t proto, uint8_t type)
+{
+    if (proto == 1)
+        return type == 8 || type == 13 || type == 15 || type == 17;
+    return type == 128 || type == 133 || type == 135;
+}
+
+static bool icmp_reply(uint8_t proto, uint8_t type)
+{
+    if (proto == 1)
+        return type == 0 || type == 14 || type == 16 || type == 18;
+    return type == 129 || type == 134 || type == 136;
+}
+
+/* Decide the server side of a new flow from its first packet, sent by
+ * endpoint `sender`. */
+static void decide_new(struct wp_engine *e, struct wp_flow *f, const struct wp_packet *p,
+                       unsigned sender)
+{
+    unsigned receiver = 1u - sender;
+    if (p->proto == 6 && p->has_l4 && (p->tcp_flags & WP_TCP_SYN)) {
+        f->server = (uint8_t)((p->tcp_flags & WP_TCP_ACK) ? sender : receiver);
+        f->how = WP_HOW_SYN;
+        f->bits |= WP_FB_SYN;
+        return;
+    }
+    if ((p->proto == 1 || p->proto == 58) && p->has_l4) {
+        if (icmp_request(p->proto, p->icmp_type)) {
+            f->server = (uint8_t)receiver;
+            f->how = WP_HOW_ICMP;
+            return;
+        }
+        if (icmp_reply(p->proto, p->icmp_type)) {
+            f->server = (uint8_t)sender;
+            f->how = WP_HOW_ICMP;
+            return;
+        }
+    }
+    if (p->has_ports && e->o.services != NULL) {
+        enum wp_how how;
+        int side = wp_service_side(e->o.services, p->proto, f->key.port, &how);
+        if (side >= 0) {
+            f->server = (uint8_t)side;
+            f->how = (uint8_t)how;
+            return;
+        }
+    } else if (p->has_ports && f->key.port[0] != f->key.port[1]) {
+        f->server = f->key.port[0] < f->key.port[1] ? 0 : 1;
+        f->how = WP_HOW_LOWER;
+        return;
+    }
+    f->server = (uint8_t)receiver;
+    f->how = WP_HOW_FIRST;
+}
+
+static enum wp_flow_class class_of(const struct wp_flow *f)
+{
+    if (f->key.proto != 6)
+        return WP_FC_OTHER;
+    return (f->tcp_flags & (WP_TCP_FIN | WP_TCP_RST)) ? WP_FC_TCP_CLOSED : WP_FC_TCP;
+}
+
+/* Build the canonical key of a packet; *sender is the endpoint that sent it. */
+static void make_key(const struct wp_packet *p, struct wp_flow_key *k, unsigned *sender)
+{
+    memset(k, 0, sizeof(*k));
+    size_t n = p->family == 4 ? 4 : 16;
+    uint16_t sp = p->has_ports ? p->sport : 0, dp = p->has_ports ? p->dport : 0;
+    int c = memcmp(p->src, p->dst, n);
+    if (c == 0)
+        c = (int)sp - (int)dp;
+    if (c <= 0) {
+        memcpy(k->addr[0], p->src, n);
+        memcpy(k->addr[1], p->dst, n);
+        k->port[0] = sp;
+        k->port[1] = dp;
+        *sender = 0;
+    } else {
+        memcpy(k->addr[0], p->dst, n);
+        memcpy(k->addr[1], p->src, n);
+        k->port[0] = dp;
+        k->port[1] = sp;
+        *sender = 1;
+    }
+    k->vlan = p->vlan;
+    k->vlan_inner = p->vlan_inner;
+    k->proto = p->proto;
+    k->family = p->family;
+}
+
+static void account(struct wp_flow *f, unsigned sender, const struct wp_packet *p,
+                    const struct wp_record *rec)
+{
+    f->pkts[sender]++;
+    f->bytes[sender] += p->wirelen;
+    if (rec->has_ts) {
+        if (f->first_ns == 0 && f->last_ns == 0) {
+            f->first_ns = f->last_ns = rec->ts_ns;
+        } else {
+            if (rec->ts_ns < f->first_ns)
+                f->first_ns = rec->ts_ns;
+            if (rec->ts_ns > f->last_ns)
+                f->last_ns = rec->ts_ns;
+        }
+    }
+}
+
+static void count_tunnel(struct wp_engine *e, const struct wp_packet *p)
+{
+    struct wp_tunnel_row t;
+    memset(&t, 0, sizeof(t));
+    t.kind = p->tunnel_kind;
+    t.family = p->outer_family;
+    t.proto = p->outer_proto;
+    if (p->outer_family != 0) {
+        size_t n = p->outer_family == 4 ? 4 : 16;
+        int c = memcmp(p->outer_src, p->outer_dst, n);
+        if (c == 0)
+            c = (int)p->outer_sport - (int)p->outer_dport;
+        const uint8_t *a0 = c <= 0 ? p->outer_src : p->outer_dst;
+        const uint8_t *a1 = c <= 0 ? p->outer_dst : p->outer_src;
+        memcpy(t.addr[0], a0, n);
+        memcpy(t.addr[1], a1, n);
+        t.port[0] = c <= 0 ? p->outer_sport : p->outer_dport;
+        t.port[1] = c <= 0 ? p->outer_dport : p->outer_sport;
+    }
+    e->t.tunneled++;
+    (void)wp_agg_add_tunnel(e->agg, &t, p->wirelen);
+}
+
+void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
+{
+    struct wp_totals *t = &e->t;
+    struct wp_packet p;
+
+    t->packets++;
+    t->bytes += rec->wirelen;
+    if (rec->has_ts) {
+        if (!t->have_ts) {
+            t->first_ns = t->last_ns = rec->ts_ns;
+            t->have_ts = true;
+        } else {
+            if (rec->ts_ns < t->first_ns)
+                t->first_ns = rec->ts_ns;
+            if (rec->ts_ns > t->last_ns)
+                t->last_ns = rec->ts_ns;
+        }
+        if (e->any_timeout && rec->ts_ns >= e->next_expire_ns) {
+            wp_engine_expire(e, rec->ts_ns);
+            e->next_expire_ns = rec->ts_ns + 1000000000LL;
+        }
+    }
+    if (e->n_linktypes == 0 || e->linktypes[e->n_linktypes - 1] != rec->linktype)
+        note_linktype(e, rec->linktype);
+    if (rec->caplen < rec->wirelen)
+        t->snapped++;
+
+    wp_decode(rec->linktype, rec->data, rec->caplen, rec->wirelen, e->o.tunnels, &p);
+
+    if (p.status == WP_DEC_TRUNCATED) {
+        t->truncated++;
+        t->truncated_at[p.reason]++;
+    } else if (p.status == WP_DEC_MALFORMED) {
+        t->malformed[p.reason]++;
+    }
+
+    if (p.family == 0) {
+        if (p.status == WP_DEC_NON_IP || p.status == WP_DEC_UNSUPPORTED) {
+            t->other_packets++;
+            t->other_bytes += rec->wirelen;
+            if (p.status == WP_DEC_UNSUPPORTED) {
+                t->unsupported_packets++;
+                t->unsupported_bytes += rec->wirelen;
+            }
+        } else {
+            t->undecodable_packets++;
+            t->undecodable_bytes += rec->wirelen;
+        }
+        return;
+    }
+    t->ip_packets++;
+    t->ip_bytes += rec->wirelen;
+    if (p.tunnel_kind != WP_TUN_NONE)
+        count_tunnel(e, &p);
+
+    struct wp_flow_key key;
+    unsigned sender;
+
+    if (p.frag == WP_FRAG_LATER) {
+        t->fragments++;
+        const struct wp_flow_key *fk =
+            wp_frag_lookup(e->flows, p.family, p.proto, p.src, p.dst, p.frag_id, rec->ts_ns);
+        struct wp_flow *f = fk != NULL ? wp_flow_find(e->flows, fk) : NULL;
+        if (f == NULL) {
+            t->fragments_unattributed++;
+            (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
+            return;
+        }
+        size_t n = p.family == 4 ? 4 : 16;
+        sender = memcmp(f->key.addr[0], p.src, n) == 0 &&
+                         !(memcmp(f->key.addr[1], p.src, n) == 0 &&
+                           memcmp(f->key.addr[0], p.dst, n) != 0)
+                     ? 0
+                     : 1;
+        account(f, sender, &p, rec);
+        wp_flow_touch(e->flows, f, class_of(f));
+        return;
+    }
+
+    if (wp_proto_has_ports(p.proto) && !p.has_ports) {
+        /* a port transport whose header was cut or invalid */
+        (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
+        return;
+    }
+
+    make_key(&p, &key, &sender);
+    struct wp_flow *f = e->last;
+    if (f == NULL || memcmp(&f->key, &key, sizeof(key)) != 0) {
+        f = wp_flow_find(e->flows, &key);
+        if (f == NULL) {
+            size_t lim = wp_flow_limit(e->flows);
+            if (lim != 0 && wp_flow_count(e->flows) >= lim) {
+                struct wp_flow *old = wp_flow_oldest(e->flows, WP_FC_COUNT);
+                if (old != NULL)
+                    evict(e, old);
+            }
+            f = wp_flow_insert(e->flows, &key,
+                               p.proto == 6 ? WP_FC_TCP : WP_FC_OTHER);
+            if (f == NULL) {
+                t->flows_dropped++;
+                (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
+                return;
+            }
+            t->flows++;
+            size_t n = p.family == 4 ? 4 : 16;
+            (void)n;
+            if (apple_addr(e, p.family, key.addr[0]))
+                f->bits |= WP_FB_APPLE0;
+            if (apple_addr(e, p.family, key.addr[1]))
+                f->bits |= WP_FB_APPLE1;
+            decide_new(e, f, &p, sender);
+        }
+        e->last = f;
+    }
+
+    if (p.proto == 6 && (p.tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
+        f->server = (uint8_t)((p.tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
+        f->how = WP_HOW_SYN;
+        f->bits |= WP_FB_SYN;
+    }
+    f->tcp_flags |= p.tcp_flags;
+    account(f, sender, &p, rec);
+    enum wp_flow_class cls = class_of(f);
+    if (cls == WP_FC_TCP_CLOSED && (p.tcp_flags & (WP_TCP_SYN | WP_TCP_ACK)) == WP_TCP_SYN)
+        cls = WP_FC_TCP; /* a new connection on the same ports */
+    wp_flow_touch(e->flows, f, cls);
+
+    if (p.frag == WP_FRAG_FIRST)
+        wp_frag_remember(e->flows, p.family, p.proto, p.src, p.dst, p.frag_id, &f->key,
+                         rec->ts_ns);
+}
+
+struct snap_ctx {
+    struct wp_agg *agg;
+    int rc;
+};
+
+static void snap_one(void *ctx, struct wp_flow *f)
+{
+    struct snap_ctx *s = ctx;
+    if (wp_agg_add_flow(s->agg, f) != 0)
+        s->rc = -1;
+}
+
+struct wp_agg *wp_engine_snapshot(struct wp_engine *e)
+{
+    struct wp_agg *a = wp_agg_new();
+    if (a == NULL)
+        return NULL;
+    struct snap_ctx s = {a, 0};
+    if (wp_agg_merge(a, e->agg) != 0)
+        s.rc = -1;
+    wp_flow_foreach(e->flows, snap_one, &s);
+    if (s.rc != 0) {
+        wp_agg_free(a);
+        return NULL;
+    }
+    wp_agg_count_peers(a);
+    return a;
+}
+
+struct collect_ctx {
+    struct wp_flow **v;
+    size_t n;
+};
+
+static void collect_one(void *ctx, struct wp_flow *f)
+{
+    struct collect_ctx *c = ctx;
+    c->v[c->n++] = f;
+}
+
+struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n)
+{
+    *n = 0;
+    size_t cnt = wp_flow_count(e->flows);
+    if (cnt == 0)
+        return NULL;
+    struct collect_ctx c = {malloc(cnt * sizeof(struct wp_flow *)), 0};
+    if (c.v == NULL)
+        return NULL;
+    wp_flow_foreach(e->flows, collect_one, &c);
+    *n = c.n;
+    return c.v;
+}
+
+struct merge_ctx {
+    struct wp_engine *dst;
+    int rc;
+};
+
+static void merge_flow(void *ctx, struct wp_flow *sf)
+{
+    struct merge_ctx *m = ctx;
+    struct wp_engine *d = m->dst;
+    struct wp_flow *f = wp_flow_find(d->flows, &sf->key);
+    if (f == NULL) {
+        size_t lim = wp_flow_limit(d->flows);
+        if (lim != 0 && wp_flow_count(d->flows) >= lim) {
+            struct wp_flow *old = wp_flow_oldest(d->flows, WP_FC_COUNT);
+            if (old != NULL)
+                evict(d, old);
+        }
+        f = wp_flow_insert(d->flows, &sf->key, (enum wp_flow_class)sf->cls);
+        if (f == NULL) {
+            if (wp_agg_add_flow(d->agg, sf) != 0)
+                m->rc = -1;
+            return;
+        }
+        struct wp_flow *prev = f->lru_prev, *next = f->lru_next;
+        uint8_t cls = f->cls;
+        *f = *sf;
+        f->lru_prev = prev;
+        f->lru_next = next;
+        f->cls = cls;
+        return;
+    }
+    /* The earlier reader's decision stands unless only the later one saw a SYN. */
+    if (!(f->bits & WP_FB_SYN) && (sf->bits & WP_FB_SYN)) {
+        f->server = sf->server;
+        f->how = sf->how;
+        f->bits |= WP_FB_SYN;
+    }
+    for (int i = 0; i < 2; i++) {
+        f->pkts[i] += sf->pkts[i];
+        f->bytes[i] += sf->bytes[i];
+    }
+    f->tcp_flags |= sf->tcp_flags;
+    if (sf->first_ns != 0 || sf->last_ns != 0) {
+        if ((f->first_ns == 0 && f->last_ns == 0) || sf->first_ns < f->first_ns)
+            f->first_ns = sf->first_ns;
+        if (sf->last_ns > f->last_ns)
+            f->last_ns = sf->last_ns;
+    }
+    wp_flow_touch(d->flows, f, class_of(f));
+}
+
+int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
+{
+    struct merge_ctx m = {dst, 0};
+    wp_flow_foreach(src->flows, merge_flow, &m);
+    if (wp_agg_merge(dst->agg, src->agg) != 0)
+        m.rc = -1;
+    struct wp_totals *d = &dst->t;
+    const struct wp_totals *s = &src->t;
+    d->packets += s->packets;
+    d->bytes += s->bytes;
+    d->ip_packets += s->ip_packets;
+    d->ip_bytes += s->ip_bytes;
+    d->other_packets += s->other_packets;
+    d->other_bytes += s->other_bytes;
+    d->unsupported_packets += s->unsupported_packets;
+    d->unsupported_bytes += s->unsupported_bytes;
+    d->undecodable_packets += s->undecodable_packets;
+    d->undecodable_bytes += s->undecodable_bytes;
+    d->truncated += s->truncated;
+    for (int i = 0; i < WP_TRUNC_COUNT; i++)
+        d->truncated_at[i] += s->truncated_at[i];
+    d->snapped += s->snapped;
+    for (int i = 0; i < WP_MAL_COUNT; i++)
+        d->malformed[i] += s->malformed[i];
+    d->fragments += s->fragments;
+    d->fragments_unattributed += s->fragments_unattributed;
+    d->tunneled += s->tunneled;
+    d->flows_evicted += s->flows_evicted;
+    d->flows_dropped += s->flows_dropped;
+    if (s->have_ts) {
+        if (!d->have_ts || s->first_ns < d->first_ns)
+            d->first_ns = s->first_ns;
+        if (!d->have_ts || s->last_ns > d->last_ns)
+            d->last_ns = s->last_ns;
+        d->have_ts = true;
+    }
+    for (size_t i = 0; i < src->n_linktypes; i++)
+        note_linktype(dst, src->linktypes[i]);
+    /* flows: distinct keys after merging (a flow seen by both counts once) */
+    d->flows = wp_flow_count(dst->flows) + d->flows_evicted;
+    return m.rc;
+}
+
+size_t wp_engine_bytes(const struct wp_engine *e)
+{
+    return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg);
+}

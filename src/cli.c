@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the command line: options and their parsing
+ *
+ * Flags follow tcpdump where they mean the same thing (-r, -i, -D, -s, -p,
+ * -B, -c, -Z, -F, a filter as trailing words), tshark's -T for the output
+ * format, and long options for everything specific to whichports. */
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp/cli.h"
+#include "wp/datafile.h"
+#include "wp/util.h"
+
+void wp_cli_usage(FILE *fp)
+{
+    fputs(
+        "Usage: whichports [-r FILE]... [options] [FILTER]\n"
+        "       whichports -i IFACE [options] [FILTER]\n"
+        "       whichports -D\n"
+        "\n"
+        "Report which service ports and servers a capture's traffic used, how many\n"
+        "packets and bytes each carried, and which of it went to Apple.\n"
+        "\n"
+        "Input:\n"
+        "  -r FILE            read a pcap or pcapng file ('-' for standard input);\n"
+        "                     repeat for several files, analysed as one\n"
+        "  -i IFACE           capture live on IFACE ('any' for all); stop with Ctrl-C\n"
+        "  -D                 list the interfaces that can be captured on\n"
+        "  -f EXPR            BPF capture filter (same as trailing FILTER words)\n"
+        "  -F FILE            read the BPF filter from FILE\n"
+        "  -s SNAPLEN         live: bytes to capture per packet (default 262144;\n"
+        "                     128 is enough for counting)\n"
+        "  -p                 live: do not put the interface in promiscuous mode\n"
+        "  -B KIB             live: kernel capture buffer size in KiB\n"
+        "  -c COUNT           stop after COUNT packets\n"
+        "  --duration SECS    live: stop after SECS seconds\n"
+        "  --interval SECS    live: print a report every SECS seconds\n"
+        "  -Z USER            live: drop privileges to USER once the capture is open\n"
+        "\n"
+        "Analysis:\n"
+        "  --prefixes FILE    Apple address prefixes (default: built in)\n"
+        "  --services FILE    port registry (default: built in)\n"
+        "  --no-tunnels       count tunnels (GRE, VXLAN, ...) under their outer ports\n"
+        "  --max-flows N      keep at most N flows, evicting the least recently seen\n"
+        "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
+        "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
+        "  -j N               analyse the -r files in N threads\n"
+        "\n"
+        "Output:\n"
+        "  -T, --format FMT   text (default), json or csv\n"
+        "  --view VIEW        csv: ports (default), flows, hosts or tunnels\n"
+        "  --top N            text: show N flows and servers (default 10, 0: all)\n"
+        "  --no-flows         json: leave out the flows array\n"
+        "  --filters          text: show a Wireshark display filter for each port\n"
+        "  -o FILE            write the report to FILE instead of standard output\n"
+        "  -q                 no progress or warnings on standard error\n"
+        "  -h, --help         show this help;  -V, --version  show the version\n"
+        "\n"
+        "Exit status:\n"
+        "  0  report written\n"
+        "  1  could not run: a file missing, unreadable or not a capture, a filter\n"
+        "     that does not compile, an interface that cannot be opened\n"
+        "  2  usage error\n"
+        "  3  report written, but incomplete: an input was damaged or cut short,\n"
+        "     or the capture stopped on an error\n"
+        "\n"
+        "Bytes are frame lengths on the wire, as Wireshark's frame.len.\n"
+        "See whichports(1) and docs/output.md for the report formats.\n",
+        fp);
+}
+
+enum {
+    OPT_FORMAT = 1000,
+    OPT_VIEW,
+    OPT_TOP,
+    OPT_NO_FLOWS,
+    OPT_FILTERS,
+    OPT_PREFIXES,
+    OPT_SERVICES,
+    OPT_NO_TUNNELS,
+    OPT_MAX_FLOWS,
+    OPT_IDLE,
+    OPT_DURATION,
+    OPT_INTERVAL,
+};
+
+static const struct option longopts[] = {
+    {"format", required_argument, NULL, 'T'},
+    {"view", required_argument, NULL, OPT_VIEW},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"no-flows", no_argument, NULL, OPT_NO_FLOWS},
+    {"filters", no_argument, NULL, OPT_FILTERS},
+    {"prefixes", required_argument, NULL, OPT_PREFIXES},
+    {"services", required_argument, NULL, OPT_SERVICES},
+    {"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
+    {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+WP_PRINTF(1, 2) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("whichports: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'whichports --help' for more information.\n", stderr);
+    return -1;
+}
+
+static int parse_timeouts(struct wp_cli *cli, const char *s)
+{
+    int64_t ns;
+    if (wp_parse_seconds(s, &ns) == 0) {
+        for (int i = 0; i < WP_FC_COUNT; i++)
+            cli->timeout_ns[i] = ns;
+        return 0;
+    }
+    char *copy = strdup(s);
+    if (copy == NULL)
+        return -1;
+    int rc = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (eq == NULL) {
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        if (wp_parse_seconds(eq + 1, &ns) != 0) {
+            rc = -1;
+            break;
+        }
+        if (strcmp(tok, "tcp") == 0)
+            cli->timeout_ns[WP_FC_TCP] = ns;
+        else if (strcmp(tok, "fin") == 0)
+            cli->timeout_ns[WP_FC_TCP_CLOSED] = ns;
+        else if (strcmp(tok, "other") == 0 || strcmp(tok, "udp") == 0)
+            cli->timeout_ns[WP_FC_OTHER] = ns;
+        else {
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+static int append_filter(struct wp_cli *cli, const char *word)
+{
+    size_t old = cli->filter ? strlen(cli->filter) : 0;
+    size_t add = strlen(word);
+    char *nf = realloc(cli->filter, old + add + 2);
+    if (nf == NULL)
+        return -1;
+    if (old > 0)
+        nf[old++] = ' ';
+    memcpy(nf + old, word, add + 1);
+    cli->filter = nf;
+    return 0;
+}
+
+int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
+{
+    memset(cli, 0, sizeof(*cli));
+    cli->tunnels = true;
+    cli->top = 10;
+    cli->jobs = 1;
+    cli->snaplen = 262144;
+    cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
+    if (cli->files == NULL)
+        return usage_error("%s", "out of memory");
+
+    bool have_f = false;
+    uint64_t v;
+    int64_t ns;
+    int c;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":r:i:Df:F:s:pB:c:Z:j:T:o:qhV", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            cli->files[cli->n_files++] = optarg;
+            break;
+        case 'i':
+            cli->iface = optarg;
+            break;
+        case 'D':
+            cli->list_ifaces = true;
+            break;
+        case 'f':
+            if (have_f)
+                return usage_error("%s", "only one of -f and -F may be given");
+            have_f = true;
+            cli->filter = strdup(optarg);
+            if (cli->filter == NULL)
+                return usage_error("%s", "out of memory");
+            break;
+        case 'F': {
+            if (have_f)
+                return usage_error("%s", "only one of -f and -F may be given");
+            have_f = true;
+            char *text;
+            size_t len;
+            char err[WP_ERRBUF_SIZE];
+            if (wp_datafile_read(optarg, &text, &len, err) != 0)
+                return usage_error("-F: %s", err);
+            for (size_t i = 0; i < len; i++) /* comments as tcpdump: none; newlines to blanks */
+                if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
+                    text[i] = ' ';
+            cli->filter = text;
+            break;
+        }
+        case 's':
+            if (wp_parse_u64(optarg, &v) != 0 || v > 262144)
+                return usage_error("-s: snapshot length must be 0 to 262144, not '%s'", optarg);
+            cli->snaplen = v == 0 ? 262144 : (uint32_t)v;
+            break;
+        case 'p':
+            cli->no_promisc = true;
+            break;
+        case 'B':
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 4194304)
+                return usage_error("-B: buffer size must be 1 to 4194304 KiB, not '%s'", optarg);
+            cli->buffer_kib = (uint32_t)v;
+            break;
+        case 'c':
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0)
+                return usage_error("-c: count must be a positive integer, not '%s'", optarg);
+            cli->count = v;
+            break;
+        case 'Z':
+            cli->user = optarg;
+            break;
+        case 'j':
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 256)
+                return usage_error("-j: jobs must be 1 to 256, not '%s'", optarg);
+            cli->jobs = (unsigned)v;
+            break;
+        case 'T':
+            if (strcmp(optarg, "text") == 0)
+                cli->format = WP_FMT_TEXT;
+            else if (strcmp(optarg, "json") == 0)
+                cli->format = WP_FMT_JSON;
+            else if (strcmp(optarg, "csv") == 0)
+                cli->format = WP_FMT_CSV;
+            else
+                return usage_error("--format: expected text, json or csv, not '%s'", optarg);
+            break;
+        case OPT_VIEW:
+            if (strcmp(optarg, "ports") == 0)
+                cli->view = WP_VIEW_PORTS;
+            else if (strcmp(optarg, "flows") == 0)
+                cli->view = WP_VIEW_FLOWS;
+            else if (strcmp(optarg, "hosts") == 0)
+                cli->view = WP_VIEW_HOSTS;
+            else if (strcmp(optarg, "tunnels") == 0)
+                cli->view = WP_VIEW_TUNNELS;
+            else
+                return usage_error("--view: expected ports, flows, hosts or tunnels, not '%s'",
+                                   optarg);
+            break;
+        case OPT_TOP:
+            if (wp_parse_u64(optarg, &v) != 0 || v > 1000000000)
+                return usage_error("--top: expected a number, not '%s'", optarg);
+            cli->top = (unsigned)v;
+            break;
+        case OPT_NO_FLOWS:
+            cli->no_flows = true;
+            break;
+        case OPT_FILTERS:
+            cli->filters = true;
+            break;
+        case OPT_PREFIXES:
+            cli->prefixes_path = optarg;
+            break;
+        case OPT_SERVICES:
+            cli->services_path = optarg;
+            break;
+        case OPT_NO_TUNNELS:
+            cli->tunnels = false;
+            break;
+        case OPT_MAX_FLOWS:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0)
+                return usage_error("--max-flows: expected a positive number, not '%s'", optarg);
+            cli->max_flows = v;
+            break;
+        case OPT_IDLE:
+            if (parse_timeouts(cli, optarg) != 0)
+                return usage_error("--idle-timeout: expected SECS or tcp=S,fin=S,other=S, not '%s'",
+                                   optarg);
+            cli->timeouts_given = true;
+            break;
+        case OPT_DURATION:
+            if (wp_parse_seconds(optarg, &ns) != 0 || ns == 0)
+                return usage_error("--duration: expected a positive number of seconds, not '%s'",
+                                   optarg);
+            cli->duration_ns = ns;
+            break;
+        case OPT_INTERVAL:
+            if (wp_parse_seconds(optarg, &ns) != 0 || ns < 1000000)
+                return usage_error("--interval: expected a number of seconds (>= 0.001), not '%s'",
+                                   optarg);
+            cli->interval_ns = ns;
+            break;
+        case 'o':
+            cli->output = optarg;
+            break;
+        case 'q':
+            cli->quiet = true;
+            break;
+        case 'h':
+            wp_cli_usage(stdout);
+            return 1;
+        case 'V':
+            printf("whichports %s\n", WP_VERSION);
+            return 1;
+        case ':':
+            return usage_error("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt != 0) {
+                char o[3] = {'-', (char)optopt, '\0'};
+                return usage_error("unknown option '%s'", o);
+            }
+            return usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (have_f)
+            return usage_error("a filter was given with -f or -F and also as words ('%s')",
+                               argv[i]);
+        if (append_filter(cli, argv[i]) != 0)
+            return usage_error("%s", "out of memory");
+    }
+    int modes = (cli->n_files > 0) + (cli->iface != NULL) + cli->list_ifaces;
+    if (modes == 0)
+        return usage_error("%s", "nothing to read: give -r FILE or -i IFACE (or -D)");
+    if (modes > 1)
+        return usage_error("%s", "-r, -i and -D cannot be combined");
+    if (cli->n_files > 0 && (cli->duration_ns || cli->interval_ns || cli->user))
+        return usage_error("%s", "--duration, --interval and -Z apply to live capture (-i)");
+    if (cli->iface != NULL && cli->jobs > 1)
+        return usage_error("%s", "-j applies to files (-r)");
+    if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
+        return usage_error("%s", "--view applies to --format csv");
+    if (cli->filter != NULL && cli->filter[0] == '\0') {
+        free(cli->filter);
+        cli->filter = NULL;
+    }
+    return 0;
+}
+
+void wp_cli_free(struct wp_cli *cli)
+{
+    free(cli->files);
+    free(cli->filter);
+    cli->files = NULL;
+    cli->filter = NULL;
+}

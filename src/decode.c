@@ -1,0 +1,1035 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: zero-copy, bounds-checked decoder from link layer to transport
+ *
+ * The decoder walks one frame with a cursor that knows two lengths: the bytes
+ * captured (`len`) and the bytes the enclosing header says exist (`wlen`,
+ * the wire length or an IP payload length). A header that does not fit in
+ * `wlen` is malformed; one that fits in `wlen` but not in `len` is truncated
+ * (the capture stopped early). Every read is preceded by a length comparison
+ * (never a pointer comparison), nothing is allocated, and no state survives
+ * the call: the decoder is pure and can be fed any byte sequence.
+ *
+ * References: IEEE 802.1Q/802.1ad (VLAN), RFC 791 (IPv4), RFC 8200 (IPv6),
+ * RFC 9293 (TCP), RFC 768 (UDP), RFC 792/4443 (ICMP), RFC 2784/2890 (GRE),
+ * RFC 2637 (PPTP enhanced GRE), RFC 7348 (VXLAN), RFC 8926 (Geneve),
+ * 3GPP TS 29.281 (GTP-U), RFC 3032 (MPLS), RFC 2516 (PPPoE),
+ * tcpdump.org link-type list (NULL, LOOP, SLL, SLL2, PKTAP).
+ */
+
+#include <string.h>
+
+#include "wp/decode.h"
+
+struct cursor {
+    const uint8_t *p;
+    size_t len;   /* captured bytes left */
+    size_t wlen;  /* bytes the enclosing header says are left (>= len) */
+};
+
+enum take_result { TAKE_OK, TAKE_TRUNC, TAKE_EXCEEDS };
+
+/* Take `n` bytes from the cursor: TAKE_OK and *out set, or why not. */
+static inline enum take_result take(struct cursor *c, size_t n, const uint8_t **out)
+{
+    if (n > c->wlen)
+        return TAKE_EXCEEDS;
+    if (n > c->len)
+        return TAKE_TRUNC;
+    *out = c->p;
+    c->p += n;
+    c->len -= n;
+    c->wlen -= n;
+    return TAKE_OK;
+}
+
+/* Skip `n` bytes already proven captured by have(). */
+static inline void advance(struct cursor *c, size_t n)
+{
+    c->p += n;
+    c->len -= n;
+    c->wlen -= n;
+}
+
+/* True when `n` bytes are captured at the cursor (no consumption). */
+static inline bool have(const struct cursor *c, size_t n)
+{
+    return n <= c->len;
+}
+
+static void set_truncated(struct wp_packet *pkt, enum wp_truncated why)
+{
+    if (pkt->status == WP_DEC_OK || pkt->status == WP_DEC_MALFORMED) {
+        pkt->status = WP_DEC_TRUNCATED;
+        pkt->reason = (uint16_t)why;
+    }
+}
+
+static void set_malformed(struct wp_packet *pkt, enum wp_malformed why)
+{
+    if (pkt->status == WP_DEC_OK) {
+        pkt->status = WP_DEC_MALFORMED;
+        pkt->reason = (uint16_t)why;
+    }
+}
+
+/* A header that did not fit: truncated when the capture cut it, malformed
+ * when the enclosing length says it cannot be there. */
+static void set_short(struct wp_packet *pkt, enum take_result r, enum wp_truncated t,
+                      enum wp_malformed m)
+{
+    if (r == TAKE_TRUNC)
+        set_truncated(pkt, t);
+    else
+        set_malformed(pkt, m);
+}
+
+struct ctx {
+    bool tunnels;
+    unsigned depth;   /* decapsulations so far */
+};
+
+static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt);
+static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c,
+                             struct wp_packet *pkt);
+static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt,
+                                 int want);
+static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt);
+
+/* ---- tunnels ----------------------------------------------------------- */
+
+/* Clear the network and transport fields before decoding an inner packet. */
+static void clear_l3(struct wp_packet *pkt)
+{
+    pkt->family = 0;
+    pkt->proto = 0;
+    pkt->frag = WP_FRAG_NONE;
+    pkt->src = pkt->dst = NULL;
+    pkt->frag_id = 0;
+    pkt->has_ports = pkt->has_l4 = false;
+    pkt->sport = pkt->dport = 0;
+    pkt->tcp_flags = 0;
+    pkt->icmp_type = 0;
+    pkt->payload = NULL;
+    pkt->payload_len = 0;
+}
+
+/* Decapsulate: `inner` decodes what the tunnel carries. When the inner frame
+ * does not reach an IP header (not IP, truncated, malformed), the frame stays
+ * counted under the outer transport: the outer fields are restored and any
+ * truncation or malformation of the inner part is kept as the status. */
+typedef void (*inner_fn)(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_packet *pkt);
+
+static void decap(struct ctx *x, unsigned kind, inner_fn inner, uint32_t arg, struct cursor *c,
+                  struct wp_packet *pkt)
+{
+    if (x->depth >= WP_MAX_TUNNEL_DEPTH) {
+        set_malformed(pkt, WP_MAL_tunnel_too_deep);
+        return;
+    }
+    struct wp_packet saved = *pkt;
+    if (pkt->tunnel_kind == WP_TUN_NONE) {
+        pkt->tunnel_kind = (uint8_t)kind;
+        pkt->outer_family = pkt->family;
+        pkt->outer_src = pkt->src;
+        pkt->outer_dst = pkt->dst;
+        pkt->outer_proto = pkt->proto;
+        pkt->outer_sport = pkt->sport;
+        pkt->outer_dport = pkt->dport;
+    }
+    pkt->tunnel_depth++;
+    x->depth++;
+    clear_l3(pkt);
+    inner(x, arg, c, pkt);
+    x->depth--;
+    if (pkt->family == 0) {
+        enum wp_dec_status st = pkt->status;
+        uint16_t why = pkt->reason;
+        *pkt = saved;
+        if (st == WP_DEC_TRUNCATED || st == WP_DEC_MALFORMED) {
+            pkt->status = saved.status == WP_DEC_OK ? st : saved.status;
+            pkt->reason = saved.status == WP_DEC_OK ? why : saved.reason;
+        }
+    }
+}
+
+static void inner_ethertype(struct ctx *x, uint32_t type, struct cursor *c, struct wp_packet *pkt)
+{
+    decode_ethertype(x, (uint16_t)type, c, pkt);
+}
+
+static void inner_ethernet(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_packet *pkt)
+{
+    (void)arg;
+    decode_ethernet(x, c, pkt);
+}
+
+static void inner_ip(struct ctx *x, uint32_t want, struct cursor *c, struct wp_packet *pkt)
+{
+    decode_ip_by_version(x, c, pkt, (int)want);
+}
+
+/* PPP protocol field (RFC 1661), possibly compressed to one byte (PFC). */
+static void inner_ppp(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_packet *pkt)
+{
+    (void)arg;
+    const uint8_t *b;
+    if (have(c, 2) && c->p[0] == 0xff && c->p[1] == 0x03)
+        advance(c, 2); /* address and control */
+    if (!have(c, 1)) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    uint16_t proto;
+    if (c->p[0] & 1) {
+        proto = c->p[0];
+        advance(c, 1);
+    } else {
+        enum take_result r = take(c, 2, &b);
+        if (r != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return;
+        }
+        proto = wp_be16(b);
+    }
+    if (proto == 0x0021)
+        decode_ip_by_version(x, c, pkt, 4);
+    else if (proto == 0x0057)
+        decode_ip_by_version(x, c, pkt, 6);
+    else
+        pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
+}
+
+/* GRE (RFC 2784, 2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
+static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, 4, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
+        return;
+    }
+    uint16_t flags = wp_be16(h);
+    uint16_t proto = wp_be16(h + 2);
+    unsigned ver = flags & 7u;
+    size_t extra = 0;
+    if (ver == 0) {
+        if (flags & 0x8000)
+            extra += 4; /* checksum + reserved */
+        if (flags & 0x2000)
+            extra += 4; /* key */
+        if (flags & 0x1000)
+            extra += 4; /* sequence number */
+        if (flags & 0x4000)
+            {
+                set_malformed(pkt, WP_MAL_gre_bad_header);
+                return;
+            } /* routing (RFC 1701) */
+    } else if (ver == 1) {
+        if (!(flags & 0x2000) || proto != 0x880b)
+            {
+                set_malformed(pkt, WP_MAL_gre_bad_header);
+                return;
+            }
+        extra = 4;          /* payload length + call id */
+        if (flags & 0x1000)
+            extra += 4;     /* sequence */
+        if (flags & 0x0080)
+            extra += 4;     /* acknowledgment */
+    } else {
+        {
+            set_malformed(pkt, WP_MAL_gre_bad_header);
+            return;
+        }
+    }
+    const uint8_t *skip;
+    r = take(c, extra, &skip);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
+        return;
+    }
+    if (ver == 1) {
+        if (c->wlen == 0)
+            return; /* acknowledgment only */
+        decap(x, WP_TUN_GRE, inner_ppp, 0, c, pkt);
+        return;
+    }
+    switch (proto) {
+    case 0x0800:
+    case 0x86dd:
+    case 0x6558:
+    case 0x8847:
+    case 0x8848:
+        decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt);
+        break;
+    case 0x88be: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
+        if (flags & 0x1000) {
+            r = take(c, 8, &skip);
+            if (r != TAKE_OK) {
+                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
+                return;
+            }
+        }
+        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
+        break;
+    case 0x22eb: /* ERSPAN type III: 12 bytes, plus 8 when the O flag is set */
+        if (!have(c, 12)) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return;
+        }
+        {
+            size_t hl = (c->p[11] & 1) ? 20 : 12;
+            r = take(c, hl, &skip);
+            if (r != TAKE_OK) {
+                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
+                return;
+            }
+        }
+        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
+        break;
+    default:
+        break; /* counted under GRE */
+    }
+}
+
+/* GTP-U (3GPP TS 29.281): only G-PDUs (type 255) carry user packets. */
+static void decode_gtpu(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 8)) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    uint8_t fl = c->p[0];
+    if ((fl >> 5) != 1 || !(fl & 0x10) || c->p[1] != 0xff)
+        return; /* not GTPv1-U user data: stays UDP 2152 */
+    const uint8_t *h;
+    (void)take(c, 8, &h);
+    if (fl & 0x07) {
+        const uint8_t *o;
+        enum take_result r = take(c, 4, &o);
+        if (r != TAKE_OK) {
+            set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
+            return;
+        }
+        uint8_t next = o[3];
+        unsigned guard = 0;
+        while ((fl & 0x04) && next != 0) {
+            if (++guard > 16)
+                {
+                    set_malformed(pkt, WP_MAL_tunnel_too_deep);
+                    return;
+                }
+            if (!have(c, 1)) {
+                set_truncated(pkt, WP_TRUNC_tunnel);
+                return;
+            }
+            size_t elen = (size_t)c->p[0] * 4;
+            if (elen == 0)
+                {
+                    set_malformed(pkt, WP_MAL_transport_exceeds_payload);
+                    return;
+                }
+            r = take(c, elen, &o);
+            if (r != TAKE_OK) {
+                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
+                return;
+            }
+            next = o[elen - 1];
+        }
+    }
+    if (c->wlen == 0)
+        return;
+    decap(x, WP_TUN_GTPU, inner_ip, 0, c, pkt);
+}
+
+/* VXLAN (RFC 7348): 8-byte header, then an Ethernet frame. */
+static void decode_vxlan(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, 8, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
+        return;
+    }
+    if (!(h[0] & 0x08))
+        return; /* VNI flag not set: not VXLAN data */
+    decap(x, WP_TUN_VXLAN, inner_ethernet, 0, c, pkt);
+}
+
+/* Geneve (RFC 8926): 8-byte header plus options, protocol is an ethertype. */
+static void decode_geneve(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 8)) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    if ((c->p[0] >> 6) != 0)
+        return; /* unknown version: stays UDP 6081 */
+    size_t hl = 8 + (size_t)(c->p[0] & 0x3f) * 4;
+    uint16_t proto = wp_be16(c->p + 2);
+    const uint8_t *h;
+    enum take_result r = take(c, hl, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
+        return;
+    }
+    decap(x, WP_TUN_GENEVE, inner_ethertype, proto, c, pkt);
+}
+
+/* ---- transport ---------------------------------------------------------- */
+
+static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    enum take_result r;
+
+    switch (pkt->proto) {
+    case 6: /* TCP */
+        if (!have(c, 13) || c->wlen < 20) {
+            r = c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC;
+            set_short(pkt, r, WP_TRUNC_tcp, WP_MAL_transport_exceeds_payload);
+            return;
+        }
+        {
+            size_t doff = (size_t)(c->p[12] >> 4) * 4;
+            if (doff < 20)
+                {
+                    set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
+                    return;
+                }
+            if (doff > c->wlen)
+                {
+                    set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
+                    return;
+                }
+            r = take(c, doff, &h);
+            if (r != TAKE_OK)
+                {
+                    set_truncated(pkt, WP_TRUNC_tcp);
+                    return;
+                }
+        }
+        pkt->sport = wp_be16(h);
+        pkt->dport = wp_be16(h + 2);
+        pkt->tcp_flags = h[13];
+        pkt->has_ports = pkt->has_l4 = true;
+        break;
+    case 17: /* UDP */
+    case 136: /* UDP-Lite */
+        r = take(c, 8, &h);
+        if (r != TAKE_OK)
+            {
+                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+                return;
+            }
+        {
+            uint16_t ulen = wp_be16(h + 4);
+            /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
+             * "whole datagram" for UDP-Lite coverage. */
+            if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == 136)))
+                {
+                    set_malformed(pkt, WP_MAL_udp_bad_length);
+                    return;
+                }
+        }
+        pkt->sport = wp_be16(h);
+        pkt->dport = wp_be16(h + 2);
+        pkt->has_ports = pkt->has_l4 = true;
+        break;
+    case 132: /* SCTP: common header with ports */
+    case 33:  /* DCCP: ports first */
+        r = take(c, pkt->proto == 132 ? 12 : 16, &h);
+        if (r != TAKE_OK)
+            {
+                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+                return;
+            }
+        pkt->sport = wp_be16(h);
+        pkt->dport = wp_be16(h + 2);
+        pkt->has_ports = pkt->has_l4 = true;
+        break;
+    case 1:  /* ICMP */
+    case 58: /* ICMPv6 */
+        r = take(c, 4, &h);
+        if (r != TAKE_OK)
+            {
+                set_short(pkt, r, pkt->proto == 1 ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
+                             WP_MAL_transport_exceeds_payload);
+                return;
+            }
+        pkt->icmp_type = h[0];
+        pkt->has_l4 = true;
+        break;
+    case 47: /* GRE */
+        if (x->tunnels)
+            decode_gre(x, c, pkt);
+        return;
+    case 4:  /* IPv4 in IP */
+    case 41: /* IPv6 in IP */
+        if (x->tunnels && c->wlen > 0)
+            decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == 4 ? 4 : 6, c, pkt);
+        return;
+    default:
+        return; /* counted under the protocol number */
+    }
+
+    pkt->payload = c->p;
+    pkt->payload_len = (uint32_t)c->len;
+
+    if (x->tunnels && pkt->proto == 17 && pkt->frag == WP_FRAG_NONE) {
+        if (pkt->dport == 4789 || pkt->sport == 4789)
+            decode_vxlan(x, c, pkt);
+        else if (pkt->dport == 6081 || pkt->sport == 6081)
+            decode_geneve(x, c, pkt);
+        else if (pkt->dport == 2152 || pkt->sport == 2152)
+            decode_gtpu(x, c, pkt);
+    }
+}
+
+/* ---- network ------------------------------------------------------------ */
+
+/* IPv4 (RFC 791). The cursor's wire length bounds the datagram. */
+static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 20)) {
+        set_truncated(pkt, WP_TRUNC_ipv4);
+        return;
+    }
+    const uint8_t *h = c->p;
+    if ((h[0] >> 4) != 4)
+        {
+            set_malformed(pkt, WP_MAL_ipv4_bad_version);
+            return;
+        }
+    size_t ihl = (size_t)(h[0] & 0x0f) * 4;
+    if (ihl < 20)
+        {
+            set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
+            return;
+        }
+    size_t total = wp_be16(h + 2);
+    if (total == 0) {
+        total = c->wlen; /* TSO / BIG TCP: the length is the frame's */
+    } else if (total < ihl) {
+        {
+            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+            return;
+        }
+    } else if (total > c->wlen) {
+        /* Decode what is there, as Wireshark does, and say so. */
+        set_malformed(pkt, WP_MAL_ipv4_total_length_exceeds_frame);
+        total = c->wlen;
+    }
+    if (ihl > total)
+        {
+            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+            return;
+        }
+    if (!have(c, ihl)) {
+        set_truncated(pkt, WP_TRUNC_ipv4);
+        return;
+    }
+    pkt->family = 4;
+    pkt->proto = h[9];
+    pkt->src = h + 12;
+    pkt->dst = h + 16;
+    pkt->frag_id = wp_be16(h + 4);
+    uint16_t fo = wp_be16(h + 6);
+    if (fo & 0x1fff)
+        pkt->frag = WP_FRAG_LATER;
+    else if (fo & 0x2000)
+        pkt->frag = WP_FRAG_FIRST;
+
+    /* Clamp to the datagram: Ethernet padding is not IP payload. */
+    struct cursor in = {c->p + ihl, 0, total - ihl};
+    in.len = c->len - ihl < in.wlen ? c->len - ihl : in.wlen;
+    if (pkt->frag == WP_FRAG_LATER)
+        return;
+    decode_transport(x, &in, pkt);
+}
+
+/* IPv6 (RFC 8200) with its extension-header chain. */
+static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 40)) {
+        set_truncated(pkt, WP_TRUNC_ipv6);
+        return;
+    }
+    const uint8_t *h = c->p;
+    if ((h[0] >> 4) != 6)
+        {
+            set_malformed(pkt, WP_MAL_ipv6_bad_version);
+            return;
+        }
+    size_t plen = wp_be16(h + 4);
+    uint8_t nh = h[6];
+    size_t avail = c->wlen - 40;
+    if (plen == 0 && nh == 0) {
+        plen = avail; /* jumbogram or BIG TCP: the hop-by-hop header carries the length */
+    } else if (plen > avail) {
+        set_malformed(pkt, WP_MAL_ipv6_payload_length_exceeds_frame);
+        plen = avail;
+    }
+    pkt->family = 6;
+    pkt->src = h + 8;
+    pkt->dst = h + 24;
+    struct cursor in = {c->p + 40, 0, plen};
+    in.len = c->len - 40 < plen ? c->len - 40 : plen;
+
+    unsigned n_ext = 0;
+    for (;;) {
+        const uint8_t *e;
+        enum take_result r;
+        size_t el;
+        switch (nh) {
+        case 0:   /* hop-by-hop options */
+        case 43:  /* routing */
+        case 60:  /* destination options */
+        case 135: /* mobility */
+        case 139: /* HIP */
+        case 140: /* shim6 */
+        case 51:  /* AH (RFC 4302): length in 4-byte units minus 2 */
+            if (++n_ext > WP_MAX_IPV6_EXT) {
+                pkt->proto = nh;
+                {
+                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
+                    return;
+                }
+            }
+            if (!have(&in, 2) || in.wlen < 2) {
+                pkt->proto = nh;
+                if (in.wlen < 2)
+                    {
+                        set_malformed(pkt, WP_MAL_ipv6_ext_exceeds_payload);
+                        return;
+                    }
+                {
+                    set_truncated(pkt, WP_TRUNC_ipv6_ext);
+                    return;
+                }
+            }
+            el = nh == 51 ? ((size_t)in.p[1] + 2) * 4 : ((size_t)in.p[1] + 1) * 8;
+            r = take(&in, el, &e);
+            if (r != TAKE_OK) {
+                pkt->proto = nh;
+                {
+                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
+                    return;
+                }
+            }
+            nh = e[0];
+            continue;
+        case 44: /* fragment */
+            if (++n_ext > WP_MAX_IPV6_EXT) {
+                pkt->proto = nh;
+                {
+                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
+                    return;
+                }
+            }
+            r = take(&in, 8, &e);
+            if (r != TAKE_OK) {
+                pkt->proto = nh;
+                {
+                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
+                    return;
+                }
+            }
+            nh = e[0];
+            {
+                uint16_t offm = wp_be16(e + 2);
+                pkt->frag_id = wp_be32(e + 4);
+                if (offm & 0xfff8)
+                    pkt->frag = WP_FRAG_LATER;
+                else if (offm & 1)
+                    pkt->frag = WP_FRAG_FIRST;
+                /* offset 0 and M clear: an atomic fragment, a whole datagram */
+            }
+            if (pkt->frag == WP_FRAG_LATER) {
+                pkt->proto = nh;
+                return;
+            }
+            continue;
+        default:
+            break;
+        }
+        break;
+    }
+    pkt->proto = nh;
+    decode_transport(x, &in, pkt);
+}
+
+/* IP whose version is given by `want` (4 or 6) or by its first nibble (0). */
+static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt, int want)
+{
+    if (!have(c, 1)) {
+        set_truncated(pkt, want == 6 ? WP_TRUNC_ipv6 : WP_TRUNC_ipv4);
+        return;
+    }
+    unsigned v = c->p[0] >> 4;
+    if (want == 4 || (want == 0 && v == 4))
+        decode_ipv4(x, c, pkt);
+    else if (want == 6 || (want == 0 && v == 6))
+        decode_ipv6(x, c, pkt);
+    else
+        set_malformed(pkt, WP_MAL_ip_bad_version);
+}
+
+/* ---- link ---------------------------------------------------------------- */
+
+/* MPLS label stack (RFC 3032), then IPv4, IPv6 or a pseudowire Ethernet
+ * frame after a zero control word (RFC 4448). */
+static void inner_mpls(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_packet *pkt)
+{
+    (void)arg;
+    const uint8_t *l;
+    unsigned n = 0;
+    for (;;) {
+        enum take_result r = take(c, 4, &l);
+        if (r != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return;
+        }
+        if (++n > 8)
+            {
+                set_malformed(pkt, WP_MAL_mpls_too_deep);
+                return;
+            }
+        if (l[2] & 1)
+            break; /* bottom of stack */
+    }
+    if (!have(c, 1)) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    unsigned v = c->p[0] >> 4;
+    if (v == 4 || v == 6) {
+        decode_ip_by_version(x, c, pkt, (int)v);
+    } else if (v == 0) {
+        (void)take(c, 4, &l);
+        if (c->len < 4) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return;
+        }
+        decode_ethernet(x, c, pkt);
+    } else {
+        pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
+    }
+}
+
+/* PPPoE session stage (RFC 2516): 6-byte header, then a PPP protocol. */
+static void inner_pppoe(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_packet *pkt)
+{
+    (void)arg;
+    const uint8_t *h;
+    if (take(c, 6, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    if (h[0] != 0x11 || h[1] != 0x00) {
+        pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
+        return;
+    }
+    /* The PPP protocol is never compressed in PPPoE (RFC 2516 section 7). */
+    const uint8_t *pp;
+    if (take(c, 2, &pp) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_tunnel);
+        return;
+    }
+    uint16_t proto = wp_be16(pp);
+    if (proto == 0x0021)
+        decode_ip_by_version(x, c, pkt, 4);
+    else if (proto == 0x0057)
+        decode_ip_by_version(x, c, pkt, 6);
+    else
+        pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
+}
+
+static bool is_vlan_type(uint16_t t)
+{
+    return t == 0x8100 || t == 0x88a8 || t == 0x9100 || t == 0x9200;
+}
+
+/* Dispatch on an ethertype, including stacked VLAN tags. */
+static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, struct wp_packet *pkt)
+{
+    while (is_vlan_type(type)) {
+        const uint8_t *t;
+        enum take_result r = take(c, 4, &t);
+        if (r != TAKE_OK)
+            {
+                set_truncated(pkt, WP_TRUNC_vlan);
+                return;
+            }
+        if (pkt->vlan_depth >= WP_MAX_VLAN_DEPTH)
+            {
+                set_malformed(pkt, WP_MAL_vlan_too_deep);
+                return;
+            }
+        uint16_t vid = wp_be16(t) & 0x0fff;
+        if (pkt->vlan_depth == 0)
+            pkt->vlan = vid;
+        else if (pkt->vlan_depth == 1)
+            pkt->vlan_inner = vid;
+        pkt->vlan_depth++;
+        type = wp_be16(t + 2);
+    }
+    pkt->ethertype = type;
+    switch (type) {
+    case 0x0800:
+        decode_ipv4(x, c, pkt);
+        return;
+    case 0x86dd:
+        decode_ipv6(x, c, pkt);
+        return;
+    case 0x8847:
+    case 0x8848:
+        if (x->tunnels)
+            decap(x, WP_TUN_MPLS, inner_mpls, 0, c, pkt);
+        else
+            pkt->status = WP_DEC_NON_IP;
+        return;
+    case 0x8864:
+        if (x->tunnels)
+            decap(x, WP_TUN_PPPOE, inner_pppoe, 0, c, pkt);
+        else
+            pkt->status = WP_DEC_NON_IP;
+        return;
+    case 0x6558: /* transparent Ethernet bridging (inside GRE, Geneve) */
+        decode_ethernet(x, c, pkt);
+        return;
+    default:
+        if (pkt->status == WP_DEC_OK)
+            pkt->status = WP_DEC_NON_IP;
+        return;
+    }
+}
+
+/* Ethernet II (and 802.3, which is never IP here). */
+static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    if (take(c, 14, &h) != TAKE_OK)
+        {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
+    uint16_t type = wp_be16(h + 12);
+    if (type < 0x0600) {
+        pkt->ethertype = type;
+        pkt->status = WP_DEC_NON_IP; /* 802.3 length field: LLC follows */
+        return;
+    }
+    decode_ethertype(x, type, c, pkt);
+}
+
+/* BSD loopback: a 4-byte address family in the writer's byte order (NULL)
+ * or network order (LOOP). Both are recognised by their upper 16 bits. */
+static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    if (take(c, 4, &h) != TAKE_OK)
+        {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
+    uint32_t af = wp_le32(h);
+    if (af & 0xffff0000u)
+        af = wp_be32(h);
+    switch (af) {
+    case 2:
+        decode_ipv4(x, c, pkt);
+        return;
+    case 10: /* Linux */
+    case 24: /* OpenBSD, NetBSD */
+    case 28: /* FreeBSD */
+    case 30: /* macOS */
+        decode_ipv6(x, c, pkt);
+        return;
+    default:
+        pkt->status = WP_DEC_NON_IP;
+        return;
+    }
+}
+
+/* PKTAP (macOS): a little-endian header whose first field is its own length
+ * and whose third is the link type (a DLT value) of the frame after it. */
+static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 12)) {
+        set_truncated(pkt, WP_TRUNC_pktap);
+        return;
+    }
+    uint32_t hl = wp_le32(c->p);
+    uint32_t rectype = wp_le32(c->p + 4);
+    uint32_t dlt = wp_le32(c->p + 8);
+    if (hl < 108 || hl > c->wlen)
+        {
+            set_malformed(pkt, WP_MAL_pktap_bad_header_length);
+            return;
+        }
+    const uint8_t *h;
+    if (take(c, hl, &h) != TAKE_OK)
+        {
+            set_truncated(pkt, WP_TRUNC_pktap);
+            return;
+        }
+    if (rectype != 1) {
+        pkt->status = WP_DEC_NON_IP; /* not a packet record */
+        return;
+    }
+    if (dlt == WP_LT_PKTAP || dlt == WP_LT_USER2) {
+        pkt->status = WP_DEC_UNSUPPORTED; /* PKTAP in PKTAP: refuse to recurse */
+        return;
+    }
+    decode_link(x, dlt, c, pkt);
+}
+
+static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    switch (lt) {
+    case WP_LT_EN10MB:
+        decode_ethernet(x, c, pkt);
+        return;
+    case WP_LT_NULL:
+    case WP_LT_LOOP:
+        decode_null(x, c, pkt);
+        return;
+    case WP_LT_RAW:
+    case WP_LT_DLT_RAW12:
+    case WP_LT_DLT_RAW14:
+    case WP_LT_IPV4: /* dispatched by version, as Wireshark's IP dissector does */
+        decode_ip_by_version(x, c, pkt, 0);
+        return;
+    case WP_LT_IPV6:
+        decode_ipv6(x, c, pkt);
+        return;
+    case WP_LT_LINUX_SLL:
+        if (take(c, 16, &h) != TAKE_OK)
+            {
+                set_truncated(pkt, WP_TRUNC_link);
+                return;
+            }
+        if (wp_be16(h + 2) == 824) { /* ARPHRD_NETLINK: not an ethertype */
+            pkt->status = WP_DEC_NON_IP;
+            return;
+        }
+        decode_ethertype(x, wp_be16(h + 14), c, pkt);
+        return;
+    case WP_LT_LINUX_SLL2:
+        if (take(c, 20, &h) != TAKE_OK)
+            {
+                set_truncated(pkt, WP_TRUNC_link);
+                return;
+            }
+        if (wp_be16(h + 8) == 824) {
+            pkt->status = WP_DEC_NON_IP;
+            return;
+        }
+        decode_ethertype(x, wp_be16(h), c, pkt);
+        return;
+    case WP_LT_PKTAP:
+    case WP_LT_USER2:
+        decode_pktap(x, c, pkt);
+        return;
+    default:
+        pkt->status = WP_DEC_UNSUPPORTED;
+        return;
+    }
+}
+
+void wp_decode(uint32_t linktype, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+               bool decap_tunnels, struct wp_packet *pkt)
+{
+    memset(pkt, 0, sizeof(*pkt));
+    pkt->caplen = caplen;
+    pkt->wirelen = wirelen;
+    pkt->vlan = WP_VLAN_NONE;
+    pkt->vlan_inner = WP_VLAN_NONE;
+    struct cursor c = {data, caplen, wirelen > caplen ? wirelen : caplen};
+    struct ctx x = {decap_tunnels, 0};
+    decode_link(&x, linktype, &c, pkt);
+}
+
+bool wp_decode_linktype_supported(uint32_t linktype)
+{
+    switch (linktype) {
+    case WP_LT_EN10MB:
+    case WP_LT_NULL:
+    case WP_LT_LOOP:
+    case WP_LT_RAW:
+    case WP_LT_DLT_RAW12:
+    case WP_LT_DLT_RAW14:
+    case WP_LT_IPV4:
+    case WP_LT_IPV6:
+    case WP_LT_LINUX_SLL:
+    case WP_LT_LINUX_SLL2:
+    case WP_LT_PKTAP:
+    case WP_LT_USER2:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *wp_tunnel_kind_name(unsigned kind)
+{
+    static const char *const names[WP_TUN_COUNT] = {
+        "none", "gre", "ipip", "vxlan", "geneve", "gtpu", "mpls", "pppoe", "erspan",
+    };
+    return kind < WP_TUN_COUNT ? names[kind] : "unknown";
+}
+
+const char *wp_ip_proto_name(unsigned proto)
+{
+    switch (proto) {
+    case 0: return "hopopt";
+    case 1: return "icmp";
+    case 2: return "igmp";
+    case 4: return "ipip";
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 33: return "dccp";
+    case 41: return "ipv6";
+    case 43: return "ipv6-route";
+    case 44: return "ipv6-frag";
+    case 46: return "rsvp";
+    case 47: return "gre";
+    case 50: return "esp";
+    case 51: return "ah";
+    case 58: return "icmpv6";
+    case 59: return "ipv6-nonxt";
+    case 60: return "ipv6-opts";
+    case 88: return "eigrp";
+    case 89: return "ospf";
+    case 103: return "pim";
+    case 112: return "vrrp";
+    case 115: return "l2tp";
+    case 132: return "sctp";
+    case 136: return "udplite";
+    default: return NULL;
+    }
+}
+
+/* ---- counter names -------------------------------------------------------- */
+
+const char *const wp_malformed_name[WP_MAL_COUNT] = {
+#define WP_X(id, d) #id,
+    WP_MALFORMED_LIST(WP_X)
+#undef WP_X
+};
+const char *const wp_malformed_desc[WP_MAL_COUNT] = {
+#define WP_X(id, d) d,
+    WP_MALFORMED_LIST(WP_X)
+#undef WP_X
+};
+const char *const wp_truncated_name[WP_TRUNC_COUNT] = {
+#define WP_X(id, d) #id,
+    WP_TRUNCATED_LIST(WP_X)
+#undef WP_X
+};
+const char *const wp_truncated_desc[WP_TRUNC_COUNT] = {
+#define WP_X(id, d) d,
+    WP_TRUNCATED_LIST(WP_X)
+#undef WP_X
+};

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: whichports: which ports and servers does this traffic use? */
+
+#include <locale.h>
+#include <stdlib.h>
+
+#include "wp/cli.h"
+#include "wp/run.h"
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "C");
+    struct wp_cli cli;
+    int r = wp_cli_parse(&cli, argc, argv);
+    if (r != 0) {
+        wp_cli_free(&cli);
+        return r > 0 ? WP_EXIT_OK : WP_EXIT_USAGE;
+    }
+    int status;
+    if (cli.list_ifaces)
+        status = wp_run_list_interfaces();
+    else if (cli.iface != NULL)
+        status = wp_run_live(&cli);
+    else
+        status = wp_run_files(&cli);
+    wp_cli_free(&cli);
+    return status;
+}

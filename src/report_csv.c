@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the CSV report (RFC 4180): one view per run, a header row */
+
+#include <inttypes.h>
+
+#include "wp/decode.h"
+#include "wp/escape.h"
+#include "wp/report.h"
+#include "wp/util.h"
+
+static void field(FILE *fp, const char *s, bool first)
+{
+    if (!first)
+        fputc(',', fp);
+    wp_csv_field(fp, s ? s : "");
+}
+
+static void num(FILE *fp, uint64_t v)
+{
+    fprintf(fp, ",%" PRIu64, v);
+}
+
+/* Live reports carry the end of their interval as a first column. */
+static void lead(FILE *fp, const struct wp_report *r)
+{
+    if (r->has_interval) {
+        char b[48];
+        wp_csv_field(fp, wp_fmt_time(b, sizeof(b), r->interval_end_ns, r->nanos));
+        fputc(',', fp);
+    }
+}
+
+static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    if (o->csv_header)
+        fprintf(fp, "%stransport,port,service,label,apple_service,packets,bytes,"
+                    "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
+                    "unattributed_packets,unattributed_bytes,flows,clients,servers,"
+                    "apple_packets,apple_bytes,apple_flows,apple_server_flows\r\n",
+                r->has_interval ? "time," : "");
+    for (size_t i = 0; i < r->n_ports; i++) {
+        const struct wp_port_row *p = r->ports[i];
+        char t[16], pt[8];
+        const struct wp_service *asvc;
+        const struct wp_service *svc = wp_report_port_service(r, p, &asvc);
+        lead(fp, r);
+        field(fp, wp_fmt_transport(t, sizeof(t), p->key.proto), true);
+        if (p->key.has_port)
+            snprintf(pt, sizeof(pt), "%u", p->key.port);
+        else
+            pt[0] = '\0';
+        field(fp, pt, false);
+        field(fp, svc ? svc->name : NULL, false);
+        field(fp, svc ? svc->label : NULL, false);
+        field(fp, asvc ? asvc->name : NULL, false);
+        num(fp, p->to_service.packets + p->from_service.packets + p->unattributed.packets);
+        num(fp, p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes);
+        num(fp, p->to_service.packets);
+        num(fp, p->to_service.bytes);
+        num(fp, p->from_service.packets);
+        num(fp, p->from_service.bytes);
+        num(fp, p->unattributed.packets);
+        num(fp, p->unattributed.bytes);
+        num(fp, p->flows);
+        num(fp, p->clients);
+        num(fp, p->servers);
+        num(fp, p->apple.packets);
+        num(fp, p->apple.bytes);
+        num(fp, p->apple_flows);
+        num(fp, p->server_apple_flows);
+        fputs("\r\n", fp);
+    }
+}
+
+static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    if (o->csv_header)
+        fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
+                    "server_apple,service,how,to_server_packets,to_server_bytes,"
+                    "to_client_packets,to_client_bytes,first,last,tcp_flags\r\n",
+                r->has_interval ? "time," : "");
+    for (size_t i = 0; i < r->n_flows; i++) {
+        const struct wp_flow *f = r->flows[i];
+        unsigned s = f->server, c = 1u - f->server;
+        char t[16], a[64], pt[8];
+        bool ports = wp_proto_has_ports(f->key.proto);
+        lead(fp, r);
+        field(fp, wp_fmt_transport(t, sizeof(t), f->key.proto), true);
+        field(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[c]), false);
+        snprintf(pt, sizeof(pt), "%u", f->key.port[c]);
+        field(fp, ports ? pt : NULL, false);
+        field(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]), false);
+        snprintf(pt, sizeof(pt), "%u", f->key.port[s]);
+        field(fp, ports ? pt : NULL, false);
+        snprintf(pt, sizeof(pt), "%u", f->key.vlan);
+        field(fp, f->key.vlan != WP_VLAN_NONE ? pt : NULL, false);
+        snprintf(pt, sizeof(pt), "%u", f->key.vlan_inner);
+        field(fp, f->key.vlan_inner != WP_VLAN_NONE ? pt : NULL, false);
+        bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+        bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+        field(fp, apple ? "true" : "false", false);
+        field(fp, srv_apple ? "true" : "false", false);
+        const struct wp_service *svc = wp_report_flow_service(r, f);
+        field(fp, svc ? svc->name : NULL, false);
+        field(fp, wp_how_name(f->how), false);
+        num(fp, f->pkts[c]);
+        num(fp, f->bytes[c]);
+        num(fp, f->pkts[s]);
+        num(fp, f->bytes[s]);
+        bool have = f->first_ns != 0 || f->last_ns != 0;
+        char tb[48];
+        field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->first_ns, r->nanos) : NULL, false);
+        field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->last_ns, r->nanos) : NULL, false);
+        char fl[12];
+        field(fp, f->key.proto == 6 ? wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags) : NULL,
+              false);
+        fputs("\r\n", fp);
+    }
+}
+
+static void hosts(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    if (o->csv_header)
+        fprintf(fp, "%saddr,apple,packets,bytes,flows,ports\r\n", r->has_interval ? "time," : "");
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        const struct wp_host_row *h = r->hosts[i];
+        char a[64], list[WP_HOST_MAX_PORTS * 16 + 8];
+        lead(fp, r);
+        field(fp, wp_fmt_addr(a, sizeof(a), h->family, h->addr), true);
+        field(fp, h->apple ? "true" : "false", false);
+        num(fp, h->packets);
+        num(fp, h->bytes);
+        num(fp, h->flows);
+        size_t off = 0;
+        list[0] = '\0';
+        for (uint16_t k = 0; k < h->n_ports && off + 20 < sizeof(list); k++) {
+            char pk[32];
+            off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", k ? " " : "",
+                                    wp_fmt_port_key(pk, sizeof(pk), &h->ports[k]));
+        }
+        field(fp, list, false);
+        fputs("\r\n", fp);
+    }
+}
+
+static void tunnels(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    if (o->csv_header)
+        fprintf(fp, "%skind,transport,a,a_port,b,b_port,packets,bytes\r\n",
+                r->has_interval ? "time," : "");
+    for (size_t i = 0; i < r->n_tunnels; i++) {
+        const struct wp_tunnel_row *t = r->tunnels[i];
+        char a[64], tp[16], pt[8];
+        bool ip = t->family != 0, ports = ip && wp_proto_has_ports(t->proto);
+        lead(fp, r);
+        field(fp, wp_tunnel_kind_name(t->kind), true);
+        field(fp, ip ? wp_fmt_transport(tp, sizeof(tp), t->proto) : NULL, false);
+        for (int k = 0; k < 2; k++) {
+            field(fp, ip ? wp_fmt_addr(a, sizeof(a), t->family, t->addr[k]) : NULL, false);
+            snprintf(pt, sizeof(pt), "%u", t->port[k]);
+            field(fp, ports ? pt : NULL, false);
+        }
+        num(fp, t->packets);
+        num(fp, t->bytes);
+        fputs("\r\n", fp);
+    }
+}
+
+void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    switch (o->view) {
+    case WP_VIEW_FLOWS:
+        flows(fp, r, o);
+        break;
+    case WP_VIEW_HOSTS:
+        hosts(fp, r, o);
+        break;
+    case WP_VIEW_TUNNELS:
+        tunnels(fp, r, o);
+        break;
+    default:
+        ports(fp, r, o);
+        break;
+    }
+}

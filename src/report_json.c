@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the JSON report (schema whichports/1, docs/output.md) */
+
+#include <inttypes.h>
+
+#include "wp/decode.h"
+#include "wp/escape.h"
+#include "wp/report.h"
+#include "wp/util.h"
+
+struct jw {
+    FILE *fp;
+    const char *nl;   /* "\n" pretty, "" for JSON Lines */
+};
+
+static void key(const struct jw *w, const char *k)
+{
+    wp_json_string(w->fp, k);
+    fputs(": ", w->fp);
+}
+
+static void u64(FILE *fp, uint64_t v)
+{
+    fprintf(fp, "%" PRIu64, v);
+}
+
+static void counts(const struct jw *w, const char *k, const struct wp_counts *c)
+{
+    key(w, k);
+    fprintf(w->fp, "{\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", c->packets, c->bytes);
+}
+
+static void str_or_null(FILE *fp, const char *s)
+{
+    if (s == NULL)
+        fputs("null", fp);
+    else
+        wp_json_string(fp, s);
+}
+
+static void time_or_null(FILE *fp, bool have, int64_t ns, bool nanos)
+{
+    if (!have) {
+        fputs("null", fp);
+        return;
+    }
+    char b[48];
+    wp_json_string(fp, wp_fmt_time(b, sizeof(b), ns, nanos));
+}
+
+static void totals(const struct jw *w, const struct wp_report *r)
+{
+    FILE *fp = w->fp;
+    const struct wp_totals *t = r->totals;
+    key(w, "totals");
+    fprintf(fp, "{\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64, t->packets, t->bytes);
+    fprintf(fp, ", \"ip_packets\": %" PRIu64 ", \"ip_bytes\": %" PRIu64, t->ip_packets,
+            t->ip_bytes);
+    fprintf(fp, ", \"other_packets\": %" PRIu64 ", \"other_bytes\": %" PRIu64, t->other_packets,
+            t->other_bytes);
+    fprintf(fp, ", \"unsupported_link_packets\": %" PRIu64, t->unsupported_packets);
+    fprintf(fp, ", \"undecodable_packets\": %" PRIu64 ", \"undecodable_bytes\": %" PRIu64,
+            t->undecodable_packets, t->undecodable_bytes);
+    fprintf(fp, ", \"truncated\": %" PRIu64 ", \"truncated_at\": {", t->truncated);
+    for (int i = 0; i < WP_TRUNC_COUNT; i++) {
+        fputs(i ? ", " : "", fp);
+        key(w, wp_truncated_name[i]);
+        u64(fp, t->truncated_at[i]);
+    }
+    fprintf(fp, "}, \"snapped\": %" PRIu64 ", \"malformed\": {", t->snapped);
+    for (int i = 0; i < WP_MAL_COUNT; i++) {
+        fputs(i ? ", " : "", fp);
+        key(w, wp_malformed_name[i]);
+        u64(fp, t->malformed[i]);
+    }
+    fprintf(fp, "}, \"fragments\": %" PRIu64 ", \"fragments_unattributed\": %" PRIu64,
+            t->fragments, t->fragments_unattributed);
+    fprintf(fp, ", \"tunneled\": %" PRIu64, t->tunneled);
+    fprintf(fp, ", \"flows\": %" PRIu64 ", \"flows_evicted\": %" PRIu64
+                ", \"flows_dropped\": %" PRIu64, t->flows, t->flows_evicted, t->flows_dropped);
+    fputs(", \"first\": ", fp);
+    time_or_null(fp, t->have_ts, t->first_ns, r->nanos);
+    fputs(", \"last\": ", fp);
+    time_or_null(fp, t->have_ts, t->last_ns, r->nanos);
+    fputs(", \"dropped\": ", fp);
+    if (t->dropped_known)
+        u64(fp, t->dropped);
+    else
+        fputs("null", fp);
+    fputs(", \"dropped_interface\": ", fp);
+    if (t->dropped_known)
+        u64(fp, t->ifdropped);
+    else
+        fputs("null", fp);
+    fputs("}", fp);
+}
+
+static void port_row(const struct jw *w, const struct wp_report *r, const struct wp_port_row *p)
+{
+    FILE *fp = w->fp;
+    char t[16];
+    const struct wp_service *asvc;
+    const struct wp_service *svc = wp_report_port_service(r, p, &asvc);
+    fputs("{", fp);
+    key(w, "transport");
+    wp_json_string(fp, wp_fmt_transport(t, sizeof(t), p->key.proto));
+    fputs(", \"port\": ", fp);
+    if (p->key.has_port)
+        fprintf(fp, "%u", p->key.port);
+    else
+        fputs("null", fp);
+    fputs(", \"service\": ", fp);
+    str_or_null(fp, svc ? svc->name : NULL);
+    fputs(", \"label\": ", fp);
+    str_or_null(fp, svc ? svc->label : NULL);
+    fputs(", \"apple_service\": ", fp);
+    str_or_null(fp, asvc ? asvc->name : NULL);
+    uint64_t pk = p->to_service.packets + p->from_service.packets + p->unattributed.packets;
+    uint64_t by = p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes;
+    fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", ", pk, by);
+    counts(w, "to_service", &p->to_service);
+    fputs(", ", fp);
+    counts(w, "from_service", &p->from_service);
+    fputs(", ", fp);
+    counts(w, "unattributed", &p->unattributed);
+    fprintf(fp, ", \"flows\": %" PRIu64 ", \"clients\": %" PRIu64 ", \"servers\": %" PRIu64,
+            p->flows, p->clients, p->servers);
+    fprintf(fp, ", \"apple\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+                ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}}",
+            p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
+}
+
+static void flow_row(const struct jw *w, const struct wp_report *r, const struct wp_flow *f,
+                     bool nanos)
+{
+    FILE *fp = w->fp;
+    char t[16], a[64];
+    unsigned s = f->server, c = 1u - f->server;
+    const struct wp_service *svc = wp_report_flow_service(r, f);
+    bool ports = wp_proto_has_ports(f->key.proto);
+    fputs("{", fp);
+    key(w, "transport");
+    wp_json_string(fp, wp_fmt_transport(t, sizeof(t), f->key.proto));
+    fputs(", \"client\": ", fp);
+    wp_json_string(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[c]));
+    fputs(", \"client_port\": ", fp);
+    if (ports)
+        fprintf(fp, "%u", f->key.port[c]);
+    else
+        fputs("null", fp);
+    fputs(", \"server\": ", fp);
+    wp_json_string(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]));
+    fputs(", \"server_port\": ", fp);
+    if (ports)
+        fprintf(fp, "%u", f->key.port[s]);
+    else
+        fputs("null", fp);
+    fputs(", \"vlan\": ", fp);
+    if (f->key.vlan != WP_VLAN_NONE)
+        fprintf(fp, "%u", f->key.vlan);
+    else
+        fputs("null", fp);
+    fputs(", \"vlan_inner\": ", fp);
+    if (f->key.vlan_inner != WP_VLAN_NONE)
+        fprintf(fp, "%u", f->key.vlan_inner);
+    else
+        fputs("null", fp);
+    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+    fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", apple ? "true" : "false",
+            srv_apple ? "true" : "false");
+    fputs(", \"service\": ", fp);
+    str_or_null(fp, svc ? svc->name : NULL);
+    fputs(", \"how\": ", fp);
+    wp_json_string(fp, wp_how_name(f->how));
+    fprintf(fp, ", \"to_server\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+            f->pkts[c], f->bytes[c]);
+    fprintf(fp, ", \"to_client\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+            f->pkts[s], f->bytes[s]);
+    bool have = f->first_ns != 0 || f->last_ns != 0;
+    fputs(", \"first\": ", fp);
+    time_or_null(fp, have, f->first_ns, nanos);
+    fputs(", \"last\": ", fp);
+    time_or_null(fp, have, f->last_ns, nanos);
+    fputs(", \"tcp_flags\": ", fp);
+    if (f->key.proto == 6) {
+        char fl[12];
+        wp_json_string(fp, wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags));
+    } else {
+        fputs("null", fp);
+    }
+    fputs("}", fp);
+}
+
+static void host_row(const struct jw *w, const struct wp_host_row *h)
+{
+    FILE *fp = w->fp;
+    char a[64], pk[32];
+    fputs("{\"addr\": ", fp);
+    wp_json_string(fp, wp_fmt_addr(a, sizeof(a), h->family, h->addr));
+    fprintf(fp, ", \"apple\": %s, \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+                ", \"flows\": %" PRIu64 ", \"ports\": [",
+            h->apple ? "true" : "false", h->packets, h->bytes, h->flows);
+    for (uint16_t i = 0; i < h->n_ports; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, wp_fmt_port_key(pk, sizeof(pk), &h->ports[i]));
+    }
+    fprintf(fp, "], \"ports_truncated\": %s}", h->ports_truncated ? "true" : "false");
+}
+
+static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
+{
+    FILE *fp = w->fp;
+    char a[64], tr[16];
+    fputs("{\"kind\": ", fp);
+    wp_json_string(fp, wp_tunnel_kind_name(t->kind));
+    if (t->family != 0) {
+        bool ports = wp_proto_has_ports(t->proto);
+        fputs(", \"transport\": ", fp);
+        wp_json_string(fp, wp_fmt_transport(tr, sizeof(tr), t->proto));
+        for (int i = 0; i < 2; i++) {
+            fprintf(fp, ", \"%s\": ", i ? "b" : "a");
+            wp_json_string(fp, wp_fmt_addr(a, sizeof(a), t->family, t->addr[i]));
+            fprintf(fp, ", \"%s_port\": ", i ? "b" : "a");
+            if (ports)
+                fprintf(fp, "%u", t->port[i]);
+            else
+                fputs("null", fp);
+        }
+    } else {
+        fputs(", \"transport\": null, \"a\": null, \"a_port\": null, \"b\": null, "
+              "\"b_port\": null", fp);
+    }
+    fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->packets, t->bytes);
+}
+
+void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    struct jw w = {fp, o->json_lines ? "" : "\n"};
+    const char *nl = w.nl;
+    const char *ind = o->json_lines ? "" : "  ";
+    fprintf(fp, "{\"schema\": \"%s\", \"version\": \"%s\",%s%s", WP_SCHEMA, WP_VERSION,
+            nl[0] ? nl : " ", ind);
+    key(&w, "input");
+    fputs("{\"mode\": ", fp);
+    wp_json_string(fp, r->mode);
+    fputs(", \"sources\": [", fp);
+    for (size_t i = 0; i < r->n_sources; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, r->sources[i]);
+    }
+    fputs("], \"link_types\": [", fp);
+    for (size_t i = 0; i < r->n_link_types; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, r->link_types[i]);
+    }
+    fprintf(fp, "], \"complete\": %s, \"errors\": [", r->complete ? "true" : "false");
+    for (size_t i = 0; i < r->n_errors; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, r->errors[i]);
+    }
+    fputs("]}", fp);
+    if (r->has_interval) {
+        char b[48];
+        fprintf(fp, ",%s%s\"interval\": {\"start\": ", nl[0] ? nl : " ", ind);
+        wp_json_string(fp, wp_fmt_time(b, sizeof(b), r->interval_start_ns, r->nanos));
+        fputs(", \"end\": ", fp);
+        wp_json_string(fp, wp_fmt_time(b, sizeof(b), r->interval_end_ns, r->nanos));
+        fputs("}", fp);
+    }
+    fprintf(fp, ",%s%s", nl[0] ? nl : " ", ind);
+    totals(&w, r);
+
+    fprintf(fp, ",%s%s\"ports\": [", nl[0] ? nl : " ", ind);
+    for (size_t i = 0; i < r->n_ports; i++) {
+        fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
+        port_row(&w, r, r->ports[i]);
+    }
+    fprintf(fp, "%s%s]", r->n_ports && nl[0] ? nl : "", r->n_ports && nl[0] ? ind : "");
+
+    fprintf(fp, ",%s%s\"peers_exact\": %s", nl[0] ? nl : " ", ind,
+            r->peers_capped ? "false" : "true");
+
+    if (!o->no_flows) {
+        fprintf(fp, ",%s%s\"flows\": [", nl[0] ? nl : " ", ind);
+        for (size_t i = 0; i < r->n_flows; i++) {
+            fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""),
+                    nl[0] ? "    " : "");
+            flow_row(&w, r, r->flows[i], r->nanos);
+        }
+        fprintf(fp, "%s%s]", r->n_flows && nl[0] ? nl : "", r->n_flows && nl[0] ? ind : "");
+    }
+
+    fprintf(fp, ",%s%s\"hosts\": [", nl[0] ? nl : " ", ind);
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
+        host_row(&w, r->hosts[i]);
+    }
+    fprintf(fp, "%s%s]", r->n_hosts && nl[0] ? nl : "", r->n_hosts && nl[0] ? ind : "");
+
+    fprintf(fp, ",%s%s\"tunnels\": [", nl[0] ? nl : " ", ind);
+    for (size_t i = 0; i < r->n_tunnels; i++) {
+        fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
+        tunnel_row(&w, r->tunnels[i]);
+    }
+    fprintf(fp, "%s%s]", r->n_tunnels && nl[0] ? nl : "", r->n_tunnels && nl[0] ? ind : "");
+    fputs("}\n", fp);
+}

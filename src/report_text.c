@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the text report: a totals header and aligned tables */
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "wp/decode.h"
+#include "wp/escape.h"
+#include "wp/report.h"
+#include "wp/util.h"
+
+#define MAXCOLS 10
+
+/* A table whose column widths are the widest cell, right-aligned unless the
+ * column is marked left. Cells are formatted first, then printed. */
+struct cell {
+    char s[160];
+};
+
+struct table {
+    size_t ncols;
+    const char *head[MAXCOLS];
+    bool left[MAXCOLS];
+    size_t width[MAXCOLS];
+};
+
+static void table_init(struct table *t, size_t ncols, const char *const *head, const bool *left)
+{
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++) {
+        t->head[i] = head[i];
+        t->left[i] = left[i];
+        t->width[i] = strlen(head[i]);
+    }
+}
+
+static size_t display_width(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if ((*p & 0xc0) != 0x80)
+            w++;
+    return w;
+}
+
+static void table_measure(struct table *t, const struct cell *row)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        size_t w = display_width(row[i].s);
+        if (w > t->width[i])
+            t->width[i] = w;
+    }
+}
+
+static void print_cell(FILE *fp, const char *s, size_t width, bool left, bool last)
+{
+    size_t w = display_width(s);
+    size_t pad = width > w ? width - w : 0;
+    if (!left)
+        for (size_t i = 0; i < pad; i++)
+            fputc(' ', fp);
+    wp_text_string(fp, s);
+    if (left && !last)
+        for (size_t i = 0; i < pad; i++)
+            fputc(' ', fp);
+}
+
+static void table_row(FILE *fp, const struct table *t, const struct cell *row)
+{
+    for (size_t i = 0; i < t->ncols; i++) {
+        if (i)
+            fputs("  ", fp);
+        print_cell(fp, row[i].s, t->width[i], t->left[i], i + 1 == t->ncols);
+    }
+    fputc('\n', fp);
+}
+
+static void table_head(FILE *fp, const struct table *t)
+{
+    struct cell row[MAXCOLS];
+    for (size_t i = 0; i < t->ncols; i++)
+        snprintf(row[i].s, sizeof(row[i].s), "%s", t->head[i]);
+    table_row(fp, t, row);
+}
+
+static char *pct(char *buf, size_t n, uint64_t part, uint64_t whole)
+{
+    if (part == 0 || whole == 0)
+        snprintf(buf, n, "-");
+    else
+        snprintf(buf, n, "%.0f%%", 100.0 * (double)part / (double)whole);
+    return buf;
+}
+
+static void header(FILE *fp, const struct wp_report *r)
+{
+    const struct wp_totals *t = r->totals;
+    char b1[48], b2[48];
+    fprintf(fp, "whichports %s: ", WP_VERSION);
+    for (size_t i = 0; i < r->n_sources && i < 3; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_text_string(fp, r->sources[i]);
+    }
+    if (r->n_sources > 3)
+        fprintf(fp, " and %zu more", r->n_sources - 3);
+    if (r->n_link_types > 0) {
+        fputs(" (", fp);
+        for (size_t i = 0; i < r->n_link_types; i++) {
+            fputs(i ? ", " : "", fp);
+            wp_text_string(fp, r->link_types[i]);
+        }
+        fputs(")", fp);
+    }
+    fputc('\n', fp);
+    if (r->has_interval) {
+        fprintf(fp, "  interval %s -> %s\n",
+                wp_fmt_time(b1, sizeof(b1), r->interval_start_ns, false),
+                wp_fmt_time(b2, sizeof(b2), r->interval_end_ns, false));
+    }
+    fprintf(fp, "  %" PRIu64 " packets, %s", t->packets, wp_fmt_bytes(b1, sizeof(b1), t->bytes));
+    if (t->have_ts) {
+        double secs = (double)(t->last_ns - t->first_ns) / 1e9;
+        fprintf(fp, ", %s to %s (%.1f s)", wp_fmt_time(b1, sizeof(b1), t->first_ns, false),
+                wp_fmt_time(b2, sizeof(b2), t->last_ns, false), secs);
+    }
+    fputc('\n', fp);
+    fprintf(fp, "  IP %" PRIu64 ", other %" PRIu64 ", undecodable %" PRIu64 ", truncated %" PRIu64
+                ", fragments %" PRIu64 " (%" PRIu64 " unattributed)\n",
+            t->ip_packets, t->other_packets, t->undecodable_packets, t->truncated, t->fragments,
+            t->fragments_unattributed);
+    uint64_t mal = 0;
+    for (int i = 0; i < WP_MAL_COUNT; i++)
+        mal += t->malformed[i];
+    fprintf(fp, "  flows %" PRIu64, t->flows);
+    if (t->flows_evicted)
+        fprintf(fp, " (%" PRIu64 " evicted)", t->flows_evicted);
+    if (t->flows_dropped)
+        fprintf(fp, " (%" PRIu64 " not stored: out of memory)", t->flows_dropped);
+    if (t->tunneled)
+        fprintf(fp, ", tunnelled packets %" PRIu64, t->tunneled);
+    fprintf(fp, ", malformed %" PRIu64, mal);
+    if (t->dropped_known)
+        fprintf(fp, ", dropped by kernel %" PRIu64 ", by interface %" PRIu64, t->dropped,
+                t->ifdropped);
+    fputc('\n', fp);
+    if (mal) {
+        fputs("  malformed:", fp);
+        for (int i = 0; i < WP_MAL_COUNT; i++)
+            if (t->malformed[i])
+                fprintf(fp, " %s %" PRIu64, wp_malformed_name[i], t->malformed[i]);
+        fputc('\n', fp);
+    }
+    if (t->truncated) {
+        fputs("  truncated in:", fp);
+        for (int i = 0; i < WP_TRUNC_COUNT; i++)
+            if (t->truncated_at[i])
+                fprintf(fp, " %s %" PRIu64, wp_truncated_name[i], t->truncated_at[i]);
+        fputc('\n', fp);
+    }
+    for (size_t i = 0; i < r->n_errors; i++) {
+        fputs("  WARNING: ", fp);
+        wp_text_string(fp, r->errors[i]);
+        fputc('\n', fp);
+    }
+}
+
+static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLIENTS",
+                                       "SERVERS", "APPLE", "SERVICE"};
+    static const bool left[] = {true, false, false, false, false, false, false, true};
+    struct table t;
+    table_init(&t, 8, head, left);
+    fprintf(fp, "\nSERVICE PORTS (%zu)\n", r->n_ports);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            table_head(fp, &t);
+        for (size_t i = 0; i < r->n_ports; i++) {
+            const struct wp_port_row *p = r->ports[i];
+            struct cell c[8];
+            uint64_t pk = p->to_service.packets + p->from_service.packets + p->unattributed.packets;
+            uint64_t by = p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes;
+            const struct wp_service *asvc;
+            const struct wp_service *svc = wp_report_port_service(r, p, &asvc);
+            wp_fmt_port_key(c[0].s, sizeof(c[0].s), &p->key);
+            snprintf(c[1].s, sizeof(c[1].s), "%" PRIu64, pk);
+            wp_fmt_bytes(c[2].s, sizeof(c[2].s), by);
+            snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, p->flows);
+            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, p->clients);
+            snprintf(c[5].s, sizeof(c[5].s), "%" PRIu64, p->servers);
+            pct(c[6].s, sizeof(c[6].s), p->apple.bytes, by);
+            if (svc != NULL && asvc != NULL && asvc != svc)
+                snprintf(c[7].s, sizeof(c[7].s), "%s / Apple: %s", svc->name, asvc->label);
+            else if (svc != NULL)
+                snprintf(c[7].s, sizeof(c[7].s), "%s (%s)", svc->name, svc->label);
+            else if (asvc != NULL)
+                snprintf(c[7].s, sizeof(c[7].s), "Apple: %s", asvc->label);
+            else if (!p->key.has_port && p->flows == 0)
+                snprintf(c[7].s, sizeof(c[7].s), "(no port: fragments or cut headers)");
+            else
+                c[7].s[0] = '\0';
+            if (pass == 0) {
+                table_measure(&t, c);
+            } else {
+                table_row(fp, &t, c);
+                if (o->filters) {
+                    char f[160];
+                    fputs("    wireshark: ", fp);
+                    wp_text_string(fp, wp_report_port_filter(f, sizeof(f), p));
+                    fputc('\n', fp);
+                }
+            }
+        }
+    }
+}
+
+static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    static const char *const head[] = {"TRANSPORT", "SERVER", "PORT", "CLIENT", "PACKETS",
+                                       "BYTES", "APPLE", "SERVICE", "HOW"};
+    static const bool left[] = {true, true, false, true, false, false, true, true, true};
+    size_t n = r->n_flows;
+    if (o->top && n > o->top)
+        n = o->top;
+    struct table t;
+    table_init(&t, 9, head, left);
+    fprintf(fp, "\nTOP FLOWS (%zu of %zu)\n", n, r->n_flows);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            table_head(fp, &t);
+        for (size_t i = 0; i < n; i++) {
+            const struct wp_flow *f = r->flows[i];
+            unsigned s = f->server, cl = 1u - f->server;
+            struct cell c[9];
+            bool ports = wp_proto_has_ports(f->key.proto);
+            wp_fmt_transport(c[0].s, sizeof(c[0].s), f->key.proto);
+            wp_fmt_addr(c[1].s, sizeof(c[1].s), f->key.family, f->key.addr[s]);
+            if (ports)
+                snprintf(c[2].s, sizeof(c[2].s), "%u", f->key.port[s]);
+            else
+                snprintf(c[2].s, sizeof(c[2].s), "-");
+            char a[64];
+            wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[cl]);
+            if (ports)
+                snprintf(c[3].s, sizeof(c[3].s), f->key.family == 6 ? "[%s]:%u" : "%s:%u", a,
+                         f->key.port[cl]);
+            else
+                snprintf(c[3].s, sizeof(c[3].s), "%s", a);
+            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, f->pkts[0] + f->pkts[1]);
+            wp_fmt_bytes(c[5].s, sizeof(c[5].s), f->bytes[0] + f->bytes[1]);
+            bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+            bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+            snprintf(c[6].s, sizeof(c[6].s), "%s", srv_apple ? "yes" : any_apple ? "client" : "");
+            const struct wp_service *svc = wp_report_flow_service(r, f);
+            snprintf(c[7].s, sizeof(c[7].s), "%s", svc ? svc->name : "");
+            snprintf(c[8].s, sizeof(c[8].s), "%s", wp_how_name(f->how));
+            if (pass == 0)
+                table_measure(&t, c);
+            else
+                table_row(fp, &t, c);
+        }
+    }
+}
+
+static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    static const char *const head[] = {"SERVER", "PACKETS", "BYTES", "FLOWS", "APPLE", "PORTS"};
+    static const bool left[] = {true, false, false, false, true, true};
+    size_t n = r->n_hosts;
+    if (o->top && n > o->top)
+        n = o->top;
+    struct table t;
+    table_init(&t, 6, head, left);
+    fprintf(fp, "\nTOP SERVERS (%zu of %zu)\n", n, r->n_hosts);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            table_head(fp, &t);
+        for (size_t i = 0; i < n; i++) {
+            const struct wp_host_row *h = r->hosts[i];
+            struct cell c[6];
+            wp_fmt_addr(c[0].s, sizeof(c[0].s), h->family, h->addr);
+            snprintf(c[1].s, sizeof(c[1].s), "%" PRIu64, h->packets);
+            wp_fmt_bytes(c[2].s, sizeof(c[2].s), h->bytes);
+            snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, h->flows);
+            snprintf(c[4].s, sizeof(c[4].s), "%s", h->apple ? "yes" : "");
+            size_t off = 0;
+            c[5].s[0] = '\0';
+            for (uint16_t k = 0; k < h->n_ports && off + 24 < sizeof(c[5].s); k++) {
+                char pk[32];
+                wp_fmt_port_key(pk, sizeof(pk), &h->ports[k]);
+                off += (size_t)snprintf(c[5].s + off, sizeof(c[5].s) - off, "%s%s",
+                                        k ? " " : "", pk);
+            }
+            if (h->ports_truncated && off + 5 < sizeof(c[5].s))
+                snprintf(c[5].s + off, sizeof(c[5].s) - off, " ...");
+            if (pass == 0)
+                table_measure(&t, c);
+            else
+                table_row(fp, &t, c);
+        }
+    }
+}
+
+static void tunnels_table(FILE *fp, const struct wp_report *r)
+{
+    static const char *const head[] = {"TUNNEL", "OUTER A", "OUTER B", "PACKETS", "BYTES"};
+    static const bool left[] = {true, true, true, false, false};
+    struct table t;
+    table_init(&t, 5, head, left);
+    fprintf(fp, "\nTUNNELS (%zu; their packets are counted above under the inner ports)\n",
+            r->n_tunnels);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            table_head(fp, &t);
+        for (size_t i = 0; i < r->n_tunnels; i++) {
+            const struct wp_tunnel_row *tr = r->tunnels[i];
+            struct cell c[5];
+            char a[64], tp[16];
+            snprintf(c[0].s, sizeof(c[0].s), "%s", wp_tunnel_kind_name(tr->kind));
+            for (int k = 0; k < 2; k++) {
+                if (tr->family == 0) {
+                    snprintf(c[1 + k].s, sizeof(c[1 + k].s), "-");
+                    continue;
+                }
+                wp_fmt_addr(a, sizeof(a), tr->family, tr->addr[k]);
+                if (wp_proto_has_ports(tr->proto))
+                    snprintf(c[1 + k].s, sizeof(c[1 + k].s),
+                             tr->family == 6 ? "%s [%s]:%u" : "%s %s:%u",
+                             wp_fmt_transport(tp, sizeof(tp), tr->proto), a, tr->port[k]);
+                else
+                    snprintf(c[1 + k].s, sizeof(c[1 + k].s), "%s", a);
+            }
+            snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, tr->packets);
+            wp_fmt_bytes(c[4].s, sizeof(c[4].s), tr->bytes);
+            if (pass == 0)
+                table_measure(&t, c);
+            else
+                table_row(fp, &t, c);
+        }
+    }
+}
+
+void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    header(fp, r);
+    ports_table(fp, r, o);
+    if (r->n_flows > 0)
+        flows_table(fp, r, o);
+    if (r->n_hosts > 0)
+        hosts_table(fp, r, o);
+    if (r->n_tunnels > 0)
+        tunnels_table(fp, r);
+    if (r->peers_capped)
+        fputs("\nnote: too many distinct addresses to count them all; CLIENTS and SERVERS are "
+              "lower bounds\n", fp);
+}

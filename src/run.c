@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: running an analysis: tables, inputs, engine, report, exit code */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wp/analyze.h"
+#include "wp/capture.h"
+#include "wp/classify.h"
+#include "wp/cli.h"
+#include "wp/escape.h"
+#include "wp/hash.h"
+#include "wp/report.h"
+#include "wp/run.h"
+#include "wp/savefile.h"
+
+volatile sig_atomic_t wp_stop_requested;
+static volatile sig_atomic_t interrupts;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    wp_stop_requested = 1;
+    if (++interrupts >= 2)
+        _exit(130); /* a second Ctrl-C: leave at once */
+    wp_capture_break();
+}
+
+void wp_run_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+void wp_warn(const struct wp_run_ctx *rc, const char *msg)
+{
+    if (rc != NULL && rc->quiet)
+        return;
+    fputs("whichports: warning: ", stderr);
+    wp_text_string(stderr, msg);
+    fputc('\n', stderr);
+}
+
+void wp_error(const char *msg)
+{
+    fputs("whichports: ", stderr);
+    wp_text_string(stderr, msg);
+    fputc('\n', stderr);
+}
+
+int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
+{
+    char err[WP_ERRBUF_SIZE];
+    memset(rc, 0, sizeof(*rc));
+    rc->cli = cli;
+    rc->quiet = cli->quiet;
+    if (wp_hash_seed_random() != 0)
+        wp_warn(rc, "no random source: the flow hash uses a fixed key");
+    int r = cli->prefixes_path ? wp_prefixes_load(&rc->prefixes, cli->prefixes_path, err)
+                               : wp_prefixes_builtin(&rc->prefixes, err);
+    if (r != 0) {
+        wp_error(err);
+        return -1;
+    }
+    r = cli->services_path ? wp_services_load(&rc->services, cli->services_path, err)
+                           : wp_services_builtin(&rc->services, err);
+    if (r != 0) {
+        wp_error(err);
+        return -1;
+    }
+    rc->opts.tunnels = cli->tunnels;
+    rc->opts.max_flows = (size_t)cli->max_flows;
+    rc->opts.prefixes = rc->prefixes;
+    rc->opts.services = rc->services;
+    if (cli->timeouts_given)
+        memcpy(rc->opts.timeout_ns, cli->timeout_ns, sizeof(rc->opts.timeout_ns));
+    return 0;
+}
+
+void wp_run_ctx_free(struct wp_run_ctx *rc)
+{
+    wp_prefixes_free(rc->prefixes);
+    wp_services_free(rc->services);
+    for (size_t i = 0; i < rc->n_errors; i++)
+        free(rc->errors[i]);
+    free(rc->errors);
+    if (rc->out != NULL && rc->out != stdout)
+        fclose(rc->out);
+}
+
+void wp_run_add_error(struct wp_run_ctx *rc, const char *msg)
+{
+    char **ne = realloc(rc->errors, (rc->n_errors + 1) * sizeof(*ne));
+    char *copy = strdup(msg);
+    if (ne == NULL || copy == NULL) {
+        free(copy);
+        if (ne != NULL)
+            rc->errors = ne;
+        return;
+    }
+    rc->errors = ne;
+    rc->errors[rc->n_errors++] = copy;
+}
+
+int wp_run_open_output(struct wp_run_ctx *rc)
+{
+    if (rc->cli->output == NULL || strcmp(rc->cli->output, "-") == 0) {
+        rc->out = stdout;
+        return 0;
+    }
+    rc->out = fopen(rc->cli->output, "w");
+    if (rc->out == NULL) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg), "%s: %s", rc->cli->output, strerror(errno));
+        wp_error(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
+                  const char *const *sources, size_t n_sources, bool complete,
+                  const struct wp_report_opts *ro, const struct wp_run_interval *iv)
+{
+    struct wp_report r;
+    memset(&r, 0, sizeof(r));
+    struct wp_agg *agg = wp_engine_snapshot(e);
+    if (agg == NULL) {
+        wp_error("out of memory while building the report");
+        return -1;
+    }
+    const uint32_t *lts;
+    size_t n_lt = wp_engine_linktypes(e, &lts);
+    char names[WP_MAX_LINKTYPES][48];
+    const char *name_ptrs[WP_MAX_LINKTYPES];
+    for (size_t i = 0; i < n_lt; i++)
+        name_ptrs[i] = wp_linktype_name(lts[i], names[i], sizeof(names[i]));
+
+    r.mode = mode;
+    r.sources = sources;
+    r.n_sources = n_sources;
+    r.link_types = name_ptrs;
+    r.n_link_types = n_lt;
+    r.nanos = rc->nanos;
+    r.complete = complete;
+    r.errors = (const char *const *)rc->errors;
+    r.n_errors = rc->n_errors;
+    r.totals = wp_engine_totals(e);
+    r.services = rc->services;
+    r.peers_capped = wp_agg_peers_capped(agg);
+    if (iv != NULL) {
+        r.has_interval = true;
+        r.interval_start_ns = iv->start_ns;
+        r.interval_end_ns = iv->end_ns;
+    }
+    r.ports = wp_agg_ports(agg, &r.n_ports);
+    r.hosts = wp_agg_hosts(agg, &r.n_hosts);
+    r.tunnels = wp_agg_tunnels(agg, &r.n_tunnels);
+    bool want_flows = ro->format == WP_FMT_TEXT ||
+                      (ro->format == WP_FMT_JSON && !ro->no_flows) ||
+                      (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
+    if (want_flows)
+        r.flows = wp_engine_flows(e, &r.n_flows);
+    wp_report_sort(&r);
+    int rcode = wp_report_write(rc->out, &r, ro);
+    if (rcode != 0) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg), "%s: %s",
+                 rc->cli->output ? rc->cli->output : "(standard output)", strerror(errno));
+        wp_error(msg);
+    }
+    free(r.ports);
+    free(r.hosts);
+    free(r.tunnels);
+    free(r.flows);
+    wp_agg_free(agg);
+    return rcode;
+}
+
+void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
+{
+    memset(ro, 0, sizeof(*ro));
+    ro->format = cli->format;
+    ro->view = cli->view;
+    ro->top = cli->top;
+    ro->no_flows = cli->no_flows;
+    ro->filters = cli->filters;
+    ro->csv_header = true;
+}
+
+/* ---- offline ------------------------------------------------------------ */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct file_job {
+    const char *path;
+    struct wp_engine *engine;
+    char error[WP_ERRBUF_SIZE];    /* damage, reported with exit 3 */
+    char fatal[WP_ERRBUF_SIZE];    /* filter failure: exit 1 */
+    bool damaged, failed, nanos;
+};
+
+/* Read one file into job->engine. Progress goes to stderr when `progress`. */
+static void read_file(struct wp_run_ctx *rc, struct file_job *job, bool progress,
+                      uint64_t *budget)
+{
+    char err[WP_ERRBUF_SIZE];
+    struct wp_savefile *sf;
+    if (wp_savefile_open(&sf, job->path, err) != 0) {
+        snprintf(job->fatal, sizeof(job->fatal), "%s", err);
+        job->failed = true;
+        return;
+    }
+    job->nanos = wp_savefile_nanoseconds(sf);
+    struct wp_filter *filter = NULL;
+    if (rc->cli->filter != NULL && wp_filter_new(&filter, rc->cli->filter, err) != 0) {
+        snprintf(job->fatal, sizeof(job->fatal), "%s", err);
+        job->failed = true;
+        wp_savefile_close(sf);
+        return;
+    }
+    uint32_t prepared_lt = UINT32_MAX;
+    struct wp_record rec;
+    enum wp_sf_result r;
+    uint64_t n = 0;
+    double next_progress = progress ? now_s() + 1.0 : 0;
+    while ((r = wp_savefile_next(sf, &rec, err)) == WP_SF_RECORD) {
+        if (filter != NULL) {
+            if (rec.linktype != prepared_lt) {
+                if (wp_filter_prepare(filter, rec.linktype, err) != 0) {
+                    snprintf(job->fatal, sizeof(job->fatal), "%s", err);
+                    job->failed = true;
+                    break;
+                }
+                prepared_lt = rec.linktype;
+            }
+            if (!wp_filter_match(filter, &rec))
+                continue;
+        }
+        wp_engine_packet(job->engine, &rec);
+        if (budget != NULL && *budget != 0 && --*budget == 0)
+            break;
+        if ((++n & 0xffff) == 0) {
+            if (wp_stop_requested)
+                break;
+            if (progress && now_s() >= next_progress) {
+                uint64_t size = wp_savefile_size(sf);
+                if (size > 0)
+                    fprintf(stderr, "\rwhichports: %s: %3.0f%%, %llu packets ", job->path,
+                            100.0 * (double)wp_savefile_offset(sf) / (double)size,
+                            (unsigned long long)n);
+                else
+                    fprintf(stderr, "\rwhichports: %s: %llu packets ", job->path,
+                            (unsigned long long)n);
+                next_progress = now_s() + 0.5;
+                rc->progress_shown = true;
+            }
+        }
+    }
+    if (r == WP_SF_DAMAGED) {
+        snprintf(job->error, sizeof(job->error), "%s", err);
+        job->damaged = true;
+    }
+    if (wp_savefile_nanoseconds(sf))
+        job->nanos = true;
+    wp_filter_free(filter);
+    wp_savefile_close(sf);
+}
+
+struct pool {
+    struct wp_run_ctx *rc;
+    struct file_job *jobs;
+    size_t n;
+    size_t next;
+    pthread_mutex_t lock;
+};
+
+static void *worker(void *arg)
+{
+    struct pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        size_t i = p->next < p->n ? p->next++ : p->n;
+        pthread_mutex_unlock(&p->lock);
+        if (i >= p->n || wp_stop_requested)
+            return NULL;
+        read_file(p->rc, &p->jobs[i], false, NULL);
+    }
+}
+
+/* Check every named file before reading any, so that a typo in the last of
+ * many files fails at once rather than after the work. */
+static int precheck(const struct wp_cli *cli)
+{
+    char err[WP_ERRBUF_SIZE];
+    for (size_t i = 0; i < cli->n_files; i++) {
+        if (strcmp(cli->files[i], "-") == 0)
+            continue;
+        struct wp_savefile *sf;
+        if (wp_savefile_open(&sf, cli->files[i], err) != 0) {
+            wp_error(err);
+            return -1;
+        }
+        wp_savefile_close(sf);
+    }
+    return 0;
+}
+
+int wp_run_files(const struct wp_cli *cli)
+{
+    struct wp_run_ctx rc;
+    int status = WP_EXIT_ERROR;
+    struct file_job *jobs = NULL;
+    struct wp_engine *total = NULL;
+    if (wp_run_ctx_init(&rc, cli) != 0)
+        goto out;
+    if (precheck(cli) != 0)
+        goto out;
+    if (cli->filter != NULL) {
+        char err[WP_ERRBUF_SIZE];
+        struct wp_filter *f;
+        if (wp_filter_new(&f, cli->filter, err) != 0) {
+            wp_error(err);
+            goto out;
+        }
+        wp_filter_free(f);
+    }
+    if (wp_run_open_output(&rc) != 0)
+        goto out;
+    wp_run_install_signals();
+
+    jobs = calloc(cli->n_files, sizeof(*jobs));
+    total = wp_engine_new(&rc.opts);
+    if (jobs == NULL || total == NULL) {
+        wp_error("out of memory");
+        goto out;
+    }
+    bool progress = !cli->quiet && isatty(STDERR_FILENO);
+    unsigned jobs_n = cli->jobs;
+    for (size_t i = 0; i < cli->n_files; i++)
+        if (strcmp(cli->files[i], "-") == 0)
+            jobs_n = 1; /* standard input is read in order */
+    uint64_t budget = cli->count;
+
+    if (jobs_n <= 1 || cli->n_files <= 1 || cli->count != 0) {
+        for (size_t i = 0; i < cli->n_files && !wp_stop_requested; i++) {
+            jobs[i].path = cli->files[i];
+            jobs[i].engine = total;
+            read_file(&rc, &jobs[i], progress, cli->count ? &budget : NULL);
+            if (jobs[i].failed || (cli->count && budget == 0))
+                break;
+        }
+    } else {
+        struct pool pool = {&rc, jobs, cli->n_files, 0, PTHREAD_MUTEX_INITIALIZER};
+        for (size_t i = 0; i < cli->n_files; i++) {
+            jobs[i].path = cli->files[i];
+            jobs[i].engine = wp_engine_new(&rc.opts);
+            if (jobs[i].engine == NULL) {
+                wp_error("out of memory");
+                goto out;
+            }
+        }
+        size_t nt = jobs_n < cli->n_files ? jobs_n : cli->n_files;
+        pthread_t *th = calloc(nt, sizeof(*th));
+        if (th == NULL) {
+            wp_error("out of memory");
+            goto out;
+        }
+        size_t started = 0;
+        for (; started < nt; started++)
+            if (pthread_create(&th[started], NULL, worker, &pool) != 0)
+                break;
+        if (started == 0)
+            worker(&pool);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+        free(th);
+        /* merge in file order, so the result equals a sequential run */
+        for (size_t i = 0; i < cli->n_files; i++) {
+            if (wp_engine_merge(total, jobs[i].engine) != 0)
+                wp_warn(&rc, "out of memory while merging: some counts may be missing");
+            wp_engine_free(jobs[i].engine);
+            jobs[i].engine = NULL;
+        }
+    }
+    if (rc.progress_shown)
+        fputs("\r\033[K", stderr);
+
+    bool complete = true;
+    for (size_t i = 0; i < cli->n_files; i++) {
+        if (jobs[i].failed) {
+            wp_error(jobs[i].fatal);
+            goto out;
+        }
+        if (jobs[i].nanos)
+            rc.nanos = true;
+        if (jobs[i].damaged) {
+            complete = false;
+            wp_warn(&rc, jobs[i].error);
+            wp_run_add_error(&rc, jobs[i].error);
+        }
+    }
+    if (wp_stop_requested) {
+        complete = false;
+        wp_warn(&rc, "interrupted: the report covers the packets read so far");
+        wp_run_add_error(&rc, "interrupted before the end of the input");
+    }
+    struct wp_report_opts ro;
+    wp_run_report_opts(cli, &ro);
+    if (wp_run_report(&rc, total, "file", cli->files, cli->n_files, complete, &ro, NULL) != 0)
+        goto out;
+    status = complete ? WP_EXIT_OK : WP_EXIT_DAMAGED;
+out:
+    if (jobs != NULL) {
+        for (size_t i = 0; i < cli->n_files; i++)
+            if (jobs[i].engine != NULL && jobs[i].engine != total)
+                wp_engine_free(jobs[i].engine);
+        free(jobs);
+    }
+    wp_engine_free(total);
+    wp_run_ctx_free(&rc);
+    return status;
+}

@@ -22,6 +22,7 @@ struct table {
     const char *head[MAXCOLS];
     bool left[MAXCOLS];
     size_t width[MAXCOLS];
+    size_t max_last;      /* display width allowed for the last column, 0: any */
 };
 
 static void table_init(struct table *t, size_t ncols, const char *const *head, const bool *left)
@@ -66,14 +67,45 @@ static void print_cell(FILE *fp, const char *s, size_t width, bool left, bool la
             fputc(' ', fp);
 }
 
+/* Cut `s` in place to at most `max` characters, ending in "..." when cut. */
+static void ellipsize(char *s, size_t max)
+{
+    if (max < 4 || display_width(s) <= max)
+        return;
+    size_t chars = 0, i = 0;
+    while (s[i] != '\0' && chars < max - 3) {
+        i++;
+        while ((s[i] & 0xc0) == 0x80)
+            i++;
+        chars++;
+    }
+    memcpy(s + i, "...", 4);
+}
+
 static void table_row(FILE *fp, const struct table *t, const struct cell *row)
 {
     for (size_t i = 0; i < t->ncols; i++) {
         if (i)
             fputs("  ", fp);
-        print_cell(fp, row[i].s, t->width[i], t->left[i], i + 1 == t->ncols);
+        if (i + 1 == t->ncols && t->max_last > 0) {
+            char cut[sizeof(row[i].s)];
+            memcpy(cut, row[i].s, sizeof(cut));
+            ellipsize(cut, t->max_last);
+            print_cell(fp, cut, t->width[i], t->left[i], true);
+        } else {
+            print_cell(fp, row[i].s, t->width[i], t->left[i], i + 1 == t->ncols);
+        }
     }
     fputc('\n', fp);
+}
+
+/* Let the last column use what is left of `cols` columns (at least 16). */
+static void table_fit(struct table *t, size_t cols)
+{
+    size_t used = 0;
+    for (size_t i = 0; i + 1 < t->ncols; i++)
+        used += t->width[i] + 2;
+    t->max_last = used + 16 < cols ? cols - used : 16;
 }
 
 static void table_head(FILE *fp, const struct table *t)
@@ -174,8 +206,10 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
     table_init(&t, 8, head, left);
     fprintf(fp, "\nSERVICE PORTS (%zu)\n", r->n_ports);
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
+        if (pass == 1) {
+            table_fit(&t, 80);
             table_head(fp, &t);
+        }
         for (size_t i = 0; i < r->n_ports; i++) {
             const struct wp_port_row *p = r->ports[i];
             struct cell c[8];
@@ -190,16 +224,26 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, p->clients);
             snprintf(c[5].s, sizeof(c[5].s), "%" PRIu64, p->servers);
             pct(c[6].s, sizeof(c[6].s), p->apple.bytes, by);
+            /* name, then the label when it fits in 80 columns */
+            const char *nm = svc ? svc->name : asvc ? asvc->name : NULL;
+            const char *lb = svc && (!asvc || asvc == svc) ? svc->label
+                             : asvc                       ? "Apple servers only"
+                                                          : NULL;
             if (svc != NULL && asvc != NULL && asvc != svc)
-                snprintf(c[7].s, sizeof(c[7].s), "%s / Apple: %s", svc->name, asvc->label);
-            else if (svc != NULL)
-                snprintf(c[7].s, sizeof(c[7].s), "%s (%s)", svc->name, svc->label);
-            else if (asvc != NULL)
-                snprintf(c[7].s, sizeof(c[7].s), "Apple: %s", asvc->label);
-            else if (!p->key.has_port && p->flows == 0)
-                snprintf(c[7].s, sizeof(c[7].s), "(no port: fragments or cut headers)");
-            else
-                c[7].s[0] = '\0';
+                lb = NULL;
+            c[7].s[0] = '\0';
+            if (nm != NULL) {
+                size_t need = strlen(nm) + (lb ? strlen(lb) + 3 : 0);
+                if (lb != NULL && (pass == 0 || t.max_last == 0 || need <= t.max_last))
+                    snprintf(c[7].s, sizeof(c[7].s), "%s (%s)", nm, lb);
+                else
+                    snprintf(c[7].s, sizeof(c[7].s), "%s", nm);
+                if (svc != NULL && asvc != NULL && asvc != svc && strlen(c[7].s) + 24 < 80)
+                    snprintf(c[7].s + strlen(c[7].s), sizeof(c[7].s) - strlen(c[7].s),
+                             ", Apple: %s", asvc->name);
+            } else if (!p->key.has_port && p->flows == 0) {
+                snprintf(c[7].s, sizeof(c[7].s), "(no port: fragments, cut headers)");
+            }
             if (pass == 0) {
                 table_measure(&t, c);
             } else {

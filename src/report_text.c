@@ -84,7 +84,10 @@ static void ellipsize(char *s, size_t max)
 
 static void table_row(FILE *fp, const struct table *t, const struct cell *row)
 {
-    for (size_t i = 0; i < t->ncols; i++) {
+    size_t n = t->ncols;
+    while (n > 1 && row[n - 1].s[0] == '\0' && t->left[n - 1])
+        n--; /* no trailing blanks */
+    for (size_t i = 0; i < n; i++) {
         if (i)
             fputs("  ", fp);
         if (i + 1 == t->ncols && t->max_last > 0) {
@@ -93,7 +96,7 @@ static void table_row(FILE *fp, const struct table *t, const struct cell *row)
             ellipsize(cut, t->max_last);
             print_cell(fp, cut, t->width[i], t->left[i], true);
         } else {
-            print_cell(fp, row[i].s, t->width[i], t->left[i], i + 1 == t->ncols);
+            print_cell(fp, row[i].s, t->width[i], t->left[i], i + 1 == n);
         }
     }
     fputc('\n', fp);
@@ -318,8 +321,10 @@ static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_rep
     table_init(&t, 6, head, left);
     fprintf(fp, "\nTOP SERVERS (%zu of %zu)\n", n, r->n_hosts);
     for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1)
+        if (pass == 1) {
+            table_fit(&t, 80);
             table_head(fp, &t);
+        }
         for (size_t i = 0; i < n; i++) {
             const struct wp_host_row *h = r->hosts[i];
             struct cell c[6];

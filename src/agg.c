@@ -13,7 +13,9 @@
 #include "wp/agg.h"
 #include "wp/hash.h"
 
-#define PEERS_MAX (1u << 21)  /* distinct (port, role, address) entries kept */
+#define PEERS_MAX (1u << 18)    /* distinct (port, role, address) entries kept */
+#define HOSTS_MAX (1u << 16)    /* server hosts kept individually */
+#define TUNNELS_MAX (1u << 16)  /* tunnel rows kept individually */
 
 struct port_ent {
     struct wp_port_row row;
@@ -68,6 +70,8 @@ struct wp_agg {
     size_t n_ports, n_hosts, n_peers, n_tunnels;
     size_t host_port_bytes;
     bool peers_capped;
+    struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
+    struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
 };
 
 bool wp_proto_has_ports(uint8_t proto)
@@ -151,6 +155,8 @@ static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint
     HASH_FIND(hh, a->hosts, &k, sizeof(k), e);
     if (e != NULL)
         return &e->row;
+    if (a->n_hosts >= HOSTS_MAX)
+        return &a->hosts_other;
     e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
@@ -170,6 +176,8 @@ static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint
 
 static int host_add_port(struct wp_agg *a, struct wp_host_row *h, const struct wp_port_key *k)
 {
+    if (h == &a->hosts_other)
+        return 0; /* the overflow row lists no ports */
     for (uint16_t i = 0; i < h->n_ports; i++)
         if (memcmp(&h->ports[i], k, sizeof(*k)) == 0)
             return 0;
@@ -282,6 +290,8 @@ static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *
     HASH_FIND(hh, a->tunnels, k, sizeof(*k), e);
     if (e != NULL)
         return &e->row;
+    if (a->n_tunnels >= TUNNELS_MAX)
+        return &a->tunnels_other;
     e = calloc(1, sizeof(*e));
     if (e == NULL)
         return NULL;
@@ -360,6 +370,11 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         if (peer_add(dst, &e->key.port, e->key.role, e->key.family, e->key.addr) != 0)
             rc = -1;
     dst->peers_capped = dst->peers_capped || src->peers_capped;
+    dst->hosts_other.packets += src->hosts_other.packets;
+    dst->hosts_other.bytes += src->hosts_other.bytes;
+    dst->hosts_other.flows += src->hosts_other.flows;
+    dst->tunnels_other.packets += src->tunnels_other.packets;
+    dst->tunnels_other.bytes += src->tunnels_other.bytes;
     for (const struct tun_ent *e = src->tunnels; e != NULL; e = e->hh.next) {
         struct wp_tunnel_row *r = tunnel_get(dst, &e->key);
         if (r == NULL) {
@@ -444,4 +459,14 @@ size_t wp_agg_bytes(const struct wp_agg *a)
     return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
            a->n_hosts * sizeof(struct host_ent) + a->n_peers * sizeof(struct peer_ent) +
            a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
+}
+
+const struct wp_host_row *wp_agg_hosts_other(const struct wp_agg *a)
+{
+    return &a->hosts_other;
+}
+
+const struct wp_tunnel_row *wp_agg_tunnels_other(const struct wp_agg *a)
+{
+    return &a->tunnels_other;
 }

@@ -24,6 +24,7 @@ struct wp_engine {
     bool any_timeout;
     uint32_t linktypes[WP_MAX_LINKTYPES];
     size_t n_linktypes;
+    bool finalized;              /* live flows already folded into agg */
 };
 
 struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
@@ -201,8 +202,9 @@ static void account(struct wp_flow *f, unsigned sender, const struct wp_packet *
     f->pkts[sender]++;
     f->bytes[sender] += p->wirelen;
     if (rec->has_ts) {
-        if (f->first_ns == 0 && f->last_ns == 0) {
+        if (!(f->bits & WP_FB_TIME)) {
             f->first_ns = f->last_ns = rec->ts_ns;
+            f->bits |= WP_FB_TIME;
         } else {
             if (rec->ts_ns < f->first_ns)
                 f->first_ns = rec->ts_ns;
@@ -350,6 +352,16 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         e->last = f;
     }
 
+    if (f->key.port[0] == f->key.port[1] &&
+        memcmp(f->key.addr[0], f->key.addr[1], sizeof(f->key.addr[0])) == 0 &&
+        (p.proto == 1 || p.proto == 58) && p.has_l4) {
+        /* both endpoints are the same address (ping to oneself): the
+         * message type says which way the packet went */
+        if (icmp_request(p.proto, p.icmp_type))
+            sender = 1u - f->server;
+        else if (icmp_reply(p.proto, p.icmp_type))
+            sender = f->server;
+    }
     if (p.proto == 6 && (p.tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
         f->server = (uint8_t)((p.tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
         f->how = WP_HOW_SYN;
@@ -387,13 +399,27 @@ struct wp_agg *wp_engine_snapshot(struct wp_engine *e)
     struct snap_ctx s = {a, 0};
     if (wp_agg_merge(a, e->agg) != 0)
         s.rc = -1;
-    wp_flow_foreach(e->flows, snap_one, &s);
+    if (!e->finalized)
+        wp_flow_foreach(e->flows, snap_one, &s);
     if (s.rc != 0) {
         wp_agg_free(a);
         return NULL;
     }
     wp_agg_count_peers(a);
     return a;
+}
+
+struct wp_agg *wp_engine_finalize(struct wp_engine *e)
+{
+    if (!e->finalized) {
+        struct snap_ctx s = {e->agg, 0};
+        wp_flow_foreach(e->flows, snap_one, &s);
+        e->finalized = true;
+        if (s.rc != 0)
+            return NULL;
+        wp_agg_count_peers(e->agg);
+    }
+    return e->agg;
 }
 
 struct collect_ctx {
@@ -463,11 +489,12 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->bytes[i] += sf->bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
-    if (sf->first_ns != 0 || sf->last_ns != 0) {
-        if ((f->first_ns == 0 && f->last_ns == 0) || sf->first_ns < f->first_ns)
+    if (sf->bits & WP_FB_TIME) {
+        if (!(f->bits & WP_FB_TIME) || sf->first_ns < f->first_ns)
             f->first_ns = sf->first_ns;
-        if (sf->last_ns > f->last_ns)
+        if (!(f->bits & WP_FB_TIME) || sf->last_ns > f->last_ns)
             f->last_ns = sf->last_ns;
+        f->bits |= WP_FB_TIME;
     }
     wp_flow_touch(d->flows, f, class_of(f));
 }

@@ -5,6 +5,7 @@
  * savefile.c; libpcap compiles and runs BPF filters (pcap_offline_filter
  * needs no open capture) and captures live traffic. */
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,6 +175,18 @@ const char *wp_pcap_version(void)
 
 /* ---- live capture --------------------------------------------------------- */
 
+struct wp_live {
+    pcap_t *p;
+    uint32_t linktype;
+    bool nanos;
+    uint32_t last_drop, last_ifdrop;   /* libpcap's 32-bit counters, last read */
+    uint64_t drop, ifdrop;             /* widened */
+    int fd;                            /* selectable descriptor, or -1 */
+    int timeout_ms;
+    wp_live_cb cb;
+    void *ctx;
+};
+
 static pcap_t *volatile active_handle;
 
 void wp_capture_break(void)
@@ -181,4 +194,196 @@ void wp_capture_break(void)
     pcap_t *p = active_handle;
     if (p != NULL)
         pcap_breakloop(p);
+}
+
+static void activation_error(char errbuf[WP_ERRBUF_SIZE], const char *iface, int rc, pcap_t *p)
+{
+    const char *detail = pcap_geterr(p);
+    switch (rc) {
+    case PCAP_ERROR_NO_SUCH_DEVICE:
+        snprintf(errbuf, WP_ERRBUF_SIZE, "interface '%s': no such device (%s); see whichports -D",
+                 iface, detail);
+        break;
+    case PCAP_ERROR_PERM_DENIED:
+        snprintf(errbuf, WP_ERRBUF_SIZE,
+                 "interface '%s': permission denied (%s); run as root, or give the program "
+                 "CAP_NET_RAW and CAP_NET_ADMIN", iface, detail);
+        break;
+    case PCAP_ERROR_PROMISC_PERM_DENIED:
+        snprintf(errbuf, WP_ERRBUF_SIZE,
+                 "interface '%s': no permission for promiscuous mode (%s); try -p", iface,
+                 detail);
+        break;
+    case PCAP_ERROR_IFACE_NOT_UP:
+        snprintf(errbuf, WP_ERRBUF_SIZE, "interface '%s': the interface is down", iface);
+        break;
+    default:
+        snprintf(errbuf, WP_ERRBUF_SIZE, "interface '%s': %s", iface,
+                 detail[0] ? detail : pcap_statustostr(rc));
+        break;
+    }
+}
+
+int wp_live_open(struct wp_live **out, const struct wp_live_opts *o, char errbuf[WP_ERRBUF_SIZE])
+{
+    *out = NULL;
+    char eb[PCAP_ERRBUF_SIZE];
+    eb[0] = '\0';
+    pcap_t *p = pcap_create(o->iface, eb);
+    if (p == NULL) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "interface '%s': %s", o->iface, eb);
+        return -1;
+    }
+    (void)pcap_set_snaplen(p, (int)o->snaplen);
+    (void)pcap_set_promisc(p, o->promisc ? 1 : 0);
+    (void)pcap_set_timeout(p, o->timeout_ms > 0 ? o->timeout_ms : 100);
+    if (o->buffer_kib > 0)
+        (void)pcap_set_buffer_size(p, (int)(o->buffer_kib * 1024u));
+    bool nanos = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;
+    int rc = pcap_activate(p);
+    if (rc < 0) {
+        activation_error(errbuf, o->iface, rc, p);
+        pcap_close(p);
+        return -1;
+    }
+    if (o->filter != NULL) {
+        struct bpf_program bpf;
+        if (pcap_compile(p, &bpf, o->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+            snprintf(errbuf, WP_ERRBUF_SIZE, "filter '%s': %s", o->filter, pcap_geterr(p));
+            pcap_close(p);
+            return -1;
+        }
+        if (pcap_setfilter(p, &bpf) != 0) {
+            snprintf(errbuf, WP_ERRBUF_SIZE, "filter '%s': %s", o->filter, pcap_geterr(p));
+            pcap_freecode(&bpf);
+            pcap_close(p);
+            return -1;
+        }
+        pcap_freecode(&bpf);
+    }
+    struct wp_live *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "out of memory");
+        pcap_close(p);
+        return -1;
+    }
+    l->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 100;
+    l->p = p;
+    /* Non-blocking reads and our own poll(): on Linux (TPACKET_V3) the
+     * buffer timeout only starts with the first packet, so a blocking read
+     * on a quiet interface would never return to look at the clock. */
+    l->fd = pcap_get_selectable_fd(p);
+    if (l->fd >= 0 && pcap_setnonblock(p, 1, eb) != 0)
+        l->fd = -1;
+    l->linktype = (uint32_t)pcap_datalink(p);
+    l->nanos = nanos && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
+    active_handle = p;
+    *out = l;
+    return 0;
+}
+
+uint32_t wp_live_linktype(const struct wp_live *l)
+{
+    return l->linktype;
+}
+
+bool wp_live_nanos(const struct wp_live *l)
+{
+    return l->nanos;
+}
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct wp_live *l = (struct wp_live *)(void *)user;
+    struct wp_record rec;
+    rec.data = bytes;
+    rec.caplen = h->caplen;
+    rec.wirelen = h->len;
+    rec.ts_ns = (int64_t)h->ts.tv_sec * 1000000000 +
+                (int64_t)h->ts.tv_usec * (l->nanos ? 1 : 1000);
+    rec.has_ts = true;
+    rec.linktype = l->linktype;
+    rec.snaplen = h->caplen;
+    l->cb(l->ctx, &rec);
+}
+
+int wp_live_dispatch(struct wp_live *l, int max, wp_live_cb cb, void *ctx,
+                     char errbuf[WP_ERRBUF_SIZE])
+{
+    l->cb = cb;
+    l->ctx = ctx;
+    int n = pcap_dispatch(l->p, max > 0 ? max : -1, on_packet, (u_char *)(void *)l);
+    if (n == 0 && l->fd >= 0) {
+        struct pollfd pfd = {l->fd, POLLIN, 0};
+        (void)poll(&pfd, 1, l->timeout_ms); /* EINTR: the caller looks at its flags */
+        n = pcap_dispatch(l->p, max > 0 ? max : -1, on_packet, (u_char *)(void *)l);
+    }
+    if (n == PCAP_ERROR_BREAK)
+        return -2;
+    if (n < 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "%s", pcap_geterr(l->p));
+        return -1;
+    }
+    return n;
+}
+
+int wp_live_stats(struct wp_live *l, uint64_t *dropped, uint64_t *ifdropped)
+{
+    struct pcap_stat st;
+    if (pcap_stats(l->p, &st) != 0)
+        return -1;
+    /* unsigned differences are exact across one wrap-around of 32 bits */
+    l->drop += (uint32_t)(st.ps_drop - l->last_drop);
+    l->ifdrop += (uint32_t)(st.ps_ifdrop - l->last_ifdrop);
+    l->last_drop = st.ps_drop;
+    l->last_ifdrop = st.ps_ifdrop;
+    *dropped = l->drop;
+    *ifdropped = l->ifdrop;
+    return 0;
+}
+
+void wp_live_close(struct wp_live *l)
+{
+    if (l == NULL)
+        return;
+    if (active_handle == l->p)
+        active_handle = NULL;
+    pcap_close(l->p);
+    free(l);
+}
+
+int wp_live_list(FILE *fp, char errbuf[WP_ERRBUF_SIZE])
+{
+    pcap_if_t *all;
+    char eb[PCAP_ERRBUF_SIZE];
+    if (pcap_findalldevs(&all, eb) != 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot list interfaces: %s", eb);
+        return -1;
+    }
+    int i = 0;
+    for (pcap_if_t *d = all; d != NULL; d = d->next) {
+        fprintf(fp, "%d.%s", ++i, d->name);
+        if (d->description != NULL)
+            fprintf(fp, " (%s)", d->description);
+        fputs(" [", fp);
+        const char *sep = "";
+        if (d->flags & PCAP_IF_UP) {
+            fprintf(fp, "%sUp", sep);
+            sep = ", ";
+        }
+        if (d->flags & PCAP_IF_RUNNING) {
+            fprintf(fp, "%sRunning", sep);
+            sep = ", ";
+        }
+        if (d->flags & PCAP_IF_LOOPBACK)
+            fprintf(fp, "%sLoopback", sep);
+        fputs("]\n", fp);
+    }
+    pcap_freealldevs(all);
+    if (i == 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE,
+                 "no interfaces found (capturing may need root or CAP_NET_RAW)");
+        return -1;
+    }
+    return 0;
 }

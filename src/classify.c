@@ -138,7 +138,8 @@ int wp_prefixes_parse(struct wp_prefixes **out, const char *text, size_t len, co
         }
         p->v[p->n++] = px;
     }
-    qsort(p->v, p->n, sizeof(*p->v), cmp_prefix);
+    if (p->n > 1)
+        qsort(p->v, p->n, sizeof(*p->v), cmp_prefix);
     *out = p;
     return 0;
 bad:

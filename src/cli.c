@@ -46,6 +46,7 @@ void wp_cli_usage(FILE *fp)
         "  --services FILE    port registry (default: built in)\n"
         "  --no-tunnels       count tunnels (GRE, VXLAN, ...) under their outer ports\n"
         "  --max-flows N      keep at most N flows, evicting the least recently seen\n"
+        "                     (default live: 1000000; files: no limit)\n"
         "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
         "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
         "  -j N               analyse the -r files in N threads\n"
@@ -59,6 +60,9 @@ void wp_cli_usage(FILE *fp)
         "  -o FILE            write the report to FILE instead of standard output\n"
         "  -q                 no progress or warnings on standard error\n"
         "  -h, --help         show this help;  -V, --version  show the version\n"
+        "\n"
+        "Signals (live): SIGINT or SIGTERM stop the capture and print the report (a\n"
+        "second SIGINT exits at once); SIGUSR1 prints a report and goes on.\n"
         "\n"
         "Exit status:\n"
         "  0  report written\n"
@@ -206,21 +210,12 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             if (cli->filter == NULL)
                 return usage_error("%s", "out of memory");
             break;
-        case 'F': {
+        case 'F':
             if (have_f)
                 return usage_error("%s", "only one of -f and -F may be given");
             have_f = true;
-            char *text;
-            size_t len;
-            char err[WP_ERRBUF_SIZE];
-            if (wp_datafile_read(optarg, &text, &len, err) != 0)
-                return usage_error("-F: %s", err);
-            for (size_t i = 0; i < len; i++) /* comments as tcpdump: none; newlines to blanks */
-                if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
-                    text[i] = ' ';
-            cli->filter = text;
+            cli->filter_file = optarg;
             break;
-        }
         case 's':
             if (wp_parse_u64(optarg, &v) != 0 || v > 262144)
                 return usage_error("-s: snapshot length must be 0 to 262144, not '%s'", optarg);
@@ -347,13 +342,35 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         return usage_error("%s", "nothing to read: give -r FILE or -i IFACE (or -D)");
     if (modes > 1)
         return usage_error("%s", "-r, -i and -D cannot be combined");
-    if (cli->n_files > 0 && (cli->duration_ns || cli->interval_ns || cli->user))
-        return usage_error("%s", "--duration, --interval and -Z apply to live capture (-i)");
+    if (cli->n_files > 0 && (cli->duration_ns || cli->interval_ns || cli->user ||
+                             cli->snaplen != 262144 || cli->no_promisc || cli->buffer_kib))
+        return usage_error("%s", "-s, -p, -B, -Z, --duration and --interval apply to live "
+                                 "capture (-i)");
     if (cli->iface != NULL && cli->jobs > 1)
         return usage_error("%s", "-j applies to files (-r)");
     if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--view applies to --format csv");
     if (cli->filter != NULL && cli->filter[0] == '\0') {
+        free(cli->filter);
+        cli->filter = NULL;
+    }
+    return 0;
+}
+
+int wp_cli_load_filter_file(struct wp_cli *cli, char errbuf[WP_ERRBUF_SIZE])
+{
+    if (cli->filter_file == NULL)
+        return 0;
+    char *text;
+    size_t len;
+    if (wp_datafile_read(cli->filter_file, &text, &len, errbuf) != 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) /* one expression: line ends become blanks */
+        if (text[i] == '\n' || text[i] == '\r' || text[i] == '\t')
+            text[i] = ' ';
+    free(cli->filter);
+    cli->filter = text;
+    if (strspn(text, " ") == len) {
         free(cli->filter);
         cli->filter = NULL;
     }

@@ -100,8 +100,14 @@ int wp_datafile_read(const char *path, char **text, size_t *len, char errbuf[WP_
         n += r;
         if (r == 0)
             break;
+        if (n > (16u << 20)) {
+            snprintf(errbuf, WP_ERRBUF_SIZE, "%s: larger than 16 MiB", path);
+            free(buf);
+            fclose(fp);
+            return -1;
+        }
         if (n == cap) {
-            if (cap >= (16u << 20)) {
+            if (cap > (16u << 20)) {
                 snprintf(errbuf, WP_ERRBUF_SIZE, "%s: larger than 16 MiB", path);
                 free(buf);
                 fclose(fp);

@@ -4,6 +4,8 @@
 #include <locale.h>
 #include <stdlib.h>
 
+#include "wp/common.h"
+
 #include "wp/cli.h"
 #include "wp/run.h"
 
@@ -15,6 +17,12 @@ int main(int argc, char **argv)
     if (r != 0) {
         wp_cli_free(&cli);
         return r > 0 ? WP_EXIT_OK : WP_EXIT_USAGE;
+    }
+    char err[WP_ERRBUF_SIZE];
+    if (wp_cli_load_filter_file(&cli, err) != 0) {
+        wp_error(err);
+        wp_cli_free(&cli);
+        return WP_EXIT_ERROR;
     }
     int status;
     if (cli.list_ifaces)

@@ -107,7 +107,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         num(fp, f->bytes[c]);
         num(fp, f->pkts[s]);
         num(fp, f->bytes[s]);
-        bool have = f->first_ns != 0 || f->last_ns != 0;
+        bool have = (f->bits & WP_FB_TIME) != 0;
         char tb[48];
         field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->first_ns, r->nanos) : NULL, false);
         field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->last_ns, r->nanos) : NULL, false);

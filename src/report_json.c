@@ -58,7 +58,8 @@ static void totals(const struct jw *w, const struct wp_report *r)
             t->ip_bytes);
     fprintf(fp, ", \"other_packets\": %" PRIu64 ", \"other_bytes\": %" PRIu64, t->other_packets,
             t->other_bytes);
-    fprintf(fp, ", \"unsupported_link_packets\": %" PRIu64, t->unsupported_packets);
+    fprintf(fp, ", \"unsupported_link_packets\": %" PRIu64 ", \"unsupported_link_bytes\": %" PRIu64,
+            t->unsupported_packets, t->unsupported_bytes);
     fprintf(fp, ", \"undecodable_packets\": %" PRIu64 ", \"undecodable_bytes\": %" PRIu64,
             t->undecodable_packets, t->undecodable_bytes);
     fprintf(fp, ", \"truncated\": %" PRIu64 ", \"truncated_at\": {", t->truncated);
@@ -177,7 +178,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
             f->pkts[c], f->bytes[c]);
     fprintf(fp, ", \"to_client\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
             f->pkts[s], f->bytes[s]);
-    bool have = f->first_ns != 0 || f->last_ns != 0;
+    bool have = (f->bits & WP_FB_TIME) != 0;
     fputs(", \"first\": ", fp);
     time_or_null(fp, have, f->first_ns, nanos);
     fputs(", \"last\": ", fp);
@@ -298,11 +299,20 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
     }
     fprintf(fp, "%s%s]", r->n_hosts && nl[0] ? nl : "", r->n_hosts && nl[0] ? ind : "");
 
+    if (r->hosts_other != NULL)
+        fprintf(fp, ",%s%s\"hosts_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+                    ", \"flows\": %" PRIu64 "}",
+                nl[0] ? nl : " ", ind, r->hosts_other->packets, r->hosts_other->bytes,
+                r->hosts_other->flows);
+
     fprintf(fp, ",%s%s\"tunnels\": [", nl[0] ? nl : " ", ind);
     for (size_t i = 0; i < r->n_tunnels; i++) {
         fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
         tunnel_row(&w, r->tunnels[i]);
     }
     fprintf(fp, "%s%s]", r->n_tunnels && nl[0] ? nl : "", r->n_tunnels && nl[0] ? ind : "");
+    if (r->tunnels_other != NULL)
+        fprintf(fp, ",%s%s\"tunnels_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+                nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
     fputs("}\n", fp);
 }

@@ -156,8 +156,9 @@ static void header(FILE *fp, const struct wp_report *r)
     fprintf(fp, "  %" PRIu64 " packets, %s", t->packets, wp_fmt_bytes(b1, sizeof(b1), t->bytes));
     if (t->have_ts) {
         double secs = (double)(t->last_ns - t->first_ns) / 1e9;
-        fprintf(fp, ", %s to %s (%.1f s)", wp_fmt_time(b1, sizeof(b1), t->first_ns, false),
-                wp_fmt_time(b2, sizeof(b2), t->last_ns, false), secs);
+        fprintf(fp, " in %.1f s\n  %s to %s", secs,
+                wp_fmt_time(b1, sizeof(b1), t->first_ns, false),
+                wp_fmt_time(b2, sizeof(b2), t->last_ns, false));
     }
     fputc('\n', fp);
     fprintf(fp, "  IP %" PRIu64 ", other %" PRIu64 ", undecodable %" PRIu64 ", truncated %" PRIu64
@@ -230,7 +231,7 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             /* name, then the label when it fits in 80 columns */
             const char *nm = svc ? svc->name : asvc ? asvc->name : NULL;
             const char *lb = svc && (!asvc || asvc == svc) ? svc->label
-                             : asvc                       ? "Apple servers only"
+                             : asvc                       ? "Apple only"
                                                           : NULL;
             if (svc != NULL && asvc != NULL && asvc != svc)
                 lb = NULL;
@@ -398,6 +399,10 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
         flows_table(fp, r, o);
     if (r->n_hosts > 0)
         hosts_table(fp, r, o);
+    if (r->hosts_other != NULL && r->hosts_other->flows > 0)
+        fprintf(fp, "  (and more servers than the table holds: %" PRIu64 " flows, %" PRIu64
+                    " packets counted together)\n",
+                r->hosts_other->flows, r->hosts_other->packets);
     if (r->n_tunnels > 0)
         tunnels_table(fp, r);
     if (r->peers_capped)

@@ -2,6 +2,7 @@
 /* \summary: running an analysis: tables, inputs, engine, report, exit code */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ void wp_run_install_signals(void)
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* stdio must not see EINTR mid-report */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
@@ -113,6 +115,36 @@ void wp_run_add_error(struct wp_run_ctx *rc, const char *msg)
     rc->errors[rc->n_errors++] = copy;
 }
 
+int wp_run_check_output(struct wp_run_ctx *rc)
+{
+    const char *path = rc->cli->output;
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    char msg[WP_ERRBUF_SIZE];
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno == ENOENT) {
+        /* the file would be created: its directory must exist and be writable */
+        char dir[4096];
+        snprintf(dir, sizeof(dir), "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL)
+            snprintf(dir, sizeof(dir), ".");
+        else if (slash == dir)
+            dir[1] = '\0';
+        else
+            *slash = '\0';
+        if (access(dir, W_OK | X_OK) == 0)
+            return 0;
+    }
+    snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+    wp_error(msg);
+    return -1;
+}
+
 int wp_run_open_output(struct wp_run_ctx *rc)
 {
     if (rc->cli->output == NULL || strcmp(rc->cli->output, "-") == 0) {
@@ -130,12 +162,14 @@ int wp_run_open_output(struct wp_run_ctx *rc)
 }
 
 int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
-                  const char *const *sources, size_t n_sources, bool complete,
+                  const char *const *sources, size_t n_sources, bool complete, bool final,
                   const struct wp_report_opts *ro, const struct wp_run_interval *iv)
 {
     struct wp_report r;
     memset(&r, 0, sizeof(r));
-    struct wp_agg *agg = wp_engine_snapshot(e);
+    if (rc->out == NULL && wp_run_open_output(rc) != 0)
+        return -1;
+    struct wp_agg *agg = final ? wp_engine_finalize(e) : wp_engine_snapshot(e);
     if (agg == NULL) {
         wp_error("out of memory while building the report");
         return -1;
@@ -167,6 +201,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     r.ports = wp_agg_ports(agg, &r.n_ports);
     r.hosts = wp_agg_hosts(agg, &r.n_hosts);
     r.tunnels = wp_agg_tunnels(agg, &r.n_tunnels);
+    r.hosts_other = wp_agg_hosts_other(agg);
+    r.tunnels_other = wp_agg_tunnels_other(agg);
     bool want_flows = ro->format == WP_FMT_TEXT ||
                       (ro->format == WP_FMT_JSON && !ro->no_flows) ||
                       (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
@@ -184,7 +220,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     free(r.hosts);
     free(r.tunnels);
     free(r.flows);
-    wp_agg_free(agg);
+    if (!final)
+        wp_agg_free(agg);
     return rcode;
 }
 
@@ -341,7 +378,9 @@ int wp_run_files(const struct wp_cli *cli)
         }
         wp_filter_free(f);
     }
-    if (wp_run_open_output(&rc) != 0)
+    /* The -o file is only checked now and written once the input is read,
+     * so that a run that fails leaves an earlier report in place. */
+    if (wp_run_check_output(&rc) != 0)
         goto out;
     wp_run_install_signals();
 
@@ -423,7 +462,8 @@ int wp_run_files(const struct wp_cli *cli)
     }
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
-    if (wp_run_report(&rc, total, "file", cli->files, cli->n_files, complete, &ro, NULL) != 0)
+    if (wp_run_report(&rc, total, "file", cli->files, cli->n_files, complete, true, &ro, NULL) !=
+        0)
         goto out;
     status = complete ? WP_EXIT_OK : WP_EXIT_DAMAGED;
 out:

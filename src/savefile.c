@@ -237,6 +237,13 @@ uint64_t wp_savefile_size(const struct wp_savefile *sf)
 
 static int open_pcap(struct wp_savefile *sf, uint32_t magic_le, char errbuf[WP_ERRBUF_SIZE])
 {
+    switch (magic_le) {
+    case 0xa1b2c3d4u: case 0xa1b23c4du: case 0xa1b2cd34u:
+    case 0xd4c3b2a1u: case 0x4d3cb2a1u: case 0x34cdb2a1u:
+        break;
+    default:
+        return -1; /* not pcap: the caller says so */
+    }
     size_t avail = fill(sf, 24);
     if (avail == (size_t)-1) {
         snprintf(errbuf, WP_ERRBUF_SIZE, "%s: %s", sf->name, strerror(errno));
@@ -415,7 +422,11 @@ static int64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
             ns = (int64_t)(ts / div);
         }
     }
-    return ns + ifc->tsoffset * 1000000000;
+    int64_t off, sum;
+    if (__builtin_mul_overflow(ifc->tsoffset, (int64_t)1000000000, &off) ||
+        __builtin_add_overflow(ns, off, &sum))
+        return ifc->tsoffset < 0 ? INT64_MIN : INT64_MAX; /* beyond any real clock */
+    return sum;
 }
 
 /* Read a Section Header Block at the buffer start. `first` selects the
@@ -482,6 +493,11 @@ static int open_pcapng(struct wp_savefile *sf, char errbuf[WP_ERRBUF_SIZE])
     size_t avail = fill(sf, blen);
     if (avail == (size_t)-1 || avail < blen) {
         snprintf(errbuf, WP_ERRBUF_SIZE, "%s: pcapng section header cut short", sf->name);
+        return -1;
+    }
+    if (rd32(sf, sf->buf + sf->start + blen - 4) != (uint32_t)blen) {
+        snprintf(errbuf, WP_ERRBUF_SIZE,
+                 "%s: invalid pcapng section header: its trailing length differs", sf->name);
         return -1;
     }
     if (read_shb(sf, blen, errbuf) != 0)
@@ -560,7 +576,7 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
             ifc->tsresol = 6;
             if (!idb_options(sf, body + 8, bl - 8, ifc))
                 return damaged(sf, errbuf, "an interface option runs past its block");
-            if (ifc->tsresol_bin ? ifc->tsresol > 30 : ifc->tsresol > 6)
+            if (ifc->tsresol_bin ? ifc->tsresol > 19 : ifc->tsresol > 6)
                 sf->ns_seen = true;
             sf->n_ifaces++;
             break;

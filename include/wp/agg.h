@@ -96,6 +96,12 @@ struct wp_port_key wp_flow_port_key(const struct wp_flow *f);
 /* True when the transport carries ports (TCP, UDP, UDP-Lite, SCTP, DCCP). */
 bool wp_proto_has_ports(uint8_t proto);
 
+/* Server hosts and tunnels beyond the table limits (65,536 each), summed
+ * into one row each so that memory stays bounded while totals stay exact.
+ * Zero counts when the limits were never reached. */
+const struct wp_host_row *wp_agg_hosts_other(const struct wp_agg *a);
+const struct wp_tunnel_row *wp_agg_tunnels_other(const struct wp_agg *a);
+
 /* Approximate heap bytes held. */
 size_t wp_agg_bytes(const struct wp_agg *a);
 

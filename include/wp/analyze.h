@@ -70,12 +70,20 @@ size_t wp_engine_linktypes(const struct wp_engine *e, const uint32_t **out);
  * The caller frees it with wp_agg_free. */
 struct wp_agg *wp_engine_snapshot(struct wp_engine *e);
 
+/* For the last report: fold the live flows into the engine's own
+ * aggregate (they stay in the flow table for listing) and return it,
+ * borrowed: no copy, so the report costs no extra memory. After this the
+ * engine must take no more packets. NULL when out of memory. */
+struct wp_agg *wp_engine_finalize(struct wp_engine *e);
+
 /* The live flows as a new array of pointers (caller frees the array). */
 struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n);
 
 /* Merge `src` into `dst` as if dst had also read src's packets afterwards:
- * counters add, flows with the same key combine. `src` is emptied. Returns
- * -1 when memory ran out. */
+ * counters add, flows with the same key combine. `src` is left as it was
+ * (free it afterwards). Returns -1 when memory ran out. The result equals
+ * one engine reading both inputs in order unless flows were evicted (idle
+ * timeouts, --max-flows) or a datagram's fragments span the two inputs. */
 int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
 
 /* Heap bytes held by flows and aggregates (an estimate). */

@@ -12,6 +12,7 @@ struct wp_cli {
     const char **files;           /* -r, in order */
     size_t n_files;
     char *filter;                 /* -f, -F FILE or trailing words; NULL when none */
+    const char *filter_file;      /* -F: read by wp_cli_load_filter_file */
     const char *iface;            /* -i */
     bool list_ifaces;             /* -D */
     uint32_t snaplen;             /* -s */
@@ -46,6 +47,10 @@ struct wp_cli {
  * caller frees with wp_cli_free. */
 int wp_cli_parse(struct wp_cli *cli, int argc, char **argv);
 void wp_cli_free(struct wp_cli *cli);
+
+/* Read the -F file, if any, into cli->filter. Returns 0, or -1 with
+ * "FILE: reason" in errbuf (exit status 1). */
+int wp_cli_load_filter_file(struct wp_cli *cli, char errbuf[WP_ERRBUF_SIZE]);
 
 /* Print the usage text to `fp`. */
 void wp_cli_usage(FILE *fp);

@@ -43,6 +43,7 @@ enum {
     WP_FB_APPLE0 = 0x01,   /* endpoint 0 is in Apple's address space */
     WP_FB_APPLE1 = 0x02,
     WP_FB_SYN = 0x04,      /* a SYN decided the server side */
+    WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
 };
 
 struct wp_flow_table;

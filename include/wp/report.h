@@ -46,6 +46,8 @@ struct wp_report {
     size_t n_hosts;
     struct wp_tunnel_row **tunnels;
     size_t n_tunnels;
+    const struct wp_host_row *hosts_other;     /* beyond the host table's limit */
+    const struct wp_tunnel_row *tunnels_other; /* beyond the tunnel table's limit */
     struct wp_flow **flows;
     size_t n_flows;
 };

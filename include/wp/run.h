@@ -40,16 +40,21 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli);
 void wp_run_ctx_free(struct wp_run_ctx *rc);
 void wp_run_add_error(struct wp_run_ctx *rc, const char *msg);
 
+/* Check that the -o file can be written without truncating it. Returns 0
+ * or -1 after printing. */
+int wp_run_check_output(struct wp_run_ctx *rc);
+
 /* Open the -o file (or standard output). Returns 0 or -1 after printing. */
 int wp_run_open_output(struct wp_run_ctx *rc);
 
 /* Report options from the command line. */
 void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro);
 
-/* Build and write a report of everything the engine has seen. Returns 0,
- * or -1 after printing the error. */
+/* Build and write a report of everything the engine has seen. `final`: the
+ * last report, made without copying the tables (the engine then takes no
+ * more packets). Returns 0, or -1 after printing the error. */
 int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
-                  const char *const *sources, size_t n_sources, bool complete,
+                  const char *const *sources, size_t n_sources, bool complete, bool final,
                   const struct wp_report_opts *ro, const struct wp_run_interval *iv);
 
 /* Messages on standard error; control characters replaced. */

@@ -164,10 +164,14 @@ static void test_json(void)
     expect_json("\xc2\xa0", "\"\xc2\xa0\"", "U+00A0 (first after C1) passed through");
     expect_json("\xef\xbf\xbd", "\"\xef\xbf\xbd\"", "U+FFFD itself passed through");
     expect_json("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"", "U+10FFFF passed through");
-    expect_json("a\xff" "b", "\"a\\ufffdb\"", "lone 0xff -> \\ufffd");
+    expect_json("a\xff"
+                "b",
+                "\"a\\ufffdb\"", "lone 0xff -> \\ufffd");
     expect_json("\x80", "\"\\ufffd\"", "lone continuation byte -> \\ufffd");
     /* truncated 3-byte sequence followed by ASCII: each stray byte replaced */
-    expect_json("\xe2\x82" "A", "\"\\ufffd\\ufffdA\"", "truncated sequence e2 82 -> \\ufffd x2");
+    expect_json("\xe2\x82"
+                "A",
+                "\"\\ufffd\\ufffdA\"", "truncated sequence e2 82 -> \\ufffd x2");
     expect_json("\xe2\x82", "\"\\ufffd\\ufffd\"", "truncated sequence at end of string");
     expect_json("\xc3", "\"\\ufffd\"", "lead byte at end of string");
     expect_json("\xc0\x80", "\"\\ufffd\\ufffd\"", "overlong c0 80 -> \\ufffd x2");
@@ -224,7 +228,10 @@ static void test_csv(void)
     expect(wp_csv_field, "csv", " lead", "\" lead\"", "leading space -> quoted");
     expect(wp_csv_field, "csv", "\tlead", "\"?lead\"", "leading tab -> quoted, tab -> '?'");
     expect(wp_csv_field, "csv", "trail ", "trail ", "trailing space not quoted");
-    expect(wp_csv_field, "csv", "a\tb\x01" "c\x7f", "a?b?c?", "tab, U+0001, DEL -> '?'");
+    expect(wp_csv_field, "csv",
+           "a\tb\x01"
+           "c\x7f",
+           "a?b?c?", "tab, U+0001, DEL -> '?'");
     expect(wp_csv_field, "csv", "\x1b[2J", "?[2J", "ESC -> '?'");
     expect(wp_csv_field, "csv", "x\xc2\x9by", "x?y", "C1 CSI -> one '?'");
     expect(wp_csv_field, "csv", "x\xffy", "x?y", "invalid byte -> '?'");
@@ -239,9 +246,15 @@ static void test_text_string(void)
     expect(wp_text_string, "text", "\x1b[2J", "?[2J", "ESC -> '?'");
     expect(wp_text_string, "text", "a\nb\rc\td", "a?b?c?d", "LF CR TAB -> '?'");
     expect(wp_text_string, "text", "\x7f", "?", "DEL -> '?'");
-    expect(wp_text_string, "text", "x\xc2\x9b" "2J", "x?2J", "C1 CSI -> one '?'");
+    expect(wp_text_string, "text",
+           "x\xc2\x9b"
+           "2J",
+           "x?2J", "C1 CSI -> one '?'");
     expect(wp_text_string, "text", "\xc2\x85", "?", "C1 NEL -> '?'");
-    expect(wp_text_string, "text", "a\xff" "b", "a?b", "lone 0xff -> '?'");
+    expect(wp_text_string, "text",
+           "a\xff"
+           "b",
+           "a?b", "lone 0xff -> '?'");
     expect(wp_text_string, "text", "\xc0\x80", "??", "overlong c0 80 -> two '?'");
     expect(wp_text_string, "text", "\xed\xa0\x80", "???", "surrogate -> three '?'");
     expect(wp_text_string, "text", "\xe2\x82", "??", "truncated sequence -> two '?'");
@@ -281,7 +294,9 @@ static void test_sanitize(void)
     expect_sanitize("ab\xe2\x82\xac", 6, "ab\xe2\x82\xac", "3-byte sequence just fits");
     expect_sanitize("ab\xe2\x82\xac", 5, "ab", "3-byte sequence not split (cap 5)");
     expect_sanitize("ab\xe2\x82\xac", 4, "ab", "3-byte sequence not split (cap 4)");
-    expect_sanitize("ab\xe2\x82\xac" "cd", 5, "ab", "stops at the sequence, not after it");
+    expect_sanitize("ab\xe2\x82\xac"
+                    "cd",
+                    5, "ab", "stops at the sequence, not after it");
     expect_sanitize("\xf0\x9f\x98\x80", 4, "", "4-byte sequence in cap 4 -> empty");
     expect_sanitize("\xf0\x9f\x98\x80", 5, "\xf0\x9f\x98\x80", "4-byte sequence in cap 5");
     expect_sanitize("x\xc3\xa9", 3, "x", "2-byte sequence not split (cap 3)");

@@ -62,7 +62,24 @@ struct tun_ent {
     UT_hash_handle hh;
 };
 
+struct apple_key {
+    struct wp_port_key port;
+    int32_t svc;
+};
+_Static_assert(sizeof(struct apple_key) == 8, "apple_key must not contain padding");
+
+struct apple_ent {
+    struct apple_key key;
+    struct wp_apple_row row;
+    UT_hash_handle hh;
+};
+
+#define MAX_APPLE_SVCS 64
+
 struct wp_agg {
+    struct apple_ent *apple;
+    size_t n_apple;
+    struct wp_apple_svc_info svcs[MAX_APPLE_SVCS]; /* by service index */
     struct port_ent *ports;
     struct host_ent *hosts;
     struct peer_ent *peers;
@@ -120,6 +137,11 @@ void wp_agg_free(struct wp_agg *a)
     HASH_ITER(hh, a->tunnels, te, tt) {
         HASH_DEL(a->tunnels, te);
         free(te);
+    }
+    struct apple_ent *ae, *at;
+    HASH_ITER(hh, a->apple, ae, at) {
+        HASH_DEL(a->apple, ae);
+        free(ae);
     }
     free(a);
 }
@@ -230,12 +252,93 @@ static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role
     return 0;
 }
 
+/* Count `flows` flows for name `id` in a bounded most-frequent list
+ * (space-saving: a new name replaces the least frequent one, inheriting its
+ * count plus one, so counts past the limit are upper bounds). */
+static void name_count(struct wp_name_count *v, uint8_t *n, bool *truncated, uint32_t id,
+                       uint64_t flows)
+{
+    if (id == 0)
+        return;
+    for (uint8_t i = 0; i < *n; i++) {
+        if (v[i].id == id) {
+            v[i].flows += flows;
+            return;
+        }
+    }
+    if (*n < WP_ROW_NAMES) {
+        v[*n].id = id;
+        v[*n].flows = flows;
+        (*n)++;
+        return;
+    }
+    uint8_t min = 0;
+    for (uint8_t i = 1; i < *n; i++)
+        if (v[i].flows < v[min].flows)
+            min = i;
+    v[min].id = id;
+    v[min].flows += flows;
+    *truncated = true;
+}
+
+static void host_name(struct wp_host_row *h, uint32_t id)
+{
+    if (id == 0)
+        return;
+    for (uint8_t i = 0; i < h->n_names; i++)
+        if (h->names[i] == id)
+            return;
+    if (h->n_names < WP_HOST_NAMES)
+        h->names[h->n_names++] = id;
+}
+
+static void svc_server(struct wp_apple_svc_info *s, uint8_t family, const uint8_t *addr)
+{
+    for (uint8_t i = 0; i < s->n_servers; i++)
+        if (s->servers[i].family == family && memcmp(s->servers[i].addr, addr, 16) == 0)
+            return;
+    if (s->n_servers >= WP_APPLE_SERVERS) {
+        s->servers_truncated = true;
+        return;
+    }
+    s->servers[s->n_servers].family = family;
+    memcpy(s->servers[s->n_servers].addr, addr, 16);
+    s->n_servers++;
+}
+
+static struct wp_apple_row *apple_get(struct wp_agg *a, int svc, const struct wp_port_key *pk)
+{
+    struct apple_key k;
+    memset(&k, 0, sizeof(k));
+    k.port = *pk;
+    k.svc = svc;
+    struct apple_ent *e;
+    HASH_FIND(hh, a->apple, &k, sizeof(k), e);
+    if (e != NULL)
+        return &e->row;
+    e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return NULL;
+    e->key = k;
+    e->row.svc = svc;
+    e->row.port = *pk;
+    wp_hash_oom = 0;
+    HASH_ADD(hh, a->apple, key, sizeof(e->key), e);
+    if (wp_hash_oom) {
+        wp_hash_oom = 0;
+        free(e);
+        return NULL;
+    }
+    a->n_apple++;
+    return &e->row;
+}
+
 int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
 {
     int rc = 0;
     struct wp_port_key pk = wp_flow_port_key(f);
     unsigned srv = f->server, cli = 1u - f->server;
-    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
     bool srv_apple = (f->bits & (srv ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
     uint64_t pk_tot = f->pkts[0] + f->pkts[1];
     uint64_t by_tot = f->bytes[0] + f->bytes[1];
@@ -255,10 +358,28 @@ int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
     }
     if (srv_apple)
         r->server_apple_flows++;
+    name_count(r->names, &r->n_names, &r->names_truncated, f->name_id, 1);
+
+    if (f->apple_svc != 0 && f->apple_svc <= MAX_APPLE_SVCS) {
+        int svc = f->apple_svc - 1;
+        struct wp_apple_row *ar = apple_get(a, svc, &pk);
+        if (ar == NULL)
+            return -1;
+        ar->packets += pk_tot;
+        ar->bytes += by_tot;
+        ar->flows++;
+        struct wp_apple_svc_info *si = &a->svcs[svc];
+        si->svc = svc;
+        si->flows++;
+        name_count(si->names, &si->n_names, &si->names_truncated, f->name_id, 1);
+        svc_server(si, f->key.family, f->key.addr[srv]);
+    }
 
     struct wp_host_row *h = host_get(a, f->key.family, f->key.addr[srv]);
     if (h == NULL)
         return -1;
+    if (h != &a->hosts_other)
+        host_name(h, f->name_id);
     h->packets += pk_tot;
     h->bytes += by_tot;
     h->flows++;
@@ -350,6 +471,10 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         r->apple.packets += s->apple.packets;
         r->apple.bytes += s->apple.bytes;
         r->server_apple_flows += s->server_apple_flows;
+        for (uint8_t i = 0; i < s->n_names; i++)
+            name_count(r->names, &r->n_names, &r->names_truncated, s->names[i].id,
+                       s->names[i].flows);
+        r->names_truncated = r->names_truncated || s->names_truncated;
     }
     for (const struct host_ent *e = src->hosts; e != NULL; e = e->hh.next) {
         struct wp_host_row *h = host_get(dst, e->row.family, e->row.addr);
@@ -362,6 +487,8 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         h->flows += e->row.flows;
         h->apple = h->apple || e->row.apple;
         h->ports_truncated = h->ports_truncated || e->row.ports_truncated;
+        for (uint8_t i = 0; i < e->row.n_names; i++)
+            host_name(h, e->row.names[i]);
         for (uint16_t i = 0; i < e->row.n_ports; i++)
             if (host_add_port(dst, h, &e->row.ports[i]) != 0)
                 rc = -1;
@@ -370,6 +497,31 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         if (peer_add(dst, &e->key.port, e->key.role, e->key.family, e->key.addr) != 0)
             rc = -1;
     dst->peers_capped = dst->peers_capped || src->peers_capped;
+    for (const struct apple_ent *e = src->apple; e != NULL; e = e->hh.next) {
+        struct wp_apple_row *r = apple_get(dst, e->key.svc, &e->key.port);
+        if (r == NULL) {
+            rc = -1;
+            continue;
+        }
+        r->packets += e->row.packets;
+        r->bytes += e->row.bytes;
+        r->flows += e->row.flows;
+    }
+    for (int i = 0; i < MAX_APPLE_SVCS; i++) {
+        const struct wp_apple_svc_info *s = &src->svcs[i];
+        struct wp_apple_svc_info *d = &dst->svcs[i];
+        if (s->flows == 0)
+            continue;
+        d->svc = i;
+        d->flows += s->flows;
+        for (uint8_t k = 0; k < s->n_names; k++)
+            name_count(d->names, &d->n_names, &d->names_truncated, s->names[k].id,
+                       s->names[k].flows);
+        d->names_truncated = d->names_truncated || s->names_truncated;
+        for (uint8_t k = 0; k < s->n_servers; k++)
+            svc_server(d, s->servers[k].family, s->servers[k].addr);
+        d->servers_truncated = d->servers_truncated || s->servers_truncated;
+    }
     dst->hosts_other.packets += src->hosts_other.packets;
     dst->hosts_other.bytes += src->hosts_other.bytes;
     dst->hosts_other.flows += src->hosts_other.flows;
@@ -469,4 +621,24 @@ const struct wp_host_row *wp_agg_hosts_other(const struct wp_agg *a)
 const struct wp_tunnel_row *wp_agg_tunnels_other(const struct wp_agg *a)
 {
     return &a->tunnels_other;
+}
+
+struct wp_apple_row **wp_agg_apple_rows(const struct wp_agg *a, size_t *n)
+{
+    *n = 0;
+    if (a->n_apple == 0)
+        return NULL;
+    struct wp_apple_row **v = malloc(a->n_apple * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    for (struct apple_ent *e = a->apple; e != NULL; e = e->hh.next)
+        v[(*n)++] = &e->row;
+    return v;
+}
+
+const struct wp_apple_svc_info *wp_agg_apple_svc(const struct wp_agg *a, int svc)
+{
+    if (svc < 0 || svc >= MAX_APPLE_SVCS || a->svcs[svc].flows == 0)
+        return NULL;
+    return &a->svcs[svc];
 }

@@ -26,6 +26,9 @@ extern const unsigned long wp_builtin_services_len;
 struct wp_prefixes {
     struct wp_prefix *v;
     size_t n, cap;
+    /* bit b of first[f]: some prefix of family f (0: IPv4, 1: IPv6) can
+     * contain an address whose first byte is b; a cheap early "no" */
+    uint8_t first[2][32];
 };
 
 static int cmp_prefix(const void *a, const void *b)
@@ -140,6 +143,13 @@ int wp_prefixes_parse(struct wp_prefixes **out, const char *text, size_t len, co
     }
     if (p->n > 1)
         qsort(p->v, p->n, sizeof(*p->v), cmp_prefix);
+    for (size_t i = 0; i < p->n; i++) {
+        const struct wp_prefix *px = &p->v[i];
+        int fam = px->family == 4 ? 0 : 1;
+        unsigned span = px->len >= 8 ? 1u : 1u << (8 - px->len);
+        for (unsigned b = px->addr[0]; b < px->addr[0] + span && b < 256; b++)
+            p->first[fam][b / 8] = (uint8_t)(p->first[fam][b / 8] | (1u << (b % 8)));
+    }
     *out = p;
     return 0;
 bad:
@@ -169,6 +179,9 @@ int wp_prefixes_builtin(struct wp_prefixes **out, char errbuf[WP_ERRBUF_SIZE])
 const struct wp_prefix *wp_prefixes_match(const struct wp_prefixes *p, uint8_t family,
                                           const uint8_t *addr)
 {
+    int fam = family == 4 ? 0 : 1;
+    if (!((p->first[fam][addr[0] / 8] >> (addr[0] % 8)) & 1))
+        return NULL;
     for (size_t i = 0; i < p->n; i++) {
         const struct wp_prefix *px = &p->v[i];
         if (px->family != family)

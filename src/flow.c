@@ -153,8 +153,27 @@ static void free_entry(struct wp_flow_table *t, struct entry *e)
     t->free_list = e;
 }
 
+uint32_t wp_flow_hash(const struct wp_flow_key *key)
+{
+    return wp_hash_bytes(key, sizeof(*key));
+}
+
+struct wp_flow *wp_flow_find_h(struct wp_flow_table *t, const struct wp_flow_key *key,
+                               uint32_t hash)
+{
+    struct entry *e;
+    HASH_FIND_BYHASHVALUE(hh, t->head, key, sizeof(*key), hash, e);
+    return e != NULL ? &e->f : NULL;
+}
+
 struct wp_flow *wp_flow_insert(struct wp_flow_table *t, const struct wp_flow_key *key,
                                enum wp_flow_class cls)
+{
+    return wp_flow_insert_h(t, key, wp_flow_hash(key), cls);
+}
+
+struct wp_flow *wp_flow_insert_h(struct wp_flow_table *t, const struct wp_flow_key *key,
+                                 uint32_t hash, enum wp_flow_class cls)
 {
     struct entry *e = alloc_entry(t);
     if (e == NULL)
@@ -163,7 +182,7 @@ struct wp_flow *wp_flow_insert(struct wp_flow_table *t, const struct wp_flow_key
     e->f.key = *key;
     e->f.cls = (uint8_t)cls;
     wp_hash_oom = 0;
-    HASH_ADD(hh, t->head, f.key, sizeof(e->f.key), e);
+    HASH_ADD_BYHASHVALUE(hh, t->head, f.key, sizeof(e->f.key), hash, e);
     if (wp_hash_oom) {
         wp_hash_oom = 0;
         free_entry(t, e);

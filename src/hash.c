@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: SipHash-1-3 keyed per run, for the hash tables
+/* \summary: keyed hashes for the hash tables
  *
- * SipHash (Aumasson and Bernstein, 2012) with one compression round and
- * three finalisation rounds, as used by several language runtimes for hash
- * tables exposed to untrusted keys. Written from the paper's description. */
+ * Two hashes keyed with a per-run random seed:
+ *  - the default, a multiply-mix hash: each 16 bytes of key are folded
+ *    with a 64x64->128-bit multiply whose halves are xored ("mum", the
+ *    construction of wyhash), with the seed mixed into every step;
+ *  - SipHash (Aumasson and Bernstein, 2012) with one compression round and
+ *    three finalisation rounds, written from the paper's description.
+ * uthash's own Jenkins hash (unkeyed) can be selected for benchmarks. */
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 #if defined(__linux__)
 #include <sys/random.h>
@@ -16,6 +21,8 @@
 #include "wp/hash.h"
 
 _Thread_local int wp_hash_oom;
+
+static enum wp_hash_kind hash_kind = WP_HASH_FAST;
 
 static uint64_t key0 = 0x736f6d6570736575ULL ^ 0x0706050403020100ULL;
 static uint64_t key1 = 0x646f72616e646f6dULL ^ 0x0f0e0d0c0b0a0908ULL;
@@ -107,4 +114,89 @@ uint64_t wp_siphash(const void *data, size_t len)
     SIPROUND;
     SIPROUND;
     return v0 ^ v1 ^ v2 ^ v3;
+}
+
+__extension__ typedef unsigned __int128 u128;
+
+static inline uint64_t mum(uint64_t a, uint64_t b)
+{
+    u128 r = (u128)a * b;
+    return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t load_le32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap32(v);
+#endif
+    return v;
+}
+
+#define P0 0xa0761d6478bd642fULL
+#define P1 0xe7037ed1a0b428dbULL
+#define P2 0x8ebc6af09c88c6e3ULL
+#define P3 0x589965cc75374cc3ULL
+
+uint64_t wp_fasthash(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint64_t h = key0 ^ mum(key1 ^ P0, (uint64_t)len ^ P1);
+    size_t n = len;
+    while (n > 16) {
+        h = mum(load_le64(p) ^ key1 ^ P1, load_le64(p + 8) ^ h ^ P2);
+        p += 16;
+        n -= 16;
+    }
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        a = load_le64(p);
+        b = load_le64(p + n - 8);
+    } else if (n >= 4) {
+        a = load_le32(p);
+        b = load_le32(p + n - 4);
+    } else if (n > 0) {
+        a = ((uint64_t)p[0] << 16) | ((uint64_t)p[n >> 1] << 8) | p[n - 1];
+    }
+    h = mum(a ^ key1 ^ P2, b ^ h ^ P3);
+    return mum(h ^ key0 ^ P0, (uint64_t)len ^ P1);
+}
+
+/* uthash's Jenkins hash, unkeyed: only to measure what the keyed hashes cost. */
+static uint32_t jenkins(const void *data, size_t len)
+{
+    unsigned hashv;
+    HASH_JEN(data, len, hashv);
+    return hashv;
+}
+
+void wp_hash_select(enum wp_hash_kind kind)
+{
+    hash_kind = kind;
+}
+
+void wp_hash_select_env(void)
+{
+    const char *e = getenv("WHICHPORTS_HASH");
+    if (e == NULL)
+        return;
+    if (strcmp(e, "siphash") == 0)
+        hash_kind = WP_HASH_SIPHASH;
+    else if (strcmp(e, "jenkins") == 0)
+        hash_kind = WP_HASH_JENKINS;
+    else
+        hash_kind = WP_HASH_FAST;
+}
+
+uint32_t wp_hash_bytes(const void *data, size_t len)
+{
+    switch (hash_kind) {
+    case WP_HASH_SIPHASH:
+        return (uint32_t)wp_siphash(data, len);
+    case WP_HASH_JENKINS:
+        return jenkins(data, len);
+    default:
+        return (uint32_t)wp_fasthash(data, len);
+    }
 }

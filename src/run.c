@@ -67,6 +67,7 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
     memset(rc, 0, sizeof(*rc));
     rc->cli = cli;
     rc->quiet = cli->quiet;
+    wp_hash_select_env();
     if (wp_hash_seed_random() != 0)
         wp_warn(rc, "no random source: the flow hash uses a fixed key");
     int r = cli->prefixes_path ? wp_prefixes_load(&rc->prefixes, cli->prefixes_path, err)

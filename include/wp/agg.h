@@ -20,6 +20,15 @@ struct wp_counts {
     uint64_t bytes;
 };
 
+/* A name and the number of flows that carried it. */
+struct wp_name_count {
+    uint32_t id;        /* names.h name id */
+    uint64_t flows;
+};
+
+#define WP_ROW_NAMES 8   /* names kept per port row and per Apple service */
+#define WP_HOST_NAMES 4  /* names kept per host */
+
 struct wp_port_row {
     struct wp_port_key key;
     struct wp_counts to_service;    /* sent by clients */
@@ -30,6 +39,9 @@ struct wp_port_row {
     struct wp_counts apple;         /* packets and bytes of flows with an Apple endpoint */
     uint64_t server_apple_flows;    /* flows whose server side is Apple's */
     uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
+    uint8_t n_names;                /* most frequent names (approximate past WP_ROW_NAMES) */
+    bool names_truncated;
+    struct wp_name_count names[WP_ROW_NAMES];
 };
 
 #define WP_HOST_MAX_PORTS 64
@@ -42,6 +54,33 @@ struct wp_host_row {
     uint16_t n_ports;               /* distinct service ports, at most WP_HOST_MAX_PORTS kept */
     bool ports_truncated;           /* more ports were seen than kept */
     struct wp_port_key *ports;
+    uint8_t n_names;                /* distinct names of its flows, first WP_HOST_NAMES */
+    uint32_t names[WP_HOST_NAMES];
+};
+
+/* An Apple service (applesvc.h index) on one port: what the --apple view
+ * shows. */
+struct wp_apple_row {
+    int svc;
+    struct wp_port_key port;
+    uint64_t packets, bytes, flows;
+};
+
+#define WP_APPLE_SERVERS 16
+
+/* Per Apple service: its names and servers. */
+struct wp_apple_svc_info {
+    int svc;
+    uint64_t flows;
+    uint8_t n_names;
+    bool names_truncated;
+    struct wp_name_count names[WP_ROW_NAMES];
+    uint8_t n_servers;
+    bool servers_truncated;
+    struct {
+        uint8_t family;
+        uint8_t addr[16];
+    } servers[WP_APPLE_SERVERS];
 };
 
 struct wp_tunnel_row {
@@ -86,6 +125,10 @@ bool wp_agg_peers_capped(const struct wp_agg *a);
 struct wp_port_row **wp_agg_ports(const struct wp_agg *a, size_t *n);
 struct wp_host_row **wp_agg_hosts(const struct wp_agg *a, size_t *n);
 struct wp_tunnel_row **wp_agg_tunnels(const struct wp_agg *a, size_t *n);
+
+/* Apple rows (service x port) and per-service details; arrays as above. */
+struct wp_apple_row **wp_agg_apple_rows(const struct wp_agg *a, size_t *n);
+const struct wp_apple_svc_info *wp_agg_apple_svc(const struct wp_agg *a, int svc);
 
 /* The port row of `key`, or NULL. */
 const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_port_key *key);

@@ -44,6 +44,7 @@ enum {
     WP_FB_APPLE1 = 0x02,
     WP_FB_SYN = 0x04,      /* a SYN decided the server side */
     WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
+    WP_FB_APPLE_NAME = 0x10, /* the flow's name is an Apple service's */
 };
 
 struct wp_flow_table;
@@ -55,8 +56,10 @@ struct wp_flow {
     uint8_t tcp_flags;       /* OR of the TCP flags seen, both directions */
     uint8_t bits;            /* WP_FB_* */
     uint8_t cls;             /* enum wp_flow_class */
-    uint8_t pad[3];
-    uint32_t name_id;        /* reserved for names seen in the flow; 0 none */
+    uint8_t name_src;        /* enum wp_name_src: how name_id was learnt */
+    uint8_t name_state;      /* names.c: still looking at the client's payload? */
+    uint8_t apple_svc;       /* Apple service index + 1 (applesvc.h); 0 none */
+    uint32_t name_id;        /* the flow's name (names.h), 0 none */
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;
@@ -72,6 +75,14 @@ void wp_flow_table_free(struct wp_flow_table *t);
 
 /* The flow with this key, or NULL. */
 struct wp_flow *wp_flow_find(struct wp_flow_table *t, const struct wp_flow_key *key);
+
+/* The table's hash of a key; with it, a lookup that misses and the insert
+ * that follows hash the key once. */
+uint32_t wp_flow_hash(const struct wp_flow_key *key);
+struct wp_flow *wp_flow_find_h(struct wp_flow_table *t, const struct wp_flow_key *key,
+                               uint32_t hash);
+struct wp_flow *wp_flow_insert_h(struct wp_flow_table *t, const struct wp_flow_key *key,
+                                 uint32_t hash, enum wp_flow_class cls);
 
 /* Insert a new, zeroed flow with `key` (which must not be present) in
  * eviction class `cls`, most recently used. Returns NULL, leaving the table

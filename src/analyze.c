@@ -25,7 +25,35 @@ struct wp_engine {
     uint32_t linktypes[WP_MAX_LINKTYPES];
     size_t n_linktypes;
     bool finalized;              /* live flows already folded into agg */
+    struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
 };
+
+/* The Apple service of a flow: by its name when an Apple pattern matches
+ * it; else, when its server is in Apple's address space, by a port that
+ * identifies a service; else, for any Apple endpoint, the fallback
+ * service. Also sets or clears WP_FB_APPLE_NAME. */
+static void apple_classify(struct wp_engine *e, struct wp_flow *f)
+{
+    const struct wp_applesvc *as = e->o.applesvc;
+    if (as == NULL)
+        return;
+    int svc = -1;
+    f->bits &= (uint8_t)~WP_FB_APPLE_NAME;
+    if (f->name_id != 0 && e->o.nametab != NULL) {
+        const char *name = wp_nametab_get(e->o.nametab, f->name_id);
+        if (name != NULL)
+            svc = wp_applesvc_by_name(as, name);
+        if (svc >= 0)
+            f->bits |= WP_FB_APPLE_NAME;
+    }
+    bool srv_apple = (f->bits & (f->server ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+    bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    if (svc < 0 && srv_apple && wp_proto_has_ports(f->key.proto))
+        svc = wp_applesvc_by_port(as, f->key.proto, f->key.port[f->server]);
+    if (svc < 0 && any_apple)
+        svc = wp_applesvc_fallback(as);
+    f->apple_svc = svc >= 0 && svc < 255 ? (uint8_t)(svc + 1) : 0;
+}
 
 struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
 {
@@ -35,7 +63,9 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
     e->o = *opts;
     e->flows = wp_flow_table_new(opts->max_flows);
     e->agg = wp_agg_new();
-    if (e->flows == NULL || e->agg == NULL) {
+    if (opts->nametab != NULL)
+        e->names = wp_names_new(opts->nametab);
+    if (e->flows == NULL || e->agg == NULL || (opts->nametab != NULL && e->names == NULL)) {
         wp_engine_free(e);
         return NULL;
     }
@@ -50,6 +80,7 @@ void wp_engine_free(struct wp_engine *e)
         return;
     wp_flow_table_free(e->flows);
     wp_agg_free(e->agg);
+    wp_names_free(e->names);
     free(e);
 }
 
@@ -81,6 +112,8 @@ static void note_linktype(struct wp_engine *e, uint32_t lt)
 /* Fold a flow into the aggregate and forget it. */
 static void evict(struct wp_engine *e, struct wp_flow *f)
 {
+    if (e->names != NULL)
+        wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
     (void)wp_agg_add_flow(e->agg, f);
@@ -324,8 +357,9 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
 
     make_key(&p, &key, &sender);
     struct wp_flow *f = e->last;
-    if (f == NULL || memcmp(&f->key, &key, sizeof(key)) != 0) {
-        f = wp_flow_find(e->flows, &key);
+    if (f == NULL || !wp_flow_key_eq(&f->key, &key)) {
+        uint32_t h = wp_flow_hash(&key);
+        f = wp_flow_find_h(e->flows, &key, h);
         if (f == NULL) {
             size_t lim = wp_flow_limit(e->flows);
             if (lim != 0 && wp_flow_count(e->flows) >= lim) {
@@ -333,21 +367,21 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
                 if (old != NULL)
                     evict(e, old);
             }
-            f = wp_flow_insert(e->flows, &key,
-                               p.proto == 6 ? WP_FC_TCP : WP_FC_OTHER);
+            f = wp_flow_insert_h(e->flows, &key, h, p.proto == 6 ? WP_FC_TCP : WP_FC_OTHER);
             if (f == NULL) {
                 t->flows_dropped++;
                 (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
                 return;
             }
             t->flows++;
-            size_t n = p.family == 4 ? 4 : 16;
-            (void)n;
             if (apple_addr(e, p.family, key.addr[0]))
                 f->bits |= WP_FB_APPLE0;
             if (apple_addr(e, p.family, key.addr[1]))
                 f->bits |= WP_FB_APPLE1;
             decide_new(e, f, &p, sender);
+            if (e->names != NULL)
+                wp_names_from_dns(e->names, f);
+            apple_classify(e, f);
         }
         e->last = f;
     }
@@ -366,9 +400,16 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         f->server = (uint8_t)((p.tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
         f->how = WP_HOW_SYN;
         f->bits |= WP_FB_SYN;
+        apple_classify(e, f);
     }
     f->tcp_flags |= p.tcp_flags;
     account(f, sender, &p, rec);
+    if (e->names != NULL && p.payload_len > 0 && p.has_ports) {
+        uint32_t before = f->name_id;
+        wp_names_packet(e->names, f, &p, sender, &t->names);
+        if (f->name_id != before)
+            apple_classify(e, f);
+    }
     enum wp_flow_class cls = class_of(f);
     if (cls == WP_FC_TCP_CLOSED && (p.tcp_flags & (WP_TCP_SYN | WP_TCP_ACK)) == WP_TCP_SYN)
         cls = WP_FC_TCP; /* a new connection on the same ports */
@@ -382,11 +423,17 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
 struct snap_ctx {
     struct wp_agg *agg;
     int rc;
+    struct wp_engine *e;
 };
 
 static void snap_one(void *ctx, struct wp_flow *f)
 {
     struct snap_ctx *s = ctx;
+    if (s->e != NULL && s->e->names != NULL && f->name_id == 0) {
+        wp_names_from_dns(s->e->names, f);
+        if (f->name_id != 0)
+            apple_classify(s->e, f);
+    }
     if (wp_agg_add_flow(s->agg, f) != 0)
         s->rc = -1;
 }
@@ -396,7 +443,7 @@ struct wp_agg *wp_engine_snapshot(struct wp_engine *e)
     struct wp_agg *a = wp_agg_new();
     if (a == NULL)
         return NULL;
-    struct snap_ctx s = {a, 0};
+    struct snap_ctx s = {a, 0, e};
     if (wp_agg_merge(a, e->agg) != 0)
         s.rc = -1;
     if (!e->finalized)
@@ -412,7 +459,7 @@ struct wp_agg *wp_engine_snapshot(struct wp_engine *e)
 struct wp_agg *wp_engine_finalize(struct wp_engine *e)
 {
     if (!e->finalized) {
-        struct snap_ctx s = {e->agg, 0};
+        struct snap_ctx s = {e->agg, 0, e};
         wp_flow_foreach(e->flows, snap_one, &s);
         e->finalized = true;
         if (s.rc != 0)
@@ -489,6 +536,12 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->bytes[i] += sf->bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
+    if (sf->name_src > f->name_src) {
+        f->name_id = sf->name_id;
+        f->name_src = sf->name_src;
+        f->apple_svc = sf->apple_svc;
+        f->bits = (uint8_t)((f->bits & ~WP_FB_APPLE_NAME) | (sf->bits & WP_FB_APPLE_NAME));
+    }
     if (sf->bits & WP_FB_TIME) {
         if (!(f->bits & WP_FB_TIME) || sf->first_ns < f->first_ns)
             f->first_ns = sf->first_ns;

@@ -44,6 +44,9 @@ void wp_cli_usage(FILE *fp)
         "Analysis:\n"
         "  --prefixes FILE    Apple address prefixes (default: built in)\n"
         "  --services FILE    port registry (default: built in)\n"
+        "  --apple-services FILE  Apple services, their names and documented ports\n"
+        "                     (default: built in)\n"
+        "  --no-names         do not take names from DNS, TLS, QUIC and HTTP\n"
         "  --no-tunnels       count tunnels (GRE, VXLAN, ...) under their outer ports\n"
         "  --max-flows N      keep at most N flows, evicting the least recently seen\n"
         "                     (default live: 1000000; files: no limit)\n"
@@ -57,6 +60,9 @@ void wp_cli_usage(FILE *fp)
         "  --top N            text: show N flows and servers (default 10, 0: all)\n"
         "  --no-flows         json: leave out the flows array\n"
         "  --filters          text: show a Wireshark display filter for each port\n"
+        "  --apple            text, csv: the view by Apple service: the ports each\n"
+        "                     service used, its names and servers, and Apple's\n"
+        "                     documented ports seen and not seen\n"
         "  -o FILE            write the report to FILE instead of standard output\n"
         "  -q                 no progress or warnings on standard error\n"
         "  -h, --help         show this help;  -V, --version  show the version\n"
@@ -90,6 +96,9 @@ enum {
     OPT_IDLE,
     OPT_DURATION,
     OPT_INTERVAL,
+    OPT_APPLE,
+    OPT_APPLE_SERVICES,
+    OPT_NO_NAMES,
 };
 
 static const struct option longopts[] = {
@@ -105,6 +114,9 @@ static const struct option longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"apple", no_argument, NULL, OPT_APPLE},
+    {"apple-services", required_argument, NULL, OPT_APPLE_SERVICES},
+    {"no-names", no_argument, NULL, OPT_NO_NAMES},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -285,6 +297,15 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         case OPT_NO_TUNNELS:
             cli->tunnels = false;
             break;
+        case OPT_APPLE:
+            cli->apple_view = true;
+            break;
+        case OPT_APPLE_SERVICES:
+            cli->apple_services_path = optarg;
+            break;
+        case OPT_NO_NAMES:
+            cli->no_names = true;
+            break;
         case OPT_MAX_FLOWS:
             if (wp_parse_u64(optarg, &v) != 0 || v == 0)
                 return usage_error("--max-flows: expected a positive number, not '%s'", optarg);
@@ -350,6 +371,8 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         return usage_error("%s", "-j applies to files (-r)");
     if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--view applies to --format csv");
+    if (cli->apple_view && cli->view != WP_VIEW_PORTS)
+        return usage_error("%s", "--apple and --view cannot be combined");
     if (cli->filter != NULL && cli->filter[0] == '\0') {
         free(cli->filter);
         cli->filter = NULL;

@@ -45,11 +45,26 @@ static bool is_c1(const unsigned char *s, size_t n)
     return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
 }
 
+/* Length of the prefix of s made of printable ASCII other than " and \. */
+static size_t plain_run(const unsigned char *s)
+{
+    size_t n = 0;
+    while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\')
+        n++;
+    return n;
+}
+
 void wp_json_string(FILE *fp, const char *str)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', fp);
     while (*s) {
+        size_t run = plain_run(s);
+        if (run > 0) {
+            fwrite(s, 1, run, fp);
+            s += run;
+            continue;
+        }
         unsigned c = *s;
         if (c == '"' || c == '\\') {
             fputc('\\', fp);

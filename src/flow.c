@@ -1,12 +1,21 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* \summary: the flow table: bidirectional flows keyed without padding
  *
- * Flows live in a uthash table keyed by struct wp_flow_key. Each flow is
- * also on one of three LRU lists (open TCP, closed TCP, other), most recent
- * first, so that idle flows of each class can be found from the list tails
- * in O(1) and the least recently seen flow overall is one of three tails.
- * Flows are carved from chunks with a free list: no per-flow malloc header,
- * and a flood of short flows reuses memory instead of fragmenting it. */
+ * Flows are carved from chunks of 1024 with a free list (no per-flow malloc
+ * header; a flood of short flows reuses memory instead of fragmenting it)
+ * and found through an open-addressing index: an array of 64-bit slots,
+ * each holding a flow's 32-bit hash and its 32-bit number, probed linearly
+ * and kept at most half full. A lookup reads one slot run (usually one cache
+ * line) and the one flow whose hash matches: no chains to walk, and no
+ * 56-byte hash handle in every flow. Removal shifts the following slots
+ * back, so the index never holds tombstones.
+ *
+ * Each flow is also on one of three LRU lists (open TCP, closed TCP,
+ * other), most recent first, so that idle flows of each class are found at
+ * the list tails in O(1) and the least recently seen flow overall is one of
+ * three tails.
+ *
+ * The fragment table is small and rare: uthash, with entries recycled. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +24,15 @@
 #include "wp/hash.h"
 
 #define CHUNK_FLOWS 1024u
+#define INDEX_MIN   1024u
 
 struct entry {
     struct wp_flow f;
-    UT_hash_handle hh;
+    uint32_t idx;      /* flow number: chunk * CHUNK_FLOWS + position */
+    uint32_t hash;
 };
 
 struct chunk {
-    struct chunk *next;
     struct entry e[CHUNK_FLOWS];
 };
 
@@ -44,7 +54,7 @@ struct frag_entry {
     struct frag_key key;
     struct wp_flow_key flow;
     int64_t ts_ns;
-    struct frag_entry *prev, *next; /* LRU, most recent first */
+    struct frag_entry *prev, *next; /* LRU, most recent first; next links the free list */
     UT_hash_handle hh;
 };
 
@@ -52,29 +62,47 @@ struct frag_entry {
 #define FRAG_TTL_NS (60LL * 1000000000LL)
 
 struct wp_flow_table {
-    struct entry *head;        /* uthash */
+    uint64_t *slots;           /* 0: empty; else hash << 32 | (idx + 1) */
+    size_t mask;               /* number of slots - 1 */
     size_t count;
     size_t max;
     struct lru lru[WP_FC_COUNT];
-    struct chunk *chunks;
-    size_t n_chunks;
+    struct chunk **chunks;
+    size_t n_chunks, cap_chunks;
     struct entry *free_list;   /* linked through f.lru_next */
 
     struct frag_entry *frags;  /* uthash */
     struct frag_entry *frag_head, *frag_tail;
-    size_t n_frags;
+    struct frag_entry *frag_free;  /* linked through next */
+    struct frag_entry **frag_chunks;
+    size_t n_frag_chunks;
+    size_t n_frags, n_frag_allocs;
 };
+
+#define FRAG_CHUNK 1024u
 
 static struct entry *entry_of(struct wp_flow *f)
 {
     return (struct entry *)(void *)((char *)f - offsetof(struct entry, f));
 }
 
+static struct entry *entry_at(const struct wp_flow_table *t, uint32_t idx)
+{
+    return &t->chunks[idx / CHUNK_FLOWS]->e[idx % CHUNK_FLOWS];
+}
+
 struct wp_flow_table *wp_flow_table_new(size_t max_flows)
 {
     struct wp_flow_table *t = calloc(1, sizeof(*t));
-    if (t != NULL)
-        t->max = max_flows;
+    if (t == NULL)
+        return NULL;
+    t->slots = calloc(INDEX_MIN, sizeof(*t->slots));
+    if (t->slots == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->mask = INDEX_MIN - 1;
+    t->max = max_flows;
     return t;
 }
 
@@ -82,18 +110,14 @@ void wp_flow_table_free(struct wp_flow_table *t)
 {
     if (t == NULL)
         return;
-    HASH_CLEAR(hh, t->head);
-    struct chunk *c = t->chunks;
-    while (c != NULL) {
-        struct chunk *n = c->next;
-        free(c);
-        c = n;
-    }
-    struct frag_entry *fe, *tmp;
-    HASH_ITER(hh, t->frags, fe, tmp) {
-        HASH_DEL(t->frags, fe);
-        free(fe);
-    }
+    for (size_t i = 0; i < t->n_chunks; i++)
+        free(t->chunks[i]);
+    free(t->chunks);
+    free(t->slots);
+    HASH_CLEAR(hh, t->frags);
+    for (size_t i = 0; i < t->n_frag_chunks; i++)
+        free(t->frag_chunks[i]);
+    free(t->frag_chunks);
     free(t);
 }
 
@@ -121,23 +145,75 @@ static void lru_push(struct lru *l, struct wp_flow *f)
         l->tail = f;
 }
 
+uint32_t wp_flow_hash(const struct wp_flow_key *key)
+{
+    return wp_hash_bytes(key, sizeof(*key));
+}
+
+struct wp_flow *wp_flow_find_h(struct wp_flow_table *t, const struct wp_flow_key *key,
+                               uint32_t hash)
+{
+    size_t i = hash & t->mask;
+    for (;;) {
+        uint64_t s = t->slots[i];
+        if (s == 0)
+            return NULL;
+        if ((uint32_t)(s >> 32) == hash) {
+            struct entry *e = entry_at(t, (uint32_t)s - 1);
+            if (wp_flow_key_eq(&e->f.key, key))
+                return &e->f;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
 struct wp_flow *wp_flow_find(struct wp_flow_table *t, const struct wp_flow_key *key)
 {
-    struct entry *e;
-    HASH_FIND(hh, t->head, key, sizeof(*key), e);
-    return e != NULL ? &e->f : NULL;
+    return wp_flow_find_h(t, key, wp_flow_hash(key));
+}
+
+/* Double the index. Returns false, leaving it as it was, when out of memory. */
+static bool grow_index(struct wp_flow_table *t)
+{
+    size_t n = (t->mask + 1) * 2;
+    uint64_t *ns = calloc(n, sizeof(*ns));
+    if (ns == NULL)
+        return false;
+    for (size_t i = 0; i <= t->mask; i++) {
+        uint64_t s = t->slots[i];
+        if (s == 0)
+            continue;
+        size_t j = (uint32_t)(s >> 32) & (n - 1);
+        while (ns[j] != 0)
+            j = (j + 1) & (n - 1);
+        ns[j] = s;
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->mask = n - 1;
+    return true;
 }
 
 static struct entry *alloc_entry(struct wp_flow_table *t)
 {
     if (t->free_list == NULL) {
+        if (t->n_chunks == t->cap_chunks) {
+            size_t nc = t->cap_chunks ? t->cap_chunks * 2 : 16;
+            struct chunk **v = realloc(t->chunks, nc * sizeof(*v));
+            if (v == NULL)
+                return NULL;
+            t->chunks = v;
+            t->cap_chunks = nc;
+        }
+        if (t->n_chunks >= UINT32_MAX / CHUNK_FLOWS - 1)
+            return NULL;
         struct chunk *c = malloc(sizeof(*c));
         if (c == NULL)
             return NULL;
-        c->next = t->chunks;
-        t->chunks = c;
-        t->n_chunks++;
+        uint32_t base = (uint32_t)(t->n_chunks * CHUNK_FLOWS);
+        t->chunks[t->n_chunks++] = c;
         for (size_t i = CHUNK_FLOWS; i-- > 0;) {
+            c->e[i].idx = base + (uint32_t)i;
             c->e[i].f.lru_next = t->free_list ? &t->free_list->f : NULL;
             t->free_list = &c->e[i];
         }
@@ -153,19 +229,6 @@ static void free_entry(struct wp_flow_table *t, struct entry *e)
     t->free_list = e;
 }
 
-uint32_t wp_flow_hash(const struct wp_flow_key *key)
-{
-    return wp_hash_bytes(key, sizeof(*key));
-}
-
-struct wp_flow *wp_flow_find_h(struct wp_flow_table *t, const struct wp_flow_key *key,
-                               uint32_t hash)
-{
-    struct entry *e;
-    HASH_FIND_BYHASHVALUE(hh, t->head, key, sizeof(*key), hash, e);
-    return e != NULL ? &e->f : NULL;
-}
-
 struct wp_flow *wp_flow_insert(struct wp_flow_table *t, const struct wp_flow_key *key,
                                enum wp_flow_class cls)
 {
@@ -175,19 +238,21 @@ struct wp_flow *wp_flow_insert(struct wp_flow_table *t, const struct wp_flow_key
 struct wp_flow *wp_flow_insert_h(struct wp_flow_table *t, const struct wp_flow_key *key,
                                  uint32_t hash, enum wp_flow_class cls)
 {
+    if ((t->count + 1) * 2 > t->mask + 1 && !grow_index(t))
+        return NULL;
     struct entry *e = alloc_entry(t);
     if (e == NULL)
         return NULL;
+    uint32_t idx = e->idx;
     memset(e, 0, sizeof(*e));
+    e->idx = idx;
+    e->hash = hash;
     e->f.key = *key;
     e->f.cls = (uint8_t)cls;
-    wp_hash_oom = 0;
-    HASH_ADD_BYHASHVALUE(hh, t->head, f.key, sizeof(e->f.key), hash, e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
-        free_entry(t, e);
-        return NULL;
-    }
+    size_t i = hash & t->mask;
+    while (t->slots[i] != 0)
+        i = (i + 1) & t->mask;
+    t->slots[i] = ((uint64_t)hash << 32) | ((uint64_t)idx + 1);
     lru_push(&t->lru[cls], &e->f);
     t->count++;
     return &e->f;
@@ -203,11 +268,35 @@ void wp_flow_touch(struct wp_flow_table *t, struct wp_flow *f, enum wp_flow_clas
     lru_push(&t->lru[cls], f);
 }
 
+/* Remove slot i and shift back the slots that probed past it. */
+static void index_remove(struct wp_flow_table *t, size_t i)
+{
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & t->mask;
+        uint64_t s = t->slots[j];
+        if (s == 0)
+            break;
+        size_t home = (uint32_t)(s >> 32) & t->mask;
+        /* move s into the hole at i unless its home lies in (i, j] */
+        bool in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!in_between) {
+            t->slots[i] = s;
+            i = j;
+        }
+    }
+    t->slots[i] = 0;
+}
+
 void wp_flow_remove(struct wp_flow_table *t, struct wp_flow *f)
 {
     struct entry *e = entry_of(f);
+    uint64_t want = ((uint64_t)e->hash << 32) | ((uint64_t)e->idx + 1);
+    size_t i = e->hash & t->mask;
+    while (t->slots[i] != want)
+        i = (i + 1) & t->mask;
+    index_remove(t, i);
     lru_unlink(&t->lru[f->cls], f);
-    HASH_DELETE(hh, t->head, e);
     t->count--;
     free_entry(t, e);
 }
@@ -238,17 +327,17 @@ struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class
 void wp_flow_foreach(const struct wp_flow_table *t, void (*fn)(void *ctx, struct wp_flow *f),
                      void *ctx)
 {
-    for (struct entry *e = t->head; e != NULL; e = e->hh.next)
-        fn(ctx, &e->f);
+    for (size_t i = 0; i <= t->mask; i++) {
+        uint64_t s = t->slots[i];
+        if (s != 0)
+            fn(ctx, &entry_at(t, (uint32_t)s - 1)->f);
+    }
 }
 
 size_t wp_flow_table_bytes(const struct wp_flow_table *t)
 {
-    size_t b = sizeof(*t) + t->n_chunks * sizeof(struct chunk);
-    if (t->head != NULL)
-        b += t->head->hh.tbl->num_buckets * sizeof(UT_hash_bucket) + sizeof(UT_hash_table);
-    b += t->n_frags * sizeof(struct frag_entry);
-    return b;
+    return sizeof(*t) + t->n_chunks * sizeof(struct chunk) + (t->mask + 1) * sizeof(uint64_t) +
+           t->cap_chunks * sizeof(struct chunk *) + t->n_frag_allocs * sizeof(struct frag_entry);
 }
 
 /* ---- fragments ---------------------------------------------------------- */
@@ -293,7 +382,8 @@ static void frag_drop(struct wp_flow_table *t, struct frag_entry *fe)
 {
     frag_unlink(t, fe);
     HASH_DEL(t->frags, fe);
-    free(fe);
+    fe->next = t->frag_free;
+    t->frag_free = fe;
     t->n_frags--;
 }
 
@@ -310,8 +400,9 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
 {
     struct frag_key k;
     frag_key_make(&k, family, proto, src, dst, id);
+    unsigned hv = wp_hash_bytes(&k, sizeof(k));
     struct frag_entry *fe;
-    HASH_FIND(hh, t->frags, &k, sizeof(k), fe);
+    HASH_FIND_BYHASHVALUE(hh, t->frags, &k, sizeof(k), hv, fe);
     if (fe != NULL) {
         fe->flow = *fk;
         fe->ts_ns = now_ns;
@@ -320,17 +411,34 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
         return;
     }
     frag_expire(t, now_ns);
-    fe = calloc(1, sizeof(*fe));
-    if (fe == NULL)
-        return; /* later fragments will count as unattributed */
+    if (t->frag_free == NULL) {
+        /* entries come in chunks: one allocation per 1024 datagrams */
+        struct frag_entry **v = realloc(t->frag_chunks, (t->n_frag_chunks + 1) * sizeof(*v));
+        if (v == NULL)
+            return; /* later fragments will count as unattributed */
+        t->frag_chunks = v;
+        struct frag_entry *c = malloc(FRAG_CHUNK * sizeof(*c));
+        if (c == NULL)
+            return;
+        t->frag_chunks[t->n_frag_chunks++] = c;
+        for (size_t i = FRAG_CHUNK; i-- > 0;) {
+            c[i].next = t->frag_free;
+            t->frag_free = &c[i];
+        }
+        t->n_frag_allocs += FRAG_CHUNK;
+    }
+    fe = t->frag_free;
+    t->frag_free = fe->next;
+    memset(fe, 0, sizeof(*fe));
     fe->key = k;
     fe->flow = *fk;
     fe->ts_ns = now_ns;
     wp_hash_oom = 0;
-    HASH_ADD(hh, t->frags, key, sizeof(fe->key), fe);
+    HASH_ADD_BYHASHVALUE(hh, t->frags, key, sizeof(fe->key), hv, fe);
     if (wp_hash_oom) {
         wp_hash_oom = 0;
-        free(fe);
+        fe->next = t->frag_free;
+        t->frag_free = fe;
         return;
     }
     frag_push(t, fe);
@@ -352,4 +460,9 @@ const struct wp_flow_key *wp_frag_lookup(struct wp_flow_table *t, uint8_t family
         return NULL;
     }
     return &fe->flow;
+}
+
+size_t wp_frag_count(const struct wp_flow_table *t)
+{
+    return t->n_frags;
 }

@@ -168,6 +168,10 @@ static void tunnels(FILE *fp, const struct wp_report *r, const struct wp_report_
 
 void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
+    if (o->apple) {
+        wp_report_apple_csv(fp, r, o);
+        return;
+    }
     switch (o->view) {
     case WP_VIEW_FLOWS:
         flows(fp, r, o);

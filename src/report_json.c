@@ -93,7 +93,30 @@ static void totals(const struct jw *w, const struct wp_report *r)
         u64(fp, t->ifdropped);
     else
         fputs("null", fp);
+    const struct wp_name_counts *nc = &t->names;
+    fprintf(fp, ", \"names\": {\"dns_answers\": %" PRIu64 ", \"dns_malformed\": %" PRIu64
+                ", \"tls_sni\": %" PRIu64 ", \"tls_no_sni\": %" PRIu64
+                ", \"tls_given_up\": %" PRIu64 ", \"quic_sni\": %" PRIu64
+                ", \"quic_undecryptable\": %" PRIu64 ", \"http_host\": %" PRIu64
+                ", \"names_dropped\": %" PRIu64 "}",
+            nc->dns_answers, nc->dns_malformed, nc->tls_sni, nc->tls_no_sni, nc->tls_given_up,
+            nc->quic_sni, nc->quic_undecryptable, nc->http_host, nc->names_dropped);
     fputs("}", fp);
+}
+
+/* "names": [{"name": ..., "flows": N}, ...] from a bounded count list. */
+static void name_counts(FILE *fp, const struct wp_report *r, const struct wp_name_count *v,
+                        uint8_t n)
+{
+    struct wp_name_count sorted[WP_ROW_NAMES];
+    size_t k = wp_report_sort_names(r, v, n, sorted);
+    fputs(", \"names\": [", fp);
+    for (size_t i = 0; i < k; i++) {
+        fputs(i ? ", {\"name\": " : "{\"name\": ", fp);
+        wp_json_string(fp, wp_nametab_get(r->names, sorted[i].id));
+        fprintf(fp, ", \"flows\": %" PRIu64 "}", sorted[i].flows);
+    }
+    fputs("]", fp);
 }
 
 static void port_row(const struct jw *w, const struct wp_report *r, const struct wp_port_row *p)
@@ -127,8 +150,10 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
     fprintf(fp, ", \"flows\": %" PRIu64 ", \"clients\": %" PRIu64 ", \"servers\": %" PRIu64,
             p->flows, p->clients, p->servers);
     fprintf(fp, ", \"apple\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-                ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}}",
+                ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}",
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
+    name_counts(fp, r, p->names, p->n_names);
+    fputs("}", fp);
 }
 
 static void flow_row(const struct jw *w, const struct wp_report *r, const struct wp_flow *f,
@@ -190,10 +215,21 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     } else {
         fputs("null", fp);
     }
+    fputs(", \"name\": ", fp);
+    str_or_null(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL);
+    fputs(", \"name_source\": ", fp);
+    str_or_null(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL);
+    bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
+    fputs(", \"apple_by\": ", fp);
+    str_or_null(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL);
+    fputs(", \"apple_service\": ", fp);
+    str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
+                                                : NULL);
     fputs("}", fp);
 }
 
-static void host_row(const struct jw *w, const struct wp_host_row *h)
+static void host_row(const struct jw *w, const struct wp_report *r, const struct wp_host_row *h)
 {
     FILE *fp = w->fp;
     char a[64], pk[32];
@@ -206,7 +242,18 @@ static void host_row(const struct jw *w, const struct wp_host_row *h)
         fputs(i ? ", " : "", fp);
         wp_json_string(fp, wp_fmt_port_key(pk, sizeof(pk), &h->ports[i]));
     }
-    fprintf(fp, "], \"ports_truncated\": %s}", h->ports_truncated ? "true" : "false");
+    fprintf(fp, "], \"ports_truncated\": %s, \"names\": [", h->ports_truncated ? "true" : "false");
+    struct wp_name_count hv[WP_HOST_NAMES], sorted[WP_HOST_NAMES];
+    for (uint8_t i = 0; i < h->n_names; i++) {
+        hv[i].id = h->names[i];
+        hv[i].flows = 0;
+    }
+    size_t k = wp_report_sort_names(r, hv, h->n_names, sorted);
+    for (size_t i = 0; i < k; i++) {
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, wp_nametab_get(r->names, sorted[i].id));
+    }
+    fputs("]}", fp);
 }
 
 static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
@@ -295,7 +342,7 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
     fprintf(fp, ",%s%s\"hosts\": [", nl[0] ? nl : " ", ind);
     for (size_t i = 0; i < r->n_hosts; i++) {
         fprintf(fp, "%s%s%s", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
-        host_row(&w, r->hosts[i]);
+        host_row(&w, r, r->hosts[i]);
     }
     fprintf(fp, "%s%s]", r->n_hosts && nl[0] ? nl : "", r->n_hosts && nl[0] ? ind : "");
 
@@ -314,5 +361,6 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
     if (r->tunnels_other != NULL)
         fprintf(fp, ",%s%s\"tunnels_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
                 nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
+    wp_report_apple_json(fp, r, nl, ind);
     fputs("}\n", fp);
 }

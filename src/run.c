@@ -82,6 +82,21 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
         wp_error(err);
         return -1;
     }
+    r = cli->apple_services_path ? wp_applesvc_load(&rc->applesvc, cli->apple_services_path, err)
+                                 : wp_applesvc_builtin(&rc->applesvc, err);
+    if (r != 0) {
+        wp_error(err);
+        return -1;
+    }
+    if (!cli->no_names) {
+        rc->nametab = wp_nametab_new();
+        if (rc->nametab == NULL) {
+            wp_error("out of memory");
+            return -1;
+        }
+    }
+    rc->opts.nametab = rc->nametab;
+    rc->opts.applesvc = rc->applesvc;
     rc->opts.tunnels = cli->tunnels;
     rc->opts.max_flows = (size_t)cli->max_flows;
     rc->opts.prefixes = rc->prefixes;
@@ -95,6 +110,8 @@ void wp_run_ctx_free(struct wp_run_ctx *rc)
 {
     wp_prefixes_free(rc->prefixes);
     wp_services_free(rc->services);
+    wp_applesvc_free(rc->applesvc);
+    wp_nametab_free(rc->nametab);
     for (size_t i = 0; i < rc->n_errors; i++)
         free(rc->errors[i]);
     free(rc->errors);
@@ -204,6 +221,11 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     r.tunnels = wp_agg_tunnels(agg, &r.n_tunnels);
     r.hosts_other = wp_agg_hosts_other(agg);
     r.tunnels_other = wp_agg_tunnels_other(agg);
+    r.names = rc->nametab;
+    r.applesvc = rc->applesvc;
+    r.agg = agg;
+    r.apple_rows = wp_agg_apple_rows(agg, &r.n_apple_rows);
+    wp_report_sort_apple(&r);
     bool want_flows = ro->format == WP_FMT_TEXT ||
                       (ro->format == WP_FMT_JSON && !ro->no_flows) ||
                       (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
@@ -221,6 +243,7 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     free(r.hosts);
     free(r.tunnels);
     free(r.flows);
+    free(r.apple_rows);
     if (!final)
         wp_agg_free(agg);
     return rcode;
@@ -234,6 +257,7 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
     ro->top = cli->top;
     ro->no_flows = cli->no_flows;
     ro->filters = cli->filters;
+    ro->apple = cli->apple_view;
     ro->csv_header = true;
 }
 

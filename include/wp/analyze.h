@@ -9,6 +9,8 @@
 #include "wp/flow.h"
 #include "wp/agg.h"
 #include "wp/classify.h"
+#include "wp/applesvc.h"
+#include "wp/names.h"
 
 struct wp_engine_opts {
     bool tunnels;                        /* decapsulate tunnels (default on) */
@@ -16,6 +18,8 @@ struct wp_engine_opts {
     int64_t timeout_ns[WP_FC_COUNT];     /* idle timeouts; 0: never */
     const struct wp_prefixes *prefixes;  /* borrowed, must outlive the engine */
     const struct wp_services *services;  /* borrowed */
+    struct wp_nametab *nametab;          /* borrowed, shared; NULL: no names */
+    const struct wp_applesvc *applesvc;  /* borrowed; NULL: no Apple services */
 };
 
 /* Every frame lands in exactly one of: a port row (packets of flows, or
@@ -42,6 +46,7 @@ struct wp_totals {
     bool have_ts;
     bool dropped_known;                                /* live capture statistics */
     uint64_t dropped, ifdropped;
+    struct wp_name_counts names;                       /* names.h */
 };
 
 #define WP_MAX_LINKTYPES 32

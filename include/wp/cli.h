@@ -30,6 +30,8 @@ struct wp_cli {
     bool timeouts_given;          /* --idle-timeout */
     const char *prefixes_path;    /* --prefixes */
     const char *services_path;    /* --services */
+    const char *apple_services_path; /* --apple-services */
+    bool no_names;                /* --no-names */
     unsigned jobs;                /* -j */
 
     /* output */
@@ -38,6 +40,7 @@ struct wp_cli {
     unsigned top;
     bool no_flows;
     bool filters;
+    bool apple_view;              /* --apple */
     const char *output;           /* -o */
     bool quiet;                   /* -q */
 };

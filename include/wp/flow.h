@@ -20,6 +20,23 @@ struct wp_flow_key {
 };
 _Static_assert(sizeof(struct wp_flow_key) == 44, "wp_flow_key must not contain padding");
 
+/* True when two keys are equal (no padding, so byte equality). */
+static inline bool wp_flow_key_eq(const struct wp_flow_key *a, const struct wp_flow_key *b)
+{
+    const uint8_t *x = (const uint8_t *)a, *y = (const uint8_t *)b;
+    uint64_t d = 0;
+    for (size_t i = 0; i < 40; i += 8) {
+        uint64_t u, v;
+        __builtin_memcpy(&u, x + i, 8);
+        __builtin_memcpy(&v, y + i, 8);
+        d |= u ^ v;
+    }
+    uint32_t u4, v4;
+    __builtin_memcpy(&u4, x + 40, 4);
+    __builtin_memcpy(&v4, y + 40, 4);
+    return (d | (u4 ^ v4)) == 0;
+}
+
 /* Which rule decided the service (server) side of a flow. */
 enum wp_how {
     WP_HOW_SYN = 0,     /* the side that answered (or was sent) a TCP SYN */
@@ -121,6 +138,9 @@ size_t wp_flow_table_bytes(const struct wp_flow_table *t);
 void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, const uint8_t *src,
                       const uint8_t *dst, uint32_t id, const struct wp_flow_key *fk,
                       int64_t now_ns);
+
+/* Datagrams remembered now. */
+size_t wp_frag_count(const struct wp_flow_table *t);
 
 /* The flow key of a later fragment's datagram, or NULL when its first
  * fragment was not seen (or was forgotten). */

@@ -15,6 +15,8 @@ struct wp_run_ctx {
     const struct wp_cli *cli;
     struct wp_prefixes *prefixes;
     struct wp_services *services;
+    struct wp_applesvc *applesvc;
+    struct wp_nametab *nametab;
     struct wp_engine_opts opts;
     FILE *out;
     bool quiet;

@@ -148,6 +148,10 @@ static void decap(struct ctx *x, unsigned kind, inner_fn inner, uint32_t arg, st
         if (st == WP_DEC_TRUNCATED || st == WP_DEC_MALFORMED) {
             pkt->status = saved.status == WP_DEC_OK ? st : saved.status;
             pkt->reason = saved.status == WP_DEC_OK ? why : saved.reason;
+        } else if (pkt->family == 0 && pkt->status == WP_DEC_OK) {
+            /* MPLS or PPPoE at the link layer carrying something else than
+             * IP (PPP LCP, a non-IP pseudowire): the frame is not IP */
+            pkt->status = WP_DEC_NON_IP;
         }
     }
 }
@@ -411,6 +415,7 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         pkt->sport = wp_be16(h);
         pkt->dport = wp_be16(h + 2);
         pkt->tcp_flags = h[13];
+        pkt->tcp_seq = wp_be32(h + 4);
         pkt->has_ports = pkt->has_l4 = true;
         break;
     case 17: /* UDP */
@@ -544,7 +549,69 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     in.len = c->len - ihl < in.wlen ? c->len - ihl : in.wlen;
     if (pkt->frag == WP_FRAG_LATER)
         return;
+    /* Authentication Headers (RFC 4302) are skipped, as in IPv6 and as
+     * Wireshark does: the transport after them is the packet's. Each is at
+     * least 8 bytes, so the loop ends with the payload. */
+    while (pkt->proto == 51) {
+        const uint8_t *ah;
+        if (!have(&in, 2) || in.wlen < 2) {
+            set_short(pkt, in.wlen < 2 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_ipv6_ext,
+                      WP_MAL_transport_exceeds_payload);
+            return;
+        }
+        enum take_result r = take(&in, ((size_t)in.p[1] + 2) * 4, &ah);
+        if (r != TAKE_OK) {
+            set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_transport_exceeds_payload);
+            return;
+        }
+        pkt->proto = ah[0];
+    }
     decode_transport(x, &in, pkt);
+}
+
+/* The transport's peer addresses are the ones of its pseudo-header (RFC 8200
+ * section 8.1), which is also how Wireshark keys conversations: a routing
+ * header with segments left names the final destination, a Home Address
+ * destination option (RFC 6275) the source. `e` holds the whole extension
+ * header, `el` bytes, all captured (take() checked them). */
+static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt)
+{
+    if (e[3] == 0)
+        return; /* segments left 0: the destination address is the final one */
+    size_t n = (size_t)e[1] / 2; /* 16-byte addresses after the 8-byte start */
+    switch (e[2]) {
+    case 0: /* RFC 2460 type 0: the last address listed */
+        if (n > 0 && 8 + n * 16 <= el)
+            pkt->dst = e + 8 + (n - 1) * 16;
+        break;
+    case 2: /* RFC 6275 type 2: the home address */
+    case 4: /* RFC 8754 segment routing: Segment List[0] */
+        if (n > 0 && 8 + 16 <= el)
+            pkt->dst = e + 8;
+        break;
+    default: /* RPL (type 3) compresses its addresses: not followed */
+        break;
+    }
+}
+
+static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
+{
+    size_t i = 2;
+    while (i < el) {
+        uint8_t type = e[i];
+        if (type == 0) { /* Pad1 */
+            i++;
+            continue;
+        }
+        if (el - i < 2)
+            return;
+        size_t olen = e[i + 1];
+        if (el - i - 2 < olen)
+            return;
+        if (type == 0xc9 && olen == 16)
+            pkt->src = e + i + 2;
+        i += 2 + olen;
+    }
 }
 
 /* IPv6 (RFC 8200) with its extension-header chain. */
@@ -616,6 +683,10 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
                     return;
                 }
             }
+            if (nh == 43)
+                routing_final_dst(e, el, pkt);
+            else if (nh == 60)
+                home_address(e, el, pkt);
             nh = e[0];
             continue;
         case 44: /* fragment */
@@ -658,7 +729,10 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     decode_transport(x, &in, pkt);
 }
 
-/* IP whose version is given by `want` (4 or 6) or by its first nibble (0). */
+/* IP whose version is given by `want` (4 or 6) or by its first nibble (0).
+ * Where IPv4 is announced (ethertype 0x0800, PPP 0x0021, IP protocol 4), a
+ * version-6 header is decoded as IPv6, as Wireshark's IP dissector does; an
+ * announced IPv6 header must be version 6 (Wireshark's IPv6 dissector). */
 static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt, int want)
 {
     if (!have(c, 1)) {
@@ -666,7 +740,9 @@ static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_pack
         return;
     }
     unsigned v = c->p[0] >> 4;
-    if (want == 4 || (want == 0 && v == 4))
+    if (want == 4 && v == 6)
+        decode_ipv6(x, c, pkt);
+    else if (want == 4 || (want == 0 && v == 4))
         decode_ipv4(x, c, pkt);
     else if (want == 6 || (want == 0 && v == 6))
         decode_ipv6(x, c, pkt);
@@ -776,7 +852,7 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     pkt->ethertype = type;
     switch (type) {
     case 0x0800:
-        decode_ipv4(x, c, pkt);
+        decode_ip_by_version(x, c, pkt, 4);
         return;
     case 0x86dd:
         decode_ipv6(x, c, pkt);
@@ -884,6 +960,62 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     decode_link(x, dlt, c, pkt);
 }
 
+/* NFLOG (Linux netfilter log, tcpdump.org LINKTYPE_NFLOG): a 4-byte header
+ * (address family, version, resource id), then TLVs padded to 4 bytes whose
+ * length (header included) and type are in the byte order of the capturing
+ * host; the packet, from its IP header on, is the NFULA_PAYLOAD TLV (9).
+ * The byte order is the one in which the first TLV's length fits. */
+static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    if (take(c, 4, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_link);
+        return;
+    }
+    uint8_t family = h[0];
+    bool be = false;
+    if (have(c, 2)) {
+        size_t le = wp_le16(c->p), bl = wp_be16(c->p);
+        be = (le < 4 || le > c->wlen) && bl >= 4 && bl <= c->wlen;
+    }
+    for (;;) {
+        if (c->wlen == 0) {
+            pkt->status = WP_DEC_NON_IP; /* no payload TLV */
+            return;
+        }
+        if (!have(c, 4)) {
+            set_short(pkt, c->wlen < 4 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_link,
+                      WP_MAL_nflog_bad_tlv);
+            return;
+        }
+        size_t len = be ? wp_be16(c->p) : wp_le16(c->p);
+        unsigned type = (be ? wp_be16(c->p + 2) : wp_le16(c->p + 2)) & 0x7fffu;
+        if (len < 4 || len > c->wlen) {
+            set_malformed(pkt, WP_MAL_nflog_bad_tlv);
+            return;
+        }
+        if (type == 9) {
+            advance(c, 4);
+            struct cursor in = {c->p, c->len < len - 4 ? c->len : len - 4, len - 4};
+            if (family == 2)
+                decode_ip_by_version(x, &in, pkt, 4);
+            else if (family == 10)
+                decode_ip_by_version(x, &in, pkt, 6);
+            else
+                pkt->status = WP_DEC_NON_IP;
+            return;
+        }
+        size_t padded = (len + 3) & ~(size_t)3;
+        if (padded > c->wlen)
+            padded = c->wlen; /* the last TLV need not be padded */
+        const uint8_t *skip;
+        if (take(c, padded, &skip) != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
+    }
+}
+
 static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
@@ -932,6 +1064,9 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
     case WP_LT_USER2:
         decode_pktap(x, c, pkt);
         return;
+    case WP_LT_NFLOG:
+        decode_nflog(x, c, pkt);
+        return;
     default:
         pkt->status = WP_DEC_UNSUPPORTED;
         return;
@@ -966,6 +1101,7 @@ bool wp_decode_linktype_supported(uint32_t linktype)
     case WP_LT_LINUX_SLL2:
     case WP_LT_PKTAP:
     case WP_LT_USER2:
+    case WP_LT_NFLOG:
         return true;
     default:
         return false;

@@ -208,6 +208,8 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
     static const bool left[] = {true, false, false, false, false, false, false, true};
     struct table t;
     table_init(&t, 8, head, left);
+    /* flows by port, for the display filters (NULL: filters without servers) */
+    struct wp_filter_index *fix = o->filters ? wp_report_filter_index(r) : NULL;
     fprintf(fp, "\nSERVICE PORTS (%zu)\n", r->n_ports);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
@@ -253,26 +255,35 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             } else {
                 table_row(fp, &t, c);
                 if (o->filters) {
-                    char f[160];
-                    fputs("    wireshark: ", fp);
-                    wp_text_string(fp, wp_report_port_filter(f, sizeof(f), p));
+                    char f[WP_FILTER_MAX];
+                    const char *note;
+                    wp_report_port_filter(f, sizeof(f), r, fix, p, &note);
+                    fputs("    wireshark", fp);
+                    if (note != NULL) {
+                        fputs(" (not exact: ", fp);
+                        wp_text_string(fp, note);
+                        fputc(')', fp);
+                    }
+                    fputs(": ", fp);
+                    wp_text_string(fp, f);
                     fputc('\n', fp);
                 }
             }
         }
     }
+    wp_report_filter_index_free(fix);
 }
 
 static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     static const char *const head[] = {"TRANSPORT", "SERVER", "PORT", "CLIENT", "PACKETS",
-                                       "BYTES", "APPLE", "SERVICE", "HOW"};
-    static const bool left[] = {true, true, false, true, false, false, true, true, true};
+                                       "BYTES", "APPLE", "SERVICE", "HOW", "NAME"};
+    static const bool left[] = {true, true, false, true, false, false, true, true, true, true};
     size_t n = r->n_flows;
     if (o->top && n > o->top)
         n = o->top;
     struct table t;
-    table_init(&t, 9, head, left);
+    table_init(&t, 10, head, left);
     fprintf(fp, "\nTOP FLOWS (%zu of %zu)\n", n, r->n_flows);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1)
@@ -280,7 +291,7 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
         for (size_t i = 0; i < n; i++) {
             const struct wp_flow *f = r->flows[i];
             unsigned s = f->server, cl = 1u - f->server;
-            struct cell c[9];
+            struct cell c[10];
             bool ports = wp_proto_has_ports(f->key.proto);
             wp_fmt_transport(c[0].s, sizeof(c[0].s), f->key.proto);
             wp_fmt_addr(c[1].s, sizeof(c[1].s), f->key.family, f->key.addr[s]);
@@ -299,10 +310,14 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             wp_fmt_bytes(c[5].s, sizeof(c[5].s), f->bytes[0] + f->bytes[1]);
             bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
             bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-            snprintf(c[6].s, sizeof(c[6].s), "%s", srv_apple ? "yes" : any_apple ? "client" : "");
+            bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
+            snprintf(c[6].s, sizeof(c[6].s), "%s",
+                     srv_apple ? "yes" : by_name ? "name" : any_apple ? "client" : "");
             const struct wp_service *svc = wp_report_flow_service(r, f);
             snprintf(c[7].s, sizeof(c[7].s), "%s", svc ? svc->name : "");
             snprintf(c[8].s, sizeof(c[8].s), "%s", wp_how_name(f->how));
+            const char *nm = r->names ? wp_nametab_get(r->names, f->name_id) : NULL;
+            snprintf(c[9].s, sizeof(c[9].s), "%s", nm ? nm : "");
             if (pass == 0)
                 table_measure(&t, c);
             else
@@ -313,13 +328,14 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
 
 static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"SERVER", "PACKETS", "BYTES", "FLOWS", "APPLE", "PORTS"};
-    static const bool left[] = {true, false, false, false, true, true};
+    static const char *const head[] = {"SERVER", "PACKETS", "BYTES", "FLOWS", "APPLE", "NAME",
+                                       "PORTS"};
+    static const bool left[] = {true, false, false, false, true, true, true};
     size_t n = r->n_hosts;
     if (o->top && n > o->top)
         n = o->top;
     struct table t;
-    table_init(&t, 6, head, left);
+    table_init(&t, 7, head, left);
     fprintf(fp, "\nTOP SERVERS (%zu of %zu)\n", n, r->n_hosts);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1) {
@@ -328,22 +344,35 @@ static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_rep
         }
         for (size_t i = 0; i < n; i++) {
             const struct wp_host_row *h = r->hosts[i];
-            struct cell c[6];
+            struct cell c[7];
             wp_fmt_addr(c[0].s, sizeof(c[0].s), h->family, h->addr);
             snprintf(c[1].s, sizeof(c[1].s), "%" PRIu64, h->packets);
             wp_fmt_bytes(c[2].s, sizeof(c[2].s), h->bytes);
             snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, h->flows);
             snprintf(c[4].s, sizeof(c[4].s), "%s", h->apple ? "yes" : "");
             size_t off = 0;
-            c[5].s[0] = '\0';
-            for (uint16_t k = 0; k < h->n_ports && off + 24 < sizeof(c[5].s); k++) {
+            c[6].s[0] = '\0';
+            for (uint16_t k = 0; k < h->n_ports && off + 24 < sizeof(c[6].s); k++) {
                 char pk[32];
                 wp_fmt_port_key(pk, sizeof(pk), &h->ports[k]);
-                off += (size_t)snprintf(c[5].s + off, sizeof(c[5].s) - off, "%s%s",
+                off += (size_t)snprintf(c[6].s + off, sizeof(c[6].s) - off, "%s%s",
                                         k ? " " : "", pk);
             }
-            if (h->ports_truncated && off + 5 < sizeof(c[5].s))
-                snprintf(c[5].s + off, sizeof(c[5].s) - off, " ...");
+            if (h->ports_truncated && off + 5 < sizeof(c[6].s))
+                snprintf(c[6].s + off, sizeof(c[6].s) - off, " ...");
+            off = 0;
+            c[5].s[0] = '\0';
+            struct wp_name_count hv[WP_HOST_NAMES], hs[WP_HOST_NAMES];
+            for (uint8_t k = 0; k < h->n_names; k++) {
+                hv[k].id = h->names[k];
+                hv[k].flows = 0;
+            }
+            if (wp_report_sort_names(r, hv, h->n_names, hs) > 0) {
+                const char *nm = wp_nametab_get(r->names, hs[0].id);
+                snprintf(c[5].s, sizeof(c[5].s), "%s%s", nm ? nm : "",
+                         h->n_names > 1 ? " (+)" : "");
+                ellipsize(c[5].s, 32);
+            }
             if (pass == 0)
                 table_measure(&t, c);
             else
@@ -394,6 +423,10 @@ static void tunnels_table(FILE *fp, const struct wp_report *r)
 void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     header(fp, r);
+    if (o->apple) {
+        wp_report_apple_text(fp, r, o);
+        return;
+    }
     ports_table(fp, r, o);
     if (r->n_flows > 0)
         flows_table(fp, r, o);

@@ -9,6 +9,7 @@
 #define WP_MALFORMED_LIST(X)                                                              \
     X(vlan_too_deep, "more than 8 stacked 802.1Q/802.1ad tags")                           \
     X(pktap_bad_header_length, "PKTAP header length below 108 or beyond the frame")       \
+    X(nflog_bad_tlv, "NFLOG TLV length below 4 or beyond the frame")                      \
     X(ip_bad_version, "IP expected but the version is neither 4 nor 6")                   \
     X(ipv4_bad_version, "IPv4 expected but the version field is not 4")                   \
     X(ipv4_bad_ihl, "IPv4 header length (IHL) below 5 words")                             \
@@ -16,7 +17,7 @@
     X(ipv4_total_length_exceeds_frame, "IPv4 total length beyond the end of the frame")   \
     X(ipv6_bad_version, "IPv6 expected but the version field is not 6")                   \
     X(ipv6_payload_length_exceeds_frame, "IPv6 payload length beyond the end of the frame") \
-    X(ipv6_ext_chain_too_long, "more than 8 IPv6 extension headers")                      \
+    X(ipv6_ext_chain_too_long, "more than 250 IPv6 extension headers")                    \
     X(ipv6_ext_exceeds_payload, "IPv6 extension header beyond the payload length")        \
     X(tcp_bad_data_offset, "TCP data offset below 5 words")                               \
     X(tcp_data_offset_exceeds_segment, "TCP header length beyond the segment")            \
@@ -33,7 +34,7 @@
     X(pktap, "PKTAP header")                                                              \
     X(ipv4, "IPv4 header")                                                                \
     X(ipv6, "IPv6 header")                                                                \
-    X(ipv6_ext, "IPv6 extension header")                                                  \
+    X(ipv6_ext, "IPv6 extension header (or IPv4 Authentication Header)")                  \
     X(tcp, "TCP header")                                                                  \
     X(udp, "UDP header")                                                                  \
     X(icmp, "ICMP header")                                                                \

@@ -18,6 +18,7 @@ enum {
     WP_LT_LOOP = 108,
     WP_LT_LINUX_SLL = 113,
     WP_LT_USER2 = 149,     /* DLT_PKTAP on Darwin, written by older macOS tcpdump */
+    WP_LT_NFLOG = 239,
     WP_LT_IPV4 = 228,
     WP_LT_IPV6 = 229,
     WP_LT_PKTAP = 258,
@@ -54,7 +55,7 @@ enum wp_tunnel_kind {
 
 #define WP_VLAN_NONE 0xffffu
 #define WP_MAX_VLAN_DEPTH 8
-#define WP_MAX_IPV6_EXT 8
+#define WP_MAX_IPV6_EXT 250 /* Wireshark gives up at 256 protocol layers in a frame */
 #define WP_MAX_TUNNEL_DEPTH 4
 
 /* TCP flag bits as on the wire (RFC 9293). */
@@ -90,7 +91,8 @@ struct wp_packet {
     bool has_l4;              /* the transport header was decoded */
     uint16_t sport, dport;
     uint8_t tcp_flags;
-    uint8_t icmp_type;        /* ICMP or ICMPv6 type when has_l4 */
+    uint8_t icmp_type;
+    uint32_t tcp_seq;         /* TCP sequence number when has_l4 */        /* ICMP or ICMPv6 type when has_l4 */
 
     const uint8_t *payload;   /* transport payload, captured bytes only */
     uint32_t payload_len;

@@ -13,12 +13,18 @@
 #                                       10.99.0.53  fd00:99::53   dnsmasq :53 udp+tcp
 #                                       10.99.0.100 fd00:99::100  UDP echo 3478-3497,16384-16402
 #                                       10.99.0.110 fd00:99::110  "HTTPS" TLS :443 (s_server -www)
+#                                                                 + QUIC udp/443 (gtlsserver, HTTP/3)
 #                                       10.99.0.111 fd00:99::111  HTTP :80 (python3 http.server)
 #
 # tcpdump runs on wpcli0 inside wpcli; afterwards tcprewrite --pnat moves the
 # server addresses into Apple's address space (17.0.0.0/8, 2620:149::/32,
 # 2403:300::/32, 2a01:b740::/32), except the DNS resolver (stays private) and
 # the XMPP negative control (moves to documentation ranges).  See README.md.
+#
+# The QUIC client (gtlsclient) connects by NAME (mask.icloud.com), so the
+# name is its TLS SNI; the name resolves inside wpcli through
+# /etc/netns/wpcli/hosts (ip netns exec bind-mounts /etc/netns/wpcli/* over
+# /etc), written per address family and removed on exit.
 #
 # Nothing is sent anywhere except between these two namespaces.
 
@@ -86,6 +92,8 @@ command -v ss         >/dev/null || need_pkgs+=(iproute2)
 command -v ip         >/dev/null || need_pkgs+=(iproute2)
 [[ -x /usr/sbin/dnsmasq ]] || command -v dnsmasq >/dev/null || need_pkgs+=(dnsmasq-base)
 command -v python3    >/dev/null || need_pkgs+=(python3)
+command -v gtlsclient >/dev/null || need_pkgs+=(ngtcp2-client)
+[[ -x /usr/sbin/gtlsserver ]] || command -v gtlsserver >/dev/null || need_pkgs+=(ngtcp2-server)
 if ((${#need_pkgs[@]})); then
     log "installing missing packages: ${need_pkgs[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -93,6 +101,8 @@ if ((${#need_pkgs[@]})); then
         || { apt-get update && apt-get install -y --no-install-recommends "${need_pkgs[@]}"; }
 fi
 DNSMASQ="$(command -v dnsmasq || echo /usr/sbin/dnsmasq)"
+GTLSSERVER="$(command -v gtlsserver || echo /usr/sbin/gtlsserver)"
+GTLSCLIENT="$(command -v gtlsclient)"
 PYTHON="$(command -v python3)"
 [[ -x /usr/bin/python3 ]] && PYTHON=/usr/bin/python3
 
@@ -100,6 +110,13 @@ PYTHON="$(command -v python3)"
 TMP="$(mktemp -d /tmp/wp-sample.XXXXXX)"
 chmod 755 "$TMP"          # dnsmasq drops to "nobody"; let it read its files
 PIDS=()
+
+# Names for the QUIC client, seen only inside wpcli: `ip netns exec` bind-
+# mounts every file of /etc/netns/wpcli over /etc.  resolv.conf points at the
+# namespace's own dnsmasq, so that no lookup could ever leave (and any stray
+# one would show up in the capture and fail the checks below).
+NETNS_ETC=/etc/netns/wpcli
+NETNS_ETC_MADE=
 
 cleanup() {
     local rc=$?
@@ -114,6 +131,11 @@ cleanup() {
     done
     ip netns del "$CLI_NS" 2>/dev/null
     ip netns del "$SRV_NS" 2>/dev/null
+    if [[ -n $NETNS_ETC_MADE ]]; then
+        rm -f "$NETNS_ETC/hosts" "$NETNS_ETC/resolv.conf"
+        rmdir "$NETNS_ETC" 2>/dev/null
+        rmdir /etc/netns 2>/dev/null
+    fi
     if [[ $rc -ne 0 ]]; then
         echo "make-sample.sh: failed (rc=$rc); server logs follow" >&2
         for f in "$TMP"/*.log; do
@@ -202,6 +224,23 @@ srv ip neigh replace "$CLI6" lladdr "$CLI_MAC" dev "$SRV_IF" nud permanent
 cli ip link set "$CLI_IF" up
 srv ip link set "$SRV_IF" up
 
+# /etc/netns/wpcli/{hosts,resolv.conf}: ours only (marked); never clobber
+# files someone else put there.
+NETNS_MARK="# made by whichports pcaps/make-sample.sh; removed when it exits"
+for f in hosts resolv.conf; do
+    if [[ -e $NETNS_ETC/$f ]] && ! grep -qxF "$NETNS_MARK" "$NETNS_ETC/$f"; then
+        die "$NETNS_ETC/$f exists and was not made by this script; move it away first"
+    fi
+done
+mkdir -p "$NETNS_ETC"
+NETNS_ETC_MADE=1
+printf '%s\nnameserver %s\nnameserver %s\noptions timeout:1 attempts:1\n' \
+    "$NETNS_MARK" "$DNS4" "$DNS6" >"$NETNS_ETC/resolv.conf"
+cli_hosts() {   # cli_hosts ADDR NAME: the only name wpcli's /etc/hosts knows
+    printf '%s\n127.0.0.1 localhost\n::1 localhost\n%s %s\n' "$NETNS_MARK" "$1" "$2" \
+        >"$NETNS_ETC/hosts"
+}
+
 # ---------------------------------------------------------------- server files
 log "generating self-signed certificates in $TMP"
 mkcert() {   # mkcert NAME CN
@@ -212,6 +251,7 @@ mkcert() {   # mkcert NAME CN
 mkcert apns  courier.push.apple.com
 mkcert https gateway.icloud.com
 mkcert xmpp  xmpp.example.net
+mkcert quic  mask.icloud.com
 
 mkdir -p "$TMP/www"
 cat >"$TMP/www/bag.xml" <<'EOF'
@@ -219,6 +259,8 @@ cat >"$TMP/www/bag.xml" <<'EOF'
 <plist version="1.0"><dict><key>sample</key><string>whichports test bag</string></dict></plist>
 EOF
 echo '<html><body>whichports sample</body></html>' >"$TMP/www/index.html"
+mkdir -p "$TMP/h3"
+echo 'whichports sample over HTTP/3' >"$TMP/h3/relay.txt"
 
 cat >"$TMP/udp_echo.py" <<'EOF'
 # UDP echo server: every port of the given ranges on the given addresses.
@@ -318,6 +360,13 @@ EOF
 # ---------------------------------------------------------------- servers
 log "starting servers in $SRV_NS"
 
+# HTTPS (type 65, RFC 9460) record for mask.icloud.com: priority 1, target
+# ".", alpn "h3", ipv4hint and ipv6hint = the QUIC server's FINAL addresses.
+hexaddr() { "$PYTHON" -c 'import ipaddress,sys; print(ipaddress.ip_address(sys.argv[1]).packed.hex())' "$1"; }
+HTTPS_RR="0001""00""0001""0003""026833"
+HTTPS_RR+="0004""0004$(hexaddr "$HTTPS4_R")"
+HTTPS_RR+="0006""0010$(hexaddr "$HTTPS6_R")"
+
 # DNS: dnsmasq, no upstream, answers are the FINAL (post-rewrite) addresses.
 srv_bg dnsmasq.log "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null \
     --no-resolv --no-hosts --no-poll --bind-interfaces \
@@ -328,7 +377,8 @@ srv_bg dnsmasq.log "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null \
     --host-record="gateway.fe2.apple-dns.net,$HTTPS4_R,$HTTPS6_R" \
     --cname="gateway.icloud.com,gateway.fe2.apple-dns.net" \
     --host-record="init.itunes.apple.com,$HTTP4_R,$HTTP6_R" \
-    --host-record="xmpp.example.net,$XMPP4_R,$XMPP6_R"
+    --host-record="xmpp.example.net,$XMPP4_R,$XMPP6_R" \
+    --dns-rr="mask.icloud.com,65,$HTTPS_RR"
 DNSMASQ_PID=$!
 
 # TLS 5223: "APNs" and the non-Apple XMPP-like control (-rev: echo reversed);
@@ -342,6 +392,15 @@ tls_srv xmpp4.log  -rev "$XMPP4:5223"     xmpp;  XMPP_PID4=$!
 tls_srv xmpp6.log  -rev "[$XMPP6]:5223"   xmpp;  XMPP_PID6=$!
 tls_srv https4.log -www "$HTTPS4:443"     https; HTTPS_PID4=$!
 tls_srv https6.log -www "[$HTTPS6]:443"   https; HTTPS_PID6=$!
+
+# QUIC 443 (HTTP/3 over QUIC v1, ngtcp2 + GnuTLS) on the HTTPS addresses.
+# One datagram per sendmsg (no UDP GSO super-frames), no PMTU probes.
+quic_srv() {  # quic_srv LOG ADDR
+    srv_bg "$1" "$GTLSSERVER" -q --no-quic-dump --no-http-dump --no-pmtud \
+        --max-gso-dgrams=1 --timeout=5s -d "$TMP/h3" "$2" 443 "$TMP/quic.key" "$TMP/quic.crt"
+}
+quic_srv quic4.log "$HTTPS4"; QUIC_PID4=$!
+quic_srv quic6.log "$HTTPS6"; QUIC_PID6=$!
 
 # HTTP 80
 srv_bg http4.log "$PYTHON" -m http.server 80 --bind "$HTTP4" --directory "$TMP/www"
@@ -364,6 +423,8 @@ wait_listen tcp "$XMPP4" 5223 "$XMPP_PID4"
 wait_listen tcp "$XMPP6" 5223 "$XMPP_PID6"
 wait_listen tcp "$HTTPS4" 443 "$HTTPS_PID4"
 wait_listen tcp "$HTTPS6" 443 "$HTTPS_PID6"
+wait_listen udp "$HTTPS4" 443 "$QUIC_PID4"
+wait_listen udp "$HTTPS6" 443 "$QUIC_PID6"
 wait_listen tcp "$HTTP4" 80 "$HTTP_PID4"
 wait_listen tcp "$HTTP6" 80 "$HTTP_PID6"
 for p in "${MEDIA_PORTS_LO[@]}" "${MEDIA_PORTS_HI[@]}"; do
@@ -444,6 +505,18 @@ session() {     # session 4|6
     else
         cli "${T[@]}" ping -6 -n -c 3 "$HTTPS6"
     fi
+    sleep 0.3
+
+    # Last, so that the ping above was named by the gateway.icloud.com
+    # answers (the HTTPS record below maps the same addresses to mask).
+    log "IPv$fam: DNS HTTPS record + QUIC 443 by name (mask.icloud.com)"
+    cli "${T[@]}" "${DIG[@]}" "@$dns" mask.icloud.com HTTPS
+    if [[ $fam == 4 ]]; then cli_hosts "$HTTPS4" mask.icloud.com
+    else cli_hosts "$HTTPS6" mask.icloud.com; fi
+    cli "${T[@]}" "$GTLSCLIENT" -q --no-quic-dump --no-http-dump --no-pmtud \
+        --exit-on-all-streams-close --timeout=3s \
+        mask.icloud.com 443 https://mask.icloud.com/relay.txt
+    echo "quic v$fam: done"
 }
 
 session 4 2>&1 | sed 's/^/    /' >&2
@@ -504,8 +577,16 @@ done < <("${TS[@]}" -T fields -e ip.src -e ip.dst -e ipv6.src -e ipv6.dst \
 while read -r m; do
     [[ -z $m || $m == "$CLI_MAC" || $m == "$SRV_MAC" ]] || check "unexpected MAC in capture: $m"
 done < <("${TS[@]}" -T fields -e eth.src -e eth.dst | tr '\t' '\n' | sort -u)
-malformed=$("${TS[@]}" -Y '_ws.malformed || _ws.expert.severity >= "warning"' | wc -l)
+malformed=$("${TS[@]}" -Y '_ws.malformed || (_ws.expert.severity >= "warning" && !quic)' | wc -l)
 [[ $malformed -eq 0 ]] || check "$malformed malformed packets / expert warnings"
+# QUIC: tshark decrypts the Initials by itself (keys from the client's
+# first DCID) but has no secrets for Handshake and 1-RTT packets; that
+# warning is the only one allowed.
+quic_warn=$("${TS[@]}" -Y 'quic && _ws.expert.severity >= "warning"' -T fields \
+    -E occurrence=a -E aggregator='|' -e _ws.expert.message | tr '|' '\n' \
+    | { grep -vxF 'Failed to create decryption context: Secrets are not available' || true; } \
+    | sort -u)
+[[ -z $quic_warn ]] || check "QUIC expert warnings: $quic_warn"
 
 # expected conversations
 conv_tcp=$("${TS[@]}" -q -z conv,tcp)
@@ -521,10 +602,28 @@ for p in $MEDIA_PROBE_PORTS; do
     grep -qF "$MEDIA4_R:$p " <<<"$conv_udp" || check "no UDP conversation with $MEDIA4_R:$p"
     grep -qF "$MEDIA6_R:$p " <<<"$conv_udp" || check "no UDP conversation with $MEDIA6_R:$p"
 done
+for ep in "$HTTPS4_R:443" "$HTTPS6_R:443"; do
+    [[ $(grep -cF "$ep " <<<"$conv_udp") -eq 1 ]] || check "not exactly one QUIC conversation with $ep"
+done
+
+# QUIC: the client's first Initial (v1) carries the ClientHello with the SNI
+quic=$("${TS[@]}" -Y 'quic.long.packet_type==0 && tls.handshake.type==1' -T fields \
+        -e ip.dst -e ipv6.dst -e quic.version -e tls.handshake.extensions_server_name)
+for a in "$HTTPS4_R" "$HTTPS6_R"; do
+    [[ $(awk -F'\t' -v a="$a" '($1==a || $2==a) && $3=="0x00000001" && $4=="mask.icloud.com"' \
+        <<<"$quic" | wc -l) -eq 1 ]] || check "no QUIC v1 Initial with SNI mask.icloud.com to $a"
+done
+[[ $("${TS[@]}" -Y 'udp.port==443 && !quic' | wc -l) -eq 0 ]] || check "UDP 443 that is not QUIC"
+
+# exactly the DNS queries the sessions make (no stray lookup from a client)
+[[ $("${TS[@]}" -Y 'dns.flags.response==0' | wc -l) -eq 18 ]] || check "expected 18 DNS queries"
+[[ $("${TS[@]}" -Y 'dns.flags.response==1 && dns.flags.rcode==0 && dns.count.answers>0' \
+    | wc -l) -eq 18 ]] || check "expected 18 DNS answers"
 
 sni=$("${TS[@]}" -Y tls.handshake.extensions_server_name \
         -T fields -e tls.handshake.extensions_server_name | sort | uniq -c)
-for n in courier.push.apple.com gateway.icloud.com xmpp.example.net; do
+# (tshark decrypts QUIC Initials itself: mask.icloud.com is the QUIC SNI)
+for n in courier.push.apple.com gateway.icloud.com xmpp.example.net mask.icloud.com; do
     [[ $(grep -cw "$n" <<<"$sni") -eq 1 ]] || check "SNI $n missing"
     [[ $(awk -v n="$n" '$2==n{print $1}' <<<"$sni") -eq 2 ]] || check "SNI $n not seen twice"
 done
@@ -536,6 +635,11 @@ dns_ans=$("${TS[@]}" -Y 'dns.flags.response==1' -T fields -e dns.a -e dns.aaaa \
 for a in "$APNS4_R" "$APNS6_R" "$HTTPS4_R" "$HTTPS6_R" "$HTTP4_R" "$HTTP6_R" "$XMPP4_R" "$XMPP6_R"; do
     grep -qxF "$a" <<<"$dns_ans" || check "DNS answer $a missing"
 done
+svcb=$("${TS[@]}" -Y 'dns.flags.response==1 && dns.qry.type==65' -T fields -e dns.qry.name \
+        -e dns.svcb.svcparam.ipv4hint.ip -e dns.svcb.svcparam.ipv6hint.ip | sort | uniq -c)
+[[ $(awk -v a="$HTTPS4_R" -v b="$HTTPS6_R" \
+    '$2=="mask.icloud.com" && $3==a && $4==b {print $1}' <<<"$svcb") -eq 2 ]] \
+    || check "HTTPS record of mask.icloud.com with both hints not answered twice"
 [[ $("${TS[@]}" -Y 'icmp.type==0' | wc -l) -eq 3 ]] || check "expected 3 ICMP echo replies"
 [[ $("${TS[@]}" -Y 'icmpv6.type==129' | wc -l) -eq 3 ]] || check "expected 3 ICMPv6 echo replies"
 
@@ -553,6 +657,10 @@ echo "===== TLS SNI (count, name)"
 echo "$sni"
 echo "===== HTTP Host (count, host)"
 echo "$hosts"
+echo "===== QUIC client Initials with a ClientHello (dst, version, SNI)"
+echo "$quic"
+echo "===== DNS HTTPS records (count, name, ipv4hint, ipv6hint)"
+echo "$svcb"
 echo "===== DNS answers"
 "${TS[@]}" -Y 'dns.flags.response==1' -T fields \
     -e ip.dst -e ipv6.dst -e tcp.srcport -e dns.qry.name -e dns.qry.type -e dns.cname -e dns.a -e dns.aaaa

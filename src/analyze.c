@@ -202,23 +202,43 @@ static enum wp_flow_class class_of(const struct wp_flow *f)
 }
 
 /* Build the canonical key of a packet; *sender is the endpoint that sent it. */
+/* memcmp() order of two addresses of `n` (4 or 16) bytes, without a call. */
+static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n == 4) {
+        uint32_t x = wp_be32(a), y = wp_be32(b);
+        return (x > y) - (x < y);
+    }
+    uint64_t x = ((uint64_t)wp_be32(a) << 32) | wp_be32(a + 4);
+    uint64_t y = ((uint64_t)wp_be32(b) << 32) | wp_be32(b + 4);
+    if (x == y) {
+        x = ((uint64_t)wp_be32(a + 8) << 32) | wp_be32(a + 12);
+        y = ((uint64_t)wp_be32(b + 8) << 32) | wp_be32(b + 12);
+    }
+    return (x > y) - (x < y);
+}
+
 static void make_key(const struct wp_packet *p, struct wp_flow_key *k, unsigned *sender)
 {
     memset(k, 0, sizeof(*k));
     size_t n = p->family == 4 ? 4 : 16;
     uint16_t sp = p->has_ports ? p->sport : 0, dp = p->has_ports ? p->dport : 0;
-    int c = memcmp(p->src, p->dst, n);
+    int c = addr_cmp(p->src, p->dst, n);
     if (c == 0)
         c = (int)sp - (int)dp;
+    const uint8_t *lo = c <= 0 ? p->src : p->dst, *hi = c <= 0 ? p->dst : p->src;
+    if (n == 4) {
+        memcpy(k->addr[0], lo, 4);
+        memcpy(k->addr[1], hi, 4);
+    } else {
+        memcpy(k->addr[0], lo, 16);
+        memcpy(k->addr[1], hi, 16);
+    }
     if (c <= 0) {
-        memcpy(k->addr[0], p->src, n);
-        memcpy(k->addr[1], p->dst, n);
         k->port[0] = sp;
         k->port[1] = dp;
         *sender = 0;
     } else {
-        memcpy(k->addr[0], p->dst, n);
-        memcpy(k->addr[1], p->src, n);
         k->port[0] = dp;
         k->port[1] = sp;
         *sender = 1;

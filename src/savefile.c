@@ -63,12 +63,14 @@ struct wp_savefile {
     int64_t last_ts;
 };
 
-static uint16_t rd16(const struct wp_savefile *sf, const uint8_t *b)
+__attribute__((always_inline)) static inline uint16_t rd16(const struct wp_savefile *sf,
+                                                          const uint8_t *b)
 {
     return sf->big ? wp_be16(b) : wp_le16(b);
 }
 
-static uint32_t rd32(const struct wp_savefile *sf, const uint8_t *b)
+__attribute__((always_inline)) static inline uint32_t rd32(const struct wp_savefile *sf,
+                                                          const uint8_t *b)
 {
     return sf->big ? wp_be32(b) : wp_le32(b);
 }

@@ -543,6 +543,13 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->lru_prev = prev;
         f->lru_next = next;
         f->cls = cls;
+        /* as a sequential read would have: a DNS answer from an earlier
+         * input names the flow when it starts */
+        if (f->name_id == 0 && d->names != NULL) {
+            wp_names_from_dns(d->names, f);
+            if (f->name_id != 0)
+                apple_classify(d, f);
+        }
         return;
     }
     /* The earlier reader's decision stands unless only the later one saw a SYN. */
@@ -576,6 +583,8 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 {
     struct merge_ctx m = {dst, 0};
     wp_flow_foreach(src->flows, merge_flow, &m);
+    if (dst->names != NULL && src->names != NULL)
+        wp_names_merge(dst->names, src->names);
     if (wp_agg_merge(dst->agg, src->agg) != 0)
         m.rc = -1;
     struct wp_totals *d = &dst->t;

@@ -177,8 +177,15 @@ static void inner_ppp(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_p
 {
     (void)arg;
     const uint8_t *b;
-    if (have(c, 2) && c->p[0] == 0xff && c->p[1] == 0x03)
-        advance(c, 2); /* address and control */
+    if (have(c, 1) && c->p[0] == 0xff) {
+        /* 0xff is the address field (RFC 1662), never a compressed protocol */
+        if (!have(c, 2)) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return;
+        }
+        if (c->p[1] == 0x03)
+            advance(c, 2); /* address and control */
+    }
     if (!have(c, 1)) {
         set_truncated(pkt, WP_TRUNC_tunnel);
         return;
@@ -298,6 +305,8 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 /* GTP-U (3GPP TS 29.281): only G-PDUs (type 255) carry user packets. */
 static void decode_gtpu(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
+    if (c->wlen < 8)
+        return; /* too short to be GTP-U: stays UDP 2152 */
     if (!have(c, 8)) {
         set_truncated(pkt, WP_TRUNC_tunnel);
         return;
@@ -348,6 +357,8 @@ static void decode_gtpu(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 /* VXLAN (RFC 7348): 8-byte header, then an Ethernet frame. */
 static void decode_vxlan(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
+    if (c->wlen < 8)
+        return; /* too short to be VXLAN: stays UDP 4789 */
     const uint8_t *h;
     enum take_result r = take(c, 8, &h);
     if (r != TAKE_OK) {
@@ -362,6 +373,8 @@ static void decode_vxlan(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 /* Geneve (RFC 8926): 8-byte header plus options, protocol is an ethertype. */
 static void decode_geneve(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
+    if (c->wlen < 8)
+        return; /* too short to be Geneve: stays UDP 6081 */
     if (!have(c, 8)) {
         set_truncated(pkt, WP_TRUNC_tunnel);
         return;
@@ -495,6 +508,10 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
 /* IPv4 (RFC 791). The cursor's wire length bounds the datagram. */
 static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
+    if (c->wlen < 20) {
+        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+        return;
+    }
     if (!have(c, 20)) {
         set_truncated(pkt, WP_TRUNC_ipv4);
         return;
@@ -617,6 +634,10 @@ static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
 /* IPv6 (RFC 8200) with its extension-header chain. */
 static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
+    if (c->wlen < 40) {
+        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+        return;
+    }
     if (!have(c, 40)) {
         set_truncated(pkt, WP_TRUNC_ipv6);
         return;

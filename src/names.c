@@ -253,6 +253,8 @@ static void dns_push(struct wp_names *n, struct dns_ent *d)
         n->dns_tail = d;
 }
 
+static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uint32_t id);
+
 static void on_dns_answer(void *ctx, const char *name, uint8_t family, const uint8_t addr[16])
 {
     struct wp_names *n = ctx;
@@ -260,6 +262,12 @@ static void on_dns_answer(void *ctx, const char *name, uint8_t family, const uin
     if (id == 0)
         return;
     n->counts->dns_answers++;
+    dns_put(n, family, addr, id);
+}
+
+/* Remember that `addr` has the name `id`: the latest answer wins. */
+static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uint32_t id)
+{
     struct dns_key k;
     dns_key_make(&k, family, addr);
     struct dns_ent *d;
@@ -292,6 +300,13 @@ static void on_dns_answer(void *ctx, const char *name, uint8_t family, const uin
     }
     dns_push(n, d);
     n->n_dns++;
+}
+
+void wp_names_merge(struct wp_names *dst, const struct wp_names *src)
+{
+    /* oldest first, so that the newest answer for an address wins */
+    for (const struct dns_ent *d = src->dns_tail; d != NULL; d = d->prev)
+        dns_put(dst, d->key.family, d->key.addr, d->name_id);
 }
 
 uint32_t wp_names_dns_lookup(const struct wp_names *n, uint8_t family, const uint8_t *addr)

@@ -317,7 +317,8 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[7].s, sizeof(c[7].s), "%s", svc ? svc->name : "");
             snprintf(c[8].s, sizeof(c[8].s), "%s", wp_how_name(f->how));
             const char *nm = r->names ? wp_nametab_get(r->names, f->name_id) : NULL;
-            snprintf(c[9].s, sizeof(c[9].s), "%s", nm ? nm : "");
+            snprintf(c[9].s, sizeof(c[9].s), "%.100s", nm ? nm : "");
+            ellipsize(c[9].s, 64); /* the whole name is in the JSON and CSV reports */
             if (pass == 0)
                 table_measure(&t, c);
             else

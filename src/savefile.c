@@ -427,7 +427,11 @@ static int64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
     int64_t off, sum;
     if (__builtin_mul_overflow(ifc->tsoffset, (int64_t)1000000000, &off) ||
         __builtin_add_overflow(ns, off, &sum))
-        return ifc->tsoffset < 0 ? INT64_MIN : INT64_MAX; /* beyond any real clock */
+        return ifc->tsoffset < 0 ? -WP_TS_LIMIT : WP_TS_LIMIT; /* beyond any real clock */
+    if (sum > WP_TS_LIMIT)
+        return WP_TS_LIMIT;
+    if (sum < -WP_TS_LIMIT)
+        return -WP_TS_LIMIT;
     return sum;
 }
 

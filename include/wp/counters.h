@@ -11,6 +11,7 @@
     X(pktap_bad_header_length, "PKTAP header length below 108 or beyond the frame")       \
     X(nflog_bad_tlv, "NFLOG TLV length below 4 or beyond the frame")                      \
     X(ip_bad_version, "IP expected but the version is neither 4 nor 6")                   \
+    X(ip_header_exceeds_length, "IP header longer than the frame or the tunnel payload")  \
     X(ipv4_bad_version, "IPv4 expected but the version field is not 4")                   \
     X(ipv4_bad_ihl, "IPv4 header length (IHL) below 5 words")                             \
     X(ipv4_bad_total_length, "IPv4 total length shorter than its header")                 \

@@ -80,6 +80,10 @@ void wp_names_packet(struct wp_names *n, struct wp_flow *f, const struct wp_pack
 /* Give a flow without a name the DNS name of its server address, if any. */
 void wp_names_from_dns(const struct wp_names *n, struct wp_flow *f);
 
+/* Add the DNS answers `src` has seen to `dst`, as if dst had seen them
+ * after its own (both intern into the same name table). */
+void wp_names_merge(struct wp_names *dst, const struct wp_names *src);
+
 /* Forget the reassembly state of a flow that leaves the table. */
 void wp_names_flow_gone(struct wp_names *n, const struct wp_flow *f);
 

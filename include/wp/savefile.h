@@ -59,6 +59,11 @@ uint64_t wp_savefile_size(const struct wp_savefile *sf);
 /* Close the reader and release everything it owns (NULL is accepted). */
 void wp_savefile_close(struct wp_savefile *sf);
 
+/* Record times are clamped to +-(2^62 - 1) ns (about 146 years either side
+ * of 1970), so that any difference or small sum of two times fits in 64
+ * bits; a pcapng file can state any 64-bit time. */
+#define WP_TS_LIMIT (INT64_C(0x3fffffffffffffff))
+
 /* The largest packet record accepted (as Wireshark and libpcap do). */
 #define WP_MAX_CAPLEN 262144u
 

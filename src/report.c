@@ -73,8 +73,24 @@ static int cmp_flow(const void *a, const void *b)
     return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
+static int cmp_port_key(const void *a, const void *b)
+{
+    const struct wp_port_key *x = a, *y = b;
+    if (x->proto != y->proto)
+        return x->proto < y->proto ? -1 : 1;
+    if (x->has_port != y->has_port)
+        return x->has_port < y->has_port ? -1 : 1;
+    return (int)x->port - (int)y->port;
+}
+
 void wp_report_sort(struct wp_report *r)
 {
+    /* a host's ports in transport and port order, not in the order its
+     * flows happened to be folded */
+    for (size_t i = 0; i < r->n_hosts; i++)
+        if (r->hosts[i]->n_ports > 1)
+            qsort(r->hosts[i]->ports, r->hosts[i]->n_ports, sizeof(struct wp_port_key),
+                  cmp_port_key);
     if (r->n_ports > 1)
         qsort(r->ports, r->n_ports, sizeof(*r->ports), cmp_port);
     if (r->n_hosts > 1)

@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
@@ -63,6 +64,10 @@ def start(wp, args):
     if "listening on" not in line:
         out, err = p.communicate(timeout=10)
         raise RuntimeError(f"whichports did not start: {line}{err.decode()}")
+    # drain standard output as it comes: periodic reports can fill a pipe
+    p.collected = []
+    p.reader = threading.Thread(target=lambda: p.collected.append(p.stdout.read()))
+    p.reader.start()
     return p
 
 
@@ -74,8 +79,10 @@ def replay(pcap, pps=2000):
 def finish(p, sig=signal.SIGINT, timeout=20):
     if sig is not None:
         p.send_signal(sig)
-    out, err = p.communicate(timeout=timeout)
-    return p.returncode, out, err.decode()
+    p.wait(timeout=timeout)
+    p.reader.join(timeout=timeout)
+    err = p.stderr.read()
+    return p.returncode, b"".join(p.collected), err.decode()
 
 
 def strip_times(doc):

@@ -15,6 +15,7 @@
 #                                       10.99.0.110 fd00:99::110  "HTTPS" TLS :443 (s_server -www)
 #                                                                 + QUIC udp/443 (gtlsserver, HTTP/3)
 #                                       10.99.0.111 fd00:99::111  HTTP :80 (python3 http.server)
+#                                       10.99.0.112 fd00:99::112  "identity" TLS :443 (s_server -www)
 #
 # tcpdump runs on wpcli0 inside wpcli; afterwards tcprewrite --pnat moves the
 # server addresses into Apple's address space (17.0.0.0/8, 2620:149::/32,
@@ -50,25 +51,28 @@ CLI6=fd00:99::10
 
 # role          pre-rewrite v4 / v6           post-rewrite v4 / v6
 APNS4=10.99.0.20;   APNS6=fd00:99::20;   APNS4_R=17.57.144.20;   APNS6_R=2620:149:a44::20
+IDS4=10.99.0.112;   IDS6=fd00:99::112;   IDS4_R=17.173.67.12;    IDS6_R=2620:149:a43::112
 HTTPS4=10.99.0.110; HTTPS6=fd00:99::110; HTTPS4_R=17.253.144.10; HTTPS6_R=2403:300:a42::10
 HTTP4=10.99.0.111;  HTTP6=fd00:99::111;  HTTP4_R=17.253.144.11;  HTTP6_R=2620:149:a42::11
 DNS4=10.99.0.53;    DNS6=fd00:99::53     # not rewritten (local resolver)
 MEDIA4=10.99.0.100; MEDIA6=fd00:99::100; MEDIA4_R=17.173.66.100; MEDIA6_R=2a01:b740:a42::100
 XMPP4=10.99.0.7;    XMPP6=fd00:99::7;    XMPP4_R=198.51.100.7;   XMPP6_R=2001:db8::7
 
-SRV4_ALL=("$XMPP4" "$APNS4" "$DNS4" "$MEDIA4" "$HTTPS4" "$HTTP4")
-SRV6_ALL=("$XMPP6" "$APNS6" "$DNS6" "$MEDIA6" "$HTTPS6" "$HTTP6")
+SRV4_ALL=("$XMPP4" "$APNS4" "$DNS4" "$MEDIA4" "$HTTPS4" "$HTTP4" "$IDS4")
+SRV6_ALL=("$XMPP6" "$APNS6" "$DNS6" "$MEDIA6" "$HTTPS6" "$HTTP6" "$IDS6")
 
 PNAT="${APNS4}/32:${APNS4_R}/32"
 PNAT+=",${HTTPS4}/32:${HTTPS4_R}/32"
 PNAT+=",${HTTP4}/32:${HTTP4_R}/32"
 PNAT+=",${MEDIA4}/32:${MEDIA4_R}/32"
 PNAT+=",${XMPP4}/32:${XMPP4_R}/32"
+PNAT+=",${IDS4}/32:${IDS4_R}/32"
 PNAT+=",[${APNS6}/128]:[${APNS6_R}/128]"
 PNAT+=",[${HTTPS6}/128]:[${HTTPS6_R}/128]"
 PNAT+=",[${HTTP6}/128]:[${HTTP6_R}/128]"
 PNAT+=",[${MEDIA6}/128]:[${MEDIA6_R}/128]"
 PNAT+=",[${XMPP6}/128]:[${XMPP6_R}/128]"
+PNAT+=",[${IDS6}/128]:[${IDS6_R}/128]"
 
 MEDIA_PORTS_LO=(3478 3497)
 MEDIA_PORTS_HI=(16384 16402)
@@ -249,6 +253,7 @@ mkcert() {   # mkcert NAME CN
         -keyout "$TMP/$1.key" -out "$TMP/$1.crt" 2>/dev/null
 }
 mkcert apns  courier.push.apple.com
+mkcert ids   query.ess.apple.com
 mkcert https gateway.icloud.com
 mkcert xmpp  xmpp.example.net
 mkcert quic  mask.icloud.com
@@ -374,6 +379,7 @@ srv_bg dnsmasq.log "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null \
     --pid-file="$TMP/dnsmasq.pid" --local-ttl=300 \
     --log-queries --log-facility=- \
     --host-record="courier.push.apple.com,$APNS4_R,$APNS6_R" \
+    --host-record="query.ess.apple.com,$IDS4_R,$IDS6_R" \
     --host-record="gateway.fe2.apple-dns.net,$HTTPS4_R,$HTTPS6_R" \
     --cname="gateway.icloud.com,gateway.fe2.apple-dns.net" \
     --host-record="init.itunes.apple.com,$HTTP4_R,$HTTP6_R" \
@@ -382,7 +388,7 @@ srv_bg dnsmasq.log "$DNSMASQ" --keep-in-foreground --conf-file=/dev/null \
 DNSMASQ_PID=$!
 
 # TLS 5223: "APNs" and the non-Apple XMPP-like control (-rev: echo reversed);
-# TLS 443: "HTTPS" (-www: answers any GET with an HTML status page)
+# TLS 443: "HTTPS" and "identity" (-www: answers any GET with an HTML status page)
 tls_srv() {   # tls_srv LOG MODE ADDR:PORT CERTNAME
     srv_bg "$1" openssl s_server "$2" -accept "$3" -cert "$TMP/$4.crt" -key "$TMP/$4.key"
 }
@@ -392,6 +398,8 @@ tls_srv xmpp4.log  -rev "$XMPP4:5223"     xmpp;  XMPP_PID4=$!
 tls_srv xmpp6.log  -rev "[$XMPP6]:5223"   xmpp;  XMPP_PID6=$!
 tls_srv https4.log -www "$HTTPS4:443"     https; HTTPS_PID4=$!
 tls_srv https6.log -www "[$HTTPS6]:443"   https; HTTPS_PID6=$!
+tls_srv ids4.log   -www "$IDS4:443"       ids;   IDS_PID4=$!
+tls_srv ids6.log   -www "[$IDS6]:443"     ids;   IDS_PID6=$!
 
 # QUIC 443 (HTTP/3 over QUIC v1, ngtcp2 + GnuTLS) on the HTTPS addresses.
 # One datagram per sendmsg (no UDP GSO super-frames), no PMTU probes.
@@ -423,6 +431,8 @@ wait_listen tcp "$XMPP4" 5223 "$XMPP_PID4"
 wait_listen tcp "$XMPP6" 5223 "$XMPP_PID6"
 wait_listen tcp "$HTTPS4" 443 "$HTTPS_PID4"
 wait_listen tcp "$HTTPS6" 443 "$HTTPS_PID6"
+wait_listen tcp "$IDS4" 443 "$IDS_PID4"
+wait_listen tcp "$IDS6" 443 "$IDS_PID6"
 wait_listen udp "$HTTPS4" 443 "$QUIC_PID4"
 wait_listen udp "$HTTPS6" 443 "$QUIC_PID6"
 wait_listen tcp "$HTTP4" 80 "$HTTP_PID4"
@@ -462,18 +472,28 @@ tls_lines() {   # a few lines with pauses, then EOF -> s_client closes
 }
 
 session() {     # session 4|6
-    local fam="$1" dns apns xmpp https http media rs
+    local fam="$1" dns apns ids xmpp https http media rs
     if [[ $fam == 4 ]]; then
-        dns=$DNS4 apns=$APNS4 xmpp=$XMPP4 https=$HTTPS4 http=$HTTP4 media=$MEDIA4
+        dns=$DNS4 apns=$APNS4 ids=$IDS4 xmpp=$XMPP4 https=$HTTPS4 http=$HTTP4 media=$MEDIA4
         rs=(A AAAA)
     else
-        dns=$DNS6 apns="[$APNS6]" xmpp="[$XMPP6]" https="[$HTTPS6]" http="[$HTTP6]" media=$MEDIA6
+        dns=$DNS6 apns="[$APNS6]" ids="[$IDS6]" xmpp="[$XMPP6]" https="[$HTTPS6]" http="[$HTTP6]"
+        media=$MEDIA6
         rs=(AAAA A)
     fi
     log "IPv$fam: DNS + APNs TLS 5223 (courier.push.apple.com)"
     for r in "${rs[@]}"; do cli "${T[@]}" "${DIG[@]}" "@$dns" courier.push.apple.com "$r"; done
     tls_lines "apns-v$fam" | cli "${T[@]}" openssl s_client -brief \
         -connect "$apns:5223" -servername courier.push.apple.com
+    sleep 0.3
+
+    # Messages and FaceTime look up the handles they talk to with Apple
+    # Identity Services (*.ess.apple.com) over HTTPS.
+    log "IPv$fam: DNS + identity HTTPS 443 (query.ess.apple.com)"
+    for r in "${rs[@]}"; do cli "${T[@]}" "${DIG[@]}" "@$dns" query.ess.apple.com "$r"; done
+    cli "${T[@]}" curl -sS -k -o /dev/null -w "ids v$fam: %{http_code} %{size_download}B\n" \
+        --resolve "query.ess.apple.com:443:$ids" \
+        https://query.ess.apple.com/WebObjects/QueryService.woa/wa/query
     sleep 0.3
 
     log "IPv$fam: DNS (incl. one TCP query) + HTTPS 443 (gateway.icloud.com)"
@@ -566,7 +586,8 @@ bad=$("${TS[@]}" -o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE -o udp.che
 [[ $bad -eq 0 ]] || check "$bad packets with bad checksums"
 
 # only the expected addresses may appear
-want_addrs="$CLI4 $DNS4 $APNS4_R $HTTPS4_R $HTTP4_R $MEDIA4_R $XMPP4_R $CLI6 $DNS6 $APNS6_R $HTTPS6_R $HTTP6_R $MEDIA6_R $XMPP6_R"
+want_addrs="$CLI4 $DNS4 $APNS4_R $IDS4_R $HTTPS4_R $HTTP4_R $MEDIA4_R $XMPP4_R"
+want_addrs+=" $CLI6 $DNS6 $APNS6_R $IDS6_R $HTTPS6_R $HTTP6_R $MEDIA6_R $XMPP6_R"
 while read -r a; do
     [[ -z $a ]] && continue
     [[ " $want_addrs " == *" $a "* ]] || check "unexpected address in capture: $a"
@@ -592,6 +613,7 @@ quic_warn=$("${TS[@]}" -Y 'quic && _ws.expert.severity >= "warning"' -T fields \
 conv_tcp=$("${TS[@]}" -q -z conv,tcp)
 conv_udp=$("${TS[@]}" -q -z conv,udp)
 for ep in "$APNS4_R:5223" "$APNS6_R:5223" "$XMPP4_R:5223" "$XMPP6_R:5223" \
+          "$IDS4_R:443" "$IDS6_R:443" \
           "$HTTPS4_R:443" "$HTTPS6_R:443" "$HTTP4_R:80" "$HTTP6_R:80" \
           "$DNS4:53" "$DNS6:53"; do
     grep -qF "$ep " <<<"$conv_tcp" || check "no TCP conversation with $ep"
@@ -616,14 +638,15 @@ done
 [[ $("${TS[@]}" -Y 'udp.port==443 && !quic' | wc -l) -eq 0 ]] || check "UDP 443 that is not QUIC"
 
 # exactly the DNS queries the sessions make (no stray lookup from a client)
-[[ $("${TS[@]}" -Y 'dns.flags.response==0' | wc -l) -eq 18 ]] || check "expected 18 DNS queries"
+[[ $("${TS[@]}" -Y 'dns.flags.response==0' | wc -l) -eq 22 ]] || check "expected 22 DNS queries"
 [[ $("${TS[@]}" -Y 'dns.flags.response==1 && dns.flags.rcode==0 && dns.count.answers>0' \
-    | wc -l) -eq 18 ]] || check "expected 18 DNS answers"
+    | wc -l) -eq 22 ]] || check "expected 22 DNS answers"
 
 sni=$("${TS[@]}" -Y tls.handshake.extensions_server_name \
         -T fields -e tls.handshake.extensions_server_name | sort | uniq -c)
 # (tshark decrypts QUIC Initials itself: mask.icloud.com is the QUIC SNI)
-for n in courier.push.apple.com gateway.icloud.com xmpp.example.net mask.icloud.com; do
+for n in courier.push.apple.com query.ess.apple.com gateway.icloud.com xmpp.example.net \
+         mask.icloud.com; do
     [[ $(grep -cw "$n" <<<"$sni") -eq 1 ]] || check "SNI $n missing"
     [[ $(awk -v n="$n" '$2==n{print $1}' <<<"$sni") -eq 2 ]] || check "SNI $n not seen twice"
 done
@@ -632,7 +655,8 @@ hosts=$("${TS[@]}" -Y http.request -T fields -e http.host | sort | uniq -c)
     || check "HTTP Host init.itunes.apple.com not seen twice"
 dns_ans=$("${TS[@]}" -Y 'dns.flags.response==1' -T fields -e dns.a -e dns.aaaa \
             | tr -s '\t,' '\n' | sort -u)
-for a in "$APNS4_R" "$APNS6_R" "$HTTPS4_R" "$HTTPS6_R" "$HTTP4_R" "$HTTP6_R" "$XMPP4_R" "$XMPP6_R"; do
+for a in "$APNS4_R" "$APNS6_R" "$IDS4_R" "$IDS6_R" "$HTTPS4_R" "$HTTPS6_R" "$HTTP4_R" "$HTTP6_R" \
+         "$XMPP4_R" "$XMPP6_R"; do
     grep -qxF "$a" <<<"$dns_ans" || check "DNS answer $a missing"
 done
 svcb=$("${TS[@]}" -Y 'dns.flags.response==1 && dns.qry.type==65' -T fields -e dns.qry.name \

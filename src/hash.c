@@ -164,12 +164,17 @@ uint64_t wp_fasthash(const void *data, size_t len)
 }
 
 /* uthash's Jenkins hash, unkeyed: only to measure what the keyed hashes cost. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+#pragma GCC diagnostic ignored "-Wconversion"
 static uint32_t jenkins(const void *data, size_t len)
 {
     unsigned hashv;
     HASH_JEN(data, len, hashv);
     return hashv;
 }
+#pragma GCC diagnostic pop
 
 void wp_hash_select(enum wp_hash_kind kind)
 {

@@ -375,6 +375,7 @@ def explain(f, want, got, detail):
 # ---- (a) the bundled capture -------------------------------------------------------
 
 APNS = ("courier.push.apple.com", "sni", "apns", "both")
+IDS = ("query.ess.apple.com", "sni", "ids", "both")
 XMPP = ("xmpp.example.net", "sni", None, None)
 GATEWAY = ("gateway.icloud.com", "sni", "icloud", "both")
 INIT = ("init.itunes.apple.com", "http", "store", "both")
@@ -391,6 +392,7 @@ MEDIA_PORTS = (3478, 3480, 3497, 16384, 16387, 16393, 16402)
 # mask.icloud.com for the same addresses is asked after the ping).
 SAMPLE_EXPECT = {
     ("tcp", "17.57.144.20", 5223): APNS, ("tcp", "2620:149:a44::20", 5223): APNS,
+    ("tcp", "17.173.67.12", 443): IDS, ("tcp", "2620:149:a43::112", 443): IDS,
     ("tcp", "198.51.100.7", 5223): XMPP, ("tcp", "2001:db8::7", 5223): XMPP,
     ("tcp", "17.253.144.10", 443): GATEWAY, ("tcp", "2403:300:a42::10", 443): GATEWAY,
     ("tcp", "17.253.144.11", 80): INIT, ("tcp", "2620:149:a42::11", 80): INIT,
@@ -403,9 +405,9 @@ for _p in MEDIA_PORTS:
     SAMPLE_EXPECT[("udp", "17.173.66.100", _p)] = MEDIA
     SAMPLE_EXPECT[("udp", "2a01:b740:a42::100", _p)] = MEDIA
 # conversations per key (IPv4 and IPv6 sessions each make one, DNS more)
-# (9 questions per family: A and AAAA of 4 names and one HTTPS; one of them,
+# (11 questions per family: A and AAAA of 5 names and one HTTPS; one of them,
 # gateway.icloud.com, over TCP)
-SAMPLE_FLOWS_PER_KEY = {("udp", "10.99.0.53", 53): 8, ("udp", "fd00:99::53", 53): 8}
+SAMPLE_FLOWS_PER_KEY = {("udp", "10.99.0.53", 53): 10, ("udp", "fd00:99::53", 53): 10}
 
 
 def part_sample(ck, wp, root):
@@ -480,9 +482,9 @@ def part_sample(ck, wp, root):
           f"{label}: totals.names.dns_answers = A + AAAA + SVCB hints answered (tshark)")
     for k in ("dns_malformed", "tls_given_up", "quic_undecryptable", "names_dropped"):
         ck.eq(names[k], 0, f"{label}: totals.names.{k}")
-    ck.check(len(tls_flows) == 6 and len(quic_flows) == 2 and len(http_flows) == 2
-             and len(events) == 20,
-             f"{label}: tshark sees 6 TLS, 2 QUIC, 2 HTTP conversations and 20 DNS addresses",
+    ck.check(len(tls_flows) == 8 and len(quic_flows) == 2 and len(http_flows) == 2
+             and len(events) == 24,
+             f"{label}: tshark sees 8 TLS, 2 QUIC, 2 HTTP conversations and 24 DNS addresses",
              f"{len(tls_flows)} {len(quic_flows)} {len(http_flows)} {len(events)}")
 
     # names per port row and per server, from the flows' expected names
@@ -535,6 +537,19 @@ def part_sample(ck, wp, root):
         p = doc_ports.get(("facetime", "udp", port))
         ck.check(p is not None and p["documented"], f"{label}: facetime udp/{port} documented",
                  str(p))
+    # "which ports does the Messages app use?": APNs on tcp/5223, Apple
+    # Identity Services (*.ess.apple.com) on tcp/443, FaceTime's UDP ports
+    messages = {"apns": ({("tcp", 5223)}, {"courier.push.apple.com"}),
+                "ids": ({("tcp", 443)}, {"query.ess.apple.com"}),
+                "facetime": ({("udp", q) for q in MEDIA_PORTS}, set())}
+    for svc, (ports, nms) in messages.items():
+        a = apple.get(svc, {"ports": [], "names": []})
+        ck.eq({(x["transport"], x["port"]) for x in a["ports"]}, ports,
+              f"{label}: Messages: apple[{svc}] observed ports")
+        ck.eq({x["name"] for x in a["names"]}, nms, f"{label}: Messages: apple[{svc}] names")
+    p = doc_ports.get(("ids", "tcp", 443))
+    ck.check(p is not None and p["documented"] and p["status"] == "current" and p["flows"] == 2,
+             f"{label}: ids tcp/443 documented (current), 2 flows", str(p))
     for a in doc["apple"]:
         ck.check(not {"198.51.100.7", "2001:db8::7"} & set(a["servers"]) and
                  "xmpp.example.net" not in [x["name"] for x in a["names"]],

@@ -628,3 +628,8 @@ size_t wp_engine_bytes(const struct wp_engine *e)
 {
     return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg);
 }
+
+struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
+{
+    return e->flows;
+}

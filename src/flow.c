@@ -70,6 +70,7 @@ struct wp_flow_table {
     struct chunk **chunks;
     size_t n_chunks, cap_chunks;
     struct entry *free_list;   /* linked through f.lru_next */
+    size_t fail_after;         /* tests: fail the n-th allocation from now (0: never) */
 
     struct frag_entry *frags;  /* uthash */
     struct frag_entry *frag_head, *frag_tail;
@@ -194,8 +195,15 @@ static bool grow_index(struct wp_flow_table *t)
     return true;
 }
 
+void wp_flow_table_fail_alloc(struct wp_flow_table *t, size_t n)
+{
+    t->fail_after = n;
+}
+
 static struct entry *alloc_entry(struct wp_flow_table *t)
 {
+    if (t->fail_after != 0 && --t->fail_after == 0)
+        return NULL; /* injected failure */
     if (t->free_list == NULL) {
         if (t->n_chunks == t->cap_chunks) {
             size_t nc = t->cap_chunks ? t->cap_chunks * 2 : 16;

@@ -91,6 +91,9 @@ struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n);
  * timeouts, --max-flows) or a datagram's fragments span the two inputs. */
 int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
 
+/* Tests only: the engine's flow table (to inject allocation failures). */
+struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e);
+
 /* Heap bytes held by flows and aggregates (an estimate). */
 size_t wp_engine_bytes(const struct wp_engine *e);
 

@@ -139,6 +139,10 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
                       const uint8_t *dst, uint32_t id, const struct wp_flow_key *fk,
                       int64_t now_ns);
 
+/* Tests only: make the table's next `n`-th flow allocation fail (0: never),
+ * as when memory runs out. */
+void wp_flow_table_fail_alloc(struct wp_flow_table *t, size_t n);
+
 /* Datagrams remembered now. */
 size_t wp_frag_count(const struct wp_flow_table *t);
 

@@ -1097,6 +1097,30 @@ static void test_invariant(void)
     trace_free(&tr);
 }
 
+/* When a flow cannot be stored (memory ran out), its packets are still
+ * counted, under their transport without a port, and the run goes on. */
+static void test_alloc_failure(void)
+{
+    struct trace tr = {.n = 0};
+    add_udp_pairs(&tr, T0);
+    struct wp_engine *e = engine();
+    /* the first flow allocation fails, the second succeeds */
+    wp_flow_table_fail_alloc(wp_engine_flow_table(e), 1);
+    feed_all(e, &tr);
+    const struct wp_totals *t = wp_engine_totals(e);
+    TAP_OK(t->flows_dropped >= 1, "alloc failure: counted in flows_dropped");
+    TAP_EQ(t->flows + t->flows_dropped >= 2, 1, "alloc failure: every flow was attempted");
+    TAP_OK(n_flows(e) >= 1, "alloc failure: later flows are stored again");
+    struct wp_agg *a = wp_engine_snapshot(e);
+    const struct wp_port_row *r = a ? row(a, 17, false, 0) : NULL;
+    TAP_OK(r != NULL && r->unattributed.packets >= 1,
+           "alloc failure: the packet is counted under udp without a port");
+    wp_agg_free(a);
+    check_invariant(e, "alloc failure");
+    wp_engine_free(e);
+    trace_free(&tr);
+}
+
 /* ---- eviction ------------------------------------------------------------- */
 
 static void test_eviction_limit(void)
@@ -1402,6 +1426,7 @@ int main(void)
     test_vlan_v6();
     test_hosts();
     test_invariant();
+    test_alloc_failure();
     test_eviction_limit();
     test_eviction_timeout();
     test_merge();

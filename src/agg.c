@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "wp/agg.h"
+#include "wp/applesvc.h"
 #include "wp/hash.h"
 
 #define PEERS_MAX (1u << 18)    /* distinct (port, role, address) entries kept */
@@ -74,7 +75,7 @@ struct apple_ent {
     UT_hash_handle hh;
 };
 
-#define MAX_APPLE_SVCS 64
+#define MAX_APPLE_SVCS WP_APPLESVC_MAX
 
 struct wp_agg {
     struct apple_ent *apple;

@@ -606,6 +606,15 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     for (int i = 0; i < WP_MAL_COUNT; i++)
         d->malformed[i] += s->malformed[i];
     d->fragments += s->fragments;
+    d->names.dns_answers += s->names.dns_answers;
+    d->names.dns_malformed += s->names.dns_malformed;
+    d->names.tls_sni += s->names.tls_sni;
+    d->names.tls_no_sni += s->names.tls_no_sni;
+    d->names.tls_given_up += s->names.tls_given_up;
+    d->names.quic_sni += s->names.quic_sni;
+    d->names.quic_undecryptable += s->names.quic_undecryptable;
+    d->names.http_host += s->names.http_host;
+    d->names.names_dropped += s->names.names_dropped;
     d->fragments_unattributed += s->fragments_unattributed;
     d->tunneled += s->tunneled;
     d->flows_evicted += s->flows_evicted;

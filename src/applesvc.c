@@ -115,6 +115,10 @@ int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len, co
                 snprintf(why, sizeof(why), "service '%s' declared twice", f[1]);
                 goto bad;
             }
+            if (a->n_svcs >= WP_APPLESVC_MAX) {
+                snprintf(why, sizeof(why), "more than %d services", WP_APPLESVC_MAX);
+                goto bad;
+            }
             struct svc *ns = realloc(a->svcs, (a->n_svcs + 1) * sizeof(*ns));
             if (ns == NULL) {
                 snprintf(why, sizeof(why), "out of memory");
@@ -187,6 +191,19 @@ int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len, co
                     goto bad;
                 }
                 pt.identifies = true;
+            }
+            if (pt.identifies) {
+                for (size_t o = 0; o < a->n_svcs; o++)
+                    for (size_t k = 0; k < a->svcs[o].n_ports; k++) {
+                        const struct wp_applesvc_port *q = &a->svcs[o].ports[k];
+                        if (q->identifies && q->proto == pt.proto && q->lo <= pt.hi &&
+                            pt.lo <= q->hi) {
+                            snprintf(why, sizeof(why),
+                                     "%s %s is already identified by service '%s'", f[2], f[3],
+                                     a->svcs[o].key);
+                            goto bad;
+                        }
+                    }
             }
             struct svc *s = &a->svcs[si];
             struct wp_applesvc_port *np = realloc(s->ports, (s->n_ports + 1) * sizeof(*np));

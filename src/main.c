@@ -2,6 +2,7 @@
 /* \summary: whichports: which ports and servers does this traffic use? */
 
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "wp/common.h"
@@ -12,6 +13,7 @@
 int main(int argc, char **argv)
 {
     setlocale(LC_ALL, "C");
+    signal(SIGUSR1, SIG_IGN); /* until live capture installs its handler */
     struct wp_cli cli;
     int r = wp_cli_parse(&cli, argc, argv);
     if (r != 0) {

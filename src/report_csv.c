@@ -20,6 +20,24 @@ static void num(FILE *fp, uint64_t v)
     fprintf(fp, ",%" PRIu64, v);
 }
 
+/* A name-count list as one field: the names, most frequent first, joined
+ * by spaces (names never contain blanks). */
+static void names_field(FILE *fp, const struct wp_report *r, const struct wp_name_count *v,
+                        size_t n)
+{
+    struct wp_name_count sorted[WP_ROW_NAMES];
+    if (n > WP_ROW_NAMES)
+        n = WP_ROW_NAMES;
+    size_t k = wp_report_sort_names(r, v, n, sorted);
+    char buf[WP_ROW_NAMES * 260];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < k && off + 258 < sizeof(buf); i++)
+        off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s", i ? " " : "",
+                                wp_nametab_get(r->names, sorted[i].id));
+    field(fp, buf, false);
+}
+
 /* Live reports carry the end of their interval as a first column. */
 static void lead(FILE *fp, const struct wp_report *r)
 {
@@ -36,7 +54,7 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,port,service,label,apple_service,packets,bytes,"
                     "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
                     "unattributed_packets,unattributed_bytes,flows,clients,servers,"
-                    "apple_packets,apple_bytes,apple_flows,apple_server_flows\r\n",
+                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_ports; i++) {
         const struct wp_port_row *p = r->ports[i];
@@ -68,6 +86,7 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         num(fp, p->apple.bytes);
         num(fp, p->apple_flows);
         num(fp, p->server_apple_flows);
+        names_field(fp, r, p->names, p->n_names);
         fputs("\r\n", fp);
     }
 }
@@ -77,7 +96,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
     if (o->csv_header)
         fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
                     "server_apple,service,how,to_server_packets,to_server_bytes,"
-                    "to_client_packets,to_client_bytes,first,last,tcp_flags\r\n",
+                    "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
+                    "apple_by,apple_service\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
@@ -114,6 +134,15 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         char fl[12];
         field(fp, f->key.proto == 6 ? wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags) : NULL,
               false);
+        field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
+        field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);
+        bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+        bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
+        field(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL,
+              false);
+        field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
+                                              : NULL,
+              false);
         fputs("\r\n", fp);
     }
 }
@@ -121,7 +150,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
 static void hosts(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->csv_header)
-        fprintf(fp, "%saddr,apple,packets,bytes,flows,ports\r\n", r->has_interval ? "time," : "");
+        fprintf(fp, "%saddr,apple,packets,bytes,flows,ports,names\r\n",
+                r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_hosts; i++) {
         const struct wp_host_row *h = r->hosts[i];
         char a[64], list[WP_HOST_MAX_PORTS * 16 + 8];
@@ -139,6 +169,12 @@ static void hosts(FILE *fp, const struct wp_report *r, const struct wp_report_op
                                     wp_fmt_port_key(pk, sizeof(pk), &h->ports[k]));
         }
         field(fp, list, false);
+        struct wp_name_count hv[WP_HOST_NAMES];
+        for (uint8_t k = 0; k < h->n_names; k++) {
+            hv[k].id = h->names[k];
+            hv[k].flows = 0;
+        }
+        names_field(fp, r, hv, h->n_names);
         fputs("\r\n", fp);
     }
 }

@@ -43,6 +43,7 @@ void wp_run_install_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGUSR1, SIG_IGN); /* a report-now request means nothing here; live sets its own */
 }
 
 void wp_warn(const struct wp_run_ctx *rc, const char *msg)

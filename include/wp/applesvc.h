@@ -14,6 +14,8 @@ struct wp_applesvc_port {
 
 struct wp_applesvc;
 
+#define WP_APPLESVC_MAX 64  /* services in a table */
+
 /* Parse the table (format: data/apple-services.txt). Returns 0 and *out,
  * or -1 with "NAME:LINE: reason" in errbuf. */
 WP_NODISCARD int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len,

@@ -87,7 +87,7 @@ except Exception:
     print("?")' build/meson-info/intro-buildoptions.json)
     rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
     dirty=$(git status --porcelain -- src include meson.build 2>/dev/null | wc -l)
-    WP_NOTE="git $rev$([ "$dirty" -gt 0 ] && echo " + $dirty uncommitted files in src/include/meson.build"), meson buildtype $buildtype"
+    WP_NOTE="git $rev$(if [ "$dirty" -gt 0 ]; then echo " + $dirty uncommitted files in src/include/meson.build"; fi), meson buildtype $buildtype"
 fi
 # A private copy, so that a rebuild during the runs does not change what is timed.
 cp "$WP_SRC" "$WORK/bin/whichports.new" && mv "$WORK/bin/whichports.new" "$WORK/bin/whichports"

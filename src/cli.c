@@ -56,7 +56,8 @@ void wp_cli_usage(FILE *fp)
         "\n"
         "Output:\n"
         "  -T, --format FMT   text (default), json or csv\n"
-        "  --view VIEW        csv: ports (default), flows, hosts or tunnels\n"
+        "  --view VIEW        csv: ports (default), flows, hosts, tunnels or totals\n"
+        "                     (every counter, malformed reasons included)\n"
         "  --top N            text: show N flows and servers (default 10, 0: all)\n"
         "  --no-flows         json: leave out the flows array\n"
         "  --filters          text: show a Wireshark display filter for each port\n"
@@ -273,9 +274,11 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                 cli->view = WP_VIEW_HOSTS;
             else if (strcmp(optarg, "tunnels") == 0)
                 cli->view = WP_VIEW_TUNNELS;
+            else if (strcmp(optarg, "totals") == 0)
+                cli->view = WP_VIEW_TOTALS;
             else
-                return usage_error("--view: expected ports, flows, hosts or tunnels, not '%s'",
-                                   optarg);
+                return usage_error(
+                    "--view: expected ports, flows, hosts, tunnels or totals, not '%s'", optarg);
             break;
         case OPT_TOP:
             if (wp_parse_u64(optarg, &v) != 0 || v > 1000000000)

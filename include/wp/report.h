@@ -11,7 +11,7 @@
 #include "wp/names.h"
 
 enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV };
-enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS };
+enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS };
 
 struct wp_report_opts {
     enum wp_format format;

@@ -276,6 +276,19 @@ def body(ck, wp, root, sample, tmp):
                 ck.eq((int(r["packets"]), int(r["bytes"]), int(r["apple_bytes"])),
                       (j["packets"], j["bytes"], j["apple"]["bytes"]),
                       f"csv ports {r['transport']}/{r['port']} = json")
+    # CSV totals: every counter of the JSON totals, malformed reasons included
+    rc, out, err = run([wp, "-T", "csv", "--view", "totals", "-r", sample])
+    rows = {r["counter"]: int(r["value"]) for r in csv.DictReader(io.StringIO(out.decode(), newline=""))}
+    ck.eq(rows.get("packets"), ref["totals"]["packets"], "csv totals: packets")
+    ck.eq(rows.get("bytes"), ref["totals"]["bytes"], "csv totals: bytes")
+    for reason, v in ref["totals"]["malformed"].items():
+        ck.eq(rows.get("malformed." + reason), v, f"csv totals: malformed.{reason}")
+    for layer, v in ref["totals"]["truncated_at"].items():
+        ck.eq(rows.get("truncated_at." + layer), v, f"csv totals: truncated_at.{layer}")
+    for k, v in ref["totals"]["names"].items():
+        ck.eq(rows.get("names." + k), v, f"csv totals: names.{k}")
+    ck.eq(rows.get("complete"), 1, "csv totals: complete")
+
     # text: header, tables, aligned and within 80 columns for the ports table
     rc, out, err = run([wp, "-r", sample])
     lines = out.decode().splitlines()

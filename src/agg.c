@@ -45,9 +45,14 @@ struct peer_key {
 };
 _Static_assert(sizeof(struct peer_key) == 24, "peer_key must not contain padding");
 
-struct peer_ent {
-    struct peer_key key;
-    UT_hash_handle hh;
+/* The distinct (port, role, address) set: keys stored inline in an
+ * open-addressing array (linear probing, at most half full), so an entry
+ * costs its 24 bytes plus the empty slots: no allocation per entry, no
+ * hash handle. An all-zero key marks an empty slot; a real key always has
+ * family 4 or 6, so it is never all zero. */
+struct peer_set {
+    struct peer_key *slots;
+    size_t mask;        /* slots - 1; 0 when not allocated */
 };
 
 struct tun_key {
@@ -83,7 +88,7 @@ struct wp_agg {
     struct wp_apple_svc_info svcs[MAX_APPLE_SVCS]; /* by service index */
     struct port_ent *ports;
     struct host_ent *hosts;
-    struct peer_ent *peers;
+    struct peer_set peers;
     struct tun_ent *tunnels;
     size_t n_ports, n_hosts, n_peers, n_tunnels;
     size_t host_port_bytes;
@@ -129,11 +134,7 @@ void wp_agg_free(struct wp_agg *a)
         free(he->row.ports);
         free(he);
     }
-    struct peer_ent *ee, *et;
-    HASH_ITER(hh, a->peers, ee, et) {
-        HASH_DEL(a->peers, ee);
-        free(ee);
-    }
+    free(a->peers.slots);
     struct tun_ent *te, *tt;
     HASH_ITER(hh, a->tunnels, te, tt) {
         HASH_DEL(a->tunnels, te);
@@ -221,6 +222,32 @@ static int host_add_port(struct wp_agg *a, struct wp_host_row *h, const struct w
     return 0;
 }
 
+static bool peer_empty(const struct peer_key *k)
+{
+    return k->family == 0;
+}
+
+/* Double the set (or create it). Returns false when out of memory. */
+static bool peers_grow(struct peer_set *ps)
+{
+    size_t n = ps->mask ? (ps->mask + 1) * 2 : 1024;
+    struct peer_key *ns = calloc(n, sizeof(*ns));
+    if (ns == NULL)
+        return false;
+    for (size_t i = 0; ps->mask && i <= ps->mask; i++) {
+        if (peer_empty(&ps->slots[i]))
+            continue;
+        size_t j = wp_hash_bytes(&ps->slots[i], sizeof(ps->slots[i])) & (n - 1);
+        while (!peer_empty(&ns[j]))
+            j = (j + 1) & (n - 1);
+        ns[j] = ps->slots[i];
+    }
+    free(ps->slots);
+    ps->slots = ns;
+    ps->mask = n - 1;
+    return true;
+}
+
 static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role, uint8_t family,
                     const uint8_t *addr)
 {
@@ -230,25 +257,27 @@ static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role
     k.role = role;
     k.family = family;
     memcpy(k.addr, addr, 16);
-    struct peer_ent *e;
-    HASH_FIND(hh, a->peers, &k, sizeof(k), e);
-    if (e != NULL)
-        return 0;
+    struct peer_set *ps = &a->peers;
+    if (ps->mask == 0 && !peers_grow(ps))
+        return -1;
+    size_t i = wp_hash_bytes(&k, sizeof(k)) & ps->mask;
+    while (!peer_empty(&ps->slots[i])) {
+        if (wp_keycmp(&ps->slots[i], &k, sizeof(k)) == 0)
+            return 0;
+        i = (i + 1) & ps->mask;
+    }
     if (a->n_peers >= PEERS_MAX) {
         a->peers_capped = true;
         return 0;
     }
-    e = calloc(1, sizeof(*e));
-    if (e == NULL)
-        return -1;
-    e->key = k;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, a->peers, key, sizeof(e->key), e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
-        free(e);
-        return -1;
+    if ((a->n_peers + 1) * 2 > ps->mask + 1) {
+        if (!peers_grow(ps))
+            return -1;
+        i = wp_hash_bytes(&k, sizeof(k)) & ps->mask;
+        while (!peer_empty(&ps->slots[i]))
+            i = (i + 1) & ps->mask;
     }
+    ps->slots[i] = k;
     a->n_peers++;
     return 0;
 }
@@ -494,9 +523,11 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
             if (host_add_port(dst, h, &e->row.ports[i]) != 0)
                 rc = -1;
     }
-    for (const struct peer_ent *e = src->peers; e != NULL; e = e->hh.next)
-        if (peer_add(dst, &e->key.port, e->key.role, e->key.family, e->key.addr) != 0)
+    for (size_t i = 0; src->peers.mask && i <= src->peers.mask; i++) {
+        const struct peer_key *k = &src->peers.slots[i];
+        if (!peer_empty(k) && peer_add(dst, &k->port, k->role, k->family, k->addr) != 0)
             rc = -1;
+    }
     dst->peers_capped = dst->peers_capped || src->peers_capped;
     for (const struct apple_ent *e = src->apple; e != NULL; e = e->hh.next) {
         struct wp_apple_row *r = apple_get(dst, e->key.svc, &e->key.port);
@@ -544,12 +575,15 @@ void wp_agg_count_peers(struct wp_agg *a)
 {
     for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next)
         e->row.clients = e->row.servers = 0;
-    for (const struct peer_ent *p = a->peers; p != NULL; p = p->hh.next) {
+    for (size_t i = 0; a->peers.mask && i <= a->peers.mask; i++) {
+        const struct peer_key *pk = &a->peers.slots[i];
+        if (peer_empty(pk))
+            continue;
         struct port_ent *e;
-        HASH_FIND(hh, a->ports, &p->key.port, sizeof(p->key.port), e);
+        HASH_FIND(hh, a->ports, &pk->port, sizeof(pk->port), e);
         if (e == NULL)
             continue;
-        if (p->key.role == 0)
+        if (pk->role == 0)
             e->row.clients++;
         else
             e->row.servers++;
@@ -610,7 +644,7 @@ struct wp_tunnel_row **wp_agg_tunnels(const struct wp_agg *a, size_t *n)
 size_t wp_agg_bytes(const struct wp_agg *a)
 {
     return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
-           a->n_hosts * sizeof(struct host_ent) + a->n_peers * sizeof(struct peer_ent) +
+           a->n_hosts * sizeof(struct host_ent) + (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
            a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
 }
 

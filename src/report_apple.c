@@ -102,6 +102,18 @@ static char *range_str(char *buf, size_t n, const struct wp_applesvc_port *p)
     return buf;
 }
 
+/* Packets, bytes and flows of rows [first, end). */
+static void group_sums(const struct wp_report *r, size_t first, size_t end, uint64_t *pk,
+                       uint64_t *by, uint64_t *fl)
+{
+    *pk = *by = *fl = 0;
+    for (size_t i = first; i < end; i++) {
+        *pk += r->apple_rows[i]->packets;
+        *by += r->apple_rows[i]->bytes;
+        *fl += r->apple_rows[i]->flows;
+    }
+}
+
 /* Rows [first, end) of one service. Returns end. */
 static size_t group_end(const struct wp_report *r, size_t first)
 {
@@ -123,12 +135,8 @@ void wp_report_apple_text(FILE *fp, const struct wp_report *r, const struct wp_r
     for (size_t first = 0; first < r->n_apple_rows;) {
         size_t end = group_end(r, first);
         int svc = r->apple_rows[first]->svc;
-        uint64_t pk = 0, by = 0, fl = 0;
-        for (size_t i = first; i < end; i++) {
-            pk += r->apple_rows[i]->packets;
-            by += r->apple_rows[i]->bytes;
-            fl += r->apple_rows[i]->flows;
-        }
+        uint64_t pk, by, fl;
+        group_sums(r, first, end, &pk, &by, &fl);
         char b[48];
         fputc('\n', fp);
         wp_text_string(fp, wp_applesvc_key(r->applesvc, svc));
@@ -255,12 +263,8 @@ void wp_report_apple_json(FILE *fp, const struct wp_report *r, const char *nl, c
     for (size_t first = 0; r->applesvc != NULL && first < r->n_apple_rows;) {
         size_t end = group_end(r, first);
         int svc = r->apple_rows[first]->svc;
-        uint64_t pk = 0, by = 0, fl = 0;
-        for (size_t i = first; i < end; i++) {
-            pk += r->apple_rows[i]->packets;
-            by += r->apple_rows[i]->bytes;
-            fl += r->apple_rows[i]->flows;
-        }
+        uint64_t pk, by, fl;
+        group_sums(r, first, end, &pk, &by, &fl);
         fprintf(fp, "%s%s%s{\"service\": ", first_svc ? "" : ",", nl[0] ? nl : (first_svc ? "" : " "),
                 nl[0] ? "    " : "");
         first_svc = false;

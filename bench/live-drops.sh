@@ -11,6 +11,9 @@
 # Usage (root): bash bench/live-drops.sh [CAPTURE] [RATES...]
 #   CAPTURE  default pcaps/apple-session.pcap (looped to ~200k packets per step)
 #   RATES    default 20000 50000 100000 200000 400000 top
+#   LIVE_DROPS_BUFFER=KiB  give both tools the same (small) kernel buffer,
+#   to find the rate at which each falls behind
+#   LIVE_DROPS_PACKETS=N   packets per step (default 200000)
 # Traffic stays inside the two namespaces.
 
 set -euo pipefail
@@ -21,6 +24,8 @@ shift || true
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(20000 50000 100000 200000 400000 top)
 TARGET=${LIVE_DROPS_PACKETS:-200000}
+BUF=()   # LIVE_DROPS_BUFFER=KiB: the same small kernel buffer for both tools (-B)
+[ -n "${LIVE_DROPS_BUFFER:-}" ] && BUF=(-B "$LIVE_DROPS_BUFFER")
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
 for t in tcpreplay tcpdump ip; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
@@ -55,7 +60,7 @@ echo "| requested rate | sent | achieved pps | whichports captured | whichports 
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for rate in "${RATES[@]}"; do
     # whichports
-    ip netns exec "$NB" "$WP" -i "$IB" -T json --no-flows > "$TMP/wp.json" 2> "$TMP/wp.err" &
+    ip netns exec "$NB" "$WP" -i "$IB" "${BUF[@]}" -T json --no-flows > "$TMP/wp.json" 2> "$TMP/wp.err" &
     wpid=$!
     for _ in $(seq 50); do grep -q "listening on" "$TMP/wp.err" && break; sleep 0.1; done
     read -r sent1 pps1 < <(send "$rate")
@@ -66,7 +71,7 @@ import json,sys
 d=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["totals"]
 print(d["packets"], (d["dropped"] or 0) + (d["dropped_interface"] or 0))' "$TMP/wp.json")
     # tcpdump
-    ip netns exec "$NB" tcpdump -i "$IB" -w /dev/null -n > /dev/null 2> "$TMP/td.err" &
+    ip netns exec "$NB" tcpdump -i "$IB" "${BUF[@]}" -w /dev/null -n > /dev/null 2> "$TMP/td.err" &
     tpid=$!
     for _ in $(seq 50); do grep -q "listening on" "$TMP/td.err" && break; sleep 0.1; done
     read -r sent2 pps2 < <(send "$rate")

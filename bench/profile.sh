@@ -99,7 +99,7 @@ massif_peak() {
     ms_print "$1" | python3 -c '
 import re, sys
 text = sys.stdin.read()
-m = re.search(r"Detailed snapshots: \[[^]]*?(\d+) \(peak\)\]", text)
+m = re.search(r"(\d+) \(peak\)", text)
 if not m:
     sys.exit("no peak snapshot")
 peak = m.group(1)

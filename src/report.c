@@ -87,10 +87,19 @@ void wp_report_sort(struct wp_report *r)
 {
     /* a host's ports in transport and port order, not in the order its
      * flows happened to be folded */
-    for (size_t i = 0; i < r->n_hosts; i++)
-        if (r->hosts[i]->n_ports > 1)
-            qsort(r->hosts[i]->ports, r->hosts[i]->n_ports, sizeof(struct wp_port_key),
-                  cmp_port_key);
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        /* at most WP_HOST_MAX_PORTS items: an insertion sort, no allocation */
+        struct wp_port_key *v = r->hosts[i]->ports;
+        for (uint16_t j = 1; j < r->hosts[i]->n_ports; j++) {
+            struct wp_port_key k = v[j];
+            uint16_t m = j;
+            while (m > 0 && cmp_port_key(&v[m - 1], &k) > 0) {
+                v[m] = v[m - 1];
+                m--;
+            }
+            v[m] = k;
+        }
+    }
     if (r->n_ports > 1)
         qsort(r->ports, r->n_ports, sizeof(*r->ports), cmp_port);
     if (r->n_hosts > 1)

@@ -116,7 +116,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, f->key.vlan != WP_VLAN_NONE ? pt : NULL, false);
         snprintf(pt, sizeof(pt), "%u", f->key.vlan_inner);
         field(fp, f->key.vlan_inner != WP_VLAN_NONE ? pt : NULL, false);
-        bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+        bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
         bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
         field(fp, apple ? "true" : "false", false);
         field(fp, srv_apple ? "true" : "false", false);

@@ -191,7 +191,8 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
         fprintf(fp, "%u", f->key.vlan_inner);
     else
         fputs("null", fp);
-    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+    /* Apple's by address or by name, as port rows count it (apple_by says which) */
+    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
     bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
     fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", apple ? "true" : "false",
             srv_apple ? "true" : "false");
@@ -302,7 +303,14 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
         fputs(i ? ", " : "", fp);
         wp_json_string(fp, r->link_types[i]);
     }
-    fprintf(fp, "], \"complete\": %s, \"errors\": [", r->complete ? "true" : "false");
+    fputs("], \"filter\": ", fp);
+    str_or_null(fp, r->filter);
+    fputs(", \"count\": ", fp);
+    if (r->count)
+        u64(fp, r->count);
+    else
+        fputs("null", fp);
+    fprintf(fp, ", \"complete\": %s, \"errors\": [", r->complete ? "true" : "false");
     for (size_t i = 0; i < r->n_errors; i++) {
         fputs(i ? ", " : "", fp);
         wp_json_string(fp, r->errors[i]);

@@ -148,6 +148,13 @@ static void header(FILE *fp, const struct wp_report *r)
         fputs(")", fp);
     }
     fputc('\n', fp);
+    if (r->filter != NULL) {
+        fputs("  filter: ", fp);
+        wp_text_string(fp, r->filter);
+        fputc('\n', fp);
+    }
+    if (r->count)
+        fprintf(fp, "  at most %" PRIu64 " packets (-c)\n", r->count);
     if (r->has_interval) {
         fprintf(fp, "  interval %s -> %s\n",
                 wp_fmt_time(b1, sizeof(b1), r->interval_start_ns, false),
@@ -233,7 +240,7 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             /* name, then the label when it fits in 80 columns */
             const char *nm = svc ? svc->name : asvc ? asvc->name : NULL;
             const char *lb = svc && (!asvc || asvc == svc) ? svc->label
-                             : asvc                       ? "Apple only"
+                             : asvc                       ? "Apple servers"
                                                           : NULL;
             if (svc != NULL && asvc != NULL && asvc != svc)
                 lb = NULL;
@@ -353,14 +360,24 @@ static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[4].s, sizeof(c[4].s), "%s", h->apple ? "yes" : "");
             size_t off = 0;
             c[6].s[0] = '\0';
-            for (uint16_t k = 0; k < h->n_ports && off + 24 < sizeof(c[6].s); k++) {
+            /* whole items only: what does not fit becomes "+N" */
+            size_t room = pass == 1 && t.max_last > 0 ? t.max_last : sizeof(c[6].s) - 1;
+            if (room > sizeof(c[6].s) - 1)
+                room = sizeof(c[6].s) - 1;
+            uint16_t shown = 0;
+            for (; shown < h->n_ports; shown++) {
                 char pk[32];
-                wp_fmt_port_key(pk, sizeof(pk), &h->ports[k]);
+                wp_fmt_port_key(pk, sizeof(pk), &h->ports[shown]);
+                size_t need = strlen(pk) + (shown ? 1 : 0);
+                bool more = shown + 1 < h->n_ports || h->ports_truncated;
+                if (off + need + (more ? 5 : 0) > room && shown > 0)
+                    break;
                 off += (size_t)snprintf(c[6].s + off, sizeof(c[6].s) - off, "%s%s",
-                                        k ? " " : "", pk);
+                                        shown ? " " : "", pk);
             }
-            if (h->ports_truncated && off + 5 < sizeof(c[6].s))
-                snprintf(c[6].s + off, sizeof(c[6].s) - off, " ...");
+            if (shown < h->n_ports || h->ports_truncated)
+                snprintf(c[6].s + off, sizeof(c[6].s) - off, " +%u%s",
+                         (unsigned)(h->n_ports - shown), h->ports_truncated ? "..." : "");
             off = 0;
             c[5].s[0] = '\0';
             struct wp_name_count hv[WP_HOST_NAMES], hs[WP_HOST_NAMES];
@@ -370,8 +387,8 @@ static void hosts_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             }
             if (wp_report_sort_names(r, hv, h->n_names, hs) > 0) {
                 const char *nm = wp_nametab_get(r->names, hs[0].id);
-                snprintf(c[5].s, sizeof(c[5].s), "%s%s", nm ? nm : "",
-                         h->n_names > 1 ? " (+)" : "");
+                snprintf(c[5].s, sizeof(c[5].s), h->n_names > 1 ? "%s +%u" : "%s", nm ? nm : "",
+                         (unsigned)(h->n_names - 1));
                 ellipsize(c[5].s, 32);
             }
             if (pass == 0)

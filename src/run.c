@@ -42,7 +42,6 @@ void wp_run_install_signals(void)
     sa.sa_flags = SA_RESTART; /* stdio must not see EINTR mid-report */
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     signal(SIGUSR1, SIG_IGN); /* a report-now request means nothing here; live sets its own */
 }
 
@@ -201,6 +200,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         name_ptrs[i] = wp_linktype_name(lts[i], names[i], sizeof(names[i]));
 
     r.mode = mode;
+    r.filter = rc->cli->filter;
+    r.count = rc->cli->count;
     r.sources = sources;
     r.n_sources = n_sources;
     r.link_types = name_ptrs;

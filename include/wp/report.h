@@ -27,6 +27,8 @@ struct wp_report_opts {
 /* Everything a writer needs. The writers only read it. */
 struct wp_report {
     const char *mode;                 /* "file" or "live" */
+    const char *filter;               /* the BPF filter, or NULL */
+    uint64_t count;                   /* -c COUNT, or 0 */
     const char *const *sources;       /* file names or interface names */
     size_t n_sources;
     const char *const *link_types;    /* names */

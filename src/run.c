@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -376,6 +377,16 @@ static int precheck(const struct wp_cli *cli)
     for (size_t i = 0; i < cli->n_files; i++) {
         if (strcmp(cli->files[i], "-") == 0)
             continue;
+        struct stat si, sj;
+        for (size_t j = 0; j < i && stat(cli->files[i], &si) == 0; j++) {
+            if (strcmp(cli->files[j], "-") != 0 && stat(cli->files[j], &sj) == 0 &&
+                si.st_dev == sj.st_dev && si.st_ino == sj.st_ino && !cli->quiet) {
+                fprintf(stderr, "whichports: warning: ");
+                wp_text_string(stderr, cli->files[i]);
+                fputs(" is given twice: its packets are counted twice\n", stderr);
+                break;
+            }
+        }
         struct wp_savefile *sf;
         if (wp_savefile_open(&sf, cli->files[i], err) != 0) {
             wp_error(err);
@@ -486,6 +497,14 @@ int wp_run_files(const struct wp_cli *cli)
         complete = false;
         wp_warn(&rc, "interrupted: the report covers the packets read so far");
         wp_run_add_error(&rc, "interrupted before the end of the input");
+    }
+    if (wp_engine_totals(total)->unsupported_packets > 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "%llu frames of a link type whichports does not decode are counted as other "
+                 "packets (see input.link_types)",
+                 (unsigned long long)wp_engine_totals(total)->unsupported_packets);
+        wp_warn(&rc, msg);
     }
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);

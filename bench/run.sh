@@ -15,7 +15,7 @@
 #   BENCH_FAST_RUNS=N     a tool whose first run takes under 5 s is run N times (default 15; 4 in quick mode)
 #   BENCH_TOOLS=a,b       tools to time (default floor,whichports,tcpdump,tshark,ndpiReader,nfpcapd)
 #   BENCH_WORK=DIR        where the inputs and binaries are cached (default bench/work)
-#   BENCH_PCAPS=DIR       the shared captures (default ../shared/pcaps, then /work/shared/pcaps)
+#   BENCH_PCAPS=DIR       the shared captures (default ../shared/pcaps beside the source tree)
 #   WHICHPORTS=PATH       the binary to time (default: build/whichports, brought up to date with ninja)
 #   BENCH_NO_BUILD=1      do not run meson/ninja; use build/whichports as it is
 #   BENCH_UPDATE_DOC=0|1  rewrite the bench:* sections of docs/performance.md (default 1, 0 in quick mode)
@@ -46,10 +46,8 @@ if [ "$QUICK" = 1 ]; then FAST_RUNS=${BENCH_FAST_RUNS:-4}; else FAST_RUNS=${BENC
 TOOLS=${BENCH_TOOLS:-floor,whichports,tcpdump,tshark,ndpiReader,nfpcapd}
 if [ -n "${BENCH_PCAPS:-}" ]; then
     PCAPS=$BENCH_PCAPS
-elif [ -f "$ROOT/../shared/pcaps/manifest.tsv" ]; then
-    PCAPS=$(cd "$ROOT/../shared/pcaps" && pwd)
 else
-    PCAPS=/work/shared/pcaps
+    PCAPS=$ROOT/../shared/pcaps
 fi
 
 say() { printf '%s\n' "bench: $*" >&2; }

@@ -91,8 +91,7 @@ static void test_keys(void)
                !wp_proto_has_ports(50),
            "ICMP, ICMPv6, GRE and ESP carry no ports");
 
-    struct wp_flow f = mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 1, 1,
-                              1, 1);
+    struct wp_flow f = mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 1, 1, 1, 1);
     struct wp_port_key k = wp_flow_port_key(&f);
     TAP_OK(k.proto == 6 && k.has_port == 1 && k.port == 443, "port key: tcp/443 (server is 1)");
     f = mkflow(17, IP4(10, 0, 0, 1), 40000, IP4(10, 0, 0, 53), 53, true, 1, 1, 1, 1);
@@ -112,27 +111,26 @@ static void test_flows(void)
 
     /* F1: 10.0.0.1 -> 17.1.2.3:443, client 3 pk / 300 B, server 5 / 5000,
      * Apple server, name 7. */
-    struct wp_flow f1 = mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 3, 300,
-                               5, 5000);
+    struct wp_flow f1 =
+        mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 3, 300, 5, 5000);
     f1.bits = WP_FB_APPLE1;
     f1.name_id = 7;
     /* F2: 10.0.0.2 -> 17.1.2.3:443 with the server as endpoint 0: client
      * 2 / 200, server 4 / 4000, Apple server, no name. */
-    struct wp_flow f2 = mkflow(6, IP4(10, 0, 0, 2), 50001, IP4(17, 1, 2, 3), 443, true, 2, 200,
-                               4, 4000);
+    struct wp_flow f2 =
+        mkflow(6, IP4(10, 0, 0, 2), 50001, IP4(17, 1, 2, 3), 443, true, 2, 200, 4, 4000);
     f2.bits = WP_FB_APPLE0;
     /* F3: 10.0.0.1 -> 93.184.216.34:443, 1 / 60 each way, Apple only by
      * its name (client side not Apple), name 9. */
-    struct wp_flow f3 = mkflow(6, IP4(10, 0, 0, 1), 50002, IP4(93, 184, 216, 34), 443, false, 1,
-                               60, 1, 60);
+    struct wp_flow f3 =
+        mkflow(6, IP4(10, 0, 0, 1), 50002, IP4(93, 184, 216, 34), 443, false, 1, 60, 1, 60);
     f3.bits = WP_FB_APPLE_NAME;
     f3.name_id = 9;
     /* F4: 10.0.0.3 -> 10.0.0.53:53 UDP, 1 / 80 and 1 / 120. */
-    struct wp_flow f4 = mkflow(17, IP4(10, 0, 0, 3), 40000, IP4(10, 0, 0, 53), 53, true, 1, 80,
-                               1, 120);
+    struct wp_flow f4 =
+        mkflow(17, IP4(10, 0, 0, 3), 40000, IP4(10, 0, 0, 53), 53, true, 1, 80, 1, 120);
     /* F5: ICMP echo 10.0.0.1 -> 10.0.0.9, 2 / 196 each way. */
-    struct wp_flow f5 = mkflow(1, IP4(10, 0, 0, 1), 0, IP4(10, 0, 0, 9), 0, false, 2, 196, 2,
-                               196);
+    struct wp_flow f5 = mkflow(1, IP4(10, 0, 0, 1), 0, IP4(10, 0, 0, 9), 0, false, 2, 196, 2, 196);
     TAP_EQ(wp_agg_add_flow(a, &f1), 0, "add F1");
     TAP_EQ(wp_agg_add_flow(a, &f2), 0, "add F2");
     TAP_EQ(wp_agg_add_flow(a, &f3), 0, "add F3");
@@ -175,8 +173,7 @@ static void test_flows(void)
            "udp/53: client 1 / 80 B, server 1 / 120 B, server as endpoint 0");
     struct wp_port_key kicmp = pkey(1, 0);
     r = wp_agg_port(a, &kicmp);
-    TAP_OK(r != NULL && r->to_service.packets == 2 && r->from_service.bytes == 196 &&
-               r->flows == 1,
+    TAP_OK(r != NULL && r->to_service.packets == 2 && r->from_service.bytes == 196 && r->flows == 1,
            "icmp: one row without a port");
     struct wp_port_key kudp = pkey(17, 0);
     kudp.has_port = 0;
@@ -212,8 +209,8 @@ static void test_merge(void)
 {
     struct wp_agg *a = wp_agg_new(), *b = wp_agg_new();
     /* a: 10.0.0.1 -> 17.1.2.3:443, 3 / 300 and 5 / 5000, name 7. */
-    struct wp_flow f = mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 3, 300,
-                              5, 5000);
+    struct wp_flow f =
+        mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 1, 2, 3), 443, false, 3, 300, 5, 5000);
     f.name_id = 7;
     wp_agg_add_flow(a, &f);
     /* b: the same client and server again (another source port), 1 / 100
@@ -272,13 +269,13 @@ static void test_row_caps(void)
 {
     struct wp_agg *a = wp_agg_new();
     for (uint16_t p = 1; p <= 70; p++) {
-        struct wp_flow f = mkflow(17, IP4(10, 0, 0, 1), 40000, IP4(10, 0, 0, 2), p, false, 1, 1,
-                                  0, 0);
+        struct wp_flow f =
+            mkflow(17, IP4(10, 0, 0, 1), 40000, IP4(10, 0, 0, 2), p, false, 1, 1, 0, 0);
         wp_agg_add_flow(a, &f);
     }
     const struct wp_host_row *h = find_host(a, IP4(10, 0, 0, 2));
-    TAP_OK(h != NULL && h->n_ports == WP_HOST_MAX_PORTS && h->ports_truncated &&
-               h->flows == 70 && h->packets == 70,
+    TAP_OK(h != NULL && h->n_ports == WP_HOST_MAX_PORTS && h->ports_truncated && h->flows == 70 &&
+               h->packets == 70,
            "a host on 70 ports keeps 64, says so, and counts all 70 flows");
 
     /* Names 1..8 on udp/9, name 1 twice; then name 9: it replaces the
@@ -320,8 +317,8 @@ static void test_table_caps(void)
     int rc = 0;
     for (uint32_t i = 0; i < N; i++) {
         /* client 10.x.y.z, server 20.x.y.z; 1 / 10 B and 1 / 20 B */
-        struct wp_flow f = mkflow(6, (10u << 24) | i, 40000, (20u << 24) | i, 443, false, 1, 10,
-                                  1, 20);
+        struct wp_flow f =
+            mkflow(6, (10u << 24) | i, 40000, (20u << 24) | i, 443, false, 1, 10, 1, 20);
         rc |= wp_agg_add_flow(a, &f);
     }
     TAP_EQ(rc, 0, "140,000 flows added");
@@ -344,8 +341,8 @@ static void test_table_caps(void)
     wp_agg_count_peers(a);
     struct wp_port_key k443 = pkey(6, 443);
     const struct wp_port_row *r = wp_agg_port(a, &k443);
-    TAP_OK(r != NULL && r->flows == N && r->clients + r->servers == 262144 &&
-               r->clients < N && r->servers < N,
+    TAP_OK(r != NULL && r->flows == N && r->clients + r->servers == 262144 && r->clients < N &&
+               r->servers < N,
            "tcp/443: flows exact, clients + servers = 262,144 (lower bounds)");
 
     /* Merging into an empty aggregate keeps the same totals. */
@@ -418,8 +415,8 @@ static void test_table_caps(void)
 static void test_apple(void)
 {
     struct wp_agg *a = wp_agg_new();
-    struct wp_flow f = mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 57, 144, 20), 5223, false, 3,
-                              300, 2, 200);
+    struct wp_flow f =
+        mkflow(6, IP4(10, 0, 0, 1), 50000, IP4(17, 57, 144, 20), 5223, false, 3, 300, 2, 200);
     f.bits = WP_FB_APPLE1;
     f.apple_svc = 1; /* service index 0 */
     f.name_id = 5;
@@ -437,8 +434,7 @@ static void test_apple(void)
     TAP_EQ(n, 2, "two Apple rows: service 0 on tcp/5223 and on tcp/443");
     for (size_t i = 0; i < n; i++) {
         if (v[i]->port.port == 5223)
-            TAP_OK(v[i]->svc == 0 && v[i]->flows == 2 && v[i]->packets == 7 &&
-                       v[i]->bytes == 700,
+            TAP_OK(v[i]->svc == 0 && v[i]->flows == 2 && v[i]->packets == 7 && v[i]->bytes == 700,
                    "service 0 on tcp/5223: 2 flows, 7 packets, 700 bytes");
     }
     free(v);

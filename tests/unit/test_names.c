@@ -106,16 +106,16 @@ static void client_hello(struct buf *m, const char *sni, size_t pad)
     p16(m, 0x0303);
     for (int i = 0; i < 32; i++)
         p8(m, (unsigned)i);
-    p8(m, 0);     /* session id */
-    p16(m, 2);    /* cipher suites */
+    p8(m, 0);  /* session id */
+    p16(m, 2); /* cipher suites */
     p16(m, 0x002f);
-    p8(m, 1);     /* compression methods */
+    p8(m, 1); /* compression methods */
     p8(m, 0);
     p16(m, (unsigned)ext);
-    p16(m, 0);    /* server_name */
+    p16(m, 0); /* server_name */
     p16(m, (unsigned)(2 + 1 + 2 + L));
     p16(m, (unsigned)(1 + 2 + L));
-    p8(m, 0);     /* host_name */
+    p8(m, 0); /* host_name */
     p16(m, (unsigned)L);
     pbytes(m, sni, L);
     if (pad) {
@@ -400,8 +400,8 @@ static void test_reassembly(void)
     /* The same hello in 10-byte segments, and then in reverse order. */
     f = tcp_flow(50001);
     send_segments(n, &f, m.b, m.n, 10, &c);
-    TAP_OK(f.name_src == WP_NAME_SNI && strcmp(wp_nametab_get(t, f.name_id),
-                                               "courier.push.apple.com") == 0,
+    TAP_OK(f.name_src == WP_NAME_SNI &&
+               strcmp(wp_nametab_get(t, f.name_id), "courier.push.apple.com") == 0,
            "SNI over %zu segments of 10 bytes", (m.n + 9) / 10);
     f = tcp_flow(50002);
     {
@@ -448,8 +448,8 @@ static void test_reassembly(void)
      * bytes) never fits the 16,384-byte buffer. In segments of 1,460 bytes
      * the 12th segment fills the buffer (11 x 1,460 = 16,060 < 16,384 <=
      * 17,520) and gives up. */
-    client_hello(&m, "big.example", 16380 - (2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + 4 + 2 + 1 + 2 +
-                                              11 + 4));
+    client_hello(&m, "big.example",
+                 16380 - (2 + 32 + 1 + 2 + 2 + 1 + 1 + 2 + 4 + 2 + 1 + 2 + 11 + 4));
     TAP_EQ(m.n, 5 + 16384, "the long hello is 16,389 bytes");
     f = tcp_flow(50006);
     given = c.tls_given_up;
@@ -505,8 +505,9 @@ static void test_reassembly_bound(void)
         struct wp_packet p = pkt(6, port, 443, m.b, 20, 1000);
         wp_names_packet(n, &g, &p, 0, &c);
         if (port == 30002)
-            TAP_EQ(c.tls_given_up, 1, "the two free slots (one left by wp_names_flow_gone) "
-                                      "take two new flows");
+            TAP_EQ(c.tls_given_up, 1,
+                   "the two free slots (one left by wp_names_flow_gone) "
+                   "take two new flows");
     }
     TAP_EQ(c.tls_given_up, 2, "and then the table is full again");
     TAP_OK(wp_names_bytes(n) >= 1024 * sizeof(struct wp_crypto_buf),

@@ -217,10 +217,8 @@ def all_files(top):
 
 def part_shared(ck, wp, shared, root, pool, slow):
     paths = []
-    if os.path.isdir(shared):
+    if wptest.shared_pcaps(ck, shared, "the public captures, whole and damaged"):
         paths = all_files(shared)
-    else:
-        print(f"{shared}: not present, the public captures are not run")
     regress = os.path.join(root, "tests", "regress")
     n_shared = len(paths)
     if os.path.isdir(regress):

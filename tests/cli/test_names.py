@@ -723,9 +723,7 @@ def compare_file(wp, path, rel):
 
 
 def part_shared(ck, wp, shared):
-    if not shared or not os.path.isdir(shared):
-        print(f"public captures: {shared or '(no SHARED_PCAPS given)'} is not a directory; "
-              "part (b) is skipped")
+    if wptest.shared_pcaps(ck, shared, "part (b), names in the public captures") is None:
         return
     todo = []
     for rel in SHARED:

@@ -1060,6 +1060,7 @@ def main():
     _, out, _ = run(["tshark", "--version"])
     print(out.decode().splitlines()[0])
     caps = []
+    wptest.shared_pcaps(ck, shared, "parity of the public captures")
     for d in (os.path.join(root, "pcaps"), shared):
         if not os.path.isdir(d):
             print(f"{d}: no such folder: its captures are not compared")

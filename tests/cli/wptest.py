@@ -17,6 +17,7 @@ class Checker:
         self.name = name
         self.passed = 0
         self.failed = 0
+        self.skipped = []
 
     def check(self, cond, what, detail=""):
         if cond:
@@ -29,9 +30,36 @@ class Checker:
     def eq(self, got, want, what):
         return self.check(got == want, what, f"got {got!r}, want {want!r}")
 
+    def skip(self, what):
+        """Record a part that could not run (its input is missing): the test
+        then ends with SKIP unless something failed."""
+        self.skipped.append(what)
+        print(f"SKIP: {what}")
+
     def finish(self):
-        print(f"{self.name}: {self.passed} passed, {self.failed} failed")
-        sys.exit(1 if self.failed else 0)
+        """Exit 1 when a check failed, else 77 (meson: SKIP) when a part was
+        skipped, else 0."""
+        print(f"{self.name}: {self.passed} passed, {self.failed} failed"
+              + (f", {len(self.skipped)} parts skipped" if self.skipped else ""))
+        if self.failed:
+            sys.exit(1)
+        if self.skipped:
+            sys.exit(EXIT_SKIP)
+        sys.exit(0)
+
+
+EXIT_SKIP = 77  # meson's and automake's "skipped" exit status
+
+
+def shared_pcaps(ck, path, part):
+    """The public-captures folder `path` (../shared/pcaps, or the meson
+    option shared_pcaps) when it is a directory; otherwise None, with `part`
+    recorded as skipped on `ck`, so that a tree without it ends in SKIP
+    rather than in a pass that checked less."""
+    if path and os.path.isdir(path):
+        return path
+    ck.skip(f"{part}: public captures folder {path or '(none given)'} is not present")
+    return None
 
 
 def run(cmd, stdin=None, env=None, timeout=600):

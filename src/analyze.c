@@ -46,11 +46,9 @@ static void apple_classify(struct wp_engine *e, struct wp_flow *f)
         if (svc >= 0)
             f->bits |= WP_FB_APPLE_NAME;
     }
-    bool srv_apple = (f->bits & (f->server ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-    bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-    if (svc < 0 && srv_apple && wp_proto_has_ports(f->key.proto))
-        svc = wp_applesvc_by_port(as, f->key.proto, f->key.port[f->server]);
-    if (svc < 0 && any_apple)
+    if (svc < 0 && wp_flow_server_apple(f) && wp_proto_has_ports(f->key.proto))
+        svc = wp_applesvc_by_port(as, f->key.proto, wp_flow_server_port(f));
+    if (svc < 0 && wp_flow_any_apple(f))
         svc = wp_applesvc_fallback(as);
     f->apple_svc = svc >= 0 && svc < 255 ? (uint8_t)(svc + 1) : 0;
 }

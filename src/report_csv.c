@@ -116,10 +116,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, f->key.vlan != WP_VLAN_NONE ? pt : NULL, false);
         snprintf(pt, sizeof(pt), "%u", f->key.vlan_inner);
         field(fp, f->key.vlan_inner != WP_VLAN_NONE ? pt : NULL, false);
-        bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
-        bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-        field(fp, apple ? "true" : "false", false);
-        field(fp, srv_apple ? "true" : "false", false);
+        field(fp, wp_flow_apple(f) ? "true" : "false", false);
+        field(fp, wp_flow_server_apple(f) ? "true" : "false", false);
         const struct wp_service *svc = wp_report_flow_service(r, f);
         field(fp, svc ? svc->name : NULL, false);
         field(fp, wp_how_name(f->how), false);
@@ -136,10 +134,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
               false);
         field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
         field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);
-        bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-        bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
-        field(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL,
-              false);
+        field(fp, wp_flow_apple_by(f), false);
         field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                               : NULL,
               false);

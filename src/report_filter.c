@@ -260,7 +260,7 @@ static void port_clause(struct sbuf *b, const struct wp_filter_index *ix, const 
      * symmetric mode...) is in this row anyway. */
     size_t n_other = 0;
     for (size_t i = 0; i < n_cli; i++)
-        if (cli[i].f->key.port[cli[i].f->server] != p)
+        if (wp_flow_server_port(cli[i].f) != p)
             n_other++;
     if (n_other == 0 || n_srv == 0) {
         sb_add(b, "%s.port == %u", t, p);
@@ -277,7 +277,7 @@ static void port_clause(struct sbuf *b, const struct wp_filter_index *ix, const 
     unsigned excluded = 0;
     for (size_t i = 0; i < n_cli && !b->over; i++) {
         const struct wp_flow *f = cli[i].f;
-        if (f->key.port[f->server] == p || !fx_has_addr(srv, n_srv, cli[i].family, cli[i].addr))
+        if (wp_flow_server_port(f) == p || !fx_has_addr(srv, n_srv, cli[i].family, cli[i].addr))
             continue;
         char a[64], c[64];
         const char *ipf = f->key.family == 4 ? "ip" : "ipv6";

@@ -195,10 +195,8 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     else
         fputs("null", fp);
     /* Apple's by address or by name, as port rows count it (apple_by says which) */
-    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
-    bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-    fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", apple ? "true" : "false",
-            srv_apple ? "true" : "false");
+    fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", wp_flow_apple(f) ? "true" : "false",
+            wp_flow_server_apple(f) ? "true" : "false");
     fputs(", \"service\": ", fp);
     str_or_null(fp, svc ? svc->name : NULL);
     fputs(", \"how\": ", fp);
@@ -223,10 +221,8 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     str_or_null(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL);
     fputs(", \"name_source\": ", fp);
     str_or_null(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL);
-    bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-    bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
     fputs(", \"apple_by\": ", fp);
-    str_or_null(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL);
+    str_or_null(fp, wp_flow_apple_by(f));
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);

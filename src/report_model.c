@@ -135,8 +135,8 @@ const struct wp_service *wp_report_flow_service(const struct wp_report *r,
 {
     if (r->services == NULL || !wp_proto_has_ports(f->key.proto))
         return NULL;
-    bool srv_apple = (f->bits & (f->server ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-    return wp_services_lookup(r->services, f->key.proto, f->key.port[f->server], srv_apple);
+    return wp_services_lookup(r->services, f->key.proto, wp_flow_server_port(f),
+                              wp_flow_server_apple(f));
 }
 
 /* A name count with its name resolved once, so the comparator needs no

@@ -63,7 +63,7 @@ def main():
                 graph[mod].add(defs[s])
     mods = sorted(set(defs.values()) | set(uses))
     for m in mods:
-        print(f"{m} -> {' '.join(sorted(graph[m]))}")
+        print(f"{m} -> {' '.join(sorted(graph[m]))}".rstrip())
 
     bad = 0
     state, stack = {}, []

@@ -109,7 +109,7 @@ struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
     k.proto = f->key.proto;
     if (wp_proto_has_ports(f->key.proto)) {
         k.has_port = 1;
-        k.port = f->key.port[f->server];
+        k.port = wp_flow_server_port(f);
     }
     return k;
 }
@@ -368,8 +368,8 @@ int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
     int rc = 0;
     struct wp_port_key pk = wp_flow_port_key(f);
     unsigned srv = f->server, cli = 1u - f->server;
-    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
-    bool srv_apple = (f->bits & (srv ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+    bool apple = wp_flow_apple(f);
+    bool srv_apple = wp_flow_server_apple(f);
     uint64_t pk_tot = f->pkts[0] + f->pkts[1];
     uint64_t by_tot = f->bytes[0] + f->bytes[1];
 

@@ -46,11 +46,9 @@ static void apple_classify(struct wp_engine *e, struct wp_flow *f)
         if (svc >= 0)
             f->bits |= WP_FB_APPLE_NAME;
     }
-    bool srv_apple = (f->bits & (f->server ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-    bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-    if (svc < 0 && srv_apple && wp_proto_has_ports(f->key.proto))
-        svc = wp_applesvc_by_port(as, f->key.proto, f->key.port[f->server]);
-    if (svc < 0 && any_apple)
+    if (svc < 0 && wp_flow_server_apple(f) && wp_proto_has_ports(f->key.proto))
+        svc = wp_applesvc_by_port(as, f->key.proto, wp_flow_server_port(f));
+    if (svc < 0 && wp_flow_any_apple(f))
         svc = wp_applesvc_fallback(as);
     f->apple_svc = svc >= 0 && svc < 255 ? (uint8_t)(svc + 1) : 0;
 }
@@ -589,36 +587,17 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
         m.rc = -1;
     struct wp_totals *d = &dst->t;
     const struct wp_totals *s = &src->t;
-    d->packets += s->packets;
-    d->bytes += s->bytes;
-    d->ip_packets += s->ip_packets;
-    d->ip_bytes += s->ip_bytes;
-    d->other_packets += s->other_packets;
-    d->other_bytes += s->other_bytes;
-    d->unsupported_packets += s->unsupported_packets;
-    d->unsupported_bytes += s->unsupported_bytes;
-    d->undecodable_packets += s->undecodable_packets;
-    d->undecodable_bytes += s->undecodable_bytes;
-    d->truncated += s->truncated;
-    for (int i = 0; i < WP_TRUNC_COUNT; i++)
-        d->truncated_at[i] += s->truncated_at[i];
-    d->snapped += s->snapped;
-    for (int i = 0; i < WP_MAL_COUNT; i++)
-        d->malformed[i] += s->malformed[i];
-    d->fragments += s->fragments;
-    d->names.dns_answers += s->names.dns_answers;
-    d->names.dns_malformed += s->names.dns_malformed;
-    d->names.tls_sni += s->names.tls_sni;
-    d->names.tls_no_sni += s->names.tls_no_sni;
-    d->names.tls_given_up += s->names.tls_given_up;
-    d->names.quic_sni += s->names.quic_sni;
-    d->names.quic_undecryptable += s->names.quic_undecryptable;
-    d->names.http_host += s->names.http_host;
-    d->names.names_dropped += s->names.names_dropped;
-    d->fragments_unattributed += s->fragments_unattributed;
-    d->tunneled += s->tunneled;
-    d->flows_evicted += s->flows_evicted;
-    d->flows_dropped += s->flows_dropped;
+    /* flows is recounted below */
+#define WP_X(field, name) d->field += s->field;
+#define WP_A(field, name, n, names)                                                                \
+    for (size_t i = 0; i < (n); i++)                                                               \
+        d->field[i] += s->field[i];
+    WP_TOTALS_LIST(WP_X, WP_A)
+#undef WP_X
+#undef WP_A
+#define WP_X(field, desc) d->names.field += s->names.field;
+    WP_NAME_COUNTS_LIST(WP_X)
+#undef WP_X
     if (s->have_ts) {
         if (!d->have_ts || s->first_ns < d->first_ns)
             d->first_ns = s->first_ns;

@@ -256,13 +256,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             cli->jobs = (unsigned)v;
             break;
         case 'T':
-            if (strcmp(optarg, "text") == 0)
-                cli->format = WP_FMT_TEXT;
-            else if (strcmp(optarg, "json") == 0)
-                cli->format = WP_FMT_JSON;
-            else if (strcmp(optarg, "csv") == 0)
-                cli->format = WP_FMT_CSV;
-            else
+            if (wp_report_writer_find(optarg, &cli->format) == NULL)
                 return usage_error("--format: expected text, json or csv, not '%s'", optarg);
             break;
         case OPT_VIEW:

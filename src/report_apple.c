@@ -16,54 +16,10 @@
 #include "wp/report.h"
 #include "wp/util.h"
 
-static struct wp_nametab *sort_tab; /* for cmp_names; reports are written by one thread */
-
-static int cmp_names(const void *a, const void *b)
-{
-    const struct wp_name_count *x = a, *y = b;
-    if (x->flows != y->flows)
-        return x->flows > y->flows ? -1 : 1;
-    const char *sx = wp_nametab_get(sort_tab, x->id), *sy = wp_nametab_get(sort_tab, y->id);
-    return strcmp(sx ? sx : "", sy ? sy : "");
-}
-
-size_t wp_report_sort_names(const struct wp_report *r, const struct wp_name_count *v, size_t n,
-                            struct wp_name_count *out)
-{
-    size_t k = 0;
-    if (r->names == NULL)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (wp_nametab_get(r->names, v[i].id) != NULL)
-            out[k++] = v[i];
-    sort_tab = r->names;
-    qsort(out, k, sizeof(*out), cmp_names);
-    return k;
-}
-
 static int cmp_server(const void *a, const void *b)
 {
     const uint8_t *x = a, *y = b;
     return memcmp(x, y, 17);
-}
-
-static int cmp_apple(const void *a, const void *b)
-{
-    const struct wp_apple_row *x = *(const struct wp_apple_row *const *)a;
-    const struct wp_apple_row *y = *(const struct wp_apple_row *const *)b;
-    if (x->svc != y->svc)
-        return x->svc < y->svc ? -1 : 1;
-    if (x->bytes != y->bytes)
-        return x->bytes > y->bytes ? -1 : 1;
-    if (x->port.proto != y->port.proto)
-        return x->port.proto < y->port.proto ? -1 : 1;
-    return (int)x->port.port - (int)y->port.port;
-}
-
-void wp_report_sort_apple(struct wp_report *r)
-{
-    if (r->n_apple_rows > 1)
-        qsort(r->apple_rows, r->n_apple_rows, sizeof(*r->apple_rows), cmp_apple);
 }
 
 /* The documented port line of service `svc` covering a row's port, or NULL. */

@@ -116,10 +116,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, f->key.vlan != WP_VLAN_NONE ? pt : NULL, false);
         snprintf(pt, sizeof(pt), "%u", f->key.vlan_inner);
         field(fp, f->key.vlan_inner != WP_VLAN_NONE ? pt : NULL, false);
-        bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
-        bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-        field(fp, apple ? "true" : "false", false);
-        field(fp, srv_apple ? "true" : "false", false);
+        field(fp, wp_flow_apple(f) ? "true" : "false", false);
+        field(fp, wp_flow_server_apple(f) ? "true" : "false", false);
         const struct wp_service *svc = wp_report_flow_service(r, f);
         field(fp, svc ? svc->name : NULL, false);
         field(fp, wp_how_name(f->how), false);
@@ -136,10 +134,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
               false);
         field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
         field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);
-        bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-        bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
-        field(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL,
-              false);
+        field(fp, wp_flow_apple_by(f), false);
         field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                               : NULL,
               false);
@@ -216,45 +211,22 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
     char name[96];
     if (o->csv_header)
         fprintf(fp, "%scounter,value\r\n", r->has_interval ? "time," : "");
-    counter(fp, r, "packets", t->packets);
-    counter(fp, r, "bytes", t->bytes);
-    counter(fp, r, "ip_packets", t->ip_packets);
-    counter(fp, r, "ip_bytes", t->ip_bytes);
-    counter(fp, r, "other_packets", t->other_packets);
-    counter(fp, r, "other_bytes", t->other_bytes);
-    counter(fp, r, "unsupported_link_packets", t->unsupported_packets);
-    counter(fp, r, "unsupported_link_bytes", t->unsupported_bytes);
-    counter(fp, r, "undecodable_packets", t->undecodable_packets);
-    counter(fp, r, "undecodable_bytes", t->undecodable_bytes);
-    counter(fp, r, "truncated", t->truncated);
-    for (int i = 0; i < WP_TRUNC_COUNT; i++) {
-        snprintf(name, sizeof(name), "truncated_at.%s", wp_truncated_name[i]);
-        counter(fp, r, name, t->truncated_at[i]);
+#define WP_X(field, nm) counter(fp, r, nm, t->field);
+#define WP_A(field, nm, n, names)                                                                  \
+    for (size_t i = 0; i < (n); i++) {                                                             \
+        snprintf(name, sizeof(name), "%s.%s", nm, names[i]);                                       \
+        counter(fp, r, name, t->field[i]);                                                         \
     }
-    counter(fp, r, "snapped", t->snapped);
-    for (int i = 0; i < WP_MAL_COUNT; i++) {
-        snprintf(name, sizeof(name), "malformed.%s", wp_malformed_name[i]);
-        counter(fp, r, name, t->malformed[i]);
-    }
-    counter(fp, r, "fragments", t->fragments);
-    counter(fp, r, "fragments_unattributed", t->fragments_unattributed);
-    counter(fp, r, "tunneled", t->tunneled);
-    counter(fp, r, "flows", t->flows);
-    counter(fp, r, "flows_evicted", t->flows_evicted);
-    counter(fp, r, "flows_dropped", t->flows_dropped);
+    WP_TOTALS_LIST(WP_X, WP_A)
+#undef WP_X
+#undef WP_A
     if (t->dropped_known) {
         counter(fp, r, "dropped", t->dropped);
         counter(fp, r, "dropped_interface", t->ifdropped);
     }
-    counter(fp, r, "names.dns_answers", t->names.dns_answers);
-    counter(fp, r, "names.dns_malformed", t->names.dns_malformed);
-    counter(fp, r, "names.tls_sni", t->names.tls_sni);
-    counter(fp, r, "names.tls_no_sni", t->names.tls_no_sni);
-    counter(fp, r, "names.tls_given_up", t->names.tls_given_up);
-    counter(fp, r, "names.quic_sni", t->names.quic_sni);
-    counter(fp, r, "names.quic_undecryptable", t->names.quic_undecryptable);
-    counter(fp, r, "names.http_host", t->names.http_host);
-    counter(fp, r, "names.names_dropped", t->names.names_dropped);
+#define WP_X(field, desc) counter(fp, r, "names." #field, t->names.field);
+    WP_NAME_COUNTS_LIST(WP_X)
+#undef WP_X
     counter(fp, r, "complete", r->complete ? 1 : 0);
 }
 

@@ -48,37 +48,39 @@ static void time_or_null(FILE *fp, bool have, int64_t ns, bool nanos)
     wp_json_string(fp, wp_fmt_time(b, sizeof(b), ns, nanos));
 }
 
+/* {"key": n, ...} for an array of counters named by names[]. */
+static void counter_object(const struct jw *w, const uint64_t *v, size_t n,
+                           const char *const *names)
+{
+    fputc('{', w->fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ", " : "", w->fp);
+        key(w, names[i]);
+        u64(w->fp, v[i]);
+    }
+    fputc('}', w->fp);
+}
+
 static void totals(const struct jw *w, const struct wp_report *r)
 {
     FILE *fp = w->fp;
     const struct wp_totals *t = r->totals;
     key(w, "totals");
-    fprintf(fp, "{\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64, t->packets, t->bytes);
-    fprintf(fp, ", \"ip_packets\": %" PRIu64 ", \"ip_bytes\": %" PRIu64, t->ip_packets,
-            t->ip_bytes);
-    fprintf(fp, ", \"other_packets\": %" PRIu64 ", \"other_bytes\": %" PRIu64, t->other_packets,
-            t->other_bytes);
-    fprintf(fp, ", \"unsupported_link_packets\": %" PRIu64 ", \"unsupported_link_bytes\": %" PRIu64,
-            t->unsupported_packets, t->unsupported_bytes);
-    fprintf(fp, ", \"undecodable_packets\": %" PRIu64 ", \"undecodable_bytes\": %" PRIu64,
-            t->undecodable_packets, t->undecodable_bytes);
-    fprintf(fp, ", \"truncated\": %" PRIu64 ", \"truncated_at\": {", t->truncated);
-    for (int i = 0; i < WP_TRUNC_COUNT; i++) {
-        fputs(i ? ", " : "", fp);
-        key(w, wp_truncated_name[i]);
-        u64(fp, t->truncated_at[i]);
-    }
-    fprintf(fp, "}, \"snapped\": %" PRIu64 ", \"malformed\": {", t->snapped);
-    for (int i = 0; i < WP_MAL_COUNT; i++) {
-        fputs(i ? ", " : "", fp);
-        key(w, wp_malformed_name[i]);
-        u64(fp, t->malformed[i]);
-    }
-    fprintf(fp, "}, \"fragments\": %" PRIu64 ", \"fragments_unattributed\": %" PRIu64,
-            t->fragments, t->fragments_unattributed);
-    fprintf(fp, ", \"tunneled\": %" PRIu64, t->tunneled);
-    fprintf(fp, ", \"flows\": %" PRIu64 ", \"flows_evicted\": %" PRIu64
-                ", \"flows_dropped\": %" PRIu64, t->flows, t->flows_evicted, t->flows_dropped);
+    fputc('{', fp);
+    const char *sep = "";
+#define WP_X(field, name)                                                                          \
+    fputs(sep, fp);                                                                                \
+    key(w, name);                                                                                  \
+    u64(fp, t->field);                                                                             \
+    sep = ", ";
+#define WP_A(field, name, n, names)                                                                \
+    fputs(sep, fp);                                                                                \
+    key(w, name);                                                                                  \
+    counter_object(w, t->field, n, names);                                                         \
+    sep = ", ";
+    WP_TOTALS_LIST(WP_X, WP_A)
+#undef WP_X
+#undef WP_A
     fputs(", \"first\": ", fp);
     time_or_null(fp, t->have_ts, t->first_ns, r->nanos);
     fputs(", \"last\": ", fp);
@@ -93,15 +95,16 @@ static void totals(const struct jw *w, const struct wp_report *r)
         u64(fp, t->ifdropped);
     else
         fputs("null", fp);
-    const struct wp_name_counts *nc = &t->names;
-    fprintf(fp, ", \"names\": {\"dns_answers\": %" PRIu64 ", \"dns_malformed\": %" PRIu64
-                ", \"tls_sni\": %" PRIu64 ", \"tls_no_sni\": %" PRIu64
-                ", \"tls_given_up\": %" PRIu64 ", \"quic_sni\": %" PRIu64
-                ", \"quic_undecryptable\": %" PRIu64 ", \"http_host\": %" PRIu64
-                ", \"names_dropped\": %" PRIu64 "}",
-            nc->dns_answers, nc->dns_malformed, nc->tls_sni, nc->tls_no_sni, nc->tls_given_up,
-            nc->quic_sni, nc->quic_undecryptable, nc->http_host, nc->names_dropped);
-    fputs("}", fp);
+    fputs(", \"names\": {", fp);
+    sep = "";
+#define WP_X(field, desc)                                                                          \
+    fputs(sep, fp);                                                                                \
+    key(w, #field);                                                                                \
+    u64(fp, t->names.field);                                                                       \
+    sep = ", ";
+    WP_NAME_COUNTS_LIST(WP_X)
+#undef WP_X
+    fputs("}}", fp);
 }
 
 /* "names": [{"name": ..., "flows": N}, ...] from a bounded count list. */
@@ -192,10 +195,8 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     else
         fputs("null", fp);
     /* Apple's by address or by name, as port rows count it (apple_by says which) */
-    bool apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1 | WP_FB_APPLE_NAME)) != 0;
-    bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-    fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", apple ? "true" : "false",
-            srv_apple ? "true" : "false");
+    fprintf(fp, ", \"apple\": %s, \"server_apple\": %s", wp_flow_apple(f) ? "true" : "false",
+            wp_flow_server_apple(f) ? "true" : "false");
     fputs(", \"service\": ", fp);
     str_or_null(fp, svc ? svc->name : NULL);
     fputs(", \"how\": ", fp);
@@ -220,10 +221,8 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     str_or_null(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL);
     fputs(", \"name_source\": ", fp);
     str_or_null(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL);
-    bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-    bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
     fputs(", \"apple_by\": ", fp);
-    str_or_null(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL);
+    str_or_null(fp, wp_flow_apple_by(f));
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);

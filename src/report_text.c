@@ -315,11 +315,11 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
                 snprintf(c[3].s, sizeof(c[3].s), "%s", a);
             snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, f->pkts[0] + f->pkts[1]);
             wp_fmt_bytes(c[5].s, sizeof(c[5].s), f->bytes[0] + f->bytes[1]);
-            bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
-            bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-            bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
             snprintf(c[6].s, sizeof(c[6].s), "%s",
-                     srv_apple ? "yes" : by_name ? "name" : any_apple ? "client" : "");
+                     wp_flow_server_apple(f) ? "yes"
+                     : wp_flow_name_apple(f) ? "name"
+                     : wp_flow_any_apple(f)  ? "client"
+                                             : "");
             const struct wp_service *svc = wp_report_flow_service(r, f);
             snprintf(c[7].s, sizeof(c[7].s), "%s", svc ? svc->name : "");
             snprintf(c[8].s, sizeof(c[8].s), "%s", wp_how_name(f->how));

@@ -184,57 +184,31 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
                   const char *const *sources, size_t n_sources, bool complete, bool final,
                   const struct wp_report_opts *ro, const struct wp_run_interval *iv)
 {
-    struct wp_report r;
-    memset(&r, 0, sizeof(r));
     if (rc->out == NULL && wp_run_open_output(rc) != 0)
         return -1;
-    struct wp_agg *agg = final ? wp_engine_finalize(e) : wp_engine_snapshot(e);
-    if (agg == NULL) {
+    struct wp_report_src src = {
+        .mode = mode,
+        .filter = rc->cli->filter,
+        .count = rc->cli->count,
+        .sources = sources,
+        .n_sources = n_sources,
+        .nanos = rc->nanos,
+        .complete = complete,
+        .errors = (const char *const *)rc->errors,
+        .n_errors = rc->n_errors,
+        .services = rc->services,
+        .names = rc->nametab,
+        .applesvc = rc->applesvc,
+        .has_interval = iv != NULL,
+        .interval_start_ns = iv != NULL ? iv->start_ns : 0,
+        .interval_end_ns = iv != NULL ? iv->end_ns : 0,
+        .flows = wp_report_wants_flows(ro),
+    };
+    struct wp_report r;
+    if (wp_report_build(&r, e, &src, final) != 0) {
         wp_error("out of memory while building the report");
         return -1;
     }
-    const uint32_t *lts;
-    size_t n_lt = wp_engine_linktypes(e, &lts);
-    char names[WP_MAX_LINKTYPES][48];
-    const char *name_ptrs[WP_MAX_LINKTYPES];
-    for (size_t i = 0; i < n_lt; i++)
-        name_ptrs[i] = wp_linktype_name(lts[i], names[i], sizeof(names[i]));
-
-    r.mode = mode;
-    r.filter = rc->cli->filter;
-    r.count = rc->cli->count;
-    r.sources = sources;
-    r.n_sources = n_sources;
-    r.link_types = name_ptrs;
-    r.n_link_types = n_lt;
-    r.nanos = rc->nanos;
-    r.complete = complete;
-    r.errors = (const char *const *)rc->errors;
-    r.n_errors = rc->n_errors;
-    r.totals = wp_engine_totals(e);
-    r.services = rc->services;
-    r.peers_capped = wp_agg_peers_capped(agg);
-    if (iv != NULL) {
-        r.has_interval = true;
-        r.interval_start_ns = iv->start_ns;
-        r.interval_end_ns = iv->end_ns;
-    }
-    r.ports = wp_agg_ports(agg, &r.n_ports);
-    r.hosts = wp_agg_hosts(agg, &r.n_hosts);
-    r.tunnels = wp_agg_tunnels(agg, &r.n_tunnels);
-    r.hosts_other = wp_agg_hosts_other(agg);
-    r.tunnels_other = wp_agg_tunnels_other(agg);
-    r.names = rc->nametab;
-    r.applesvc = rc->applesvc;
-    r.agg = agg;
-    r.apple_rows = wp_agg_apple_rows(agg, &r.n_apple_rows);
-    wp_report_sort_apple(&r);
-    bool want_flows = ro->format == WP_FMT_TEXT ||
-                      (ro->format == WP_FMT_JSON && !ro->no_flows) ||
-                      (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
-    if (want_flows)
-        r.flows = wp_engine_flows(e, &r.n_flows);
-    wp_report_sort(&r);
     int rcode = wp_report_write(rc->out, &r, ro);
     if (rcode != 0) {
         char msg[WP_ERRBUF_SIZE];
@@ -242,13 +216,7 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
                  rc->cli->output ? rc->cli->output : "(standard output)", strerror(errno));
         wp_error(msg);
     }
-    free(r.ports);
-    free(r.hosts);
-    free(r.tunnels);
-    free(r.flows);
-    free(r.apple_rows);
-    if (!final)
-        wp_agg_free(agg);
+    wp_report_release(&r);
     return rcode;
 }
 

@@ -27,21 +27,11 @@ struct wp_engine_opts {
  * not supported), undecodable_packets (truncated or malformed before an IP
  * header). So ports + other + undecodable = packets, and the same for bytes. */
 struct wp_totals {
-    uint64_t packets, bytes;
-    uint64_t ip_packets, ip_bytes;
-    uint64_t other_packets, other_bytes;
-    uint64_t unsupported_packets, unsupported_bytes;   /* part of other */
-    uint64_t undecodable_packets, undecodable_bytes;
-    uint64_t truncated;                                /* frames cut inside a needed header */
-    uint64_t truncated_at[WP_TRUNC_COUNT];
-    uint64_t snapped;                                  /* caplen < wirelen, counted in full */
-    uint64_t malformed[WP_MAL_COUNT];
-    uint64_t fragments;                                /* non-first IP fragments */
-    uint64_t fragments_unattributed;
-    uint64_t tunneled;                                 /* frames decapsulated */
-    uint64_t flows;                                    /* flows created */
-    uint64_t flows_evicted;
-    uint64_t flows_dropped;                            /* not stored: out of memory */
+#define WP_X(field, name)           uint64_t field;
+#define WP_A(field, name, n, names) uint64_t field[n];
+    WP_TOTALS_LIST(WP_X, WP_A) /* counters.h */
+#undef WP_X
+#undef WP_A
     int64_t first_ns, last_ns;
     bool have_ts;
     bool dropped_known;                                /* live capture statistics */

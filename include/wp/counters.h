@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: the named counters: why a frame was malformed or truncated */
+/* \summary: the named counters: why a frame was malformed or truncated,
+ * and every total, each defined once */
 #ifndef WP_COUNTERS_H
 #define WP_COUNTERS_H
 
@@ -41,6 +42,52 @@
     X(icmp, "ICMP header")                                                                \
     X(icmpv6, "ICMPv6 header")                                                            \
     X(tunnel, "tunnel header (GRE, VXLAN, Geneve, GTP-U, MPLS, PPPoE)")
+
+/* The plain counters of struct wp_totals (analyze.h), in the order of the
+ * "totals" object of the JSON report (schema whichports/1: the order is part
+ * of it) and of the CSV totals view. One line generates the field, the merge
+ * of two engines (wp_engine_merge) and both outputs.
+ *   X(field, "json name"): a uint64_t;
+ *   A(field, "json name", count, names): uint64_t field[count], indexed by a
+ *     named enum, written as an object (JSON) and as "json name.key" rows
+ *     (CSV), keys from names[].
+ * Kept by hand: the timestamps, the live drop counts (null when unknown) and
+ * the name counts below (a nested object). */
+#define WP_TOTALS_LIST(X, A)                                                                       \
+    X(packets, "packets")                                                                          \
+    X(bytes, "bytes")                                                                              \
+    X(ip_packets, "ip_packets")                                                                    \
+    X(ip_bytes, "ip_bytes")                                                                        \
+    X(other_packets, "other_packets")                                                              \
+    X(other_bytes, "other_bytes")                                                                  \
+    X(unsupported_packets, "unsupported_link_packets") /* part of other */                         \
+    X(unsupported_bytes, "unsupported_link_bytes")                                                 \
+    X(undecodable_packets, "undecodable_packets")                                                  \
+    X(undecodable_bytes, "undecodable_bytes")                                                      \
+    X(truncated, "truncated") /* frames cut inside a needed header */                              \
+    A(truncated_at, "truncated_at", WP_TRUNC_COUNT, wp_truncated_name)                             \
+    X(snapped, "snapped") /* caplen < wirelen, counted in full */                                  \
+    A(malformed, "malformed", WP_MAL_COUNT, wp_malformed_name)                                     \
+    X(fragments, "fragments") /* non-first IP fragments */                                         \
+    X(fragments_unattributed, "fragments_unattributed")                                            \
+    X(tunneled, "tunneled") /* frames decapsulated */                                              \
+    X(flows, "flows")       /* flows created */                                                    \
+    X(flows_evicted, "flows_evicted")                                                              \
+    X(flows_dropped, "flows_dropped") /* not stored: out of memory */
+
+/* The name counters (struct wp_name_counts, names.h), in output order; the
+ * field is also the JSON key ("names.field" in CSV).
+ * X(field, "description") */
+#define WP_NAME_COUNTS_LIST(X)                                                                     \
+    X(dns_answers, "addresses learnt from DNS answers")                                            \
+    X(dns_malformed, "DNS responses that could not be parsed")                                     \
+    X(tls_sni, "flows named by a TLS ClientHello")                                                 \
+    X(tls_no_sni, "ClientHellos without a server name")                                            \
+    X(tls_given_up, "first flights over 16 KiB, malformed, or no room")                            \
+    X(quic_sni, "flows named by a QUIC Initial")                                                   \
+    X(quic_undecryptable, "Initials whose decryption failed")                                      \
+    X(http_host, "flows named by an HTTP Host header")                                             \
+    X(names_dropped, "names not kept: the name table was full")
 
 enum wp_malformed {
 #define WP_X(id, d) WP_MAL_##id,

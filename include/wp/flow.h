@@ -83,6 +83,46 @@ struct wp_flow {
     struct wp_flow *lru_prev, *lru_next;   /* owned by the table */
 };
 
+/* ---- facts about a flow: one accessor each, used everywhere ------------- */
+
+/* The service (server) side's port; 0 for transports without ports. */
+static inline uint16_t wp_flow_server_port(const struct wp_flow *f)
+{
+    return f->key.port[f->server];
+}
+
+/* The server's address is in Apple's address space. */
+static inline bool wp_flow_server_apple(const struct wp_flow *f)
+{
+    return (f->bits & (f->server ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+}
+
+/* Either endpoint's address is in Apple's address space. */
+static inline bool wp_flow_any_apple(const struct wp_flow *f)
+{
+    return (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
+}
+
+/* The flow's name is an Apple service's. */
+static inline bool wp_flow_name_apple(const struct wp_flow *f)
+{
+    return (f->bits & WP_FB_APPLE_NAME) != 0;
+}
+
+/* The flow is Apple's, by address or by name: what port rows count as
+ * Apple's and the reports call "apple". */
+static inline bool wp_flow_apple(const struct wp_flow *f)
+{
+    return wp_flow_any_apple(f) || wp_flow_name_apple(f);
+}
+
+/* Why the flow is Apple's: "both", "address", "name", or NULL when it is not. */
+static inline const char *wp_flow_apple_by(const struct wp_flow *f)
+{
+    bool by_addr = wp_flow_any_apple(f), by_name = wp_flow_name_apple(f);
+    return by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL;
+}
+
 /* Create a table that holds at most `max_flows` flows (0: no limit).
  * Returns NULL when out of memory. */
 struct wp_flow_table *wp_flow_table_new(size_t max_flows);

@@ -13,6 +13,7 @@
 #define WP_NAMES_H
 
 #include "wp/common.h"
+#include "wp/counters.h"
 #include "wp/decode.h"
 #include "wp/flow.h"
 
@@ -27,15 +28,9 @@ enum wp_name_src {
 
 /* Name-extraction counters, reported in totals.names. */
 struct wp_name_counts {
-    uint64_t dns_answers;        /* addresses learnt from DNS answers */
-    uint64_t dns_malformed;      /* DNS responses that could not be parsed */
-    uint64_t tls_sni;            /* flows named by a TLS ClientHello */
-    uint64_t tls_no_sni;         /* ClientHellos without a server name */
-    uint64_t tls_given_up;       /* first flights over 16 KiB, malformed, or no room */
-    uint64_t quic_sni;           /* flows named by a QUIC Initial */
-    uint64_t quic_undecryptable; /* Initials whose decryption failed */
-    uint64_t http_host;          /* flows named by an HTTP Host header */
-    uint64_t names_dropped;      /* names not kept: the name table was full */
+#define WP_X(field, desc) uint64_t field;
+    WP_NAME_COUNTS_LIST(WP_X) /* counters.h */
+#undef WP_X
 };
 
 /* The table of interned names, shared by every engine of a run (threads

@@ -24,6 +24,7 @@
 
 static struct wp_prefixes *prefixes;
 static struct wp_services *services;
+static struct wp_applesvc *applesvc;
 static FILE *devnull;
 #if FUZZ_HAVE_NAMES
 /* The name table of the input being run (names.h), made by
@@ -66,7 +67,8 @@ void fuzz_init(void)
     if (devnull != NULL)
         return;
     char err[WP_ERRBUF_SIZE];
-    if (wp_prefixes_builtin(&prefixes, err) != 0 || wp_services_builtin(&services, err) != 0) {
+    if (wp_prefixes_builtin(&prefixes, err) != 0 || wp_services_builtin(&services, err) != 0 ||
+        wp_applesvc_builtin(&applesvc, err) != 0) {
         fprintf(stderr, "fuzz: built-in tables: %s\n", err);
         abort();
     }
@@ -88,6 +90,7 @@ void fuzz_engine_opts(struct wp_engine_opts *o, bool tunnels, size_t max_flows, 
         o->timeout_ns[i] = timeout_ns;
     o->prefixes = prefixes;
     o->services = services;
+    o->applesvc = applesvc;
 #if FUZZ_HAVE_NAMES
     if (nametab == NULL)
         nametab = wp_nametab_new();
@@ -183,38 +186,23 @@ void fuzz_report(struct wp_engine *e, bool complete, const char *const *errors, 
                  int which)
 {
     fuzz_init();
-    struct wp_report r;
-    memset(&r, 0, sizeof(r));
-    struct wp_agg *agg = wp_engine_snapshot(e);
-    FUZZ_ASSERT(agg != NULL, "snapshot failed");
-
-    const uint32_t *lts;
-    size_t n_lt = wp_engine_linktypes(e, &lts);
-    char names[WP_MAX_LINKTYPES][48];
-    const char *name_ptrs[WP_MAX_LINKTYPES];
-    for (size_t i = 0; i < n_lt; i++)
-        name_ptrs[i] = wp_linktype_name(lts[i], names[i], sizeof(names[i]));
     static const char *const sources[] = {"fuzz-input"};
-
-    r.mode = "file";
-    r.sources = sources;
-    r.n_sources = 1;
-    r.link_types = name_ptrs;
-    r.n_link_types = n_lt;
-    r.complete = complete;
-    r.errors = errors;
-    r.n_errors = n_errors;
-    r.totals = wp_engine_totals(e);
-    r.services = services;
-#if FUZZ_HAVE_REPORT_NAMES
-    r.names = nametab;
+    struct wp_report_src src = {
+        .mode = "file",
+        .sources = sources,
+        .n_sources = 1,
+        .complete = complete,
+        .errors = errors,
+        .n_errors = n_errors,
+        .services = services,
+#if FUZZ_HAVE_NAMES
+        .names = nametab,
 #endif
-    r.peers_capped = wp_agg_peers_capped(agg);
-    r.ports = wp_agg_ports(agg, &r.n_ports);
-    r.hosts = wp_agg_hosts(agg, &r.n_hosts);
-    r.tunnels = wp_agg_tunnels(agg, &r.n_tunnels);
-    r.flows = wp_engine_flows(e, &r.n_flows);
-    wp_report_sort(&r);
+        .applesvc = applesvc,
+        .flows = true,
+    };
+    struct wp_report r;
+    FUZZ_ASSERT(wp_report_build(&r, e, &src, false) == 0, "snapshot failed");
     check(&r, r.n_flows);
 
     struct wp_report_opts o;
@@ -235,16 +223,23 @@ void fuzz_report(struct wp_engine *e, bool complete, const char *const *errors, 
         o.top = 3;
         r.nanos = true;
         (void)wp_report_write(devnull, &r, &o);
+        o.filters = false;
+        o.apple = true;
+        (void)wp_report_write(devnull, &r, &o);
+        o.apple = false;
         o.format = WP_FMT_JSON;
         (void)wp_report_write(devnull, &r, &o);
         o.no_flows = true;
         o.json_lines = true;
         (void)wp_report_write(devnull, &r, &o);
         o.format = WP_FMT_CSV;
-        for (int v = WP_VIEW_PORTS; v <= WP_VIEW_TUNNELS; v++) {
+        for (int v = WP_VIEW_PORTS; v <= WP_VIEW_TOTALS; v++) {
             o.view = (enum wp_view)v;
             (void)wp_report_write(devnull, &r, &o);
         }
+        o.apple = true;
+        (void)wp_report_write(devnull, &r, &o);
+        o.apple = false;
         /* A live-style report: interval column and no header. */
         r.has_interval = true;
         r.interval_start_ns = r.totals->first_ns;
@@ -252,11 +247,8 @@ void fuzz_report(struct wp_engine *e, bool complete, const char *const *errors, 
         o.csv_header = false;
         o.view = WP_VIEW_FLOWS;
         (void)wp_report_write(devnull, &r, &o);
+        o.view = WP_VIEW_TOTALS;
+        (void)wp_report_write(devnull, &r, &o);
     }
-
-    free(r.ports);
-    free(r.hosts);
-    free(r.tunnels);
-    free(r.flows);
-    wp_agg_free(agg);
+    wp_report_release(&r);
 }

@@ -13,9 +13,10 @@
  * fuzz_main.c calls it on every file named on the command line. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Load the built-in Apple prefixes and service registry (once per process;
- * they stay allocated and reachable until exit) and fix the hash key so a
- * run is reproducible. Aborts when the built-in tables do not parse. */
+/* Load the built-in Apple prefixes, service registry and Apple services
+ * (once per process; they stay allocated and reachable until exit) and fix
+ * the hash key so a run is reproducible. Aborts when the built-in tables
+ * do not parse. */
 void fuzz_init(void);
 
 /* Engine options over the built-in tables: tunnels as given, flow limit,
@@ -31,8 +32,9 @@ void fuzz_input_end(void);
 enum {
     FUZZ_REPORT_NONE = 0, /* snapshot and checks only */
     FUZZ_REPORT_SOME = 1, /* text, JSON with flows, CSV flows */
-    FUZZ_REPORT_ALL = 2,  /* text (plain and with filters), JSON, JSON Lines, every CSV
-                           * view, and a live-style CSV with an interval column */
+    FUZZ_REPORT_ALL = 2,  /* text (plain, with filters, by Apple service), JSON, JSON
+                           * Lines, every CSV view and the CSV Apple view, and live-style
+                           * CSV flows and totals with an interval column */
 };
 
 /* Build a snapshot, check that its numbers add up (the invariants of

@@ -38,12 +38,12 @@ struct fx_ent {
 };
 
 struct wp_filter_index {
-    struct fx_ent *v;           /* two per flow with ports, sorted by fx_cmp */
+    struct fx_ent *v; /* two per flow with ports, sorted by fx_cmp */
     size_t n;
-    uint32_t *tun;              /* outer (proto << 16 | port) of the tunnels, sorted */
+    uint32_t *tun; /* outer (proto << 16 | port) of the tunnels, sorted */
     size_t n_tun;
-    uint8_t tun_proto[32];      /* bit set: outer protocols of the tunnels */
-    bool icmp, icmpv6;          /* the report has an ICMP, an ICMPv6 row */
+    uint8_t tun_proto[32]; /* bit set: outer protocols of the tunnels */
+    bool icmp, icmpv6;     /* the report has an ICMP, an ICMPv6 row */
 };
 
 static int u32_cmp(const void *a, const void *b)
@@ -169,7 +169,7 @@ static bool fx_has_addr(const struct fx_ent *v, size_t m, uint8_t family, const 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         int c = v[mid].family != family ? (v[mid].family < family ? -1 : 1)
-                                         : memcmp(v[mid].addr, addr, 16);
+                                        : memcmp(v[mid].addr, addr, 16);
         if (c == 0)
             return true;
         if (c < 0)
@@ -215,8 +215,8 @@ static void fx_range(const struct wp_filter_index *ix, uint8_t proto, uint16_t p
 }
 
 /* True when a tunnel's outer header has this transport (and port). */
-static bool tunnel_outer(const struct wp_report *r, const struct wp_filter_index *ix,
-                         uint8_t proto, bool has_port, uint16_t port)
+static bool tunnel_outer(const struct wp_report *r, const struct wp_filter_index *ix, uint8_t proto,
+                         bool has_port, uint16_t port)
 {
     if (ix != NULL) {
         if (!(ix->tun_proto[proto / 8] & (1u << (proto % 8))))
@@ -247,8 +247,8 @@ static bool has_row(const struct wp_report *r, const struct wp_filter_index *ix,
 }
 
 /* The port clause of a port row; NULL note when exact. */
-static void port_clause(struct sbuf *b, const struct wp_filter_index *ix, const struct wp_port_row *row,
-                        const char *t, const char **note)
+static void port_clause(struct sbuf *b, const struct wp_filter_index *ix,
+                        const struct wp_port_row *row, const char *t, const char **note)
 {
     unsigned p = row->key.port;
     const struct fx_ent *srv, *cli;
@@ -284,8 +284,8 @@ static void port_clause(struct sbuf *b, const struct wp_filter_index *ix, const 
         unsigned s = f->server;
         sb_add(b, " && !(%s.addr == %s && %s.addr == %s && %s.port == %u && %s.port == %u)", ipf,
                wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]), ipf,
-               wp_fmt_addr(c, sizeof(c), f->key.family, f->key.addr[1u - s]), t,
-               f->key.port[s], t, f->key.port[1u - s]);
+               wp_fmt_addr(c, sizeof(c), f->key.family, f->key.addr[1u - s]), t, f->key.port[s], t,
+               f->key.port[1u - s]);
         excluded++;
     }
     if (b->over) {
@@ -331,15 +331,20 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
             *note = "later fragments counted in the row have no ports and are not selected";
     } else {
         switch (proto) {
-        case 1: sb_add(&b, "icmp"); break;
-        case 58: sb_add(&b, "icmpv6"); break;
+        case 1:
+            sb_add(&b, "icmp");
+            break;
+        case 58:
+            sb_add(&b, "icmpv6");
+            break;
         case 6:
             sb_add(&b, "(tcp && (!tcp.len || tcp.hdr_len < 20))");
             if (tt != NULL && tt->truncated_at[WP_TRUNC_tcp] > 0)
                 *note = "TCP headers cut by the snaplen are not all selected";
             break;
         case 17:
-            sb_add(&b, "(udp && (!udp.checksum || (udp.length < 8 && !(ipv6 && udp.length == 0))))");
+            sb_add(&b,
+                   "(udp && (!udp.checksum || (udp.length < 8 && !(ipv6 && udp.length == 0))))");
             break;
         default:
             sb_add(&b, "ip.proto == %u || ipv6.nxt == %u", proto, proto);
@@ -378,7 +383,8 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
     if (row->key.has_port && tt != NULL) {
         uint64_t bad = tt->malformed[WP_MAL_transport_exceeds_payload];
         if (proto == 6 && bad + tt->malformed[WP_MAL_tcp_bad_data_offset] +
-                              tt->malformed[WP_MAL_tcp_data_offset_exceeds_segment] > 0)
+                                  tt->malformed[WP_MAL_tcp_data_offset_exceeds_segment] >
+                              0)
             ex[nex++] = "tcp.len && tcp.hdr_len >= 20";
         else if ((proto == 17 || proto == 136) && bad + tt->malformed[WP_MAL_udp_bad_length] > 0)
             ex[nex++] = "!(udp.length < 8 && !(ipv6 && udp.length == 0))";

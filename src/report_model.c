@@ -130,8 +130,7 @@ const struct wp_service *wp_report_port_service(const struct wp_report *r,
     return general;
 }
 
-const struct wp_service *wp_report_flow_service(const struct wp_report *r,
-                                                const struct wp_flow *f)
+const struct wp_service *wp_report_flow_service(const struct wp_report *r, const struct wp_flow *f)
 {
     if (r->services == NULL || !wp_proto_has_ports(f->key.proto))
         return NULL;
@@ -196,7 +195,6 @@ void wp_report_sort_apple(struct wp_report *r)
         qsort(r->apple_rows, r->n_apple_rows, sizeof(*r->apple_rows), cmp_apple);
 }
 
-
 bool wp_report_wants_flows(const struct wp_report_opts *o)
 {
     return o->format == WP_FMT_TEXT || (o->format == WP_FMT_JSON && !o->no_flows) ||
@@ -217,8 +215,8 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
     if (n_lt > WP_MAX_LINKTYPES)
         n_lt = WP_MAX_LINKTYPES;
     for (size_t i = 0; i < n_lt; i++)
-        r->link_type_ptr[i] = wp_linktype_name(lts[i], r->link_type_buf[i],
-                                               sizeof(r->link_type_buf[i]));
+        r->link_type_ptr[i] =
+            wp_linktype_name(lts[i], r->link_type_buf[i], sizeof(r->link_type_buf[i]));
 
     r->mode = src->mode;
     r->filter = src->filter;

@@ -18,38 +18,38 @@ enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS,
 
 struct wp_report_opts {
     enum wp_format format;
-    enum wp_view view;      /* csv only */
-    unsigned top;           /* text: rows of flows and hosts (0: all) */
-    bool no_flows;          /* json: omit the flows array */
-    bool filters;           /* text: show a Wireshark display filter per port row */
-    bool csv_header;        /* csv: print the header row (live mode prints it once) */
-    bool json_lines;        /* json: the whole report on one line (JSON Lines) */
-    bool apple;             /* text and csv: the view by Apple service (--apple) */
+    enum wp_view view; /* csv only */
+    unsigned top;      /* text: rows of flows and hosts (0: all) */
+    bool no_flows;     /* json: omit the flows array */
+    bool filters;      /* text: show a Wireshark display filter per port row */
+    bool csv_header;   /* csv: print the header row (live mode prints it once) */
+    bool json_lines;   /* json: the whole report on one line (JSON Lines) */
+    bool apple;        /* text and csv: the view by Apple service (--apple) */
 };
 
 /* Everything a writer needs. The writers only read it. */
 struct wp_report {
-    const char *mode;                 /* "file" or "live" */
-    const char *filter;               /* the BPF filter, or NULL */
-    uint64_t count;                   /* -c COUNT, or 0 */
-    const char *const *sources;       /* file names or interface names */
+    const char *mode;           /* "file" or "live" */
+    const char *filter;         /* the BPF filter, or NULL */
+    uint64_t count;             /* -c COUNT, or 0 */
+    const char *const *sources; /* file names or interface names */
     size_t n_sources;
-    const char *const *link_types;    /* names */
+    const char *const *link_types; /* names */
     size_t n_link_types;
-    bool nanos;                       /* print nanosecond timestamps */
-    bool complete;                    /* false when an input was damaged or the capture failed */
-    const char *const *errors;        /* messages about damaged input */
+    bool nanos;                /* print nanosecond timestamps */
+    bool complete;             /* false when an input was damaged or the capture failed */
+    const char *const *errors; /* messages about damaged input */
     size_t n_errors;
     const struct wp_totals *totals;
-    bool has_interval;                /* live reports: the interval this report closes */
+    bool has_interval; /* live reports: the interval this report closes */
     int64_t interval_start_ns, interval_end_ns;
 
     const struct wp_services *services;
     bool peers_capped;
-    struct wp_nametab *names;             /* resolves name ids; NULL: no names */
-    const struct wp_applesvc *applesvc;   /* Apple services; NULL: none */
-    const struct wp_agg *agg;             /* per-Apple-service details */
-    struct wp_apple_row **apple_rows;     /* sorted by wp_report_sort_apple() */
+    struct wp_nametab *names;           /* resolves name ids; NULL: no names */
+    const struct wp_applesvc *applesvc; /* Apple services; NULL: none */
+    const struct wp_agg *agg;           /* per-Apple-service details */
+    struct wp_apple_row **apple_rows;   /* sorted by wp_report_sort_apple() */
     size_t n_apple_rows;
 
     /* sorted by wp_report_sort() */
@@ -65,7 +65,7 @@ struct wp_report {
     size_t n_flows;
 
     /* Owned by wp_report_build(), released by wp_report_release(). */
-    struct wp_agg *own_agg;                    /* a snapshot to free; NULL: borrowed */
+    struct wp_agg *own_agg; /* a snapshot to free; NULL: borrowed */
     char link_type_buf[WP_MAX_LINKTYPES][48];
     const char *link_type_ptr[WP_MAX_LINKTYPES];
 };
@@ -73,9 +73,9 @@ struct wp_report {
 /* What a report says besides the engine's tables. Pointers are borrowed and
  * must outlive the report. */
 struct wp_report_src {
-    const char *mode;                  /* "file" or "live" */
-    const char *filter;                /* the BPF filter, or NULL */
-    uint64_t count;                    /* -c COUNT, or 0 */
+    const char *mode;   /* "file" or "live" */
+    const char *filter; /* the BPF filter, or NULL */
+    uint64_t count;     /* -c COUNT, or 0 */
     const char *const *sources;
     size_t n_sources;
     bool nanos;
@@ -83,11 +83,11 @@ struct wp_report_src {
     const char *const *errors;
     size_t n_errors;
     const struct wp_services *services;
-    struct wp_nametab *names;          /* NULL: no names */
+    struct wp_nametab *names;           /* NULL: no names */
     const struct wp_applesvc *applesvc; /* NULL: no Apple services */
     bool has_interval;
     int64_t interval_start_ns, interval_end_ns;
-    bool flows;                        /* list the live flows (wp_report_wants_flows) */
+    bool flows; /* list the live flows (wp_report_wants_flows) */
 };
 
 /* True when a report written with `o` lists flows: text, JSON without
@@ -128,7 +128,6 @@ const struct wp_service *wp_report_port_service(const struct wp_report *r,
                                                 const struct wp_service **apple_svc);
 
 /* The service of a flow, by its server port and whether its server is Apple's. */
-const struct wp_service *wp_report_flow_service(const struct wp_report *r,
-                                                const struct wp_flow *f);
+const struct wp_service *wp_report_flow_service(const struct wp_report *r, const struct wp_flow *f);
 
 #endif

@@ -202,13 +202,22 @@ static void inner_ppp(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_p
         }
         proto = wp_be16(b);
     }
-    if (proto == 0x0021)
+    if (proto == WP_PPP_IP)
         decode_ip_by_version(x, c, pkt, 4);
-    else if (proto == 0x0057)
+    else if (proto == WP_PPP_IPV6)
         decode_ip_by_version(x, c, pkt, 6);
     else
         pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
 }
+
+/* GRE flag bits (RFC 2784, 2890; RFC 1701 routing; RFC 2637 acknowledgment). */
+enum {
+    GRE_F_CSUM = 0x8000,
+    GRE_F_ROUTING = 0x4000,
+    GRE_F_KEY = 0x2000,
+    GRE_F_SEQ = 0x1000,
+    GRE_F_ACK = 0x0080,
+};
 
 /* GRE (RFC 2784, 2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
 static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
@@ -224,27 +233,27 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     unsigned ver = flags & 7u;
     size_t extra = 0;
     if (ver == 0) {
-        if (flags & 0x8000)
+        if (flags & GRE_F_CSUM)
             extra += 4; /* checksum + reserved */
-        if (flags & 0x2000)
+        if (flags & GRE_F_KEY)
             extra += 4; /* key */
-        if (flags & 0x1000)
+        if (flags & GRE_F_SEQ)
             extra += 4; /* sequence number */
-        if (flags & 0x4000)
+        if (flags & GRE_F_ROUTING)
             {
                 set_malformed(pkt, WP_MAL_gre_bad_header);
                 return;
             } /* routing (RFC 1701) */
     } else if (ver == 1) {
-        if (!(flags & 0x2000) || proto != 0x880b)
+        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP)
             {
                 set_malformed(pkt, WP_MAL_gre_bad_header);
                 return;
             }
         extra = 4;          /* payload length + call id */
-        if (flags & 0x1000)
+        if (flags & GRE_F_SEQ)
             extra += 4;     /* sequence */
-        if (flags & 0x0080)
+        if (flags & GRE_F_ACK)
             extra += 4;     /* acknowledgment */
     } else {
         {
@@ -265,15 +274,15 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         return;
     }
     switch (proto) {
-    case 0x0800:
-    case 0x86dd:
-    case 0x6558:
-    case 0x8847:
-    case 0x8848:
+    case WP_ETHERTYPE_IPV4:
+    case WP_ETHERTYPE_IPV6:
+    case WP_ETHERTYPE_TEB:
+    case WP_ETHERTYPE_MPLS_UC:
+    case WP_ETHERTYPE_MPLS_MC:
         decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt);
         break;
-    case 0x88be: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
-        if (flags & 0x1000) {
+    case WP_ETHERTYPE_ERSPAN: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
+        if (flags & GRE_F_SEQ) {
             r = take(c, 8, &skip);
             if (r != TAKE_OK) {
                 set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
@@ -282,7 +291,7 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         }
         decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
         break;
-    case 0x22eb: /* ERSPAN type III: 12 bytes, plus 8 when the O flag is set */
+    case WP_ETHERTYPE_ERSPAN3: /* ERSPAN type III: 12 bytes, plus 8 when the O flag is set */
         if (!have(c, 12)) {
             set_truncated(pkt, WP_TRUNC_tunnel);
             return;
@@ -400,7 +409,7 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
     enum take_result r;
 
     switch (pkt->proto) {
-    case 6: /* TCP */
+    case WP_IPPROTO_TCP:
         if (!have(c, 13) || c->wlen < 20) {
             r = c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC;
             set_short(pkt, r, WP_TRUNC_tcp, WP_MAL_transport_exceeds_payload);
@@ -431,8 +440,8 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         pkt->tcp_seq = wp_be32(h + 4);
         pkt->has_ports = pkt->has_l4 = true;
         break;
-    case 17: /* UDP */
-    case 136: /* UDP-Lite */
+    case WP_IPPROTO_UDP:
+    case WP_IPPROTO_UDPLITE:
         r = take(c, 8, &h);
         if (r != TAKE_OK)
             {
@@ -443,7 +452,7 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
             uint16_t ulen = wp_be16(h + 4);
             /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
              * "whole datagram" for UDP-Lite coverage. */
-            if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == 136)))
+            if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE)))
                 {
                     set_malformed(pkt, WP_MAL_udp_bad_length);
                     return;
@@ -453,9 +462,9 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         pkt->dport = wp_be16(h + 2);
         pkt->has_ports = pkt->has_l4 = true;
         break;
-    case 132: /* SCTP: common header with ports */
-    case 33:  /* DCCP: ports first */
-        r = take(c, pkt->proto == 132 ? 12 : 16, &h);
+    case WP_IPPROTO_SCTP: /* common header with ports */
+    case WP_IPPROTO_DCCP: /* ports first */
+        r = take(c, pkt->proto == WP_IPPROTO_SCTP ? 12 : 16, &h);
         if (r != TAKE_OK)
             {
                 set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
@@ -465,26 +474,26 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         pkt->dport = wp_be16(h + 2);
         pkt->has_ports = pkt->has_l4 = true;
         break;
-    case 1:  /* ICMP */
-    case 58: /* ICMPv6 */
+    case WP_IPPROTO_ICMP:
+    case WP_IPPROTO_ICMPV6:
         r = take(c, 4, &h);
         if (r != TAKE_OK)
             {
-                set_short(pkt, r, pkt->proto == 1 ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
+                set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
                              WP_MAL_transport_exceeds_payload);
                 return;
             }
         pkt->icmp_type = h[0];
         pkt->has_l4 = true;
         break;
-    case 47: /* GRE */
+    case WP_IPPROTO_GRE:
         if (x->tunnels)
             decode_gre(x, c, pkt);
         return;
-    case 4:  /* IPv4 in IP */
-    case 41: /* IPv6 in IP */
+    case WP_IPPROTO_IPIP:
+    case WP_IPPROTO_IPV6:
         if (x->tunnels && c->wlen > 0)
-            decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == 4 ? 4 : 6, c, pkt);
+            decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == WP_IPPROTO_IPIP ? 4 : 6, c, pkt);
         return;
     default:
         return; /* counted under the protocol number */
@@ -493,12 +502,12 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
     pkt->payload = c->p;
     pkt->payload_len = (uint32_t)c->len;
 
-    if (x->tunnels && pkt->proto == 17 && pkt->frag == WP_FRAG_NONE) {
-        if (pkt->dport == 4789 || pkt->sport == 4789)
+    if (x->tunnels && pkt->proto == WP_IPPROTO_UDP && pkt->frag == WP_FRAG_NONE) {
+        if (pkt->dport == WP_PORT_VXLAN || pkt->sport == WP_PORT_VXLAN)
             decode_vxlan(x, c, pkt);
-        else if (pkt->dport == 6081 || pkt->sport == 6081)
+        else if (pkt->dport == WP_PORT_GENEVE || pkt->sport == WP_PORT_GENEVE)
             decode_geneve(x, c, pkt);
-        else if (pkt->dport == 2152 || pkt->sport == 2152)
+        else if (pkt->dport == WP_PORT_GTPU || pkt->sport == WP_PORT_GTPU)
             decode_gtpu(x, c, pkt);
     }
 }
@@ -569,7 +578,7 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     /* Authentication Headers (RFC 4302) are skipped, as in IPv6 and as
      * Wireshark does: the transport after them is the packet's. Each is at
      * least 8 bytes, so the loop ends with the payload. */
-    while (pkt->proto == 51) {
+    while (pkt->proto == WP_IPPROTO_AH) {
         const uint8_t *ah;
         if (!have(&in, 2) || in.wlen < 2) {
             set_short(pkt, in.wlen < 2 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_ipv6_ext,
@@ -611,6 +620,8 @@ static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt
     }
 }
 
+#define IP6OPT_HOME_ADDRESS 0xc9 /* RFC 6275 section 6.3 */
+
 static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
 {
     size_t i = 2;
@@ -625,7 +636,7 @@ static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
         size_t olen = e[i + 1];
         if (el - i - 2 < olen)
             return;
-        if (type == 0xc9 && olen == 16)
+        if (type == IP6OPT_HOME_ADDRESS && olen == 16)
             pkt->src = e + i + 2;
         i += 2 + olen;
     }
@@ -651,7 +662,7 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     size_t plen = wp_be16(h + 4);
     uint8_t nh = h[6];
     size_t avail = c->wlen - 40;
-    if (plen == 0 && nh == 0) {
+    if (plen == 0 && nh == WP_IPPROTO_HOPOPTS) {
         plen = avail; /* jumbogram or BIG TCP: the hop-by-hop header carries the length */
     } else if (plen > avail) {
         set_malformed(pkt, WP_MAL_ipv6_payload_length_exceeds_frame);
@@ -669,13 +680,13 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         enum take_result r;
         size_t el;
         switch (nh) {
-        case 0:   /* hop-by-hop options */
-        case 43:  /* routing */
-        case 60:  /* destination options */
-        case 135: /* mobility */
-        case 139: /* HIP */
-        case 140: /* shim6 */
-        case 51:  /* AH (RFC 4302): length in 4-byte units minus 2 */
+        case WP_IPPROTO_HOPOPTS:
+        case WP_IPPROTO_ROUTING:
+        case WP_IPPROTO_DSTOPTS:
+        case WP_IPPROTO_MOBILITY:
+        case WP_IPPROTO_HIP:
+        case WP_IPPROTO_SHIM6:
+        case WP_IPPROTO_AH: /* RFC 4302: length in 4-byte units minus 2 */
             if (++n_ext > WP_MAX_IPV6_EXT) {
                 pkt->proto = nh;
                 {
@@ -695,7 +706,7 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
                     return;
                 }
             }
-            el = nh == 51 ? ((size_t)in.p[1] + 2) * 4 : ((size_t)in.p[1] + 1) * 8;
+            el = nh == WP_IPPROTO_AH ? ((size_t)in.p[1] + 2) * 4 : ((size_t)in.p[1] + 1) * 8;
             r = take(&in, el, &e);
             if (r != TAKE_OK) {
                 pkt->proto = nh;
@@ -704,13 +715,13 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
                     return;
                 }
             }
-            if (nh == 43)
+            if (nh == WP_IPPROTO_ROUTING)
                 routing_final_dst(e, el, pkt);
-            else if (nh == 60)
+            else if (nh == WP_IPPROTO_DSTOPTS)
                 home_address(e, el, pkt);
             nh = e[0];
             continue;
-        case 44: /* fragment */
+        case WP_IPPROTO_FRAGMENT:
             if (++n_ext > WP_MAX_IPV6_EXT) {
                 pkt->proto = nh;
                 {
@@ -833,9 +844,9 @@ static void inner_pppoe(struct ctx *x, uint32_t arg, struct cursor *c, struct wp
         return;
     }
     uint16_t proto = wp_be16(pp);
-    if (proto == 0x0021)
+    if (proto == WP_PPP_IP)
         decode_ip_by_version(x, c, pkt, 4);
-    else if (proto == 0x0057)
+    else if (proto == WP_PPP_IPV6)
         decode_ip_by_version(x, c, pkt, 6);
     else
         pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
@@ -843,7 +854,8 @@ static void inner_pppoe(struct ctx *x, uint32_t arg, struct cursor *c, struct wp
 
 static bool is_vlan_type(uint16_t t)
 {
-    return t == 0x8100 || t == 0x88a8 || t == 0x9100 || t == 0x9200;
+    return t == WP_ETHERTYPE_VLAN || t == WP_ETHERTYPE_QINQ || t == WP_ETHERTYPE_QINQ_9100 ||
+           t == WP_ETHERTYPE_QINQ_9200;
 }
 
 /* Dispatch on an ethertype, including stacked VLAN tags. */
@@ -872,26 +884,26 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     }
     pkt->ethertype = type;
     switch (type) {
-    case 0x0800:
+    case WP_ETHERTYPE_IPV4:
         decode_ip_by_version(x, c, pkt, 4);
         return;
-    case 0x86dd:
+    case WP_ETHERTYPE_IPV6:
         decode_ipv6(x, c, pkt);
         return;
-    case 0x8847:
-    case 0x8848:
+    case WP_ETHERTYPE_MPLS_UC:
+    case WP_ETHERTYPE_MPLS_MC:
         if (x->tunnels)
             decap(x, WP_TUN_MPLS, inner_mpls, 0, c, pkt);
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case 0x8864:
+    case WP_ETHERTYPE_PPPOE_SESS:
         if (x->tunnels)
             decap(x, WP_TUN_PPPOE, inner_pppoe, 0, c, pkt);
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case 0x6558: /* transparent Ethernet bridging (inside GRE, Geneve) */
+    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */
         decode_ethernet(x, c, pkt);
         return;
     default:
@@ -911,7 +923,7 @@ static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *p
             return;
         }
     uint16_t type = wp_be16(h + 12);
-    if (type < 0x0600) {
+    if (type < WP_ETHERTYPE_MIN) {
         pkt->ethertype = type;
         pkt->status = WP_DEC_NON_IP; /* 802.3 length field: LLC follows */
         return;
@@ -933,13 +945,13 @@ static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     if (af & 0xffff0000u)
         af = wp_be32(h);
     switch (af) {
-    case 2:
+    case WP_AF_INET:
         decode_ipv4(x, c, pkt);
         return;
-    case 10: /* Linux */
-    case 24: /* OpenBSD, NetBSD */
-    case 28: /* FreeBSD */
-    case 30: /* macOS */
+    case WP_AF_INET6_LINUX:
+    case WP_AF_INET6_BSD:
+    case WP_AF_INET6_FREEBSD:
+    case WP_AF_INET6_DARWIN:
         decode_ipv6(x, c, pkt);
         return;
     default:
@@ -986,6 +998,8 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
  * length (header included) and type are in the byte order of the capturing
  * host; the packet, from its IP header on, is the NFULA_PAYLOAD TLV (9).
  * The byte order is the one in which the first TLV's length fits. */
+#define NFULA_PAYLOAD 9
+
 static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
@@ -1015,12 +1029,12 @@ static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
             set_malformed(pkt, WP_MAL_nflog_bad_tlv);
             return;
         }
-        if (type == 9) {
+        if (type == NFULA_PAYLOAD) {
             advance(c, 4);
             struct cursor in = {c->p, c->len < len - 4 ? c->len : len - 4, len - 4};
-            if (family == 2)
+            if (family == WP_AF_INET)
                 decode_ip_by_version(x, &in, pkt, 4);
-            else if (family == 10)
+            else if (family == WP_AF_INET6_LINUX)
                 decode_ip_by_version(x, &in, pkt, 6);
             else
                 pkt->status = WP_DEC_NON_IP;
@@ -1036,6 +1050,8 @@ static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         }
     }
 }
+
+#define ARPHRD_NETLINK 824 /* SLL/SLL2 hardware type of netlink captures */
 
 static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt)
 {
@@ -1063,7 +1079,7 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
                 set_truncated(pkt, WP_TRUNC_link);
                 return;
             }
-        if (wp_be16(h + 2) == 824) { /* ARPHRD_NETLINK: not an ethertype */
+        if (wp_be16(h + 2) == ARPHRD_NETLINK) { /* not an ethertype */
             pkt->status = WP_DEC_NON_IP;
             return;
         }
@@ -1075,7 +1091,7 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
                 set_truncated(pkt, WP_TRUNC_link);
                 return;
             }
-        if (wp_be16(h + 8) == 824) {
+        if (wp_be16(h + 8) == ARPHRD_NETLINK) {
             pkt->status = WP_DEC_NON_IP;
             return;
         }
@@ -1135,37 +1151,6 @@ const char *wp_tunnel_kind_name(unsigned kind)
         "none", "gre", "ipip", "vxlan", "geneve", "gtpu", "mpls", "pppoe", "erspan",
     };
     return kind < WP_TUN_COUNT ? names[kind] : "unknown";
-}
-
-const char *wp_ip_proto_name(unsigned proto)
-{
-    switch (proto) {
-    case 0: return "hopopt";
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 4: return "ipip";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 33: return "dccp";
-    case 41: return "ipv6";
-    case 43: return "ipv6-route";
-    case 44: return "ipv6-frag";
-    case 46: return "rsvp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "icmpv6";
-    case 59: return "ipv6-nonxt";
-    case 60: return "ipv6-opts";
-    case 88: return "eigrp";
-    case 89: return "ospf";
-    case 103: return "pim";
-    case 112: return "vrrp";
-    case 115: return "l2tp";
-    case 132: return "sctp";
-    case 136: return "udplite";
-    default: return NULL;
-    }
 }
 
 /* ---- counter names -------------------------------------------------------- */

@@ -22,8 +22,8 @@
 
 struct cursor {
     const uint8_t *p;
-    size_t len;   /* captured bytes left */
-    size_t wlen;  /* bytes the enclosing header says are left (>= len) */
+    size_t len;  /* captured bytes left */
+    size_t wlen; /* bytes the enclosing header says are left (>= len) */
 };
 
 enum take_result { TAKE_OK, TAKE_TRUNC, TAKE_EXCEEDS };
@@ -85,14 +85,12 @@ static void set_short(struct wp_packet *pkt, enum take_result r, enum wp_truncat
 
 struct ctx {
     bool tunnels;
-    unsigned depth;   /* decapsulations so far */
+    unsigned depth; /* decapsulations so far */
 };
 
 static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt);
-static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c,
-                             struct wp_packet *pkt);
-static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt,
-                                 int want);
+static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, struct wp_packet *pkt);
+static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt, int want);
 static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt);
 
 /* ---- tunnels ----------------------------------------------------------- */
@@ -239,22 +237,20 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
             extra += 4; /* key */
         if (flags & GRE_F_SEQ)
             extra += 4; /* sequence number */
-        if (flags & GRE_F_ROUTING)
-            {
-                set_malformed(pkt, WP_MAL_gre_bad_header);
-                return;
-            } /* routing (RFC 1701) */
+        if (flags & GRE_F_ROUTING) {
+            set_malformed(pkt, WP_MAL_gre_bad_header);
+            return;
+        } /* routing (RFC 1701) */
     } else if (ver == 1) {
-        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP)
-            {
-                set_malformed(pkt, WP_MAL_gre_bad_header);
-                return;
-            }
-        extra = 4;          /* payload length + call id */
+        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP) {
+            set_malformed(pkt, WP_MAL_gre_bad_header);
+            return;
+        }
+        extra = 4; /* payload length + call id */
         if (flags & GRE_F_SEQ)
-            extra += 4;     /* sequence */
+            extra += 4; /* sequence */
         if (flags & GRE_F_ACK)
-            extra += 4;     /* acknowledgment */
+            extra += 4; /* acknowledgment */
     } else {
         {
             set_malformed(pkt, WP_MAL_gre_bad_header);
@@ -278,9 +274,7 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     case WP_ETHERTYPE_IPV6:
     case WP_ETHERTYPE_TEB:
     case WP_ETHERTYPE_MPLS_UC:
-    case WP_ETHERTYPE_MPLS_MC:
-        decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt);
-        break;
+    case WP_ETHERTYPE_MPLS_MC: decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt); break;
     case WP_ETHERTYPE_ERSPAN: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
         if (flags & GRE_F_SEQ) {
             r = take(c, 8, &skip);
@@ -306,8 +300,7 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         }
         decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
         break;
-    default:
-        break; /* counted under GRE */
+    default: break; /* counted under GRE */
     }
 }
 
@@ -335,21 +328,19 @@ static void decode_gtpu(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         uint8_t next = o[3];
         unsigned guard = 0;
         while ((fl & 0x04) && next != 0) {
-            if (++guard > 16)
-                {
-                    set_malformed(pkt, WP_MAL_tunnel_too_deep);
-                    return;
-                }
+            if (++guard > 16) {
+                set_malformed(pkt, WP_MAL_tunnel_too_deep);
+                return;
+            }
             if (!have(c, 1)) {
                 set_truncated(pkt, WP_TRUNC_tunnel);
                 return;
             }
             size_t elen = (size_t)c->p[0] * 4;
-            if (elen == 0)
-                {
-                    set_malformed(pkt, WP_MAL_transport_exceeds_payload);
-                    return;
-                }
+            if (elen == 0) {
+                set_malformed(pkt, WP_MAL_transport_exceeds_payload);
+                return;
+            }
             r = take(c, elen, &o);
             if (r != TAKE_OK) {
                 set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
@@ -417,22 +408,19 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         }
         {
             size_t doff = (size_t)(c->p[12] >> 4) * 4;
-            if (doff < 20)
-                {
-                    set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
-                    return;
-                }
-            if (doff > c->wlen)
-                {
-                    set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
-                    return;
-                }
+            if (doff < 20) {
+                set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
+                return;
+            }
+            if (doff > c->wlen) {
+                set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
+                return;
+            }
             r = take(c, doff, &h);
-            if (r != TAKE_OK)
-                {
-                    set_truncated(pkt, WP_TRUNC_tcp);
-                    return;
-                }
+            if (r != TAKE_OK) {
+                set_truncated(pkt, WP_TRUNC_tcp);
+                return;
+            }
         }
         pkt->sport = wp_be16(h);
         pkt->dport = wp_be16(h + 2);
@@ -443,20 +431,19 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
     case WP_IPPROTO_UDP:
     case WP_IPPROTO_UDPLITE:
         r = take(c, 8, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-                return;
-            }
+        if (r != TAKE_OK) {
+            set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+            return;
+        }
         {
             uint16_t ulen = wp_be16(h + 4);
             /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
              * "whole datagram" for UDP-Lite coverage. */
-            if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE)))
-                {
-                    set_malformed(pkt, WP_MAL_udp_bad_length);
-                    return;
-                }
+            if (ulen < 8 &&
+                !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE))) {
+                set_malformed(pkt, WP_MAL_udp_bad_length);
+                return;
+            }
         }
         pkt->sport = wp_be16(h);
         pkt->dport = wp_be16(h + 2);
@@ -465,11 +452,10 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
     case WP_IPPROTO_SCTP: /* common header with ports */
     case WP_IPPROTO_DCCP: /* ports first */
         r = take(c, pkt->proto == WP_IPPROTO_SCTP ? 12 : 16, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-                return;
-            }
+        if (r != TAKE_OK) {
+            set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+            return;
+        }
         pkt->sport = wp_be16(h);
         pkt->dport = wp_be16(h + 2);
         pkt->has_ports = pkt->has_l4 = true;
@@ -477,12 +463,11 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
     case WP_IPPROTO_ICMP:
     case WP_IPPROTO_ICMPV6:
         r = take(c, 4, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
-                             WP_MAL_transport_exceeds_payload);
-                return;
-            }
+        if (r != TAKE_OK) {
+            set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
+                      WP_MAL_transport_exceeds_payload);
+            return;
+        }
         pkt->icmp_type = h[0];
         pkt->has_l4 = true;
         break;
@@ -495,8 +480,7 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         if (x->tunnels && c->wlen > 0)
             decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == WP_IPPROTO_IPIP ? 4 : 6, c, pkt);
         return;
-    default:
-        return; /* counted under the protocol number */
+    default: return; /* counted under the protocol number */
     }
 
     pkt->payload = c->p;
@@ -526,17 +510,15 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         return;
     }
     const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 4)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_version);
-            return;
-        }
+    if ((h[0] >> 4) != 4) {
+        set_malformed(pkt, WP_MAL_ipv4_bad_version);
+        return;
+    }
     size_t ihl = (size_t)(h[0] & 0x0f) * 4;
-    if (ihl < 20)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
-            return;
-        }
+    if (ihl < 20) {
+        set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
+        return;
+    }
     size_t total = wp_be16(h + 2);
     if (total == 0) {
         total = c->wlen; /* TSO / BIG TCP: the length is the frame's */
@@ -550,11 +532,10 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         set_malformed(pkt, WP_MAL_ipv4_total_length_exceeds_frame);
         total = c->wlen;
     }
-    if (ihl > total)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
-            return;
-        }
+    if (ihl > total) {
+        set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+        return;
+    }
     if (!have(c, ihl)) {
         set_truncated(pkt, WP_TRUNC_ipv4);
         return;
@@ -603,7 +584,7 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt)
 {
     if (e[3] == 0)
-        return; /* segments left 0: the destination address is the final one */
+        return;                  /* segments left 0: the destination address is the final one */
     size_t n = (size_t)e[1] / 2; /* 16-byte addresses after the 8-byte start */
     switch (e[2]) {
     case 0: /* RFC 2460 type 0: the last address listed */
@@ -615,8 +596,7 @@ static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt
         if (n > 0 && 8 + 16 <= el)
             pkt->dst = e + 8;
         break;
-    default: /* RPL (type 3) compresses its addresses: not followed */
-        break;
+    default: /* RPL (type 3) compresses its addresses: not followed */ break;
     }
 }
 
@@ -654,11 +634,10 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         return;
     }
     const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 6)
-        {
-            set_malformed(pkt, WP_MAL_ipv6_bad_version);
-            return;
-        }
+    if ((h[0] >> 4) != 6) {
+        set_malformed(pkt, WP_MAL_ipv6_bad_version);
+        return;
+    }
     size_t plen = wp_be16(h + 4);
     uint8_t nh = h[6];
     size_t avail = c->wlen - 40;
@@ -696,11 +675,10 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
             }
             if (!have(&in, 2) || in.wlen < 2) {
                 pkt->proto = nh;
-                if (in.wlen < 2)
-                    {
-                        set_malformed(pkt, WP_MAL_ipv6_ext_exceeds_payload);
-                        return;
-                    }
+                if (in.wlen < 2) {
+                    set_malformed(pkt, WP_MAL_ipv6_ext_exceeds_payload);
+                    return;
+                }
                 {
                     set_truncated(pkt, WP_TRUNC_ipv6_ext);
                     return;
@@ -752,8 +730,7 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
                 return;
             }
             continue;
-        default:
-            break;
+        default: break;
         }
         break;
     }
@@ -797,11 +774,10 @@ static void inner_mpls(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_
             set_truncated(pkt, WP_TRUNC_tunnel);
             return;
         }
-        if (++n > 8)
-            {
-                set_malformed(pkt, WP_MAL_mpls_too_deep);
-                return;
-            }
+        if (++n > 8) {
+            set_malformed(pkt, WP_MAL_mpls_too_deep);
+            return;
+        }
         if (l[2] & 1)
             break; /* bottom of stack */
     }
@@ -864,16 +840,14 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     while (is_vlan_type(type)) {
         const uint8_t *t;
         enum take_result r = take(c, 4, &t);
-        if (r != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_vlan);
-                return;
-            }
-        if (pkt->vlan_depth >= WP_MAX_VLAN_DEPTH)
-            {
-                set_malformed(pkt, WP_MAL_vlan_too_deep);
-                return;
-            }
+        if (r != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_vlan);
+            return;
+        }
+        if (pkt->vlan_depth >= WP_MAX_VLAN_DEPTH) {
+            set_malformed(pkt, WP_MAL_vlan_too_deep);
+            return;
+        }
         uint16_t vid = wp_be16(t) & 0x0fff;
         if (pkt->vlan_depth == 0)
             pkt->vlan = vid;
@@ -884,12 +858,8 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     }
     pkt->ethertype = type;
     switch (type) {
-    case WP_ETHERTYPE_IPV4:
-        decode_ip_by_version(x, c, pkt, 4);
-        return;
-    case WP_ETHERTYPE_IPV6:
-        decode_ipv6(x, c, pkt);
-        return;
+    case WP_ETHERTYPE_IPV4: decode_ip_by_version(x, c, pkt, 4); return;
+    case WP_ETHERTYPE_IPV6: decode_ipv6(x, c, pkt); return;
     case WP_ETHERTYPE_MPLS_UC:
     case WP_ETHERTYPE_MPLS_MC:
         if (x->tunnels)
@@ -903,9 +873,7 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */
-        decode_ethernet(x, c, pkt);
-        return;
+    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */ decode_ethernet(x, c, pkt); return;
     default:
         if (pkt->status == WP_DEC_OK)
             pkt->status = WP_DEC_NON_IP;
@@ -917,11 +885,10 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
 static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    if (take(c, 14, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_link);
-            return;
-        }
+    if (take(c, 14, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_link);
+        return;
+    }
     uint16_t type = wp_be16(h + 12);
     if (type < WP_ETHERTYPE_MIN) {
         pkt->ethertype = type;
@@ -936,27 +903,20 @@ static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *p
 static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    if (take(c, 4, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_link);
-            return;
-        }
+    if (take(c, 4, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_link);
+        return;
+    }
     uint32_t af = wp_le32(h);
     if (af & 0xffff0000u)
         af = wp_be32(h);
     switch (af) {
-    case WP_AF_INET:
-        decode_ipv4(x, c, pkt);
-        return;
+    case WP_AF_INET: decode_ipv4(x, c, pkt); return;
     case WP_AF_INET6_LINUX:
     case WP_AF_INET6_BSD:
     case WP_AF_INET6_FREEBSD:
-    case WP_AF_INET6_DARWIN:
-        decode_ipv6(x, c, pkt);
-        return;
-    default:
-        pkt->status = WP_DEC_NON_IP;
-        return;
+    case WP_AF_INET6_DARWIN: decode_ipv6(x, c, pkt); return;
+    default: pkt->status = WP_DEC_NON_IP; return;
     }
 }
 
@@ -971,17 +931,15 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     uint32_t hl = wp_le32(c->p);
     uint32_t rectype = wp_le32(c->p + 4);
     uint32_t dlt = wp_le32(c->p + 8);
-    if (hl < 108 || hl > c->wlen)
-        {
-            set_malformed(pkt, WP_MAL_pktap_bad_header_length);
-            return;
-        }
+    if (hl < 108 || hl > c->wlen) {
+        set_malformed(pkt, WP_MAL_pktap_bad_header_length);
+        return;
+    }
     const uint8_t *h;
-    if (take(c, hl, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_pktap);
-            return;
-        }
+    if (take(c, hl, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_pktap);
+        return;
+    }
     if (rectype != 1) {
         pkt->status = WP_DEC_NON_IP; /* not a packet record */
         return;
@@ -1057,28 +1015,21 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
 {
     const uint8_t *h;
     switch (lt) {
-    case WP_LT_EN10MB:
-        decode_ethernet(x, c, pkt);
-        return;
+    case WP_LT_EN10MB: decode_ethernet(x, c, pkt); return;
     case WP_LT_NULL:
-    case WP_LT_LOOP:
-        decode_null(x, c, pkt);
-        return;
+    case WP_LT_LOOP: decode_null(x, c, pkt); return;
     case WP_LT_RAW:
     case WP_LT_DLT_RAW12:
     case WP_LT_DLT_RAW14:
     case WP_LT_IPV4: /* dispatched by version, as Wireshark's IP dissector does */
         decode_ip_by_version(x, c, pkt, 0);
         return;
-    case WP_LT_IPV6:
-        decode_ipv6(x, c, pkt);
-        return;
+    case WP_LT_IPV6: decode_ipv6(x, c, pkt); return;
     case WP_LT_LINUX_SLL:
-        if (take(c, 16, &h) != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_link);
-                return;
-            }
+        if (take(c, 16, &h) != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
         if (wp_be16(h + 2) == ARPHRD_NETLINK) { /* not an ethertype */
             pkt->status = WP_DEC_NON_IP;
             return;
@@ -1086,11 +1037,10 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
         decode_ethertype(x, wp_be16(h + 14), c, pkt);
         return;
     case WP_LT_LINUX_SLL2:
-        if (take(c, 20, &h) != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_link);
-                return;
-            }
+        if (take(c, 20, &h) != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
         if (wp_be16(h + 8) == ARPHRD_NETLINK) {
             pkt->status = WP_DEC_NON_IP;
             return;
@@ -1098,15 +1048,9 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
         decode_ethertype(x, wp_be16(h), c, pkt);
         return;
     case WP_LT_PKTAP:
-    case WP_LT_USER2:
-        decode_pktap(x, c, pkt);
-        return;
-    case WP_LT_NFLOG:
-        decode_nflog(x, c, pkt);
-        return;
-    default:
-        pkt->status = WP_DEC_UNSUPPORTED;
-        return;
+    case WP_LT_USER2: decode_pktap(x, c, pkt); return;
+    case WP_LT_NFLOG: decode_nflog(x, c, pkt); return;
+    default: pkt->status = WP_DEC_UNSUPPORTED; return;
     }
 }
 
@@ -1138,10 +1082,8 @@ bool wp_decode_linktype_supported(uint32_t linktype)
     case WP_LT_LINUX_SLL2:
     case WP_LT_PKTAP:
     case WP_LT_USER2:
-    case WP_LT_NFLOG:
-        return true;
-    default:
-        return false;
+    case WP_LT_NFLOG: return true;
+    default: return false;
     }
 }
 

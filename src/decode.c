@@ -252,10 +252,8 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         if (flags & GRE_F_ACK)
             extra += 4; /* acknowledgment */
     } else {
-        {
-            set_malformed(pkt, WP_MAL_gre_bad_header);
-            return;
-        }
+        set_malformed(pkt, WP_MAL_gre_bad_header);
+        return;
     }
     const uint8_t *skip;
     r = take(c, extra, &skip);
@@ -394,83 +392,104 @@ static void decode_geneve(struct ctx *x, struct cursor *c, struct wp_packet *pkt
 
 /* ---- transport ---------------------------------------------------------- */
 
-static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+/* Each decode_<transport>() takes its header from the cursor and fills the
+ * packet's transport fields: true, or false with the status set. */
+
+/* TCP (RFC 9293): the data offset gives the header length. */
+static bool decode_tcp(struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 13) || c->wlen < 20) {
+        set_short(pkt, c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_tcp,
+                  WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    size_t doff = (size_t)(c->p[12] >> 4) * 4;
+    if (doff < 20) {
+        set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
+        return false;
+    }
+    if (doff > c->wlen) {
+        set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
+        return false;
+    }
+    const uint8_t *h;
+    if (take(c, doff, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_tcp);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->tcp_flags = h[13];
+    pkt->tcp_seq = wp_be32(h + 4);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
+
+/* UDP (RFC 768) and UDP-Lite (RFC 3828): 8 bytes with a length field. */
+static bool decode_udp(struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    enum take_result r;
+    enum take_result r = take(c, 8, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    uint16_t ulen = wp_be16(h + 4);
+    /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
+     * "whole datagram" for UDP-Lite coverage. */
+    if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE))) {
+        set_malformed(pkt, WP_MAL_udp_bad_length);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
 
+/* A transport whose `hl`-byte header starts with the two ports and is not
+ * otherwise read: SCTP's common header (12), DCCP's generic header (16). */
+static bool decode_ports_only(struct cursor *c, struct wp_packet *pkt, size_t hl)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, hl, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
+
+/* ICMP (RFC 792) and ICMPv6 (RFC 4443): type, code, checksum. */
+static bool decode_icmp(struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, 4, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
+                  WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    pkt->icmp_type = h[0];
+    pkt->has_l4 = true;
+    return true;
+}
+
+/* The transport of protocol pkt->proto, then the tunnel it may carry. */
+static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    bool ok;
     switch (pkt->proto) {
-    case WP_IPPROTO_TCP:
-        if (!have(c, 13) || c->wlen < 20) {
-            r = c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC;
-            set_short(pkt, r, WP_TRUNC_tcp, WP_MAL_transport_exceeds_payload);
-            return;
-        }
-        {
-            size_t doff = (size_t)(c->p[12] >> 4) * 4;
-            if (doff < 20) {
-                set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
-                return;
-            }
-            if (doff > c->wlen) {
-                set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
-                return;
-            }
-            r = take(c, doff, &h);
-            if (r != TAKE_OK) {
-                set_truncated(pkt, WP_TRUNC_tcp);
-                return;
-            }
-        }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->tcp_flags = h[13];
-        pkt->tcp_seq = wp_be32(h + 4);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
+    case WP_IPPROTO_TCP: ok = decode_tcp(c, pkt); break;
     case WP_IPPROTO_UDP:
-    case WP_IPPROTO_UDPLITE:
-        r = take(c, 8, &h);
-        if (r != TAKE_OK) {
-            set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-            return;
-        }
-        {
-            uint16_t ulen = wp_be16(h + 4);
-            /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
-             * "whole datagram" for UDP-Lite coverage. */
-            if (ulen < 8 &&
-                !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE))) {
-                set_malformed(pkt, WP_MAL_udp_bad_length);
-                return;
-            }
-        }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
-    case WP_IPPROTO_SCTP: /* common header with ports */
-    case WP_IPPROTO_DCCP: /* ports first */
-        r = take(c, pkt->proto == WP_IPPROTO_SCTP ? 12 : 16, &h);
-        if (r != TAKE_OK) {
-            set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-            return;
-        }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
+    case WP_IPPROTO_UDPLITE: ok = decode_udp(c, pkt); break;
+    case WP_IPPROTO_SCTP: ok = decode_ports_only(c, pkt, 12); break;
+    case WP_IPPROTO_DCCP: ok = decode_ports_only(c, pkt, 16); break;
     case WP_IPPROTO_ICMP:
-    case WP_IPPROTO_ICMPV6:
-        r = take(c, 4, &h);
-        if (r != TAKE_OK) {
-            set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
-                      WP_MAL_transport_exceeds_payload);
-            return;
-        }
-        pkt->icmp_type = h[0];
-        pkt->has_l4 = true;
-        break;
+    case WP_IPPROTO_ICMPV6: ok = decode_icmp(c, pkt); break;
     case WP_IPPROTO_GRE:
         if (x->tunnels)
             decode_gre(x, c, pkt);
@@ -482,6 +501,8 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         return;
     default: return; /* counted under the protocol number */
     }
+    if (!ok)
+        return;
 
     pkt->payload = c->p;
     pkt->payload_len = (uint32_t)c->len;
@@ -498,22 +519,46 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
 
 /* ---- network ------------------------------------------------------------ */
 
+/* The fixed part of an IP header, `hl` bytes at the cursor: it must fit in
+ * the enclosing length, be captured and carry version `v`. Returns it (not
+ * consumed), or NULL with the status set. */
+static const uint8_t *ip_fixed_header(const struct cursor *c, struct wp_packet *pkt, size_t hl,
+                                      unsigned v, enum wp_truncated trunc,
+                                      enum wp_malformed bad_version)
+{
+    if (c->wlen < hl) {
+        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+        return NULL;
+    }
+    if (!have(c, hl)) {
+        set_truncated(pkt, trunc);
+        return NULL;
+    }
+    if ((c->p[0] >> 4) != v) {
+        set_malformed(pkt, bad_version);
+        return NULL;
+    }
+    return c->p;
+}
+
+/* The `wlen` bytes that follow the first `off` captured bytes at the cursor,
+ * as a cursor of their own: the captured length is clamped to `wlen`, so
+ * what follows (Ethernet padding, the next TLV) is never read as payload.
+ * The caller has checked that `off` bytes are captured. */
+static struct cursor sub_cursor(const struct cursor *c, size_t off, size_t wlen)
+{
+    struct cursor in = {c->p + off, c->len - off, wlen};
+    if (in.len > wlen)
+        in.len = wlen;
+    return in;
+}
+
 /* IPv4 (RFC 791). The cursor's wire length bounds the datagram. */
 static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
-    if (c->wlen < 20) {
-        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+    const uint8_t *h = ip_fixed_header(c, pkt, 20, 4, WP_TRUNC_ipv4, WP_MAL_ipv4_bad_version);
+    if (h == NULL)
         return;
-    }
-    if (!have(c, 20)) {
-        set_truncated(pkt, WP_TRUNC_ipv4);
-        return;
-    }
-    const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 4) {
-        set_malformed(pkt, WP_MAL_ipv4_bad_version);
-        return;
-    }
     size_t ihl = (size_t)(h[0] & 0x0f) * 4;
     if (ihl < 20) {
         set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
@@ -523,10 +568,8 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     if (total == 0) {
         total = c->wlen; /* TSO / BIG TCP: the length is the frame's */
     } else if (total < ihl) {
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
-            return;
-        }
+        set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+        return;
     } else if (total > c->wlen) {
         /* Decode what is there, as Wireshark does, and say so. */
         set_malformed(pkt, WP_MAL_ipv4_total_length_exceeds_frame);
@@ -551,9 +594,7 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     else if (fo & 0x2000)
         pkt->frag = WP_FRAG_FIRST;
 
-    /* Clamp to the datagram: Ethernet padding is not IP payload. */
-    struct cursor in = {c->p + ihl, 0, total - ihl};
-    in.len = c->len - ihl < in.wlen ? c->len - ihl : in.wlen;
+    struct cursor in = sub_cursor(c, ihl, total - ihl);
     if (pkt->frag == WP_FRAG_LATER)
         return;
     /* Authentication Headers (RFC 4302) are skipped, as in IPv6 and as
@@ -622,22 +663,72 @@ static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
     }
 }
 
+/* The protocols that RFC 8200 chains as extension headers, AH included. */
+static bool is_ipv6_ext(uint8_t nh)
+{
+    switch (nh) {
+    case WP_IPPROTO_HOPOPTS:
+    case WP_IPPROTO_ROUTING:
+    case WP_IPPROTO_DSTOPTS:
+    case WP_IPPROTO_FRAGMENT:
+    case WP_IPPROTO_MOBILITY:
+    case WP_IPPROTO_HIP:
+    case WP_IPPROTO_SHIM6:
+    case WP_IPPROTO_AH: return true;
+    default: return false;
+    }
+}
+
+/* Take the IPv6 extension header `nh` from the cursor and note what it says
+ * about the addresses and fragmentation. Returns its next header, or -1
+ * when the chain stops here: the header did not fit (status set) or it is
+ * the fragment header of a later fragment (pkt->proto set). */
+static int ipv6_ext(struct cursor *in, uint8_t nh, struct wp_packet *pkt)
+{
+    size_t el = 8; /* the fragment header's fixed size */
+    enum take_result r = TAKE_OK;
+    if (nh != WP_IPPROTO_FRAGMENT) {
+        /* the length is in the second byte: in 4-byte units minus 2 for AH
+         * (RFC 4302), in 8-byte units minus 1 for the others */
+        if (in->wlen < 2)
+            r = TAKE_EXCEEDS;
+        else if (!have(in, 2))
+            r = TAKE_TRUNC;
+        else
+            el = nh == WP_IPPROTO_AH ? ((size_t)in->p[1] + 2) * 4 : ((size_t)in->p[1] + 1) * 8;
+    }
+    const uint8_t *e;
+    if (r == TAKE_OK)
+        r = take(in, el, &e);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
+        return -1;
+    }
+    if (nh == WP_IPPROTO_ROUTING) {
+        routing_final_dst(e, el, pkt);
+    } else if (nh == WP_IPPROTO_DSTOPTS) {
+        home_address(e, el, pkt);
+    } else if (nh == WP_IPPROTO_FRAGMENT) {
+        uint16_t offm = wp_be16(e + 2);
+        pkt->frag_id = wp_be32(e + 4);
+        if (offm & 0xfff8) {
+            pkt->frag = WP_FRAG_LATER;
+            pkt->proto = e[0];
+            return -1;
+        }
+        if (offm & 1)
+            pkt->frag = WP_FRAG_FIRST;
+        /* offset 0 and M clear: an atomic fragment, a whole datagram */
+    }
+    return e[0];
+}
+
 /* IPv6 (RFC 8200) with its extension-header chain. */
 static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
-    if (c->wlen < 40) {
-        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+    const uint8_t *h = ip_fixed_header(c, pkt, 40, 6, WP_TRUNC_ipv6, WP_MAL_ipv6_bad_version);
+    if (h == NULL)
         return;
-    }
-    if (!have(c, 40)) {
-        set_truncated(pkt, WP_TRUNC_ipv6);
-        return;
-    }
-    const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 6) {
-        set_malformed(pkt, WP_MAL_ipv6_bad_version);
-        return;
-    }
     size_t plen = wp_be16(h + 4);
     uint8_t nh = h[6];
     size_t avail = c->wlen - 40;
@@ -650,89 +741,19 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     pkt->family = 6;
     pkt->src = h + 8;
     pkt->dst = h + 24;
-    struct cursor in = {c->p + 40, 0, plen};
-    in.len = c->len - 40 < plen ? c->len - 40 : plen;
+    struct cursor in = sub_cursor(c, 40, plen);
 
     unsigned n_ext = 0;
-    for (;;) {
-        const uint8_t *e;
-        enum take_result r;
-        size_t el;
-        switch (nh) {
-        case WP_IPPROTO_HOPOPTS:
-        case WP_IPPROTO_ROUTING:
-        case WP_IPPROTO_DSTOPTS:
-        case WP_IPPROTO_MOBILITY:
-        case WP_IPPROTO_HIP:
-        case WP_IPPROTO_SHIM6:
-        case WP_IPPROTO_AH: /* RFC 4302: length in 4-byte units minus 2 */
-            if (++n_ext > WP_MAX_IPV6_EXT) {
-                pkt->proto = nh;
-                {
-                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
-                    return;
-                }
-            }
-            if (!have(&in, 2) || in.wlen < 2) {
-                pkt->proto = nh;
-                if (in.wlen < 2) {
-                    set_malformed(pkt, WP_MAL_ipv6_ext_exceeds_payload);
-                    return;
-                }
-                {
-                    set_truncated(pkt, WP_TRUNC_ipv6_ext);
-                    return;
-                }
-            }
-            el = nh == WP_IPPROTO_AH ? ((size_t)in.p[1] + 2) * 4 : ((size_t)in.p[1] + 1) * 8;
-            r = take(&in, el, &e);
-            if (r != TAKE_OK) {
-                pkt->proto = nh;
-                {
-                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
-                    return;
-                }
-            }
-            if (nh == WP_IPPROTO_ROUTING)
-                routing_final_dst(e, el, pkt);
-            else if (nh == WP_IPPROTO_DSTOPTS)
-                home_address(e, el, pkt);
-            nh = e[0];
-            continue;
-        case WP_IPPROTO_FRAGMENT:
-            if (++n_ext > WP_MAX_IPV6_EXT) {
-                pkt->proto = nh;
-                {
-                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
-                    return;
-                }
-            }
-            r = take(&in, 8, &e);
-            if (r != TAKE_OK) {
-                pkt->proto = nh;
-                {
-                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
-                    return;
-                }
-            }
-            nh = e[0];
-            {
-                uint16_t offm = wp_be16(e + 2);
-                pkt->frag_id = wp_be32(e + 4);
-                if (offm & 0xfff8)
-                    pkt->frag = WP_FRAG_LATER;
-                else if (offm & 1)
-                    pkt->frag = WP_FRAG_FIRST;
-                /* offset 0 and M clear: an atomic fragment, a whole datagram */
-            }
-            if (pkt->frag == WP_FRAG_LATER) {
-                pkt->proto = nh;
-                return;
-            }
-            continue;
-        default: break;
+    while (is_ipv6_ext(nh)) {
+        pkt->proto = nh; /* the protocol where the chain stops, if it stops here */
+        if (++n_ext > WP_MAX_IPV6_EXT) {
+            set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
+            return;
         }
-        break;
+        int next = ipv6_ext(&in, nh, pkt);
+        if (next < 0)
+            return;
+        nh = (uint8_t)next;
     }
     pkt->proto = nh;
     decode_transport(x, &in, pkt);
@@ -989,7 +1010,7 @@ static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         }
         if (type == NFULA_PAYLOAD) {
             advance(c, 4);
-            struct cursor in = {c->p, c->len < len - 4 ? c->len : len - 4, len - 4};
+            struct cursor in = sub_cursor(c, 0, len - 4);
             if (family == WP_AF_INET)
                 decode_ip_by_version(x, &in, pkt, 4);
             else if (family == WP_AF_INET6_LINUX)
@@ -1094,26 +1115,3 @@ const char *wp_tunnel_kind_name(unsigned kind)
     };
     return kind < WP_TUN_COUNT ? names[kind] : "unknown";
 }
-
-/* ---- counter names -------------------------------------------------------- */
-
-const char *const wp_malformed_name[WP_MAL_COUNT] = {
-#define WP_X(id, d) #id,
-    WP_MALFORMED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_malformed_desc[WP_MAL_COUNT] = {
-#define WP_X(id, d) d,
-    WP_MALFORMED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_truncated_name[WP_TRUNC_COUNT] = {
-#define WP_X(id, d) #id,
-    WP_TRUNCATED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_truncated_desc[WP_TRUNC_COUNT] = {
-#define WP_X(id, d) d,
-    WP_TRUNCATED_LIST(WP_X)
-#undef WP_X
-};

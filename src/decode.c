@@ -217,6 +217,61 @@ enum {
     GRE_F_ACK = 0x0080,
 };
 
+/* The length of the optional fields after the 4-byte GRE header that
+ * `flags` announce, or -1 when the header is not understood: routing
+ * present (RFC 1701), version 1 that is not PPTP's, versions 2 to 7. */
+static int gre_options_len(uint16_t flags, uint16_t proto)
+{
+    int extra = 0;
+    switch (flags & 7u) {
+    case 0:
+        if (flags & GRE_F_ROUTING)
+            return -1;
+        if (flags & GRE_F_CSUM)
+            extra += 4; /* checksum + reserved */
+        if (flags & GRE_F_KEY)
+            extra += 4; /* key */
+        if (flags & GRE_F_SEQ)
+            extra += 4; /* sequence number */
+        return extra;
+    case 1:
+        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP)
+            return -1;
+        extra = 4; /* payload length + call id */
+        if (flags & GRE_F_SEQ)
+            extra += 4; /* sequence */
+        if (flags & GRE_F_ACK)
+            extra += 4; /* acknowledgment */
+        return extra;
+    default: return -1;
+    }
+}
+
+/* Take the ERSPAN header that follows GRE protocol `proto`: type I (no
+ * header) or II (8 bytes, announced by the GRE sequence flag) for
+ * WP_ETHERTYPE_ERSPAN, type III (12 bytes, plus 8 when the O flag is set)
+ * for WP_ETHERTYPE_ERSPAN3. Returns false, status set, when it does not fit. */
+static bool erspan_header(struct cursor *c, uint16_t proto, uint16_t flags, struct wp_packet *pkt)
+{
+    size_t hl;
+    if (proto == WP_ETHERTYPE_ERSPAN) {
+        hl = (flags & GRE_F_SEQ) ? 8 : 0;
+    } else {
+        if (!have(c, 12)) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return false;
+        }
+        hl = (c->p[11] & 1) ? 20 : 12;
+    }
+    const uint8_t *skip;
+    enum take_result r = take(c, hl, &skip);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
+        return false;
+    }
+    return true;
+}
+
 /* GRE (RFC 2784, 2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
 static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
@@ -228,40 +283,18 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     }
     uint16_t flags = wp_be16(h);
     uint16_t proto = wp_be16(h + 2);
-    unsigned ver = flags & 7u;
-    size_t extra = 0;
-    if (ver == 0) {
-        if (flags & GRE_F_CSUM)
-            extra += 4; /* checksum + reserved */
-        if (flags & GRE_F_KEY)
-            extra += 4; /* key */
-        if (flags & GRE_F_SEQ)
-            extra += 4; /* sequence number */
-        if (flags & GRE_F_ROUTING) {
-            set_malformed(pkt, WP_MAL_gre_bad_header);
-            return;
-        } /* routing (RFC 1701) */
-    } else if (ver == 1) {
-        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP) {
-            set_malformed(pkt, WP_MAL_gre_bad_header);
-            return;
-        }
-        extra = 4; /* payload length + call id */
-        if (flags & GRE_F_SEQ)
-            extra += 4; /* sequence */
-        if (flags & GRE_F_ACK)
-            extra += 4; /* acknowledgment */
-    } else {
+    int extra = gre_options_len(flags, proto);
+    if (extra < 0) {
         set_malformed(pkt, WP_MAL_gre_bad_header);
         return;
     }
     const uint8_t *skip;
-    r = take(c, extra, &skip);
+    r = take(c, (size_t)extra, &skip);
     if (r != TAKE_OK) {
         set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
         return;
     }
-    if (ver == 1) {
+    if ((flags & 7u) == 1) {
         if (c->wlen == 0)
             return; /* acknowledgment only */
         decap(x, WP_TUN_GRE, inner_ppp, 0, c, pkt);
@@ -273,30 +306,10 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     case WP_ETHERTYPE_TEB:
     case WP_ETHERTYPE_MPLS_UC:
     case WP_ETHERTYPE_MPLS_MC: decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt); break;
-    case WP_ETHERTYPE_ERSPAN: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
-        if (flags & GRE_F_SEQ) {
-            r = take(c, 8, &skip);
-            if (r != TAKE_OK) {
-                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
-                return;
-            }
-        }
-        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
-        break;
-    case WP_ETHERTYPE_ERSPAN3: /* ERSPAN type III: 12 bytes, plus 8 when the O flag is set */
-        if (!have(c, 12)) {
-            set_truncated(pkt, WP_TRUNC_tunnel);
-            return;
-        }
-        {
-            size_t hl = (c->p[11] & 1) ? 20 : 12;
-            r = take(c, hl, &skip);
-            if (r != TAKE_OK) {
-                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
-                return;
-            }
-        }
-        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
+    case WP_ETHERTYPE_ERSPAN:
+    case WP_ETHERTYPE_ERSPAN3:
+        if (erspan_header(c, proto, flags, pkt))
+            decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
         break;
     default: break; /* counted under GRE */
     }

@@ -97,11 +97,6 @@ struct wp_agg {
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
 };
 
-bool wp_proto_has_ports(uint8_t proto)
-{
-    return proto == 6 || proto == 17 || proto == 136 || proto == 132 || proto == 33;
-}
-
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
 {
     struct wp_port_key k;

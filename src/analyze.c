@@ -139,16 +139,20 @@ static bool apple_addr(const struct wp_engine *e, uint8_t family, const uint8_t 
 
 static bool icmp_request(uint8_t proto, uint8_t type)
 {
-    if (proto == 1)
-        return type == 8 || type == 13 || type == 15 || type == 17;
-    return type == 128 || type == 133 || type == 135;
+    if (proto == WP_IPPROTO_ICMP)
+        return type == WP_ICMP_ECHO || type == WP_ICMP_TSTAMP || type == WP_ICMP_IREQ ||
+               type == WP_ICMP_MASKREQ;
+    return type == WP_ICMP6_ECHO_REQUEST || type == WP_ICMP6_ROUTER_SOLICIT ||
+           type == WP_ICMP6_NEIGHBOR_SOLICIT;
 }
 
 static bool icmp_reply(uint8_t proto, uint8_t type)
 {
-    if (proto == 1)
-        return type == 0 || type == 14 || type == 16 || type == 18;
-    return type == 129 || type == 134 || type == 136;
+    if (proto == WP_IPPROTO_ICMP)
+        return type == WP_ICMP_ECHOREPLY || type == WP_ICMP_TSTAMPREPLY ||
+               type == WP_ICMP_IREQREPLY || type == WP_ICMP_MASKREPLY;
+    return type == WP_ICMP6_ECHO_REPLY || type == WP_ICMP6_ROUTER_ADVERT ||
+           type == WP_ICMP6_NEIGHBOR_ADVERT;
 }
 
 /* Decide the server side of a new flow from its first packet, sent by
@@ -157,13 +161,13 @@ static void decide_new(struct wp_engine *e, struct wp_flow *f, const struct wp_p
                        unsigned sender)
 {
     unsigned receiver = 1u - sender;
-    if (p->proto == 6 && p->has_l4 && (p->tcp_flags & WP_TCP_SYN)) {
+    if (p->proto == WP_IPPROTO_TCP && p->has_l4 && (p->tcp_flags & WP_TCP_SYN)) {
         f->server = (uint8_t)((p->tcp_flags & WP_TCP_ACK) ? sender : receiver);
         f->how = WP_HOW_SYN;
         f->bits |= WP_FB_SYN;
         return;
     }
-    if ((p->proto == 1 || p->proto == 58) && p->has_l4) {
+    if ((p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6) && p->has_l4) {
         if (icmp_request(p->proto, p->icmp_type)) {
             f->server = (uint8_t)receiver;
             f->how = WP_HOW_ICMP;
@@ -194,7 +198,7 @@ static void decide_new(struct wp_engine *e, struct wp_flow *f, const struct wp_p
 
 static enum wp_flow_class class_of(const struct wp_flow *f)
 {
-    if (f->key.proto != 6)
+    if (f->key.proto != WP_IPPROTO_TCP)
         return WP_FC_OTHER;
     return (f->tcp_flags & (WP_TCP_FIN | WP_TCP_RST)) ? WP_FC_TCP_CLOSED : WP_FC_TCP;
 }
@@ -385,7 +389,7 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
                 if (old != NULL)
                     evict(e, old);
             }
-            f = wp_flow_insert_h(e->flows, &key, h, p.proto == 6 ? WP_FC_TCP : WP_FC_OTHER);
+            f = wp_flow_insert_h(e->flows, &key, h, p.proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
             if (f == NULL) {
                 t->flows_dropped++;
                 (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
@@ -406,7 +410,7 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
 
     if (f->key.port[0] == f->key.port[1] &&
         memcmp(f->key.addr[0], f->key.addr[1], sizeof(f->key.addr[0])) == 0 &&
-        (p.proto == 1 || p.proto == 58) && p.has_l4) {
+        (p.proto == WP_IPPROTO_ICMP || p.proto == WP_IPPROTO_ICMPV6) && p.has_l4) {
         /* both endpoints are the same address (ping to oneself): the
          * message type says which way the packet went */
         if (icmp_request(p.proto, p.icmp_type))
@@ -414,7 +418,7 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         else if (icmp_reply(p.proto, p.icmp_type))
             sender = f->server;
     }
-    if (p.proto == 6 && (p.tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
+    if (p.proto == WP_IPPROTO_TCP && (p.tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
         f->server = (uint8_t)((p.tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
         f->how = WP_HOW_SYN;
         f->bits |= WP_FB_SYN;

@@ -12,6 +12,7 @@
 
 #include "wp/applesvc.h"
 #include "wp/datafile.h"
+#include "wp/proto.h"
 
 extern const char wp_builtin_apple_services[];
 extern const unsigned long wp_builtin_apple_services_len;
@@ -167,9 +168,9 @@ int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len, co
             struct wp_applesvc_port pt;
             memset(&pt, 0, sizeof(pt));
             if (strcmp(f[2], "tcp") == 0)
-                pt.proto = 6;
+                pt.proto = WP_IPPROTO_TCP;
             else if (strcmp(f[2], "udp") == 0)
-                pt.proto = 17;
+                pt.proto = WP_IPPROTO_UDP;
             else {
                 snprintf(why, sizeof(why), "transport must be tcp or udp");
                 goto bad;

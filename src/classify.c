@@ -15,6 +15,7 @@
 
 #include "wp/classify.h"
 #include "wp/datafile.h"
+#include "wp/proto.h"
 
 extern const char wp_builtin_apple_prefixes[];
 extern const unsigned long wp_builtin_apple_prefixes_len;
@@ -227,9 +228,9 @@ struct wp_services {
 
 static int proto_slot(uint8_t proto)
 {
-    if (proto == 6)
+    if (proto == WP_IPPROTO_TCP)
         return 0;
-    if (proto == 17)
+    if (proto == WP_IPPROTO_UDP)
         return 1;
     return -1;
 }
@@ -291,9 +292,9 @@ int wp_services_parse(struct wp_services **out, const char *text, size_t len, co
         struct wp_service sv;
         memset(&sv, 0, sizeof(sv));
         if (strcmp(f[0], "tcp") == 0)
-            sv.proto = 6;
+            sv.proto = WP_IPPROTO_TCP;
         else if (strcmp(f[0], "udp") == 0)
-            sv.proto = 17;
+            sv.proto = WP_IPPROTO_UDP;
         else {
             snprintf(why, sizeof(why), "transport must be tcp or udp, not '%.30s'", f[0]);
             goto bad;

@@ -22,8 +22,8 @@
 
 struct cursor {
     const uint8_t *p;
-    size_t len;   /* captured bytes left */
-    size_t wlen;  /* bytes the enclosing header says are left (>= len) */
+    size_t len;  /* captured bytes left */
+    size_t wlen; /* bytes the enclosing header says are left (>= len) */
 };
 
 enum take_result { TAKE_OK, TAKE_TRUNC, TAKE_EXCEEDS };
@@ -85,14 +85,12 @@ static void set_short(struct wp_packet *pkt, enum take_result r, enum wp_truncat
 
 struct ctx {
     bool tunnels;
-    unsigned depth;   /* decapsulations so far */
+    unsigned depth; /* decapsulations so far */
 };
 
 static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt);
-static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c,
-                             struct wp_packet *pkt);
-static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt,
-                                 int want);
+static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, struct wp_packet *pkt);
+static void decode_ip_by_version(struct ctx *x, struct cursor *c, struct wp_packet *pkt, int want);
 static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt);
 
 /* ---- tunnels ----------------------------------------------------------- */
@@ -202,12 +200,76 @@ static void inner_ppp(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_p
         }
         proto = wp_be16(b);
     }
-    if (proto == 0x0021)
+    if (proto == WP_PPP_IP)
         decode_ip_by_version(x, c, pkt, 4);
-    else if (proto == 0x0057)
+    else if (proto == WP_PPP_IPV6)
         decode_ip_by_version(x, c, pkt, 6);
     else
         pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
+}
+
+/* GRE flag bits (RFC 2784, 2890; RFC 1701 routing; RFC 2637 acknowledgment). */
+enum {
+    GRE_F_CSUM = 0x8000,
+    GRE_F_ROUTING = 0x4000,
+    GRE_F_KEY = 0x2000,
+    GRE_F_SEQ = 0x1000,
+    GRE_F_ACK = 0x0080,
+};
+
+/* The length of the optional fields after the 4-byte GRE header that
+ * `flags` announce, or -1 when the header is not understood: routing
+ * present (RFC 1701), version 1 that is not PPTP's, versions 2 to 7. */
+static int gre_options_len(uint16_t flags, uint16_t proto)
+{
+    int extra = 0;
+    switch (flags & 7u) {
+    case 0:
+        if (flags & GRE_F_ROUTING)
+            return -1;
+        if (flags & GRE_F_CSUM)
+            extra += 4; /* checksum + reserved */
+        if (flags & GRE_F_KEY)
+            extra += 4; /* key */
+        if (flags & GRE_F_SEQ)
+            extra += 4; /* sequence number */
+        return extra;
+    case 1:
+        if (!(flags & GRE_F_KEY) || proto != WP_ETHERTYPE_PPP)
+            return -1;
+        extra = 4; /* payload length + call id */
+        if (flags & GRE_F_SEQ)
+            extra += 4; /* sequence */
+        if (flags & GRE_F_ACK)
+            extra += 4; /* acknowledgment */
+        return extra;
+    default: return -1;
+    }
+}
+
+/* Take the ERSPAN header that follows GRE protocol `proto`: type I (no
+ * header) or II (8 bytes, announced by the GRE sequence flag) for
+ * WP_ETHERTYPE_ERSPAN, type III (12 bytes, plus 8 when the O flag is set)
+ * for WP_ETHERTYPE_ERSPAN3. Returns false, status set, when it does not fit. */
+static bool erspan_header(struct cursor *c, uint16_t proto, uint16_t flags, struct wp_packet *pkt)
+{
+    size_t hl;
+    if (proto == WP_ETHERTYPE_ERSPAN) {
+        hl = (flags & GRE_F_SEQ) ? 8 : 0;
+    } else {
+        if (!have(c, 12)) {
+            set_truncated(pkt, WP_TRUNC_tunnel);
+            return false;
+        }
+        hl = (c->p[11] & 1) ? 20 : 12;
+    }
+    const uint8_t *skip;
+    enum take_result r = take(c, hl, &skip);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
+        return false;
+    }
+    return true;
 }
 
 /* GRE (RFC 2784, 2890) and PPTP's enhanced GRE (RFC 2637, version 1). */
@@ -221,84 +283,35 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     }
     uint16_t flags = wp_be16(h);
     uint16_t proto = wp_be16(h + 2);
-    unsigned ver = flags & 7u;
-    size_t extra = 0;
-    if (ver == 0) {
-        if (flags & 0x8000)
-            extra += 4; /* checksum + reserved */
-        if (flags & 0x2000)
-            extra += 4; /* key */
-        if (flags & 0x1000)
-            extra += 4; /* sequence number */
-        if (flags & 0x4000)
-            {
-                set_malformed(pkt, WP_MAL_gre_bad_header);
-                return;
-            } /* routing (RFC 1701) */
-    } else if (ver == 1) {
-        if (!(flags & 0x2000) || proto != 0x880b)
-            {
-                set_malformed(pkt, WP_MAL_gre_bad_header);
-                return;
-            }
-        extra = 4;          /* payload length + call id */
-        if (flags & 0x1000)
-            extra += 4;     /* sequence */
-        if (flags & 0x0080)
-            extra += 4;     /* acknowledgment */
-    } else {
-        {
-            set_malformed(pkt, WP_MAL_gre_bad_header);
-            return;
-        }
+    int extra = gre_options_len(flags, proto);
+    if (extra < 0) {
+        set_malformed(pkt, WP_MAL_gre_bad_header);
+        return;
     }
     const uint8_t *skip;
-    r = take(c, extra, &skip);
+    r = take(c, (size_t)extra, &skip);
     if (r != TAKE_OK) {
         set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
         return;
     }
-    if (ver == 1) {
+    if ((flags & 7u) == 1) {
         if (c->wlen == 0)
             return; /* acknowledgment only */
         decap(x, WP_TUN_GRE, inner_ppp, 0, c, pkt);
         return;
     }
     switch (proto) {
-    case 0x0800:
-    case 0x86dd:
-    case 0x6558:
-    case 0x8847:
-    case 0x8848:
-        decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt);
+    case WP_ETHERTYPE_IPV4:
+    case WP_ETHERTYPE_IPV6:
+    case WP_ETHERTYPE_TEB:
+    case WP_ETHERTYPE_MPLS_UC:
+    case WP_ETHERTYPE_MPLS_MC: decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt); break;
+    case WP_ETHERTYPE_ERSPAN:
+    case WP_ETHERTYPE_ERSPAN3:
+        if (erspan_header(c, proto, flags, pkt))
+            decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
         break;
-    case 0x88be: /* ERSPAN type I (no sequence) or II (sequence, 8-byte header) */
-        if (flags & 0x1000) {
-            r = take(c, 8, &skip);
-            if (r != TAKE_OK) {
-                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
-                return;
-            }
-        }
-        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
-        break;
-    case 0x22eb: /* ERSPAN type III: 12 bytes, plus 8 when the O flag is set */
-        if (!have(c, 12)) {
-            set_truncated(pkt, WP_TRUNC_tunnel);
-            return;
-        }
-        {
-            size_t hl = (c->p[11] & 1) ? 20 : 12;
-            r = take(c, hl, &skip);
-            if (r != TAKE_OK) {
-                set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_gre_bad_header);
-                return;
-            }
-        }
-        decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
-        break;
-    default:
-        break; /* counted under GRE */
+    default: break; /* counted under GRE */
     }
 }
 
@@ -326,21 +339,19 @@ static void decode_gtpu(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         uint8_t next = o[3];
         unsigned guard = 0;
         while ((fl & 0x04) && next != 0) {
-            if (++guard > 16)
-                {
-                    set_malformed(pkt, WP_MAL_tunnel_too_deep);
-                    return;
-                }
+            if (++guard > 16) {
+                set_malformed(pkt, WP_MAL_tunnel_too_deep);
+                return;
+            }
             if (!have(c, 1)) {
                 set_truncated(pkt, WP_TRUNC_tunnel);
                 return;
             }
             size_t elen = (size_t)c->p[0] * 4;
-            if (elen == 0)
-                {
-                    set_malformed(pkt, WP_MAL_transport_exceeds_payload);
-                    return;
-                }
+            if (elen == 0) {
+                set_malformed(pkt, WP_MAL_transport_exceeds_payload);
+                return;
+            }
             r = take(c, elen, &o);
             if (r != TAKE_OK) {
                 set_short(pkt, r, WP_TRUNC_tunnel, WP_MAL_transport_exceeds_payload);
@@ -394,158 +405,193 @@ static void decode_geneve(struct ctx *x, struct cursor *c, struct wp_packet *pkt
 
 /* ---- transport ---------------------------------------------------------- */
 
-static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+/* Each decode_<transport>() takes its header from the cursor and fills the
+ * packet's transport fields: true, or false with the status set. */
+
+/* TCP (RFC 9293): the data offset gives the header length. */
+static bool decode_tcp(struct cursor *c, struct wp_packet *pkt)
+{
+    if (!have(c, 13) || c->wlen < 20) {
+        set_short(pkt, c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_tcp,
+                  WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    size_t doff = (size_t)(c->p[12] >> 4) * 4;
+    if (doff < 20) {
+        set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
+        return false;
+    }
+    if (doff > c->wlen) {
+        set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
+        return false;
+    }
+    const uint8_t *h;
+    if (take(c, doff, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_tcp);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->tcp_flags = h[13];
+    pkt->tcp_seq = wp_be32(h + 4);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
+
+/* UDP (RFC 768) and UDP-Lite (RFC 3828): 8 bytes with a length field. */
+static bool decode_udp(struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    enum take_result r;
+    enum take_result r = take(c, 8, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    uint16_t ulen = wp_be16(h + 4);
+    /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
+     * "whole datagram" for UDP-Lite coverage. */
+    if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == WP_IPPROTO_UDPLITE))) {
+        set_malformed(pkt, WP_MAL_udp_bad_length);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
 
+/* A transport whose `hl`-byte header starts with the two ports and is not
+ * otherwise read: SCTP's common header (12), DCCP's generic header (16). */
+static bool decode_ports_only(struct cursor *c, struct wp_packet *pkt, size_t hl)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, hl, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    pkt->sport = wp_be16(h);
+    pkt->dport = wp_be16(h + 2);
+    pkt->has_ports = pkt->has_l4 = true;
+    return true;
+}
+
+/* ICMP (RFC 792) and ICMPv6 (RFC 4443): type, code, checksum. */
+static bool decode_icmp(struct cursor *c, struct wp_packet *pkt)
+{
+    const uint8_t *h;
+    enum take_result r = take(c, 4, &h);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, pkt->proto == WP_IPPROTO_ICMP ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
+                  WP_MAL_transport_exceeds_payload);
+        return false;
+    }
+    pkt->icmp_type = h[0];
+    pkt->has_l4 = true;
+    return true;
+}
+
+/* The transport of protocol pkt->proto, then the tunnel it may carry. */
+static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
+{
+    bool ok;
     switch (pkt->proto) {
-    case 6: /* TCP */
-        if (!have(c, 13) || c->wlen < 20) {
-            r = c->wlen < 20 ? TAKE_EXCEEDS : TAKE_TRUNC;
-            set_short(pkt, r, WP_TRUNC_tcp, WP_MAL_transport_exceeds_payload);
-            return;
-        }
-        {
-            size_t doff = (size_t)(c->p[12] >> 4) * 4;
-            if (doff < 20)
-                {
-                    set_malformed(pkt, WP_MAL_tcp_bad_data_offset);
-                    return;
-                }
-            if (doff > c->wlen)
-                {
-                    set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
-                    return;
-                }
-            r = take(c, doff, &h);
-            if (r != TAKE_OK)
-                {
-                    set_truncated(pkt, WP_TRUNC_tcp);
-                    return;
-                }
-        }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->tcp_flags = h[13];
-        pkt->tcp_seq = wp_be32(h + 4);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
-    case 17: /* UDP */
-    case 136: /* UDP-Lite */
-        r = take(c, 8, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-                return;
-            }
-        {
-            uint16_t ulen = wp_be16(h + 4);
-            /* UDP length 0 is legal for IPv6 jumbograms (RFC 2675) and means
-             * "whole datagram" for UDP-Lite coverage. */
-            if (ulen < 8 && !(ulen == 0 && (pkt->family == 6 || pkt->proto == 136)))
-                {
-                    set_malformed(pkt, WP_MAL_udp_bad_length);
-                    return;
-                }
-        }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
-    case 132: /* SCTP: common header with ports */
-    case 33:  /* DCCP: ports first */
-        r = take(c, pkt->proto == 132 ? 12 : 16, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, WP_TRUNC_udp, WP_MAL_transport_exceeds_payload);
-                return;
-            }
-        pkt->sport = wp_be16(h);
-        pkt->dport = wp_be16(h + 2);
-        pkt->has_ports = pkt->has_l4 = true;
-        break;
-    case 1:  /* ICMP */
-    case 58: /* ICMPv6 */
-        r = take(c, 4, &h);
-        if (r != TAKE_OK)
-            {
-                set_short(pkt, r, pkt->proto == 1 ? WP_TRUNC_icmp : WP_TRUNC_icmpv6,
-                             WP_MAL_transport_exceeds_payload);
-                return;
-            }
-        pkt->icmp_type = h[0];
-        pkt->has_l4 = true;
-        break;
-    case 47: /* GRE */
+    case WP_IPPROTO_TCP: ok = decode_tcp(c, pkt); break;
+    case WP_IPPROTO_UDP:
+    case WP_IPPROTO_UDPLITE: ok = decode_udp(c, pkt); break;
+    case WP_IPPROTO_SCTP: ok = decode_ports_only(c, pkt, 12); break;
+    case WP_IPPROTO_DCCP: ok = decode_ports_only(c, pkt, 16); break;
+    case WP_IPPROTO_ICMP:
+    case WP_IPPROTO_ICMPV6: ok = decode_icmp(c, pkt); break;
+    case WP_IPPROTO_GRE:
         if (x->tunnels)
             decode_gre(x, c, pkt);
         return;
-    case 4:  /* IPv4 in IP */
-    case 41: /* IPv6 in IP */
+    case WP_IPPROTO_IPIP:
+    case WP_IPPROTO_IPV6:
         if (x->tunnels && c->wlen > 0)
-            decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == 4 ? 4 : 6, c, pkt);
+            decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == WP_IPPROTO_IPIP ? 4 : 6, c, pkt);
         return;
-    default:
-        return; /* counted under the protocol number */
+    default: return; /* counted under the protocol number */
     }
+    if (!ok)
+        return;
 
     pkt->payload = c->p;
     pkt->payload_len = (uint32_t)c->len;
 
-    if (x->tunnels && pkt->proto == 17 && pkt->frag == WP_FRAG_NONE) {
-        if (pkt->dport == 4789 || pkt->sport == 4789)
+    if (x->tunnels && pkt->proto == WP_IPPROTO_UDP && pkt->frag == WP_FRAG_NONE) {
+        if (pkt->dport == WP_PORT_VXLAN || pkt->sport == WP_PORT_VXLAN)
             decode_vxlan(x, c, pkt);
-        else if (pkt->dport == 6081 || pkt->sport == 6081)
+        else if (pkt->dport == WP_PORT_GENEVE || pkt->sport == WP_PORT_GENEVE)
             decode_geneve(x, c, pkt);
-        else if (pkt->dport == 2152 || pkt->sport == 2152)
+        else if (pkt->dport == WP_PORT_GTPU || pkt->sport == WP_PORT_GTPU)
             decode_gtpu(x, c, pkt);
     }
 }
 
 /* ---- network ------------------------------------------------------------ */
 
+/* The fixed part of an IP header, `hl` bytes at the cursor: it must fit in
+ * the enclosing length, be captured and carry version `v`. Returns it (not
+ * consumed), or NULL with the status set. */
+static const uint8_t *ip_fixed_header(const struct cursor *c, struct wp_packet *pkt, size_t hl,
+                                      unsigned v, enum wp_truncated trunc,
+                                      enum wp_malformed bad_version)
+{
+    if (c->wlen < hl) {
+        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+        return NULL;
+    }
+    if (!have(c, hl)) {
+        set_truncated(pkt, trunc);
+        return NULL;
+    }
+    if ((c->p[0] >> 4) != v) {
+        set_malformed(pkt, bad_version);
+        return NULL;
+    }
+    return c->p;
+}
+
+/* The `wlen` bytes that follow the first `off` captured bytes at the cursor,
+ * as a cursor of their own: the captured length is clamped to `wlen`, so
+ * what follows (Ethernet padding, the next TLV) is never read as payload.
+ * The caller has checked that `off` bytes are captured. */
+static struct cursor sub_cursor(const struct cursor *c, size_t off, size_t wlen)
+{
+    struct cursor in = {c->p + off, c->len - off, wlen};
+    if (in.len > wlen)
+        in.len = wlen;
+    return in;
+}
+
 /* IPv4 (RFC 791). The cursor's wire length bounds the datagram. */
 static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
-    if (c->wlen < 20) {
-        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+    const uint8_t *h = ip_fixed_header(c, pkt, 20, 4, WP_TRUNC_ipv4, WP_MAL_ipv4_bad_version);
+    if (h == NULL)
         return;
-    }
-    if (!have(c, 20)) {
-        set_truncated(pkt, WP_TRUNC_ipv4);
-        return;
-    }
-    const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 4)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_version);
-            return;
-        }
     size_t ihl = (size_t)(h[0] & 0x0f) * 4;
-    if (ihl < 20)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
-            return;
-        }
+    if (ihl < 20) {
+        set_malformed(pkt, WP_MAL_ipv4_bad_ihl);
+        return;
+    }
     size_t total = wp_be16(h + 2);
     if (total == 0) {
         total = c->wlen; /* TSO / BIG TCP: the length is the frame's */
     } else if (total < ihl) {
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
-            return;
-        }
+        set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+        return;
     } else if (total > c->wlen) {
         /* Decode what is there, as Wireshark does, and say so. */
         set_malformed(pkt, WP_MAL_ipv4_total_length_exceeds_frame);
         total = c->wlen;
     }
-    if (ihl > total)
-        {
-            set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
-            return;
-        }
+    if (ihl > total) {
+        set_malformed(pkt, WP_MAL_ipv4_bad_total_length);
+        return;
+    }
     if (!have(c, ihl)) {
         set_truncated(pkt, WP_TRUNC_ipv4);
         return;
@@ -561,15 +607,13 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     else if (fo & 0x2000)
         pkt->frag = WP_FRAG_FIRST;
 
-    /* Clamp to the datagram: Ethernet padding is not IP payload. */
-    struct cursor in = {c->p + ihl, 0, total - ihl};
-    in.len = c->len - ihl < in.wlen ? c->len - ihl : in.wlen;
+    struct cursor in = sub_cursor(c, ihl, total - ihl);
     if (pkt->frag == WP_FRAG_LATER)
         return;
     /* Authentication Headers (RFC 4302) are skipped, as in IPv6 and as
      * Wireshark does: the transport after them is the packet's. Each is at
      * least 8 bytes, so the loop ends with the payload. */
-    while (pkt->proto == 51) {
+    while (pkt->proto == WP_IPPROTO_AH) {
         const uint8_t *ah;
         if (!have(&in, 2) || in.wlen < 2) {
             set_short(pkt, in.wlen < 2 ? TAKE_EXCEEDS : TAKE_TRUNC, WP_TRUNC_ipv6_ext,
@@ -594,7 +638,7 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt)
 {
     if (e[3] == 0)
-        return; /* segments left 0: the destination address is the final one */
+        return;                  /* segments left 0: the destination address is the final one */
     size_t n = (size_t)e[1] / 2; /* 16-byte addresses after the 8-byte start */
     switch (e[2]) {
     case 0: /* RFC 2460 type 0: the last address listed */
@@ -606,10 +650,11 @@ static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt
         if (n > 0 && 8 + 16 <= el)
             pkt->dst = e + 8;
         break;
-    default: /* RPL (type 3) compresses its addresses: not followed */
-        break;
+    default: /* RPL (type 3) compresses its addresses: not followed */ break;
     }
 }
+
+#define IP6OPT_HOME_ADDRESS 0xc9 /* RFC 6275 section 6.3 */
 
 static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
 {
@@ -625,33 +670,82 @@ static void home_address(const uint8_t *e, size_t el, struct wp_packet *pkt)
         size_t olen = e[i + 1];
         if (el - i - 2 < olen)
             return;
-        if (type == 0xc9 && olen == 16)
+        if (type == IP6OPT_HOME_ADDRESS && olen == 16)
             pkt->src = e + i + 2;
         i += 2 + olen;
     }
 }
 
+/* The protocols that RFC 8200 chains as extension headers, AH included. */
+static bool is_ipv6_ext(uint8_t nh)
+{
+    switch (nh) {
+    case WP_IPPROTO_HOPOPTS:
+    case WP_IPPROTO_ROUTING:
+    case WP_IPPROTO_DSTOPTS:
+    case WP_IPPROTO_FRAGMENT:
+    case WP_IPPROTO_MOBILITY:
+    case WP_IPPROTO_HIP:
+    case WP_IPPROTO_SHIM6:
+    case WP_IPPROTO_AH: return true;
+    default: return false;
+    }
+}
+
+/* Take the IPv6 extension header `nh` from the cursor and note what it says
+ * about the addresses and fragmentation. Returns its next header, or -1
+ * when the chain stops here: the header did not fit (status set) or it is
+ * the fragment header of a later fragment (pkt->proto set). */
+static int ipv6_ext(struct cursor *in, uint8_t nh, struct wp_packet *pkt)
+{
+    size_t el = 8; /* the fragment header's fixed size */
+    enum take_result r = TAKE_OK;
+    if (nh != WP_IPPROTO_FRAGMENT) {
+        /* the length is in the second byte: in 4-byte units minus 2 for AH
+         * (RFC 4302), in 8-byte units minus 1 for the others */
+        if (in->wlen < 2)
+            r = TAKE_EXCEEDS;
+        else if (!have(in, 2))
+            r = TAKE_TRUNC;
+        else
+            el = nh == WP_IPPROTO_AH ? ((size_t)in->p[1] + 2) * 4 : ((size_t)in->p[1] + 1) * 8;
+    }
+    const uint8_t *e;
+    if (r == TAKE_OK)
+        r = take(in, el, &e);
+    if (r != TAKE_OK) {
+        set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
+        return -1;
+    }
+    if (nh == WP_IPPROTO_ROUTING) {
+        routing_final_dst(e, el, pkt);
+    } else if (nh == WP_IPPROTO_DSTOPTS) {
+        home_address(e, el, pkt);
+    } else if (nh == WP_IPPROTO_FRAGMENT) {
+        uint16_t offm = wp_be16(e + 2);
+        pkt->frag_id = wp_be32(e + 4);
+        if (offm & 0xfff8) {
+            pkt->frag = WP_FRAG_LATER;
+            pkt->proto = e[0];
+            return -1;
+        }
+        if (offm & 1)
+            pkt->frag = WP_FRAG_FIRST;
+        /* offset 0 and M clear: an atomic fragment, a whole datagram */
+    }
+    return e[0];
+}
+
 /* IPv6 (RFC 8200) with its extension-header chain. */
 static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
-    if (c->wlen < 40) {
-        set_malformed(pkt, WP_MAL_ip_header_exceeds_length);
+    const uint8_t *h = ip_fixed_header(c, pkt, 40, 6, WP_TRUNC_ipv6, WP_MAL_ipv6_bad_version);
+    if (h == NULL)
         return;
-    }
-    if (!have(c, 40)) {
-        set_truncated(pkt, WP_TRUNC_ipv6);
-        return;
-    }
-    const uint8_t *h = c->p;
-    if ((h[0] >> 4) != 6)
-        {
-            set_malformed(pkt, WP_MAL_ipv6_bad_version);
-            return;
-        }
     size_t plen = wp_be16(h + 4);
     uint8_t nh = h[6];
     size_t avail = c->wlen - 40;
-    if (plen == 0 && nh == 0) {
+    if (plen == 0 && nh == WP_IPPROTO_HOPOPTS) {
         plen = avail; /* jumbogram or BIG TCP: the hop-by-hop header carries the length */
     } else if (plen > avail) {
         set_malformed(pkt, WP_MAL_ipv6_payload_length_exceeds_frame);
@@ -660,91 +754,19 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     pkt->family = 6;
     pkt->src = h + 8;
     pkt->dst = h + 24;
-    struct cursor in = {c->p + 40, 0, plen};
-    in.len = c->len - 40 < plen ? c->len - 40 : plen;
+    struct cursor in = sub_cursor(c, 40, plen);
 
     unsigned n_ext = 0;
-    for (;;) {
-        const uint8_t *e;
-        enum take_result r;
-        size_t el;
-        switch (nh) {
-        case 0:   /* hop-by-hop options */
-        case 43:  /* routing */
-        case 60:  /* destination options */
-        case 135: /* mobility */
-        case 139: /* HIP */
-        case 140: /* shim6 */
-        case 51:  /* AH (RFC 4302): length in 4-byte units minus 2 */
-            if (++n_ext > WP_MAX_IPV6_EXT) {
-                pkt->proto = nh;
-                {
-                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
-                    return;
-                }
-            }
-            if (!have(&in, 2) || in.wlen < 2) {
-                pkt->proto = nh;
-                if (in.wlen < 2)
-                    {
-                        set_malformed(pkt, WP_MAL_ipv6_ext_exceeds_payload);
-                        return;
-                    }
-                {
-                    set_truncated(pkt, WP_TRUNC_ipv6_ext);
-                    return;
-                }
-            }
-            el = nh == 51 ? ((size_t)in.p[1] + 2) * 4 : ((size_t)in.p[1] + 1) * 8;
-            r = take(&in, el, &e);
-            if (r != TAKE_OK) {
-                pkt->proto = nh;
-                {
-                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
-                    return;
-                }
-            }
-            if (nh == 43)
-                routing_final_dst(e, el, pkt);
-            else if (nh == 60)
-                home_address(e, el, pkt);
-            nh = e[0];
-            continue;
-        case 44: /* fragment */
-            if (++n_ext > WP_MAX_IPV6_EXT) {
-                pkt->proto = nh;
-                {
-                    set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
-                    return;
-                }
-            }
-            r = take(&in, 8, &e);
-            if (r != TAKE_OK) {
-                pkt->proto = nh;
-                {
-                    set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
-                    return;
-                }
-            }
-            nh = e[0];
-            {
-                uint16_t offm = wp_be16(e + 2);
-                pkt->frag_id = wp_be32(e + 4);
-                if (offm & 0xfff8)
-                    pkt->frag = WP_FRAG_LATER;
-                else if (offm & 1)
-                    pkt->frag = WP_FRAG_FIRST;
-                /* offset 0 and M clear: an atomic fragment, a whole datagram */
-            }
-            if (pkt->frag == WP_FRAG_LATER) {
-                pkt->proto = nh;
-                return;
-            }
-            continue;
-        default:
-            break;
+    while (is_ipv6_ext(nh)) {
+        pkt->proto = nh; /* the protocol where the chain stops, if it stops here */
+        if (++n_ext > WP_MAX_IPV6_EXT) {
+            set_malformed(pkt, WP_MAL_ipv6_ext_chain_too_long);
+            return;
         }
-        break;
+        int next = ipv6_ext(&in, nh, pkt);
+        if (next < 0)
+            return;
+        nh = (uint8_t)next;
     }
     pkt->proto = nh;
     decode_transport(x, &in, pkt);
@@ -786,11 +808,10 @@ static void inner_mpls(struct ctx *x, uint32_t arg, struct cursor *c, struct wp_
             set_truncated(pkt, WP_TRUNC_tunnel);
             return;
         }
-        if (++n > 8)
-            {
-                set_malformed(pkt, WP_MAL_mpls_too_deep);
-                return;
-            }
+        if (++n > 8) {
+            set_malformed(pkt, WP_MAL_mpls_too_deep);
+            return;
+        }
         if (l[2] & 1)
             break; /* bottom of stack */
     }
@@ -833,9 +854,9 @@ static void inner_pppoe(struct ctx *x, uint32_t arg, struct cursor *c, struct wp
         return;
     }
     uint16_t proto = wp_be16(pp);
-    if (proto == 0x0021)
+    if (proto == WP_PPP_IP)
         decode_ip_by_version(x, c, pkt, 4);
-    else if (proto == 0x0057)
+    else if (proto == WP_PPP_IPV6)
         decode_ip_by_version(x, c, pkt, 6);
     else
         pkt->status = pkt->status == WP_DEC_OK ? WP_DEC_NON_IP : pkt->status;
@@ -843,7 +864,8 @@ static void inner_pppoe(struct ctx *x, uint32_t arg, struct cursor *c, struct wp
 
 static bool is_vlan_type(uint16_t t)
 {
-    return t == 0x8100 || t == 0x88a8 || t == 0x9100 || t == 0x9200;
+    return t == WP_ETHERTYPE_VLAN || t == WP_ETHERTYPE_QINQ || t == WP_ETHERTYPE_QINQ_9100 ||
+           t == WP_ETHERTYPE_QINQ_9200;
 }
 
 /* Dispatch on an ethertype, including stacked VLAN tags. */
@@ -852,16 +874,14 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     while (is_vlan_type(type)) {
         const uint8_t *t;
         enum take_result r = take(c, 4, &t);
-        if (r != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_vlan);
-                return;
-            }
-        if (pkt->vlan_depth >= WP_MAX_VLAN_DEPTH)
-            {
-                set_malformed(pkt, WP_MAL_vlan_too_deep);
-                return;
-            }
+        if (r != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_vlan);
+            return;
+        }
+        if (pkt->vlan_depth >= WP_MAX_VLAN_DEPTH) {
+            set_malformed(pkt, WP_MAL_vlan_too_deep);
+            return;
+        }
         uint16_t vid = wp_be16(t) & 0x0fff;
         if (pkt->vlan_depth == 0)
             pkt->vlan = vid;
@@ -872,28 +892,22 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     }
     pkt->ethertype = type;
     switch (type) {
-    case 0x0800:
-        decode_ip_by_version(x, c, pkt, 4);
-        return;
-    case 0x86dd:
-        decode_ipv6(x, c, pkt);
-        return;
-    case 0x8847:
-    case 0x8848:
+    case WP_ETHERTYPE_IPV4: decode_ip_by_version(x, c, pkt, 4); return;
+    case WP_ETHERTYPE_IPV6: decode_ipv6(x, c, pkt); return;
+    case WP_ETHERTYPE_MPLS_UC:
+    case WP_ETHERTYPE_MPLS_MC:
         if (x->tunnels)
             decap(x, WP_TUN_MPLS, inner_mpls, 0, c, pkt);
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case 0x8864:
+    case WP_ETHERTYPE_PPPOE_SESS:
         if (x->tunnels)
             decap(x, WP_TUN_PPPOE, inner_pppoe, 0, c, pkt);
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case 0x6558: /* transparent Ethernet bridging (inside GRE, Geneve) */
-        decode_ethernet(x, c, pkt);
-        return;
+    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */ decode_ethernet(x, c, pkt); return;
     default:
         if (pkt->status == WP_DEC_OK)
             pkt->status = WP_DEC_NON_IP;
@@ -905,13 +919,12 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
 static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    if (take(c, 14, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_link);
-            return;
-        }
+    if (take(c, 14, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_link);
+        return;
+    }
     uint16_t type = wp_be16(h + 12);
-    if (type < 0x0600) {
+    if (type < WP_ETHERTYPE_MIN) {
         pkt->ethertype = type;
         pkt->status = WP_DEC_NON_IP; /* 802.3 length field: LLC follows */
         return;
@@ -924,27 +937,20 @@ static void decode_ethernet(struct ctx *x, struct cursor *c, struct wp_packet *p
 static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
-    if (take(c, 4, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_link);
-            return;
-        }
+    if (take(c, 4, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_link);
+        return;
+    }
     uint32_t af = wp_le32(h);
     if (af & 0xffff0000u)
         af = wp_be32(h);
     switch (af) {
-    case 2:
-        decode_ipv4(x, c, pkt);
-        return;
-    case 10: /* Linux */
-    case 24: /* OpenBSD, NetBSD */
-    case 28: /* FreeBSD */
-    case 30: /* macOS */
-        decode_ipv6(x, c, pkt);
-        return;
-    default:
-        pkt->status = WP_DEC_NON_IP;
-        return;
+    case WP_AF_INET: decode_ipv4(x, c, pkt); return;
+    case WP_AF_INET6_LINUX:
+    case WP_AF_INET6_BSD:
+    case WP_AF_INET6_FREEBSD:
+    case WP_AF_INET6_DARWIN: decode_ipv6(x, c, pkt); return;
+    default: pkt->status = WP_DEC_NON_IP; return;
     }
 }
 
@@ -959,17 +965,15 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     uint32_t hl = wp_le32(c->p);
     uint32_t rectype = wp_le32(c->p + 4);
     uint32_t dlt = wp_le32(c->p + 8);
-    if (hl < 108 || hl > c->wlen)
-        {
-            set_malformed(pkt, WP_MAL_pktap_bad_header_length);
-            return;
-        }
+    if (hl < 108 || hl > c->wlen) {
+        set_malformed(pkt, WP_MAL_pktap_bad_header_length);
+        return;
+    }
     const uint8_t *h;
-    if (take(c, hl, &h) != TAKE_OK)
-        {
-            set_truncated(pkt, WP_TRUNC_pktap);
-            return;
-        }
+    if (take(c, hl, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_pktap);
+        return;
+    }
     if (rectype != 1) {
         pkt->status = WP_DEC_NON_IP; /* not a packet record */
         return;
@@ -986,6 +990,8 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
  * length (header included) and type are in the byte order of the capturing
  * host; the packet, from its IP header on, is the NFULA_PAYLOAD TLV (9).
  * The byte order is the one in which the first TLV's length fits. */
+#define NFULA_PAYLOAD 9
+
 static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
@@ -1015,12 +1021,12 @@ static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
             set_malformed(pkt, WP_MAL_nflog_bad_tlv);
             return;
         }
-        if (type == 9) {
+        if (type == NFULA_PAYLOAD) {
             advance(c, 4);
-            struct cursor in = {c->p, c->len < len - 4 ? c->len : len - 4, len - 4};
-            if (family == 2)
+            struct cursor in = sub_cursor(c, 0, len - 4);
+            if (family == WP_AF_INET)
                 decode_ip_by_version(x, &in, pkt, 4);
-            else if (family == 10)
+            else if (family == WP_AF_INET6_LINUX)
                 decode_ip_by_version(x, &in, pkt, 6);
             else
                 pkt->status = WP_DEC_NON_IP;
@@ -1037,60 +1043,48 @@ static void decode_nflog(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     }
 }
 
+#define ARPHRD_NETLINK 824 /* SLL/SLL2 hardware type of netlink captures */
+
 static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_packet *pkt)
 {
     const uint8_t *h;
     switch (lt) {
-    case WP_LT_EN10MB:
-        decode_ethernet(x, c, pkt);
-        return;
+    case WP_LT_EN10MB: decode_ethernet(x, c, pkt); return;
     case WP_LT_NULL:
-    case WP_LT_LOOP:
-        decode_null(x, c, pkt);
-        return;
+    case WP_LT_LOOP: decode_null(x, c, pkt); return;
     case WP_LT_RAW:
     case WP_LT_DLT_RAW12:
     case WP_LT_DLT_RAW14:
     case WP_LT_IPV4: /* dispatched by version, as Wireshark's IP dissector does */
         decode_ip_by_version(x, c, pkt, 0);
         return;
-    case WP_LT_IPV6:
-        decode_ipv6(x, c, pkt);
-        return;
+    case WP_LT_IPV6: decode_ipv6(x, c, pkt); return;
     case WP_LT_LINUX_SLL:
-        if (take(c, 16, &h) != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_link);
-                return;
-            }
-        if (wp_be16(h + 2) == 824) { /* ARPHRD_NETLINK: not an ethertype */
+        if (take(c, 16, &h) != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
+        if (wp_be16(h + 2) == ARPHRD_NETLINK) { /* not an ethertype */
             pkt->status = WP_DEC_NON_IP;
             return;
         }
         decode_ethertype(x, wp_be16(h + 14), c, pkt);
         return;
     case WP_LT_LINUX_SLL2:
-        if (take(c, 20, &h) != TAKE_OK)
-            {
-                set_truncated(pkt, WP_TRUNC_link);
-                return;
-            }
-        if (wp_be16(h + 8) == 824) {
+        if (take(c, 20, &h) != TAKE_OK) {
+            set_truncated(pkt, WP_TRUNC_link);
+            return;
+        }
+        if (wp_be16(h + 8) == ARPHRD_NETLINK) {
             pkt->status = WP_DEC_NON_IP;
             return;
         }
         decode_ethertype(x, wp_be16(h), c, pkt);
         return;
     case WP_LT_PKTAP:
-    case WP_LT_USER2:
-        decode_pktap(x, c, pkt);
-        return;
-    case WP_LT_NFLOG:
-        decode_nflog(x, c, pkt);
-        return;
-    default:
-        pkt->status = WP_DEC_UNSUPPORTED;
-        return;
+    case WP_LT_USER2: decode_pktap(x, c, pkt); return;
+    case WP_LT_NFLOG: decode_nflog(x, c, pkt); return;
+    default: pkt->status = WP_DEC_UNSUPPORTED; return;
     }
 }
 
@@ -1122,10 +1116,8 @@ bool wp_decode_linktype_supported(uint32_t linktype)
     case WP_LT_LINUX_SLL2:
     case WP_LT_PKTAP:
     case WP_LT_USER2:
-    case WP_LT_NFLOG:
-        return true;
-    default:
-        return false;
+    case WP_LT_NFLOG: return true;
+    default: return false;
     }
 }
 
@@ -1136,57 +1128,3 @@ const char *wp_tunnel_kind_name(unsigned kind)
     };
     return kind < WP_TUN_COUNT ? names[kind] : "unknown";
 }
-
-const char *wp_ip_proto_name(unsigned proto)
-{
-    switch (proto) {
-    case 0: return "hopopt";
-    case 1: return "icmp";
-    case 2: return "igmp";
-    case 4: return "ipip";
-    case 6: return "tcp";
-    case 17: return "udp";
-    case 33: return "dccp";
-    case 41: return "ipv6";
-    case 43: return "ipv6-route";
-    case 44: return "ipv6-frag";
-    case 46: return "rsvp";
-    case 47: return "gre";
-    case 50: return "esp";
-    case 51: return "ah";
-    case 58: return "icmpv6";
-    case 59: return "ipv6-nonxt";
-    case 60: return "ipv6-opts";
-    case 88: return "eigrp";
-    case 89: return "ospf";
-    case 103: return "pim";
-    case 112: return "vrrp";
-    case 115: return "l2tp";
-    case 132: return "sctp";
-    case 136: return "udplite";
-    default: return NULL;
-    }
-}
-
-/* ---- counter names -------------------------------------------------------- */
-
-const char *const wp_malformed_name[WP_MAL_COUNT] = {
-#define WP_X(id, d) #id,
-    WP_MALFORMED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_malformed_desc[WP_MAL_COUNT] = {
-#define WP_X(id, d) d,
-    WP_MALFORMED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_truncated_name[WP_TRUNC_COUNT] = {
-#define WP_X(id, d) #id,
-    WP_TRUNCATED_LIST(WP_X)
-#undef WP_X
-};
-const char *const wp_truncated_desc[WP_TRUNC_COUNT] = {
-#define WP_X(id, d) d,
-    WP_TRUNCATED_LIST(WP_X)
-#undef WP_X
-};

@@ -550,10 +550,10 @@ void wp_names_packet(struct wp_names *n, struct wp_flow *f, const struct wp_pack
     if (p->payload_len == 0 || !p->has_ports)
         return;
     /* DNS answers, whichever flow carries them */
-    if (p->proto == 17 && (p->sport == 53 || p->sport == 5353 || p->dport == 5353)) {
+    if (p->proto == WP_IPPROTO_UDP && (p->sport == 53 || p->sport == 5353 || p->dport == 5353)) {
         if (wp_dns_answers(p->payload, p->payload_len, on_dns_answer, n) < 0)
             counts->dns_malformed++;
-    } else if (p->proto == 6 && p->sport == 53) {
+    } else if (p->proto == WP_IPPROTO_TCP && p->sport == 53) {
         (void)wp_dns_tcp_answers(p->payload, p->payload_len, on_dns_answer, n);
     }
     if (f->name_state == ST_DONE || sender == f->server)
@@ -562,9 +562,9 @@ void wp_names_packet(struct wp_names *n, struct wp_flow *f, const struct wp_pack
         done(n, f);
         return;
     }
-    if (p->proto == 6)
+    if (p->proto == WP_IPPROTO_TCP)
         tcp_client(n, f, p);
-    else if (p->proto == 17)
+    else if (p->proto == WP_IPPROTO_UDP)
         udp_client(n, f, p);
     else
         done(n, f);

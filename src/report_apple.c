@@ -50,7 +50,7 @@ static bool seen(const struct wp_report *r, size_t first, size_t end,
 
 static char *range_str(char *buf, size_t n, const struct wp_applesvc_port *p)
 {
-    const char *t = p->proto == 6 ? "tcp" : "udp";
+    const char *t = p->proto == WP_IPPROTO_TCP ? "tcp" : "udp";
     if (p->lo == p->hi)
         snprintf(buf, n, "%s/%u", t, p->lo);
     else
@@ -203,9 +203,9 @@ void wp_report_apple_csv(FILE *fp, const struct wp_report *r, const struct wp_re
             fputc(',', fp);
             wp_csv_field(fp, label);
             if (dp[k].lo == dp[k].hi)
-                fprintf(fp, ",%s,%u", dp[k].proto == 6 ? "tcp" : "udp", dp[k].lo);
+                fprintf(fp, ",%s,%u", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo);
             else
-                fprintf(fp, ",%s,%u-%u", dp[k].proto == 6 ? "tcp" : "udp", dp[k].lo, dp[k].hi);
+                fprintf(fp, ",%s,%u-%u", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo, dp[k].hi);
             fprintf(fp, ",false,0,0,0,true,%s\r\n", dp[k].status);
         }
         first = end;
@@ -257,7 +257,7 @@ void wp_report_apple_json(FILE *fp, const struct wp_report *r, const char *nl, c
             if (seen(r, first, end, &dp[k]))
                 continue;
             fprintf(fp, "%s{\"transport\": \"%s\", \"first\": %u, \"last\": %u, \"status\": ",
-                    any ? ", " : "", dp[k].proto == 6 ? "tcp" : "udp", dp[k].lo, dp[k].hi);
+                    any ? ", " : "", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo, dp[k].hi);
             wp_json_string(fp, dp[k].status);
             fputs("}", fp);
             any = true;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "wp/report_filter.h"
+#include "wp/proto.h"
 #include "wp/util.h"
 
 /* ---- Wireshark display filters (--filters; docs/wireshark.md) ---------------
@@ -111,8 +112,8 @@ struct wp_filter_index *wp_report_filter_index(const struct wp_report *r)
     if (ix->n_tun > 1)
         qsort(ix->tun, ix->n_tun, sizeof(*ix->tun), u32_cmp);
     for (size_t i = 0; i < r->n_ports; i++) {
-        ix->icmp = ix->icmp || r->ports[i]->key.proto == 1;
-        ix->icmpv6 = ix->icmpv6 || r->ports[i]->key.proto == 58;
+        ix->icmp = ix->icmp || r->ports[i]->key.proto == WP_IPPROTO_ICMP;
+        ix->icmpv6 = ix->icmpv6 || r->ports[i]->key.proto == WP_IPPROTO_ICMPV6;
     }
     return ix;
 }
@@ -239,7 +240,7 @@ static bool tunnel_outer(const struct wp_report *r, const struct wp_filter_index
 static bool has_row(const struct wp_report *r, const struct wp_filter_index *ix, uint8_t proto)
 {
     if (ix != NULL)
-        return proto == 1 ? ix->icmp : ix->icmpv6;
+        return proto == WP_IPPROTO_ICMP ? ix->icmp : ix->icmpv6;
     for (size_t i = 0; i < r->n_ports; i++)
         if (r->ports[i]->key.proto == proto)
             return true;
@@ -316,33 +317,33 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
     char t[16];
     bool alt = false;
     if (row->key.has_port) {
-        const char *tn = proto == 136 ? "udp" : wp_fmt_transport(t, sizeof(t), proto);
-        if (proto == 136)
+        const char *tn = proto == WP_IPPROTO_UDPLITE ? "udp" : wp_fmt_transport(t, sizeof(t), proto);
+        if (proto == WP_IPPROTO_UDPLITE)
             sb_add(&b, "udplite && ");
         port_clause(&b, ix, row, tn, note);
         if (tt != NULL && tt->flows_evicted > 0)
             *note = "flows were evicted: which addresses use the port as a client is not known";
         if (tt != NULL && *note == NULL &&
-            ((proto == 6 && tt->truncated_at[WP_TRUNC_tcp] > 0) ||
-             (proto != 6 && tt->truncated_at[WP_TRUNC_udp] > 0)))
+            ((proto == WP_IPPROTO_TCP && tt->truncated_at[WP_TRUNC_tcp] > 0) ||
+             (proto != WP_IPPROTO_TCP && tt->truncated_at[WP_TRUNC_udp] > 0)))
             *note = "also selects packets whose transport header the snaplen cut "
                     "(counted without a port)";
         if (frags_attributed && *note == NULL)
             *note = "later fragments counted in the row have no ports and are not selected";
     } else {
         switch (proto) {
-        case 1:
+        case WP_IPPROTO_ICMP:
             sb_add(&b, "icmp");
             break;
-        case 58:
+        case WP_IPPROTO_ICMPV6:
             sb_add(&b, "icmpv6");
             break;
-        case 6:
+        case WP_IPPROTO_TCP:
             sb_add(&b, "(tcp && (!tcp.len || tcp.hdr_len < 20))");
             if (tt != NULL && tt->truncated_at[WP_TRUNC_tcp] > 0)
                 *note = "TCP headers cut by the snaplen are not all selected";
             break;
-        case 17:
+        case WP_IPPROTO_UDP:
             sb_add(&b,
                    "(udp && (!udp.checksum || (udp.length < 8 && !(ipv6 && udp.length == 0))))");
             break;
@@ -352,9 +353,9 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
             break;
         }
         if (frags) {
-            if (proto != 58)
+            if (proto != WP_IPPROTO_ICMPV6)
                 sb_add(&b, " || (ip.proto == %u && ip.frag_offset > 0)", proto);
-            if (proto != 1)
+            if (proto != WP_IPPROTO_ICMP)
                 sb_add(&b, " || (ipv6.fraghdr.nxt == %u && ipv6.fraghdr.offset > 0)", proto);
             alt = true;
             if (wp_proto_has_ports(proto) && frags_attributed && *note == NULL)
@@ -382,16 +383,16 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
      * unattributed), but Wireshark shows the ports it could read. */
     if (row->key.has_port && tt != NULL) {
         uint64_t bad = tt->malformed[WP_MAL_transport_exceeds_payload];
-        if (proto == 6 && bad + tt->malformed[WP_MAL_tcp_bad_data_offset] +
+        if (proto == WP_IPPROTO_TCP && bad + tt->malformed[WP_MAL_tcp_bad_data_offset] +
                                   tt->malformed[WP_MAL_tcp_data_offset_exceeds_segment] >
                               0)
             ex[nex++] = "tcp.len && tcp.hdr_len >= 20";
-        else if ((proto == 17 || proto == 136) && bad + tt->malformed[WP_MAL_udp_bad_length] > 0)
+        else if ((proto == WP_IPPROTO_UDP || proto == WP_IPPROTO_UDPLITE) && bad + tt->malformed[WP_MAL_udp_bad_length] > 0)
             ex[nex++] = "!(udp.length < 8 && !(ipv6 && udp.length == 0))";
     }
-    if (proto != 1 && proto != 58 && v4 && has_row(r, ix, 1))
+    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v4 && has_row(r, ix, WP_IPPROTO_ICMP))
         ex[nex++] = "!icmp";
-    if (proto != 1 && proto != 58 && v6 && has_row(r, ix, 58))
+    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v6 && has_row(r, ix, WP_IPPROTO_ICMPV6))
         ex[nex++] = "!icmpv6";
     if (tunnel_outer(r, ix, proto, row->key.has_port, row->key.port)) {
         ex[nex++] = "!(ip#2 || ipv6#2 || (ip && ipv6))";

@@ -211,7 +211,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     fputs(", \"last\": ", fp);
     time_or_null(fp, have, f->last_ns, nanos);
     fputs(", \"tcp_flags\": ", fp);
-    if (f->key.proto == 6) {
+    if (f->key.proto == WP_IPPROTO_TCP) {
         char fl[12];
         wp_json_string(fp, wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags));
     } else {

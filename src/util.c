@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "wp/decode.h"
+#include "wp/proto.h"
 #include "wp/util.h"
 
 char *wp_fmt_addr(char *buf, size_t n, uint8_t family, const uint8_t *addr)

@@ -5,6 +5,7 @@
 
 #include "wp/common.h"
 #include "wp/flow.h"
+#include "wp/proto.h"
 
 /* A service-port row: transport plus port, or transport alone (has_port 0)
  * for transports without ports and for packets whose ports are unknown. */
@@ -135,9 +136,6 @@ const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_po
 
 /* The port key of a flow: its transport and its server's port. */
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f);
-
-/* True when the transport carries ports (TCP, UDP, UDP-Lite, SCTP, DCCP). */
-bool wp_proto_has_ports(uint8_t proto);
 
 /* Server hosts and tunnels beyond the table limits (65,536 each), summed
  * into one row each so that memory stays bounded while totals stay exact.

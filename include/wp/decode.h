@@ -5,6 +5,7 @@
 
 #include "wp/common.h"
 #include "wp/counters.h"
+#include "wp/proto.h"
 
 /* Link types as written in capture files (LINKTYPE_* values, tcpdump.org).
  * Live captures report DLT_* values; they equal these except DLT_RAW, which
@@ -58,13 +59,6 @@ enum wp_tunnel_kind {
 #define WP_MAX_IPV6_EXT 250 /* Wireshark gives up at 256 protocol layers in a frame */
 #define WP_MAX_TUNNEL_DEPTH 4
 
-/* TCP flag bits as on the wire (RFC 9293). */
-enum {
-    WP_TCP_FIN = 0x01, WP_TCP_SYN = 0x02, WP_TCP_RST = 0x04,
-    WP_TCP_PSH = 0x08, WP_TCP_ACK = 0x10, WP_TCP_URG = 0x20,
-    WP_TCP_ECE = 0x40, WP_TCP_CWR = 0x80,
-};
-
 /* A decoded frame: a view into the caller's buffer. Pointers are valid only
  * as long as that buffer is; nothing here is allocated. Fields below
  * `family` are meaningful only when family != 0. */
@@ -91,8 +85,8 @@ struct wp_packet {
     bool has_l4;              /* the transport header was decoded */
     uint16_t sport, dport;
     uint8_t tcp_flags;
-    uint8_t icmp_type;
-    uint32_t tcp_seq;         /* TCP sequence number when has_l4 */        /* ICMP or ICMPv6 type when has_l4 */
+    uint8_t icmp_type;        /* ICMP or ICMPv6 type when has_l4 */
+    uint32_t tcp_seq;         /* TCP sequence number when has_l4 */
 
     const uint8_t *payload;   /* transport payload, captured bytes only */
     uint32_t payload_len;
@@ -122,8 +116,5 @@ bool wp_decode_linktype_supported(uint32_t linktype);
 
 /* Name of a tunnel kind ("gre", "vxlan", ...). */
 const char *wp_tunnel_kind_name(unsigned kind);
-
-/* Name of an IP protocol ("tcp", "udp", "icmp", ...), or NULL when unnamed. */
-const char *wp_ip_proto_name(unsigned proto);
 
 #endif

@@ -123,7 +123,7 @@ MAX_TUNNEL_DEPTH = 4   # WP_MAX_TUNNEL_DEPTH (include/wp/decode.h)
 # First token of frame.protocols for the link types whichports decodes.
 LINKS = {"eth", "null", "loop", "raw", "ip", "ipv6", "sll", "pktap", "user_dlt", "nflog", ""}
 
-# wp_ip_proto_name() (src/decode.c), and Wireshark's protocol tokens.
+# wp_ip_proto_name() (src/proto.c), and Wireshark's protocol tokens.
 PROTO_NAME = {0: "hopopt", 1: "icmp", 2: "igmp", 4: "ipip", 6: "tcp", 17: "udp", 33: "dccp",
               41: "ipv6", 43: "ipv6-route", 44: "ipv6-frag", 46: "rsvp", 47: "gre", 50: "esp",
               51: "ah", 58: "icmpv6", 59: "ipv6-nonxt", 60: "ipv6-opts", 88: "eigrp",

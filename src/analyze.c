@@ -389,7 +389,8 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
                 if (old != NULL)
                     evict(e, old);
             }
-            f = wp_flow_insert_h(e->flows, &key, h, p.proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
+            f = wp_flow_insert_h(e->flows, &key, h,
+                                 p.proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
             if (f == NULL) {
                 t->flows_dropped++;
                 (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);

@@ -243,7 +243,8 @@ static int gre_options_len(uint16_t flags, uint16_t proto)
         if (flags & GRE_F_ACK)
             extra += 4; /* acknowledgment */
         return extra;
-    default: return -1;
+    default:
+        return -1;
     }
 }
 
@@ -305,13 +306,16 @@ static void decode_gre(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     case WP_ETHERTYPE_IPV6:
     case WP_ETHERTYPE_TEB:
     case WP_ETHERTYPE_MPLS_UC:
-    case WP_ETHERTYPE_MPLS_MC: decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt); break;
+    case WP_ETHERTYPE_MPLS_MC:
+        decap(x, WP_TUN_GRE, inner_ethertype, proto, c, pkt);
+        break;
     case WP_ETHERTYPE_ERSPAN:
     case WP_ETHERTYPE_ERSPAN3:
         if (erspan_header(c, proto, flags, pkt))
             decap(x, WP_TUN_ERSPAN, inner_ethernet, 0, c, pkt);
         break;
-    default: break; /* counted under GRE */
+    default:
+        break; /* counted under GRE */
     }
 }
 
@@ -496,13 +500,23 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
 {
     bool ok;
     switch (pkt->proto) {
-    case WP_IPPROTO_TCP: ok = decode_tcp(c, pkt); break;
+    case WP_IPPROTO_TCP:
+        ok = decode_tcp(c, pkt);
+        break;
     case WP_IPPROTO_UDP:
-    case WP_IPPROTO_UDPLITE: ok = decode_udp(c, pkt); break;
-    case WP_IPPROTO_SCTP: ok = decode_ports_only(c, pkt, 12); break;
-    case WP_IPPROTO_DCCP: ok = decode_ports_only(c, pkt, 16); break;
+    case WP_IPPROTO_UDPLITE:
+        ok = decode_udp(c, pkt);
+        break;
+    case WP_IPPROTO_SCTP:
+        ok = decode_ports_only(c, pkt, 12);
+        break;
+    case WP_IPPROTO_DCCP:
+        ok = decode_ports_only(c, pkt, 16);
+        break;
     case WP_IPPROTO_ICMP:
-    case WP_IPPROTO_ICMPV6: ok = decode_icmp(c, pkt); break;
+    case WP_IPPROTO_ICMPV6:
+        ok = decode_icmp(c, pkt);
+        break;
     case WP_IPPROTO_GRE:
         if (x->tunnels)
             decode_gre(x, c, pkt);
@@ -512,7 +526,8 @@ static void decode_transport(struct ctx *x, struct cursor *c, struct wp_packet *
         if (x->tunnels && c->wlen > 0)
             decap(x, WP_TUN_IPIP, inner_ip, pkt->proto == WP_IPPROTO_IPIP ? 4 : 6, c, pkt);
         return;
-    default: return; /* counted under the protocol number */
+    default:
+        return; /* counted under the protocol number */
     }
     if (!ok)
         return;
@@ -650,7 +665,8 @@ static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt
         if (n > 0 && 8 + 16 <= el)
             pkt->dst = e + 8;
         break;
-    default: /* RPL (type 3) compresses its addresses: not followed */ break;
+    default: /* RPL (type 3) compresses its addresses: not followed */
+        break;
     }
 }
 
@@ -687,8 +703,10 @@ static bool is_ipv6_ext(uint8_t nh)
     case WP_IPPROTO_MOBILITY:
     case WP_IPPROTO_HIP:
     case WP_IPPROTO_SHIM6:
-    case WP_IPPROTO_AH: return true;
-    default: return false;
+    case WP_IPPROTO_AH:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -892,8 +910,12 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
     }
     pkt->ethertype = type;
     switch (type) {
-    case WP_ETHERTYPE_IPV4: decode_ip_by_version(x, c, pkt, 4); return;
-    case WP_ETHERTYPE_IPV6: decode_ipv6(x, c, pkt); return;
+    case WP_ETHERTYPE_IPV4:
+        decode_ip_by_version(x, c, pkt, 4);
+        return;
+    case WP_ETHERTYPE_IPV6:
+        decode_ipv6(x, c, pkt);
+        return;
     case WP_ETHERTYPE_MPLS_UC:
     case WP_ETHERTYPE_MPLS_MC:
         if (x->tunnels)
@@ -907,7 +929,9 @@ static void decode_ethertype(struct ctx *x, uint16_t type, struct cursor *c, str
         else
             pkt->status = WP_DEC_NON_IP;
         return;
-    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */ decode_ethernet(x, c, pkt); return;
+    case WP_ETHERTYPE_TEB: /* inside GRE, Geneve */
+        decode_ethernet(x, c, pkt);
+        return;
     default:
         if (pkt->status == WP_DEC_OK)
             pkt->status = WP_DEC_NON_IP;
@@ -945,12 +969,18 @@ static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     if (af & 0xffff0000u)
         af = wp_be32(h);
     switch (af) {
-    case WP_AF_INET: decode_ipv4(x, c, pkt); return;
+    case WP_AF_INET:
+        decode_ipv4(x, c, pkt);
+        return;
     case WP_AF_INET6_LINUX:
     case WP_AF_INET6_BSD:
     case WP_AF_INET6_FREEBSD:
-    case WP_AF_INET6_DARWIN: decode_ipv6(x, c, pkt); return;
-    default: pkt->status = WP_DEC_NON_IP; return;
+    case WP_AF_INET6_DARWIN:
+        decode_ipv6(x, c, pkt);
+        return;
+    default:
+        pkt->status = WP_DEC_NON_IP;
+        return;
     }
 }
 
@@ -1049,16 +1079,22 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
 {
     const uint8_t *h;
     switch (lt) {
-    case WP_LT_EN10MB: decode_ethernet(x, c, pkt); return;
+    case WP_LT_EN10MB:
+        decode_ethernet(x, c, pkt);
+        return;
     case WP_LT_NULL:
-    case WP_LT_LOOP: decode_null(x, c, pkt); return;
+    case WP_LT_LOOP:
+        decode_null(x, c, pkt);
+        return;
     case WP_LT_RAW:
     case WP_LT_DLT_RAW12:
     case WP_LT_DLT_RAW14:
     case WP_LT_IPV4: /* dispatched by version, as Wireshark's IP dissector does */
         decode_ip_by_version(x, c, pkt, 0);
         return;
-    case WP_LT_IPV6: decode_ipv6(x, c, pkt); return;
+    case WP_LT_IPV6:
+        decode_ipv6(x, c, pkt);
+        return;
     case WP_LT_LINUX_SLL:
         if (take(c, 16, &h) != TAKE_OK) {
             set_truncated(pkt, WP_TRUNC_link);
@@ -1082,9 +1118,15 @@ static void decode_link(struct ctx *x, uint32_t lt, struct cursor *c, struct wp_
         decode_ethertype(x, wp_be16(h), c, pkt);
         return;
     case WP_LT_PKTAP:
-    case WP_LT_USER2: decode_pktap(x, c, pkt); return;
-    case WP_LT_NFLOG: decode_nflog(x, c, pkt); return;
-    default: pkt->status = WP_DEC_UNSUPPORTED; return;
+    case WP_LT_USER2:
+        decode_pktap(x, c, pkt);
+        return;
+    case WP_LT_NFLOG:
+        decode_nflog(x, c, pkt);
+        return;
+    default:
+        pkt->status = WP_DEC_UNSUPPORTED;
+        return;
     }
 }
 
@@ -1116,8 +1158,10 @@ bool wp_decode_linktype_supported(uint32_t linktype)
     case WP_LT_LINUX_SLL2:
     case WP_LT_PKTAP:
     case WP_LT_USER2:
-    case WP_LT_NFLOG: return true;
-    default: return false;
+    case WP_LT_NFLOG:
+        return true;
+    default:
+        return false;
     }
 }
 

@@ -205,7 +205,8 @@ void wp_report_apple_csv(FILE *fp, const struct wp_report *r, const struct wp_re
             if (dp[k].lo == dp[k].hi)
                 fprintf(fp, ",%s,%u", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo);
             else
-                fprintf(fp, ",%s,%u-%u", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo, dp[k].hi);
+                fprintf(fp, ",%s,%u-%u", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo,
+                        dp[k].hi);
             fprintf(fp, ",false,0,0,0,true,%s\r\n", dp[k].status);
         }
         first = end;
@@ -257,7 +258,8 @@ void wp_report_apple_json(FILE *fp, const struct wp_report *r, const char *nl, c
             if (seen(r, first, end, &dp[k]))
                 continue;
             fprintf(fp, "%s{\"transport\": \"%s\", \"first\": %u, \"last\": %u, \"status\": ",
-                    any ? ", " : "", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo, dp[k].hi);
+                    any ? ", " : "", dp[k].proto == WP_IPPROTO_TCP ? "tcp" : "udp", dp[k].lo,
+                    dp[k].hi);
             wp_json_string(fp, dp[k].status);
             fputs("}", fp);
             any = true;

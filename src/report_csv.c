@@ -130,7 +130,9 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->first_ns, r->nanos) : NULL, false);
         field(fp, have ? wp_fmt_time(tb, sizeof(tb), f->last_ns, r->nanos) : NULL, false);
         char fl[12];
-        field(fp, f->key.proto == WP_IPPROTO_TCP ? wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags) : NULL,
+        field(fp,
+              f->key.proto == WP_IPPROTO_TCP ? wp_fmt_tcp_flags(fl, sizeof(fl), f->tcp_flags)
+                                             : NULL,
               false);
         field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
         field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);

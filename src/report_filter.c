@@ -317,7 +317,8 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
     char t[16];
     bool alt = false;
     if (row->key.has_port) {
-        const char *tn = proto == WP_IPPROTO_UDPLITE ? "udp" : wp_fmt_transport(t, sizeof(t), proto);
+        const char *tn =
+            proto == WP_IPPROTO_UDPLITE ? "udp" : wp_fmt_transport(t, sizeof(t), proto);
         if (proto == WP_IPPROTO_UDPLITE)
             sb_add(&b, "udplite && ");
         port_clause(&b, ix, row, tn, note);
@@ -383,16 +384,20 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
      * unattributed), but Wireshark shows the ports it could read. */
     if (row->key.has_port && tt != NULL) {
         uint64_t bad = tt->malformed[WP_MAL_transport_exceeds_payload];
-        if (proto == WP_IPPROTO_TCP && bad + tt->malformed[WP_MAL_tcp_bad_data_offset] +
-                                  tt->malformed[WP_MAL_tcp_data_offset_exceeds_segment] >
-                              0)
+        if (proto == WP_IPPROTO_TCP &&
+            bad + tt->malformed[WP_MAL_tcp_bad_data_offset] +
+                    tt->malformed[WP_MAL_tcp_data_offset_exceeds_segment] >
+                0)
             ex[nex++] = "tcp.len && tcp.hdr_len >= 20";
-        else if ((proto == WP_IPPROTO_UDP || proto == WP_IPPROTO_UDPLITE) && bad + tt->malformed[WP_MAL_udp_bad_length] > 0)
+        else if ((proto == WP_IPPROTO_UDP || proto == WP_IPPROTO_UDPLITE) &&
+                 bad + tt->malformed[WP_MAL_udp_bad_length] > 0)
             ex[nex++] = "!(udp.length < 8 && !(ipv6 && udp.length == 0))";
     }
-    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v4 && has_row(r, ix, WP_IPPROTO_ICMP))
+    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v4 &&
+        has_row(r, ix, WP_IPPROTO_ICMP))
         ex[nex++] = "!icmp";
-    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v6 && has_row(r, ix, WP_IPPROTO_ICMPV6))
+    if (proto != WP_IPPROTO_ICMP && proto != WP_IPPROTO_ICMPV6 && v6 &&
+        has_row(r, ix, WP_IPPROTO_ICMPV6))
         ex[nex++] = "!icmpv6";
     if (tunnel_outer(r, ix, proto, row->key.has_port, row->key.port)) {
         ex[nex++] = "!(ip#2 || ipv6#2 || (ip && ipv6))";

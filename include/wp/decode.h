@@ -85,8 +85,8 @@ struct wp_packet {
     bool has_l4;              /* the transport header was decoded */
     uint16_t sport, dport;
     uint8_t tcp_flags;
-    uint8_t icmp_type;        /* ICMP or ICMPv6 type when has_l4 */
-    uint32_t tcp_seq;         /* TCP sequence number when has_l4 */
+    uint8_t icmp_type; /* ICMP or ICMPv6 type when has_l4 */
+    uint32_t tcp_seq;  /* TCP sequence number when has_l4 */
 
     const uint8_t *payload;   /* transport payload, captured bytes only */
     uint32_t payload_len;

@@ -21,15 +21,15 @@ enum {
     WP_IPPROTO_TCP = 6,
     WP_IPPROTO_UDP = 17,
     WP_IPPROTO_DCCP = 33,
-    WP_IPPROTO_IPV6 = 41, /* IPv6 in IP */
-    WP_IPPROTO_ROUTING = 43, /* IPv6 routing header */
+    WP_IPPROTO_IPV6 = 41,     /* IPv6 in IP */
+    WP_IPPROTO_ROUTING = 43,  /* IPv6 routing header */
     WP_IPPROTO_FRAGMENT = 44, /* IPv6 fragment header */
     WP_IPPROTO_RSVP = 46,
     WP_IPPROTO_GRE = 47,
     WP_IPPROTO_ESP = 50,
     WP_IPPROTO_AH = 51,
     WP_IPPROTO_ICMPV6 = 58,
-    WP_IPPROTO_NONE = 59, /* IPv6 no next header */
+    WP_IPPROTO_NONE = 59,    /* IPv6 no next header */
     WP_IPPROTO_DSTOPTS = 60, /* IPv6 destination options */
     WP_IPPROTO_EIGRP = 88,
     WP_IPPROTO_OSPF = 89,
@@ -39,7 +39,7 @@ enum {
     WP_IPPROTO_SCTP = 132,
     WP_IPPROTO_MOBILITY = 135, /* IPv6 mobility header (RFC 6275) */
     WP_IPPROTO_UDPLITE = 136,
-    WP_IPPROTO_HIP = 139, /* Host Identity Protocol (RFC 7401) */
+    WP_IPPROTO_HIP = 139,   /* Host Identity Protocol (RFC 7401) */
     WP_IPPROTO_SHIM6 = 140, /* RFC 5533 */
 };
 
@@ -48,15 +48,15 @@ enum {
     WP_ETHERTYPE_MIN = 0x0600,
     WP_ETHERTYPE_IPV4 = 0x0800,
     WP_ETHERTYPE_ERSPAN3 = 0x22eb, /* ERSPAN type III, inside GRE */
-    WP_ETHERTYPE_TEB = 0x6558, /* transparent Ethernet bridging (GRE, Geneve) */
-    WP_ETHERTYPE_VLAN = 0x8100, /* 802.1Q */
+    WP_ETHERTYPE_TEB = 0x6558,     /* transparent Ethernet bridging (GRE, Geneve) */
+    WP_ETHERTYPE_VLAN = 0x8100,    /* 802.1Q */
     WP_ETHERTYPE_IPV6 = 0x86dd,
     WP_ETHERTYPE_PPP = 0x880b, /* PPP inside PPTP's enhanced GRE (RFC 2637) */
     WP_ETHERTYPE_MPLS_UC = 0x8847,
     WP_ETHERTYPE_MPLS_MC = 0x8848,
     WP_ETHERTYPE_PPPOE_SESS = 0x8864,
-    WP_ETHERTYPE_QINQ = 0x88a8, /* 802.1ad */
-    WP_ETHERTYPE_ERSPAN = 0x88be, /* ERSPAN type I and II, inside GRE */
+    WP_ETHERTYPE_QINQ = 0x88a8,      /* 802.1ad */
+    WP_ETHERTYPE_ERSPAN = 0x88be,    /* ERSPAN type I and II, inside GRE */
     WP_ETHERTYPE_QINQ_9100 = 0x9100, /* pre-802.1ad stacked tags */
     WP_ETHERTYPE_QINQ_9200 = 0x9200,
 };
@@ -113,8 +113,8 @@ enum {
 
 /* UDP ports of the tunnels the decoder opens. */
 enum {
-    WP_PORT_GTPU = 2152, /* 3GPP TS 29.281 */
-    WP_PORT_VXLAN = 4789, /* RFC 7348 */
+    WP_PORT_GTPU = 2152,   /* 3GPP TS 29.281 */
+    WP_PORT_VXLAN = 4789,  /* RFC 7348 */
     WP_PORT_GENEVE = 6081, /* RFC 8926 */
 };
 

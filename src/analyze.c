@@ -309,7 +309,7 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         }
         if (e->any_timeout && rec->ts_ns >= e->next_expire_ns) {
             wp_engine_expire(e, rec->ts_ns);
-            e->next_expire_ns = rec->ts_ns + 1000000000LL;
+            e->next_expire_ns = rec->ts_ns + WP_NS_PER_S;
         }
     }
     if (e->n_linktypes == 0 || e->linktypes[e->n_linktypes - 1] != rec->linktype)

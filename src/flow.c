@@ -31,6 +31,10 @@ struct entry {
     uint32_t idx;      /* flow number: chunk * CHUNK_FLOWS + position */
     uint32_t hash;
 };
+/* docs/design.md (Memory) states this size: a change to struct wp_flow
+ * that grows it must be weighed there (and in the flood test's bytes per
+ * flow). */
+_Static_assert(sizeof(struct entry) == 128, "a flow entry is 128 bytes");
 
 struct chunk {
     struct entry e[CHUNK_FLOWS];
@@ -59,7 +63,7 @@ struct frag_entry {
 };
 
 #define FRAG_MAX 65536u
-#define FRAG_TTL_NS (60LL * 1000000000LL)
+#define FRAG_TTL_NS (60 * WP_NS_PER_S)
 
 struct wp_flow_table {
     uint64_t *slots;           /* 0: empty; else hash << 32 | (idx + 1) */

@@ -537,11 +537,10 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
                 m->rc = -1;
             return;
         }
-        struct wp_flow *prev = f->lru_prev, *next = f->lru_next;
+        struct wp_link lru = f->lru;
         uint8_t cls = f->cls;
         *f = *sf;
-        f->lru_prev = prev;
-        f->lru_next = next;
+        f->lru = lru;
         f->cls = cls;
         /* as a sequential read would have: a DNS answer from an earlier
          * input names the flow when it starts */

@@ -404,13 +404,10 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
     fe->key = k;
     fe->flow = *fk;
     fe->ts_ns = now_ns;
-    wp_hash_oom = 0;
-    HASH_ADD_BYHASHVALUE(hh, t->frags, key, sizeof(fe->key), hv, fe);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_BYHASH_OR_FAIL(hh, t->frags, &fe->key, sizeof(fe->key), hv, fe, {
         frag_free_push(t, fe);
         return;
-    }
+    });
     wp_list_push(&t->frag_lru, &fe->lru);
     t->n_frags++;
 }

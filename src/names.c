@@ -150,14 +150,11 @@ static uint32_t intern_locked(struct wp_nametab *t, const char *s, size_t len)
     }
     memcpy(e->s, s, len + 1);
     e->id = t->n_names + 1;
-    wp_hash_oom = 0;
-    HASH_ADD_KEYPTR(hh, t->by_text, e->s, len, e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, t->by_text, e->s, len, e, {
         free(e->s);
         free(e);
         return 0;
-    }
+    });
     t->by_id[t->n_names++] = e->s;
     t->name_bytes += len + 1 + sizeof(*e);
     return e->id;
@@ -267,13 +264,10 @@ static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uin
     memset(d, 0, sizeof(*d));
     d->key = k;
     d->name_id = id;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, n->dns, key, sizeof(d->key), d);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, n->dns, &d->key, sizeof(d->key), d, {
         free(d);
         return;
-    }
+    });
     wp_list_push(&n->dns_lru, &d->lru);
     n->n_dns++;
 }
@@ -324,13 +318,10 @@ static struct reasm *reasm_new(struct wp_names *n, const struct wp_flow *f)
     if (r == NULL)
         return NULL;
     r->key = f->key;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, n->reasm, key, sizeof(r->key), r);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, n->reasm, &r->key, sizeof(r->key), r, {
         free(r);
         return NULL;
-    }
+    });
     n->n_reasm++;
     return r;
 }

@@ -95,6 +95,7 @@ struct wp_agg {
     bool peers_capped;
     struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
+    size_t fail_after;                  /* tests: fail the n-th row allocation from now (0: never) */
 };
 
 bool wp_proto_has_ports(uint8_t proto)
@@ -148,13 +149,26 @@ void wp_agg_free(struct wp_agg *a)
     free(a);
 }
 
+void wp_agg_fail_alloc(struct wp_agg *a, size_t n)
+{
+    a->fail_after = n;
+}
+
+/* A zeroed table entry of `n` bytes, or NULL when out of memory. */
+static void *ent_alloc(struct wp_agg *a, size_t n)
+{
+    if (a->fail_after != 0 && --a->fail_after == 0)
+        return NULL; /* injected failure */
+    return calloc(1, n);
+}
+
 static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *k)
 {
     struct port_ent *e;
     HASH_FIND(hh, a->ports, k, sizeof(*k), e);
     if (e != NULL)
         return &e->row;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->row.key = *k;
@@ -178,7 +192,7 @@ static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint
         return &e->row;
     if (a->n_hosts >= HOSTS_MAX)
         return &a->hosts_other;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = k;
@@ -340,7 +354,7 @@ static struct wp_apple_row *apple_get(struct wp_agg *a, int svc, const struct wp
     HASH_FIND(hh, a->apple, &k, sizeof(k), e);
     if (e != NULL)
         return &e->row;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = k;
@@ -434,7 +448,7 @@ static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *
         return &e->row;
     if (a->n_tunnels >= TUNNELS_MAX)
         return &a->tunnels_other;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = *k;

@@ -12,7 +12,8 @@
  * its flow from flow_for_packet() (a one-entry cache, the index, and for a
  * new flow make_room(), the insert and new_flow_init()) and update_flow()
  * adds the frame to it. Port, host and tunnel aggregates are built from
- * flows when they are evicted or when a report is made. */
+ * flows when they are evicted or when a report is made; an aggregate
+ * update lost for lack of memory is counted in agg_dropped. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,14 @@ static void note_linktype(struct wp_engine *e, uint32_t lt)
         e->linktypes[e->n_linktypes++] = lt;
 }
 
+/* Count an aggregate update (wp_agg_add_*: rc -1) that memory did not
+ * allow, in whole or in part. */
+static void agg_result(struct wp_engine *e, int rc)
+{
+    if (WP_UNLIKELY(rc != 0))
+        e->t.agg_dropped++;
+}
+
 /* Fold a flow into the aggregate and forget it. */
 static void evict(struct wp_engine *e, struct wp_flow *f)
 {
@@ -122,7 +131,7 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
         wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
-    (void)wp_agg_add_flow(e->agg, f);
+    agg_result(e, wp_agg_add_flow(e->agg, f));
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
 }
@@ -305,7 +314,7 @@ static void count_tunnel(struct wp_engine *e, const struct wp_packet *p)
         t.port[1] = c <= 0 ? p->outer_dport : p->outer_sport;
     }
     e->t.tunneled++;
-    (void)wp_agg_add_tunnel(e->agg, &t, p->wirelen);
+    agg_result(e, wp_agg_add_tunnel(e->agg, &t, p->wirelen));
 }
 
 /* Step 1: count the frame in the totals (packets, bytes = wire length,
@@ -381,7 +390,7 @@ static void count_ip(struct wp_engine *e, const struct wp_packet *p, const struc
 static void account_unattributed(struct wp_engine *e, const struct wp_packet *p,
                                  const struct wp_record *rec)
 {
-    (void)wp_agg_add_unattributed(e->agg, p->proto, rec->wirelen);
+    agg_result(e, wp_agg_add_unattributed(e->agg, p->proto, rec->wirelen));
 }
 
 /* Step 5: a later IP fragment (no ports of its own) goes to the flow of
@@ -706,6 +715,7 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     d->tunneled += s->tunneled;
     d->flows_evicted += s->flows_evicted;
     d->flows_dropped += s->flows_dropped;
+    d->agg_dropped += s->agg_dropped;
     if (s->have_ts) {
         if (!d->have_ts || s->first_ns < d->first_ns)
             d->first_ns = s->first_ns;
@@ -728,4 +738,9 @@ size_t wp_engine_bytes(const struct wp_engine *e)
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
 {
     return e->flows;
+}
+
+struct wp_agg *wp_engine_agg(struct wp_engine *e)
+{
+    return e->agg;
 }

@@ -242,6 +242,7 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
     counter(fp, r, "flows", t->flows);
     counter(fp, r, "flows_evicted", t->flows_evicted);
     counter(fp, r, "flows_dropped", t->flows_dropped);
+    counter(fp, r, "agg_dropped", t->agg_dropped);
     if (t->dropped_known) {
         counter(fp, r, "dropped", t->dropped);
         counter(fp, r, "dropped_interface", t->ifdropped);

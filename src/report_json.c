@@ -79,6 +79,7 @@ static void totals(const struct jw *w, const struct wp_report *r)
     fprintf(fp, ", \"tunneled\": %" PRIu64, t->tunneled);
     fprintf(fp, ", \"flows\": %" PRIu64 ", \"flows_evicted\": %" PRIu64
                 ", \"flows_dropped\": %" PRIu64, t->flows, t->flows_evicted, t->flows_dropped);
+    fprintf(fp, ", \"agg_dropped\": %" PRIu64, t->agg_dropped);
     fputs(", \"first\": ", fp);
     time_or_null(fp, t->have_ts, t->first_ns, r->nanos);
     fputs(", \"last\": ", fp);

@@ -180,6 +180,8 @@ static void header(FILE *fp, const struct wp_report *r)
         fprintf(fp, " (%" PRIu64 " evicted)", t->flows_evicted);
     if (t->flows_dropped)
         fprintf(fp, " (%" PRIu64 " not stored: out of memory)", t->flows_dropped);
+    if (t->agg_dropped)
+        fprintf(fp, " (%" PRIu64 " aggregate updates lost: out of memory)", t->agg_dropped);
     if (t->tunneled)
         fprintf(fp, ", tunnelled packets %" PRIu64, t->tunneled);
     fprintf(fp, ", malformed %" PRIu64, mal);

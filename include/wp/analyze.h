@@ -42,6 +42,7 @@ struct wp_totals {
     uint64_t flows;                                    /* flows created */
     uint64_t flows_evicted;
     uint64_t flows_dropped;                            /* not stored: out of memory */
+    uint64_t agg_dropped;                              /* aggregate updates lost: out of memory */
     int64_t first_ns, last_ns;
     bool have_ts;
     bool dropped_known;                                /* live capture statistics */
@@ -93,6 +94,9 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
 
 /* Tests only: the engine's flow table (to inject allocation failures). */
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e);
+
+/* Tests only: the engine's own aggregate (to inject allocation failures). */
+struct wp_agg *wp_engine_agg(struct wp_engine *e);
 
 /* Heap bytes held by flows and aggregates (an estimate). */
 size_t wp_engine_bytes(const struct wp_engine *e);

@@ -137,8 +137,9 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
 }
 
 /* With the table at its limit (--max-flows), evict the least recently
- * seen flow of any class so that one more fits. */
-static void make_room(struct wp_engine *e)
+ * seen flow of any class so that one more fits. Inline: it runs for every
+ * new flow, and usually finds room. */
+static inline void make_room(struct wp_engine *e)
 {
     size_t lim = wp_flow_limit(e->flows);
     if (lim == 0 || wp_flow_count(e->flows) < lim)

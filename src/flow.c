@@ -250,11 +250,10 @@ struct wp_flow *wp_flow_insert_h(struct wp_flow_table *t, const struct wp_flow_k
 
 void wp_flow_touch(struct wp_flow_table *t, struct wp_flow *f, enum wp_flow_class cls)
 {
-    if (f->cls == (uint8_t)cls) {
-        wp_list_touch(&t->lru[cls], &f->lru);
+    struct wp_list *from = &t->lru[f->cls];
+    if (from->head == &f->lru && f->cls == (uint8_t)cls)
         return;
-    }
-    wp_list_unlink(&t->lru[f->cls], &f->lru);
+    wp_list_unlink(from, &f->lru);
     f->cls = (uint8_t)cls;
     wp_list_push(&t->lru[cls], &f->lru);
 }
@@ -394,8 +393,10 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
         if (c == NULL)
             return;
         t->frag_chunks[t->n_frag_chunks++] = c;
-        for (size_t i = FRAG_CHUNK; i-- > 0;)
-            frag_free_push(t, &c[i]);
+        for (size_t i = 0; i + 1 < FRAG_CHUNK; i++)
+            c[i].lru.next = &c[i + 1].lru;
+        c[FRAG_CHUNK - 1].lru.next = NULL; /* the free list was empty */
+        t->frag_free = &c[0];
         t->n_frag_allocs += FRAG_CHUNK;
     }
     fe = t->frag_free;

@@ -95,6 +95,7 @@ struct wp_agg {
     bool peers_capped;
     struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
+    size_t fail_after;                  /* tests: fail the n-th row allocation from now (0: never) */
 };
 
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
@@ -143,23 +144,33 @@ void wp_agg_free(struct wp_agg *a)
     free(a);
 }
 
+void wp_agg_fail_alloc(struct wp_agg *a, size_t n)
+{
+    a->fail_after = n;
+}
+
+/* A zeroed table entry of `n` bytes, or NULL when out of memory. */
+static void *ent_alloc(struct wp_agg *a, size_t n)
+{
+    if (a->fail_after != 0 && --a->fail_after == 0)
+        return NULL; /* injected failure */
+    return calloc(1, n);
+}
+
 static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *k)
 {
     struct port_ent *e;
     HASH_FIND(hh, a->ports, k, sizeof(*k), e);
     if (e != NULL)
         return &e->row;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->row.key = *k;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, a->ports, row.key, sizeof(e->row.key), e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, a->ports, &e->row.key, sizeof(e->row.key), e, {
         free(e);
         return NULL;
-    }
+    });
     a->n_ports++;
     return &e->row;
 }
@@ -176,19 +187,16 @@ static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint
         return &e->row;
     if (a->n_hosts >= HOSTS_MAX)
         return &a->hosts_other;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = k;
     e->row.family = family;
     memcpy(e->row.addr, addr, 16);
-    wp_hash_oom = 0;
-    HASH_ADD(hh, a->hosts, key, sizeof(e->key), e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, a->hosts, &e->key, sizeof(e->key), e, {
         free(e);
         return NULL;
-    }
+    });
     a->n_hosts++;
     return &e->row;
 }
@@ -341,19 +349,16 @@ static struct wp_apple_row *apple_get(struct wp_agg *a, int svc, const struct wp
     HASH_FIND(hh, a->apple, &k, sizeof(k), e);
     if (e != NULL)
         return &e->row;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = k;
     e->row.svc = svc;
     e->row.port = *pk;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, a->apple, key, sizeof(e->key), e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, a->apple, &e->key, sizeof(e->key), e, {
         free(e);
         return NULL;
-    }
+    });
     a->n_apple++;
     return &e->row;
 }
@@ -438,7 +443,7 @@ static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *
         return &e->row;
     if (a->n_tunnels >= TUNNELS_MAX)
         return &a->tunnels_other;
-    e = calloc(1, sizeof(*e));
+    e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
     e->key = *k;
@@ -447,13 +452,10 @@ static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *
     e->row.proto = k->proto;
     memcpy(e->row.addr, k->addr, sizeof(k->addr));
     memcpy(e->row.port, k->port, sizeof(k->port));
-    wp_hash_oom = 0;
-    HASH_ADD(hh, a->tunnels, key, sizeof(e->key), e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, a->tunnels, &e->key, sizeof(e->key), e, {
         free(e);
         return NULL;
-    }
+    });
     a->n_tunnels++;
     return &e->row;
 }
@@ -597,44 +599,27 @@ const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_po
     return e != NULL ? &e->row : NULL;
 }
 
-struct wp_port_row **wp_agg_ports(const struct wp_agg *a, size_t *n)
-{
-    *n = 0;
-    if (a->n_ports == 0)
-        return NULL;
-    struct wp_port_row **v = malloc(a->n_ports * sizeof(*v));
-    if (v == NULL)
-        return NULL;
-    for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next)
-        v[(*n)++] = &e->row;
-    return v;
-}
+/* The row getters (agg.h): an array of pointers to the `row` of every
+ * entry of one table, in no order; NULL with *n = 0 when the table is
+ * empty or memory runs out. Written once, defined four times. */
+#define ROW_GETTER(fn, row_type, ent_type, head, count)   \
+    row_type **fn(const struct wp_agg *a, size_t *n)      \
+    {                                                     \
+        *n = 0;                                           \
+        if (a->count == 0)                                \
+            return NULL;                                  \
+        row_type **v = malloc(a->count * sizeof(*v));     \
+        if (v == NULL)                                    \
+            return NULL;                                  \
+        for (ent_type *e = a->head; e != NULL; e = e->hh.next) \
+            v[(*n)++] = &e->row;                          \
+        return v;                                         \
+    }
 
-struct wp_host_row **wp_agg_hosts(const struct wp_agg *a, size_t *n)
-{
-    *n = 0;
-    if (a->n_hosts == 0)
-        return NULL;
-    struct wp_host_row **v = malloc(a->n_hosts * sizeof(*v));
-    if (v == NULL)
-        return NULL;
-    for (struct host_ent *e = a->hosts; e != NULL; e = e->hh.next)
-        v[(*n)++] = &e->row;
-    return v;
-}
-
-struct wp_tunnel_row **wp_agg_tunnels(const struct wp_agg *a, size_t *n)
-{
-    *n = 0;
-    if (a->n_tunnels == 0)
-        return NULL;
-    struct wp_tunnel_row **v = malloc(a->n_tunnels * sizeof(*v));
-    if (v == NULL)
-        return NULL;
-    for (struct tun_ent *e = a->tunnels; e != NULL; e = e->hh.next)
-        v[(*n)++] = &e->row;
-    return v;
-}
+ROW_GETTER(wp_agg_ports, struct wp_port_row, struct port_ent, ports, n_ports)
+ROW_GETTER(wp_agg_hosts, struct wp_host_row, struct host_ent, hosts, n_hosts)
+ROW_GETTER(wp_agg_tunnels, struct wp_tunnel_row, struct tun_ent, tunnels, n_tunnels)
+ROW_GETTER(wp_agg_apple_rows, struct wp_apple_row, struct apple_ent, apple, n_apple)
 
 size_t wp_agg_bytes(const struct wp_agg *a)
 {
@@ -651,19 +636,6 @@ const struct wp_host_row *wp_agg_hosts_other(const struct wp_agg *a)
 const struct wp_tunnel_row *wp_agg_tunnels_other(const struct wp_agg *a)
 {
     return &a->tunnels_other;
-}
-
-struct wp_apple_row **wp_agg_apple_rows(const struct wp_agg *a, size_t *n)
-{
-    *n = 0;
-    if (a->n_apple == 0)
-        return NULL;
-    struct wp_apple_row **v = malloc(a->n_apple * sizeof(*v));
-    if (v == NULL)
-        return NULL;
-    for (struct apple_ent *e = a->apple; e != NULL; e = e->hh.next)
-        v[(*n)++] = &e->row;
-    return v;
 }
 
 const struct wp_apple_svc_info *wp_agg_apple_svc(const struct wp_agg *a, int svc)

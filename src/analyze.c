@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* \summary: the analysis engine: decode, flows, counters for each frame
  *
- * The path of a frame: wp_decode() gives a view of its headers; frames
- * without an IP header go to the other/undecodable totals; later fragments
- * find their flow through the fragment table; everything else finds or
- * creates its flow (a one-entry cache serves runs of the same flow), whose
- * per-direction counters it updates. Port, host and tunnel aggregates are
- * built from flows when they are evicted or when a report is made. */
+ * The path of a frame, one named step each (wp_engine_packet() reads as
+ * the list, in the order of docs/design.md, "The path of a packet"):
+ * count_frame() counts it in the totals and runs idle expiry on its clock;
+ * wp_decode() gives a view of its headers and count_status() counts why a
+ * header was cut or invalid; frames without an IP header go to
+ * account_non_ip(); later fragments to account_later_fragment(), which
+ * finds their flow through the fragment table; packets of a port transport
+ * whose ports are unknown to account_unattributed(); everything else gets
+ * its flow from flow_for_packet() (a one-entry cache, the index, and for a
+ * new flow make_room(), the insert and new_flow_init()) and update_flow()
+ * adds the frame to it. Port, host and tunnel aggregates are built from
+ * flows when they are evicted or when a report is made; an aggregate
+ * update lost for lack of memory is counted in agg_dropped. */
 
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +114,14 @@ static void note_linktype(struct wp_engine *e, uint32_t lt)
         e->linktypes[e->n_linktypes++] = lt;
 }
 
+/* Count an aggregate update (wp_agg_add_*: rc -1) that memory did not
+ * allow, in whole or in part. */
+static void agg_result(struct wp_engine *e, int rc)
+{
+    if (WP_UNLIKELY(rc != 0))
+        e->t.agg_dropped++;
+}
+
 /* Fold a flow into the aggregate and forget it. */
 static void evict(struct wp_engine *e, struct wp_flow *f)
 {
@@ -114,9 +129,22 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
         wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
-    (void)wp_agg_add_flow(e->agg, f);
+    agg_result(e, wp_agg_add_flow(e->agg, f));
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
+}
+
+/* With the table at its limit (--max-flows), evict the least recently
+ * seen flow of any class so that one more fits. Inline: it runs for every
+ * new flow, and usually finds room. */
+static inline void make_room(struct wp_engine *e)
+{
+    size_t lim = wp_flow_limit(e->flows);
+    if (lim == 0 || wp_flow_count(e->flows) < lim)
+        return;
+    struct wp_flow *old = wp_flow_oldest(e->flows, WP_FC_COUNT);
+    if (old != NULL)
+        evict(e, old);
 }
 
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns)
@@ -203,7 +231,6 @@ static enum wp_flow_class class_of(const struct wp_flow *f)
     return (f->tcp_flags & (WP_TCP_FIN | WP_TCP_RST)) ? WP_FC_TCP_CLOSED : WP_FC_TCP;
 }
 
-/* Build the canonical key of a packet; *sender is the endpoint that sent it. */
 /* memcmp() order of two addresses of `n` (4 or 16) bytes, without a call. */
 static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t n)
 {
@@ -220,6 +247,7 @@ static inline int addr_cmp(const uint8_t *a, const uint8_t *b, size_t n)
     return (x > y) - (x < y);
 }
 
+/* Build the canonical key of a packet; *sender is the endpoint that sent it. */
 static void make_key(const struct wp_packet *p, struct wp_flow_key *k, unsigned *sender)
 {
     memset(k, 0, sizeof(*k));
@@ -289,14 +317,15 @@ static void count_tunnel(struct wp_engine *e, const struct wp_packet *p)
         t.port[1] = c <= 0 ? p->outer_dport : p->outer_sport;
     }
     e->t.tunneled++;
-    (void)wp_agg_add_tunnel(e->agg, &t, p->wirelen);
+    agg_result(e, wp_agg_add_tunnel(e->agg, &t, p->wirelen));
 }
 
-void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
+/* Step 1: count the frame in the totals (packets, bytes = wire length,
+ * first and last timestamp, link types, snapped), and once per second of
+ * capture time evict the flows idle past their timeout. */
+static void count_frame(struct wp_engine *e, const struct wp_record *rec)
 {
     struct wp_totals *t = &e->t;
-    struct wp_packet p;
-
     t->packets++;
     t->bytes += rec->wirelen;
     if (rec->has_ts) {
@@ -311,134 +340,207 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         }
         if (e->any_timeout && rec->ts_ns >= e->next_expire_ns) {
             wp_engine_expire(e, rec->ts_ns);
-            e->next_expire_ns = rec->ts_ns + 1000000000LL;
+            e->next_expire_ns = rec->ts_ns + WP_NS_PER_S;
         }
     }
     if (e->n_linktypes == 0 || e->linktypes[e->n_linktypes - 1] != rec->linktype)
         note_linktype(e, rec->linktype);
     if (rec->caplen < rec->wirelen)
         t->snapped++;
+}
 
-    wp_decode(rec->linktype, rec->data, rec->caplen, rec->wirelen, e->o.tunnels, &p);
-
-    if (p.status == WP_DEC_TRUNCATED) {
+/* Step 2, after wp_decode(): the named reason of a truncated or malformed
+ * frame (counters.h). */
+static void count_status(struct wp_totals *t, const struct wp_packet *p)
+{
+    if (p->status == WP_DEC_TRUNCATED) {
         t->truncated++;
-        t->truncated_at[p.reason]++;
-    } else if (p.status == WP_DEC_MALFORMED) {
-        t->malformed[p.reason]++;
+        t->truncated_at[p->reason]++;
+    } else if (p->status == WP_DEC_MALFORMED) {
+        t->malformed[p->reason]++;
     }
+}
 
-    if (p.family == 0) {
-        if (p.status == WP_DEC_NON_IP || p.status == WP_DEC_UNSUPPORTED) {
-            t->other_packets++;
-            t->other_bytes += rec->wirelen;
-            if (p.status == WP_DEC_UNSUPPORTED) {
-                t->unsupported_packets++;
-                t->unsupported_bytes += rec->wirelen;
-            }
-        } else {
-            t->undecodable_packets++;
-            t->undecodable_bytes += rec->wirelen;
+/* Step 3: a frame without an IP header: "other" (not IP, or a link type
+ * not decoded) or "undecodable" (cut or invalid before IP). */
+static void account_non_ip(struct wp_totals *t, const struct wp_packet *p,
+                           const struct wp_record *rec)
+{
+    if (p->status == WP_DEC_NON_IP || p->status == WP_DEC_UNSUPPORTED) {
+        t->other_packets++;
+        t->other_bytes += rec->wirelen;
+        if (p->status == WP_DEC_UNSUPPORTED) {
+            t->unsupported_packets++;
+            t->unsupported_bytes += rec->wirelen;
         }
+    } else {
+        t->undecodable_packets++;
+        t->undecodable_bytes += rec->wirelen;
+    }
+}
+
+/* Step 4: an IP frame: the IP totals, and its tunnel row when it was
+ * decapsulated. */
+static void count_ip(struct wp_engine *e, const struct wp_packet *p, const struct wp_record *rec)
+{
+    e->t.ip_packets++;
+    e->t.ip_bytes += rec->wirelen;
+    if (p->tunnel_kind != WP_TUN_NONE)
+        count_tunnel(e, p);
+}
+
+/* A frame with no flow, counted under its transport's port-less row. */
+static void account_unattributed(struct wp_engine *e, const struct wp_packet *p,
+                                 const struct wp_record *rec)
+{
+    agg_result(e, wp_agg_add_unattributed(e->agg, p->proto, rec->wirelen));
+}
+
+/* Step 5: a later IP fragment (no ports of its own) goes to the flow of
+ * its datagram's first fragment, found through the fragment table, or is
+ * counted as an unattributed fragment. */
+static void account_later_fragment(struct wp_engine *e, const struct wp_packet *p,
+                                   const struct wp_record *rec)
+{
+    e->t.fragments++;
+    const struct wp_flow_key *fk =
+        wp_frag_lookup(e->flows, p->family, p->proto, p->src, p->dst, p->frag_id, rec->ts_ns);
+    struct wp_flow *f = fk != NULL ? wp_flow_find(e->flows, fk) : NULL;
+    if (f == NULL) {
+        e->t.fragments_unattributed++;
+        account_unattributed(e, p, rec);
         return;
     }
-    t->ip_packets++;
-    t->ip_bytes += rec->wirelen;
-    if (p.tunnel_kind != WP_TUN_NONE)
-        count_tunnel(e, &p);
+    size_t n = p->family == 4 ? 4 : 16;
+    unsigned sender = memcmp(f->key.addr[0], p->src, n) == 0 &&
+                              !(memcmp(f->key.addr[1], p->src, n) == 0 &&
+                                memcmp(f->key.addr[0], p->dst, n) != 0)
+                          ? 0
+                          : 1;
+    account(f, sender, p, rec);
+    wp_flow_touch(e->flows, f, class_of(f));
+}
 
+/* Step 6: a packet of a port transport whose header was cut or invalid. */
+static bool ports_unknown(const struct wp_packet *p)
+{
+    return wp_proto_has_ports(p->proto) && !p->has_ports;
+}
+
+/* A new flow's facts from its first packet: Apple flags of its addresses,
+ * its server side, a name already answered by DNS, its Apple service. */
+static void new_flow_init(struct wp_engine *e, struct wp_flow *f, const struct wp_packet *p,
+                          unsigned sender)
+{
+    if (apple_addr(e, p->family, f->key.addr[0]))
+        f->bits |= WP_FB_APPLE0;
+    if (apple_addr(e, p->family, f->key.addr[1]))
+        f->bits |= WP_FB_APPLE1;
+    decide_new(e, f, p, sender);
+    if (e->names != NULL)
+        wp_names_from_dns(e->names, f);
+    apple_classify(e, f);
+}
+
+/* Step 7: the packet's flow, and in *sender the endpoint that sent it:
+ * the one-entry cache, else the index (the key hashed once for find and
+ * insert), else a new flow (room made at the limit). NULL when memory
+ * runs out: the flow is counted in flows_dropped and the packet as
+ * unattributed. */
+static struct wp_flow *flow_for_packet(struct wp_engine *e, const struct wp_packet *p,
+                                       const struct wp_record *rec, unsigned *sender)
+{
     struct wp_flow_key key;
-    unsigned sender;
-
-    if (p.frag == WP_FRAG_LATER) {
-        t->fragments++;
-        const struct wp_flow_key *fk =
-            wp_frag_lookup(e->flows, p.family, p.proto, p.src, p.dst, p.frag_id, rec->ts_ns);
-        struct wp_flow *f = fk != NULL ? wp_flow_find(e->flows, fk) : NULL;
-        if (f == NULL) {
-            t->fragments_unattributed++;
-            (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
-            return;
-        }
-        size_t n = p.family == 4 ? 4 : 16;
-        sender = memcmp(f->key.addr[0], p.src, n) == 0 &&
-                         !(memcmp(f->key.addr[1], p.src, n) == 0 &&
-                           memcmp(f->key.addr[0], p.dst, n) != 0)
-                     ? 0
-                     : 1;
-        account(f, sender, &p, rec);
-        wp_flow_touch(e->flows, f, class_of(f));
-        return;
-    }
-
-    if (wp_proto_has_ports(p.proto) && !p.has_ports) {
-        /* a port transport whose header was cut or invalid */
-        (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
-        return;
-    }
-
-    make_key(&p, &key, &sender);
+    make_key(p, &key, sender);
     struct wp_flow *f = e->last;
-    if (f == NULL || !wp_flow_key_eq(&f->key, &key)) {
-        uint32_t h = wp_flow_hash(&key);
-        f = wp_flow_find_h(e->flows, &key, h);
+    if (f != NULL && wp_flow_key_eq(&f->key, &key))
+        return f;
+    uint32_t h = wp_flow_hash(&key);
+    f = wp_flow_find_h(e->flows, &key, h);
+    if (f == NULL) {
+        make_room(e);
+        f = wp_flow_insert_h(e->flows, &key, h, p->proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
         if (f == NULL) {
-            size_t lim = wp_flow_limit(e->flows);
-            if (lim != 0 && wp_flow_count(e->flows) >= lim) {
-                struct wp_flow *old = wp_flow_oldest(e->flows, WP_FC_COUNT);
-                if (old != NULL)
-                    evict(e, old);
-            }
-            f = wp_flow_insert_h(e->flows, &key, h,
-                                 p.proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
-            if (f == NULL) {
-                t->flows_dropped++;
-                (void)wp_agg_add_unattributed(e->agg, p.proto, rec->wirelen);
-                return;
-            }
-            t->flows++;
-            if (apple_addr(e, p.family, key.addr[0]))
-                f->bits |= WP_FB_APPLE0;
-            if (apple_addr(e, p.family, key.addr[1]))
-                f->bits |= WP_FB_APPLE1;
-            decide_new(e, f, &p, sender);
-            if (e->names != NULL)
-                wp_names_from_dns(e->names, f);
-            apple_classify(e, f);
+            e->t.flows_dropped++;
+            account_unattributed(e, p, rec);
+            return NULL;
         }
-        e->last = f;
+        e->t.flows++;
+        new_flow_init(e, f, p, *sender);
     }
+    e->last = f;
+    return f;
+}
 
+/* Both endpoints are the same address and port (a ping to oneself): the
+ * ICMP message type says which way the packet went. */
+static unsigned self_ping_sender(const struct wp_flow *f, const struct wp_packet *p,
+                                 unsigned sender)
+{
     if (f->key.port[0] == f->key.port[1] &&
         memcmp(f->key.addr[0], f->key.addr[1], sizeof(f->key.addr[0])) == 0 &&
-        (p.proto == WP_IPPROTO_ICMP || p.proto == WP_IPPROTO_ICMPV6) && p.has_l4) {
-        /* both endpoints are the same address (ping to oneself): the
-         * message type says which way the packet went */
-        if (icmp_request(p.proto, p.icmp_type))
-            sender = 1u - f->server;
-        else if (icmp_reply(p.proto, p.icmp_type))
-            sender = f->server;
+        (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6) && p->has_l4) {
+        if (icmp_request(p->proto, p->icmp_type))
+            return 1u - f->server;
+        if (icmp_reply(p->proto, p->icmp_type))
+            return f->server;
     }
-    if (p.proto == WP_IPPROTO_TCP && (p.tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
-        f->server = (uint8_t)((p.tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
+    return sender;
+}
+
+/* Step 8: add the packet to its flow: the direction of a ping to oneself,
+ * a SYN seen late deciding the server side, TCP flags, per-direction
+ * counters, names from the payload, and the flow's LRU class. */
+static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_packet *p,
+                        const struct wp_record *rec, unsigned sender)
+{
+    sender = self_ping_sender(f, p, sender);
+    if (p->proto == WP_IPPROTO_TCP && (p->tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
+        f->server = (uint8_t)((p->tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
         f->how = WP_HOW_SYN;
         f->bits |= WP_FB_SYN;
         apple_classify(e, f);
     }
-    f->tcp_flags |= p.tcp_flags;
-    account(f, sender, &p, rec);
-    if (e->names != NULL && p.payload_len > 0 && p.has_ports) {
+    f->tcp_flags |= p->tcp_flags;
+    account(f, sender, p, rec);
+    if (e->names != NULL && p->payload_len > 0 && p->has_ports) {
         uint32_t before = f->name_id;
-        wp_names_packet(e->names, f, &p, sender, &t->names);
+        wp_names_packet(e->names, f, p, sender, &e->t.names);
         if (f->name_id != before)
             apple_classify(e, f);
     }
     enum wp_flow_class cls = class_of(f);
-    if (cls == WP_FC_TCP_CLOSED && (p.tcp_flags & (WP_TCP_SYN | WP_TCP_ACK)) == WP_TCP_SYN)
+    if (cls == WP_FC_TCP_CLOSED && (p->tcp_flags & (WP_TCP_SYN | WP_TCP_ACK)) == WP_TCP_SYN)
         cls = WP_FC_TCP; /* a new connection on the same ports */
     wp_flow_touch(e->flows, f, cls);
+}
 
-    if (p.frag == WP_FRAG_FIRST)
+void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
+{
+    struct wp_packet p;
+    unsigned sender;
+
+    count_frame(e, rec);
+    wp_decode(rec->linktype, rec->data, rec->caplen, rec->wirelen, e->o.tunnels, &p);
+    count_status(&e->t, &p);
+    if (p.family == 0) {
+        account_non_ip(&e->t, &p, rec);
+        return;
+    }
+    count_ip(e, &p, rec);
+    if (p.frag == WP_FRAG_LATER) {
+        account_later_fragment(e, &p, rec);
+        return;
+    }
+    if (ports_unknown(&p)) {
+        account_unattributed(e, &p, rec);
+        return;
+    }
+    struct wp_flow *f = flow_for_packet(e, &p, rec, &sender);
+    if (f == NULL)
+        return;
+    update_flow(e, f, &p, rec, sender);
+    if (p.frag == WP_FRAG_FIRST) /* step 9: later fragments will find the flow */
         wp_frag_remember(e->flows, p.family, p.proto, p.src, p.dst, p.frag_id, &f->key,
                          rec->ts_ns);
 }
@@ -528,23 +630,17 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     struct wp_engine *d = m->dst;
     struct wp_flow *f = wp_flow_find(d->flows, &sf->key);
     if (f == NULL) {
-        size_t lim = wp_flow_limit(d->flows);
-        if (lim != 0 && wp_flow_count(d->flows) >= lim) {
-            struct wp_flow *old = wp_flow_oldest(d->flows, WP_FC_COUNT);
-            if (old != NULL)
-                evict(d, old);
-        }
+        make_room(d);
         f = wp_flow_insert(d->flows, &sf->key, (enum wp_flow_class)sf->cls);
         if (f == NULL) {
             if (wp_agg_add_flow(d->agg, sf) != 0)
                 m->rc = -1;
             return;
         }
-        struct wp_flow *prev = f->lru_prev, *next = f->lru_next;
+        struct wp_link lru = f->lru;
         uint8_t cls = f->cls;
         *f = *sf;
-        f->lru_prev = prev;
-        f->lru_next = next;
+        f->lru = lru;
         f->cls = cls;
         /* as a sequential read would have: a DNS answer from an earlier
          * input names the flow when it starts */
@@ -625,4 +721,9 @@ size_t wp_engine_bytes(const struct wp_engine *e)
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
 {
     return e->flows;
+}
+
+struct wp_agg *wp_engine_agg(struct wp_engine *e)
+{
+    return e->agg;
 }

@@ -31,13 +31,13 @@ struct entry {
     uint32_t idx;      /* flow number: chunk * CHUNK_FLOWS + position */
     uint32_t hash;
 };
+/* docs/design.md (Memory) states this size: a change to struct wp_flow
+ * that grows it must be weighed there (and in the flood test's bytes per
+ * flow). */
+_Static_assert(sizeof(struct entry) == 128, "a flow entry is 128 bytes");
 
 struct chunk {
     struct entry e[CHUNK_FLOWS];
-};
-
-struct lru {
-    struct wp_flow *head, *tail;
 };
 
 struct frag_key {
@@ -54,27 +54,27 @@ struct frag_entry {
     struct frag_key key;
     struct wp_flow_key flow;
     int64_t ts_ns;
-    struct frag_entry *prev, *next; /* LRU, most recent first; next links the free list */
+    struct wp_link lru;         /* LRU, most recent first; lru.next links the free list */
     UT_hash_handle hh;
 };
 
 #define FRAG_MAX 65536u
-#define FRAG_TTL_NS (60LL * 1000000000LL)
+#define FRAG_TTL_NS (60 * WP_NS_PER_S)
 
 struct wp_flow_table {
     uint64_t *slots;           /* 0: empty; else hash << 32 | (idx + 1) */
     size_t mask;               /* number of slots - 1 */
     size_t count;
     size_t max;
-    struct lru lru[WP_FC_COUNT];
+    struct wp_list lru[WP_FC_COUNT];
     struct chunk **chunks;
     size_t n_chunks, cap_chunks;
-    struct entry *free_list;   /* linked through f.lru_next */
+    struct entry *free_list;   /* linked through f.lru.next */
     size_t fail_after;         /* tests: fail the n-th allocation from now (0: never) */
 
     struct frag_entry *frags;  /* uthash */
-    struct frag_entry *frag_head, *frag_tail;
-    struct frag_entry *frag_free;  /* linked through next */
+    struct wp_list frag_lru;
+    struct frag_entry *frag_free;  /* linked through lru.next */
     struct frag_entry **frag_chunks;
     size_t n_frag_chunks;
     size_t n_frags, n_frag_allocs;
@@ -85,6 +85,12 @@ struct wp_flow_table {
 static struct entry *entry_of(struct wp_flow *f)
 {
     return (struct entry *)(void *)((char *)f - offsetof(struct entry, f));
+}
+
+/* The entry whose flow's link is `l` (NULL for NULL): the free list. */
+static struct entry *entry_of_link(struct wp_link *l)
+{
+    return WP_LIST_ITEM(l, struct entry, f.lru);
 }
 
 static struct entry *entry_at(const struct wp_flow_table *t, uint32_t idx)
@@ -120,30 +126,6 @@ void wp_flow_table_free(struct wp_flow_table *t)
         free(t->frag_chunks[i]);
     free(t->frag_chunks);
     free(t);
-}
-
-static void lru_unlink(struct lru *l, struct wp_flow *f)
-{
-    if (f->lru_prev != NULL)
-        f->lru_prev->lru_next = f->lru_next;
-    else
-        l->head = f->lru_next;
-    if (f->lru_next != NULL)
-        f->lru_next->lru_prev = f->lru_prev;
-    else
-        l->tail = f->lru_prev;
-    f->lru_prev = f->lru_next = NULL;
-}
-
-static void lru_push(struct lru *l, struct wp_flow *f)
-{
-    f->lru_prev = NULL;
-    f->lru_next = l->head;
-    if (l->head != NULL)
-        l->head->lru_prev = f;
-    l->head = f;
-    if (l->tail == NULL)
-        l->tail = f;
 }
 
 uint32_t wp_flow_hash(const struct wp_flow_key *key)
@@ -222,18 +204,18 @@ static struct entry *alloc_entry(struct wp_flow_table *t)
         t->chunks[t->n_chunks++] = c;
         for (size_t i = CHUNK_FLOWS; i-- > 0;) {
             c->e[i].idx = base + (uint32_t)i;
-            c->e[i].f.lru_next = t->free_list ? &t->free_list->f : NULL;
+            c->e[i].f.lru.next = t->free_list ? &t->free_list->f.lru : NULL;
             t->free_list = &c->e[i];
         }
     }
     struct entry *e = t->free_list;
-    t->free_list = e->f.lru_next ? entry_of(e->f.lru_next) : NULL;
+    t->free_list = entry_of_link(e->f.lru.next);
     return e;
 }
 
 static void free_entry(struct wp_flow_table *t, struct entry *e)
 {
-    e->f.lru_next = t->free_list ? &t->free_list->f : NULL;
+    e->f.lru.next = t->free_list ? &t->free_list->f.lru : NULL;
     t->free_list = e;
 }
 
@@ -261,19 +243,19 @@ struct wp_flow *wp_flow_insert_h(struct wp_flow_table *t, const struct wp_flow_k
     while (t->slots[i] != 0)
         i = (i + 1) & t->mask;
     t->slots[i] = ((uint64_t)hash << 32) | ((uint64_t)idx + 1);
-    lru_push(&t->lru[cls], &e->f);
+    wp_list_push(&t->lru[cls], &e->f.lru);
     t->count++;
     return &e->f;
 }
 
 void wp_flow_touch(struct wp_flow_table *t, struct wp_flow *f, enum wp_flow_class cls)
 {
-    struct lru *from = &t->lru[f->cls];
-    if (from->head == f && f->cls == (uint8_t)cls)
+    struct wp_list *from = &t->lru[f->cls];
+    if (from->head == &f->lru && f->cls == (uint8_t)cls)
         return;
-    lru_unlink(from, f);
+    wp_list_unlink(from, &f->lru);
     f->cls = (uint8_t)cls;
-    lru_push(&t->lru[cls], f);
+    wp_list_push(&t->lru[cls], &f->lru);
 }
 
 /* Remove slot i and shift back the slots that probed past it. */
@@ -304,7 +286,7 @@ void wp_flow_remove(struct wp_flow_table *t, struct wp_flow *f)
     while (t->slots[i] != want)
         i = (i + 1) & t->mask;
     index_remove(t, i);
-    lru_unlink(&t->lru[f->cls], f);
+    wp_list_unlink(&t->lru[f->cls], &f->lru);
     t->count--;
     free_entry(t, e);
 }
@@ -322,10 +304,10 @@ size_t wp_flow_limit(const struct wp_flow_table *t)
 struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class cls)
 {
     if (cls != WP_FC_COUNT)
-        return t->lru[cls].tail;
+        return WP_LIST_ITEM(t->lru[cls].tail, struct wp_flow, lru);
     struct wp_flow *best = NULL;
     for (int i = 0; i < WP_FC_COUNT; i++) {
-        struct wp_flow *f = t->lru[i].tail;
+        struct wp_flow *f = WP_LIST_ITEM(t->lru[i].tail, struct wp_flow, lru);
         if (f != NULL && (best == NULL || f->last_ns < best->last_ns))
             best = f;
     }
@@ -362,44 +344,27 @@ static void frag_key_make(struct frag_key *k, uint8_t family, uint8_t proto, con
     k->proto = proto;
 }
 
-static void frag_unlink(struct wp_flow_table *t, struct frag_entry *fe)
+/* Put an entry that is on no list and in no table on the free list. */
+static void frag_free_push(struct wp_flow_table *t, struct frag_entry *fe)
 {
-    if (fe->prev != NULL)
-        fe->prev->next = fe->next;
-    else
-        t->frag_head = fe->next;
-    if (fe->next != NULL)
-        fe->next->prev = fe->prev;
-    else
-        t->frag_tail = fe->prev;
-    fe->prev = fe->next = NULL;
-}
-
-static void frag_push(struct wp_flow_table *t, struct frag_entry *fe)
-{
-    fe->next = t->frag_head;
-    fe->prev = NULL;
-    if (t->frag_head != NULL)
-        t->frag_head->prev = fe;
-    t->frag_head = fe;
-    if (t->frag_tail == NULL)
-        t->frag_tail = fe;
+    fe->lru.next = t->frag_free != NULL ? &t->frag_free->lru : NULL;
+    t->frag_free = fe;
 }
 
 static void frag_drop(struct wp_flow_table *t, struct frag_entry *fe)
 {
-    frag_unlink(t, fe);
+    wp_list_unlink(&t->frag_lru, &fe->lru);
     HASH_DEL(t->frags, fe);
-    fe->next = t->frag_free;
-    t->frag_free = fe;
+    frag_free_push(t, fe);
     t->n_frags--;
 }
 
 static void frag_expire(struct wp_flow_table *t, int64_t now_ns)
 {
-    while (t->frag_tail != NULL &&
-           (t->n_frags >= FRAG_MAX || now_ns - t->frag_tail->ts_ns > FRAG_TTL_NS))
-        frag_drop(t, t->frag_tail);
+    struct frag_entry *old;
+    while ((old = WP_LIST_ITEM(t->frag_lru.tail, struct frag_entry, lru)) != NULL &&
+           (t->n_frags >= FRAG_MAX || now_ns - old->ts_ns > FRAG_TTL_NS))
+        frag_drop(t, old);
 }
 
 void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, const uint8_t *src,
@@ -414,8 +379,7 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
     if (fe != NULL) {
         fe->flow = *fk;
         fe->ts_ns = now_ns;
-        frag_unlink(t, fe);
-        frag_push(t, fe);
+        wp_list_touch(&t->frag_lru, &fe->lru);
         return;
     }
     frag_expire(t, now_ns);
@@ -429,27 +393,23 @@ void wp_frag_remember(struct wp_flow_table *t, uint8_t family, uint8_t proto, co
         if (c == NULL)
             return;
         t->frag_chunks[t->n_frag_chunks++] = c;
-        for (size_t i = FRAG_CHUNK; i-- > 0;) {
-            c[i].next = t->frag_free;
-            t->frag_free = &c[i];
-        }
+        for (size_t i = 0; i + 1 < FRAG_CHUNK; i++)
+            c[i].lru.next = &c[i + 1].lru;
+        c[FRAG_CHUNK - 1].lru.next = NULL; /* the free list was empty */
+        t->frag_free = &c[0];
         t->n_frag_allocs += FRAG_CHUNK;
     }
     fe = t->frag_free;
-    t->frag_free = fe->next;
+    t->frag_free = WP_LIST_ITEM(fe->lru.next, struct frag_entry, lru);
     memset(fe, 0, sizeof(*fe));
     fe->key = k;
     fe->flow = *fk;
     fe->ts_ns = now_ns;
-    wp_hash_oom = 0;
-    HASH_ADD_BYHASHVALUE(hh, t->frags, key, sizeof(fe->key), hv, fe);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
-        fe->next = t->frag_free;
-        t->frag_free = fe;
+    WP_HASH_ADD_BYHASH_OR_FAIL(hh, t->frags, &fe->key, sizeof(fe->key), hv, fe, {
+        frag_free_push(t, fe);
         return;
-    }
-    frag_push(t, fe);
+    });
+    wp_list_push(&t->frag_lru, &fe->lru);
     t->n_frags++;
 }
 

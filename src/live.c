@@ -44,7 +44,7 @@ static int64_t clock_ns(clockid_t id)
 {
     struct timespec ts;
     clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return (int64_t)ts.tv_sec * WP_NS_PER_S + ts.tv_nsec;
 }
 
 /* Give up root for `user`, as tcpdump -Z does: supplementary groups, group,
@@ -126,9 +126,9 @@ int wp_run_live(const struct wp_cli *cli)
     if (wp_run_ctx_init(&lv.rc, cli) != 0)
         goto out;
     if (!cli->timeouts_given) {
-        lv.rc.opts.timeout_ns[WP_FC_TCP] = 300LL * 1000000000;
-        lv.rc.opts.timeout_ns[WP_FC_TCP_CLOSED] = 30LL * 1000000000;
-        lv.rc.opts.timeout_ns[WP_FC_OTHER] = 60LL * 1000000000;
+        lv.rc.opts.timeout_ns[WP_FC_TCP] = 300 * WP_NS_PER_S;
+        lv.rc.opts.timeout_ns[WP_FC_TCP_CLOSED] = 30 * WP_NS_PER_S;
+        lv.rc.opts.timeout_ns[WP_FC_OTHER] = 60 * WP_NS_PER_S;
     }
     if (cli->max_flows == 0)
         lv.rc.opts.max_flows = 1000000; /* bounded by default: about 200 MB of flows */
@@ -174,7 +174,7 @@ int wp_run_live(const struct wp_cli *cli)
     lv.last_report_ns = lv.start_ns;
     int64_t mono0 = clock_ns(CLOCK_MONOTONIC);
     int64_t next_interval = cli->interval_ns ? mono0 + cli->interval_ns : 0;
-    int64_t next_expire = mono0 + 1000000000LL;
+    int64_t next_expire = mono0 + WP_NS_PER_S;
     bool failed = false;
 
     for (;;) {
@@ -209,7 +209,7 @@ int wp_run_live(const struct wp_cli *cli)
         }
         if (mono >= next_expire) {
             wp_engine_expire(lv.e, clock_ns(CLOCK_REALTIME));
-            next_expire = mono + 1000000000LL;
+            next_expire = mono + WP_NS_PER_S;
         }
     }
 

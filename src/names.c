@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "wp/hash.h"
+#include "wp/list.h"
 #include "wp/names.h"
 #include "wp/names_parse.h"
 
@@ -39,7 +40,7 @@ _Static_assert(sizeof(struct dns_key) == 20, "dns_key must not contain padding")
 struct dns_ent {
     struct dns_key key;
     uint32_t name_id;
-    struct dns_ent *prev, *next; /* LRU, most recent first */
+    struct wp_link lru;          /* most recently answered first */
     UT_hash_handle hh;
 };
 
@@ -65,7 +66,7 @@ struct wp_nametab {
 struct wp_names {
     struct wp_nametab *tab;      /* shared, borrowed */
     struct dns_ent *dns;
-    struct dns_ent *dns_head, *dns_tail;
+    struct wp_list dns_lru;
     size_t n_dns;
     struct reasm *reasm;
     size_t n_reasm;
@@ -149,14 +150,11 @@ static uint32_t intern_locked(struct wp_nametab *t, const char *s, size_t len)
     }
     memcpy(e->s, s, len + 1);
     e->id = t->n_names + 1;
-    wp_hash_oom = 0;
-    HASH_ADD_KEYPTR(hh, t->by_text, e->s, len, e);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, t->by_text, e->s, len, e, {
         free(e->s);
         free(e);
         return 0;
-    }
+    });
     t->by_id[t->n_names++] = e->s;
     t->name_bytes += len + 1 + sizeof(*e);
     return e->id;
@@ -229,30 +227,6 @@ static void dns_key_make(struct dns_key *k, uint8_t family, const uint8_t *addr)
     memcpy(k->addr, addr, family == 4 ? 4 : 16);
 }
 
-static void dns_unlink(struct wp_names *n, struct dns_ent *d)
-{
-    if (d->prev)
-        d->prev->next = d->next;
-    else
-        n->dns_head = d->next;
-    if (d->next)
-        d->next->prev = d->prev;
-    else
-        n->dns_tail = d->prev;
-    d->prev = d->next = NULL;
-}
-
-static void dns_push(struct wp_names *n, struct dns_ent *d)
-{
-    d->next = n->dns_head;
-    d->prev = NULL;
-    if (n->dns_head)
-        n->dns_head->prev = d;
-    n->dns_head = d;
-    if (n->dns_tail == NULL)
-        n->dns_tail = d;
-}
-
 static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uint32_t id);
 
 static void on_dns_answer(void *ctx, const char *name, uint8_t family, const uint8_t addr[16])
@@ -274,13 +248,12 @@ static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uin
     HASH_FIND(hh, n->dns, &k, sizeof(k), d);
     if (d != NULL) {
         d->name_id = id; /* the latest answer wins */
-        dns_unlink(n, d);
-        dns_push(n, d);
+        wp_list_touch(&n->dns_lru, &d->lru);
         return;
     }
-    if (n->n_dns >= MAX_DNS && n->dns_tail != NULL) {
-        d = n->dns_tail;
-        dns_unlink(n, d);
+    if (n->n_dns >= MAX_DNS && n->dns_lru.tail != NULL) {
+        d = WP_LIST_ITEM(n->dns_lru.tail, struct dns_ent, lru);
+        wp_list_unlink(&n->dns_lru, &d->lru);
         HASH_DEL(n->dns, d);
         n->n_dns--;
     } else {
@@ -291,22 +264,21 @@ static void dns_put(struct wp_names *n, uint8_t family, const uint8_t *addr, uin
     memset(d, 0, sizeof(*d));
     d->key = k;
     d->name_id = id;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, n->dns, key, sizeof(d->key), d);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, n->dns, &d->key, sizeof(d->key), d, {
         free(d);
         return;
-    }
-    dns_push(n, d);
+    });
+    wp_list_push(&n->dns_lru, &d->lru);
     n->n_dns++;
 }
 
 void wp_names_merge(struct wp_names *dst, const struct wp_names *src)
 {
     /* oldest first, so that the newest answer for an address wins */
-    for (const struct dns_ent *d = src->dns_tail; d != NULL; d = d->prev)
+    for (struct wp_link *l = src->dns_lru.tail; l != NULL; l = l->prev) {
+        const struct dns_ent *d = WP_LIST_ITEM(l, struct dns_ent, lru);
         dns_put(dst, d->key.family, d->key.addr, d->name_id);
+    }
 }
 
 uint32_t wp_names_dns_lookup(const struct wp_names *n, uint8_t family, const uint8_t *addr)
@@ -346,13 +318,10 @@ static struct reasm *reasm_new(struct wp_names *n, const struct wp_flow *f)
     if (r == NULL)
         return NULL;
     r->key = f->key;
-    wp_hash_oom = 0;
-    HASH_ADD(hh, n->reasm, key, sizeof(r->key), r);
-    if (wp_hash_oom) {
-        wp_hash_oom = 0;
+    WP_HASH_ADD_OR_FAIL(hh, n->reasm, &r->key, sizeof(r->key), r, {
         free(r);
         return NULL;
-    }
+    });
     n->n_reasm++;
     return r;
 }

@@ -162,7 +162,7 @@ static void header(FILE *fp, const struct wp_report *r)
     }
     fprintf(fp, "  %" PRIu64 " packets, %s", t->packets, wp_fmt_bytes(b1, sizeof(b1), t->bytes));
     if (t->have_ts) {
-        double secs = (double)(t->last_ns - t->first_ns) / 1e9;
+        double secs = (double)(t->last_ns - t->first_ns) / (double)WP_NS_PER_S;
         fprintf(fp, " in %.1f s\n  %s to %s", secs,
                 wp_fmt_time(b1, sizeof(b1), t->first_ns, false),
                 wp_fmt_time(b2, sizeof(b2), t->last_ns, false));
@@ -180,6 +180,8 @@ static void header(FILE *fp, const struct wp_report *r)
         fprintf(fp, " (%" PRIu64 " evicted)", t->flows_evicted);
     if (t->flows_dropped)
         fprintf(fp, " (%" PRIu64 " not stored: out of memory)", t->flows_dropped);
+    if (t->agg_dropped)
+        fprintf(fp, " (%" PRIu64 " aggregate updates lost: out of memory)", t->agg_dropped);
     if (t->tunneled)
         fprintf(fp, ", tunnelled packets %" PRIu64, t->tunneled);
     fprintf(fp, ", malformed %" PRIu64, mal);

@@ -338,7 +338,7 @@ static enum wp_sf_result next_pcap(struct wp_savefile *sf, struct wp_record *rec
     rec->snaplen = sf->snaplen;
     rec->has_ts = true;
     /* An out-of-range fraction is kept as it is, as Wireshark shows it. */
-    rec->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (sf->nanos ? 1 : 1000);
+    rec->ts_ns = (int64_t)sec * WP_NS_PER_S + (int64_t)frac * (sf->nanos ? 1 : 1000);
     consume(sf, hl + caplen);
     sf->nrec++;
     return WP_SF_RECORD;
@@ -408,8 +408,8 @@ static int64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
         unsigned k = ifc->tsresol > 63 ? 63 : ifc->tsresol;
         uint64_t sec = ts >> k;
         uint64_t frac = ts & ((UINT64_C(1) << k) - 1);
-        ns = (int64_t)(sec * UINT64_C(1000000000) +
-                       (uint64_t)(((wp_u128)frac * 1000000000u) >> k));
+        ns = (int64_t)(sec * (uint64_t)WP_NS_PER_S +
+                       (uint64_t)(((wp_u128)frac * (uint64_t)WP_NS_PER_S) >> k));
     } else {
         unsigned k = ifc->tsresol;
         if (k <= 9) {
@@ -425,7 +425,7 @@ static int64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
         }
     }
     int64_t off, sum;
-    if (__builtin_mul_overflow(ifc->tsoffset, (int64_t)1000000000, &off) ||
+    if (__builtin_mul_overflow(ifc->tsoffset, (int64_t)WP_NS_PER_S, &off) ||
         __builtin_add_overflow(ns, off, &sum))
         return ifc->tsoffset < 0 ? -WP_TS_LIMIT : WP_TS_LIMIT; /* beyond any real clock */
     if (sum > WP_TS_LIMIT)

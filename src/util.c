@@ -20,10 +20,10 @@ char *wp_fmt_addr(char *buf, size_t n, uint8_t family, const uint8_t *addr)
 
 char *wp_fmt_time(char *buf, size_t n, int64_t ns, bool nanos)
 {
-    int64_t sec = ns / 1000000000;
-    int64_t frac = ns % 1000000000;
+    int64_t sec = ns / WP_NS_PER_S;
+    int64_t frac = ns % WP_NS_PER_S;
     if (frac < 0) {
-        frac += 1000000000;
+        frac += WP_NS_PER_S;
         sec -= 1;
     }
     time_t t = (time_t)sec;
@@ -132,6 +132,6 @@ int wp_parse_seconds(const char *s, int64_t *ns)
     double d = strtod(s, &end);
     if (errno != 0 || *end != '\0' || d < 0 || d > 1e9)
         return -1;
-    *ns = (int64_t)(d * 1e9 + 0.5);
+    *ns = (int64_t)(d * (double)WP_NS_PER_S + 0.5);
     return 0;
 }

@@ -146,4 +146,8 @@ const struct wp_tunnel_row *wp_agg_tunnels_other(const struct wp_agg *a);
 /* Approximate heap bytes held. */
 size_t wp_agg_bytes(const struct wp_agg *a);
 
+/* Tests only: make the aggregate's `n`-th row allocation from now fail
+ * (0: never), as when memory runs out. */
+void wp_agg_fail_alloc(struct wp_agg *a, size_t n);
+
 #endif

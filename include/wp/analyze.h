@@ -84,6 +84,9 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
 /* Tests only: the engine's flow table (to inject allocation failures). */
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e);
 
+/* Tests only: the engine's own aggregate (to inject allocation failures). */
+struct wp_agg *wp_engine_agg(struct wp_engine *e);
+
 /* Heap bytes held by flows and aggregates (an estimate). */
 size_t wp_engine_bytes(const struct wp_engine *e);
 

@@ -11,6 +11,9 @@
 #define WP_SCHEMA        "whichports/1"
 #define WP_ERRBUF_SIZE   512
 
+/* Nanoseconds in a second: timestamps and timeouts are kept in nanoseconds. */
+#define WP_NS_PER_S      1000000000LL
+
 /* Exit codes, documented in --help and whichports(1). */
 enum wp_exit {
     WP_EXIT_OK = 0,      /* report written */

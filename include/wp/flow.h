@@ -4,6 +4,7 @@
 #define WP_FLOW_H
 
 #include "wp/common.h"
+#include "wp/list.h"
 
 /* A flow key. Endpoint 0 is the lower (address, port) pair, so both
  * directions of a conversation share one key. IPv4 addresses occupy the
@@ -80,7 +81,7 @@ struct wp_flow {
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;
-    struct wp_flow *lru_prev, *lru_next;   /* owned by the table */
+    struct wp_link lru;      /* owned by the table: its LRU list, or its free list */
 };
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */

@@ -6,7 +6,8 @@
  * so addresses chosen by an attacker cannot force collisions: by default a
  * multiply-mix hash in the manner of wyhash (as Go's runtime keys its maps),
  * or SipHash-1-3 (cryptographic, slower); an allocation failure inside
- * HASH_ADD sets wp_hash_oom instead of exiting. */
+ * HASH_ADD sets wp_hash_oom instead of exiting, and WP_HASH_ADD_OR_FAIL
+ * turns that into the caller's failure branch. */
 #ifndef WP_HASH_H
 #define WP_HASH_H
 
@@ -90,5 +91,33 @@ extern _Thread_local int wp_hash_oom;
 #if defined(__GNUC__)
 #pragma GCC diagnostic pop
 #endif
+
+/* Add `item` to the uthash table `head` (handle field `hh`) under the
+ * `keylen` bytes at `keyptr`, which live in `item`. When memory runs out
+ * the table is left as it was, wp_hash_oom is cleared and the statement
+ * `on_fail` runs (it frees or recycles `item`, and usually returns; a
+ * braced block without unparenthesised commas). The caller has looked the
+ * key up first: it must not be present. */
+#define WP_HASH_ADD_OR_FAIL(hh, head, keyptr, keylen, item, on_fail) \
+    do {                                                             \
+        wp_hash_oom = 0;                                             \
+        HASH_ADD_KEYPTR(hh, head, keyptr, keylen, item);             \
+        if (WP_UNLIKELY(wp_hash_oom)) {                              \
+            wp_hash_oom = 0;                                         \
+            on_fail;                                                 \
+        }                                                            \
+    } while (0)
+
+/* The same, with the key's hash `hashv` already computed (wp_hash_bytes
+ * of the key) for the lookup that preceded. */
+#define WP_HASH_ADD_BYHASH_OR_FAIL(hh, head, keyptr, keylen, hashv, item, on_fail) \
+    do {                                                                           \
+        wp_hash_oom = 0;                                                           \
+        HASH_ADD_KEYPTR_BYHASHVALUE(hh, head, keyptr, keylen, hashv, item);        \
+        if (WP_UNLIKELY(wp_hash_oom)) {                                            \
+            wp_hash_oom = 0;                                                       \
+            on_fail;                                                               \
+        }                                                                          \
+    } while (0)
 
 #endif

@@ -1121,6 +1121,48 @@ static void test_alloc_failure(void)
     trace_free(&tr);
 }
 
+/* When an aggregate row cannot be made (memory ran out), the update is
+ * lost and counted in agg_dropped; the run goes on. */
+static void test_agg_failure(void)
+{
+    /* two later fragments whose first was never seen: unattributed under
+     * udp without a port; the row for the first cannot be made */
+    struct trace tr = {.n = 0};
+    add_orphan_frags(&tr, T0);
+    struct wp_engine *e = engine();
+    wp_agg_fail_alloc(wp_engine_agg(e), 1);
+    feed_all(e, &tr);
+    const struct wp_totals *t = wp_engine_totals(e);
+    TAP_EQ(t->fragments_unattributed, 2, "agg failure: both orphan fragments counted");
+    TAP_EQ(t->agg_dropped, 1, "agg failure: the lost row update counted in agg_dropped");
+    struct wp_agg *a = wp_engine_snapshot(e);
+    const struct wp_port_row *r = a ? row(a, 17, false, 0) : NULL;
+    TAP_OK(r != NULL && r->unattributed.packets == 1 && r->unattributed.bytes == tr.v[1].wirelen,
+           "agg failure: the second fragment reached its row, the first did not");
+    wp_agg_free(a);
+
+    /* --max-flows 1: the second flow evicts the first, whose port row
+     * cannot be made */
+    struct trace tr2 = {.n = 0};
+    add_udp(&tr2, T0 + 1 * NS_PER_S, "10.0.1.1", 40010, "10.0.1.2", 53, 10);
+    add_udp(&tr2, T0 + 2 * NS_PER_S, "10.0.1.1", 40011, "10.0.1.3", 123, 48);
+    struct wp_engine_opts o = default_opts();
+    o.max_flows = 1;
+    struct wp_engine *lim = engine_with(&o);
+    wp_agg_fail_alloc(wp_engine_agg(lim), 1);
+    feed_all(lim, &tr2);
+    const struct wp_totals *tl = wp_engine_totals(lim);
+    TAP_EQ(tl->flows_evicted, 1, "agg failure: one flow evicted");
+    TAP_EQ(tl->agg_dropped, 1, "agg failure: the evicted flow's lost fold counted");
+
+    TAP_EQ(wp_engine_merge(e, lim), 0, "agg failure: merge succeeds");
+    TAP_EQ(wp_engine_totals(e)->agg_dropped, 2, "agg failure: merge adds agg_dropped");
+    wp_engine_free(lim);
+    wp_engine_free(e);
+    trace_free(&tr);
+    trace_free(&tr2);
+}
+
 /* ---- eviction ------------------------------------------------------------- */
 
 static void test_eviction_limit(void)
@@ -1427,6 +1469,7 @@ int main(void)
     test_hosts();
     test_invariant();
     test_alloc_failure();
+    test_agg_failure();
     test_eviction_limit();
     test_eviction_timeout();
     test_merge();

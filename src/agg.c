@@ -95,7 +95,7 @@ struct wp_agg {
     bool peers_capped;
     struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
-    size_t fail_after;                  /* tests: fail the n-th row allocation from now (0: never) */
+    size_t fail_after; /* tests: fail the n-th row allocation from now (0: never) */
 };
 
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
@@ -602,18 +602,18 @@ const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_po
 /* The row getters (agg.h): an array of pointers to the `row` of every
  * entry of one table, in no order; NULL with *n = 0 when the table is
  * empty or memory runs out. Written once, defined four times. */
-#define ROW_GETTER(fn, row_type, ent_type, head, count)   \
-    row_type **fn(const struct wp_agg *a, size_t *n)      \
-    {                                                     \
-        *n = 0;                                           \
-        if (a->count == 0)                                \
-            return NULL;                                  \
-        row_type **v = malloc(a->count * sizeof(*v));     \
-        if (v == NULL)                                    \
-            return NULL;                                  \
-        for (ent_type *e = a->head; e != NULL; e = e->hh.next) \
-            v[(*n)++] = &e->row;                          \
-        return v;                                         \
+#define ROW_GETTER(fn, row_type, ent_type, head, count)                                            \
+    row_type **fn(const struct wp_agg *a, size_t *n)                                               \
+    {                                                                                              \
+        *n = 0;                                                                                    \
+        if (a->count == 0)                                                                         \
+            return NULL;                                                                           \
+        row_type **v = malloc(a->count * sizeof(*v));                                              \
+        if (v == NULL)                                                                             \
+            return NULL;                                                                           \
+        for (ent_type *e = a->head; e != NULL; e = e->hh.next)                                     \
+            v[(*n)++] = &e->row;                                                                   \
+        return v;                                                                                  \
     }
 
 ROW_GETTER(wp_agg_ports, struct wp_port_row, struct port_ent, ports, n_ports)

@@ -412,11 +412,11 @@ static void account_later_fragment(struct wp_engine *e, const struct wp_packet *
         return;
     }
     size_t n = p->family == 4 ? 4 : 16;
-    unsigned sender = memcmp(f->key.addr[0], p->src, n) == 0 &&
-                              !(memcmp(f->key.addr[1], p->src, n) == 0 &&
-                                memcmp(f->key.addr[0], p->dst, n) != 0)
-                          ? 0
-                          : 1;
+    unsigned sender =
+        memcmp(f->key.addr[0], p->src, n) == 0 &&
+                !(memcmp(f->key.addr[1], p->src, n) == 0 && memcmp(f->key.addr[0], p->dst, n) != 0)
+            ? 0
+            : 1;
     account(f, sender, p, rec);
     wp_flow_touch(e->flows, f, class_of(f));
 }
@@ -459,7 +459,8 @@ static struct wp_flow *flow_for_packet(struct wp_engine *e, const struct wp_pack
     f = wp_flow_find_h(e->flows, &key, h);
     if (f == NULL) {
         make_room(e);
-        f = wp_flow_insert_h(e->flows, &key, h, p->proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
+        f = wp_flow_insert_h(e->flows, &key, h,
+                             p->proto == WP_IPPROTO_TCP ? WP_FC_TCP : WP_FC_OTHER);
         if (f == NULL) {
             e->t.flows_dropped++;
             account_unattributed(e, p, rec);

@@ -299,8 +299,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     rec.data = bytes;
     rec.caplen = h->caplen;
     rec.wirelen = h->len;
-    rec.ts_ns = (int64_t)h->ts.tv_sec * WP_NS_PER_S +
-                (int64_t)h->ts.tv_usec * (l->nanos ? 1 : 1000);
+    rec.ts_ns =
+        (int64_t)h->ts.tv_sec * WP_NS_PER_S + (int64_t)h->ts.tv_usec * (l->nanos ? 1 : 1000);
     rec.has_ts = true;
     rec.linktype = l->linktype;
     rec.snaplen = h->caplen;

@@ -54,7 +54,7 @@ struct frag_entry {
     struct frag_key key;
     struct wp_flow_key flow;
     int64_t ts_ns;
-    struct wp_link lru;         /* LRU, most recent first; lru.next links the free list */
+    struct wp_link lru; /* LRU, most recent first; lru.next links the free list */
     UT_hash_handle hh;
 };
 
@@ -74,7 +74,7 @@ struct wp_flow_table {
 
     struct frag_entry *frags;  /* uthash */
     struct wp_list frag_lru;
-    struct frag_entry *frag_free;  /* linked through lru.next */
+    struct frag_entry *frag_free; /* linked through lru.next */
     struct frag_entry **frag_chunks;
     size_t n_frag_chunks;
     size_t n_frags, n_frag_allocs;

@@ -40,7 +40,7 @@ _Static_assert(sizeof(struct dns_key) == 20, "dns_key must not contain padding")
 struct dns_ent {
     struct dns_key key;
     uint32_t name_id;
-    struct wp_link lru;          /* most recently answered first */
+    struct wp_link lru; /* most recently answered first */
     UT_hash_handle hh;
 };
 

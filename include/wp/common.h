@@ -12,7 +12,7 @@
 #define WP_ERRBUF_SIZE   512
 
 /* Nanoseconds in a second: timestamps and timeouts are kept in nanoseconds. */
-#define WP_NS_PER_S      1000000000LL
+#define WP_NS_PER_S 1000000000LL
 
 /* Exit codes, documented in --help and whichports(1). */
 enum wp_exit {

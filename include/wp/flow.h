@@ -81,7 +81,7 @@ struct wp_flow {
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;
-    struct wp_link lru;      /* owned by the table: its LRU list, or its free list */
+    struct wp_link lru; /* owned by the table: its LRU list, or its free list */
 };
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */

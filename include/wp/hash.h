@@ -98,26 +98,26 @@ extern _Thread_local int wp_hash_oom;
  * `on_fail` runs (it frees or recycles `item`, and usually returns; a
  * braced block without unparenthesised commas). The caller has looked the
  * key up first: it must not be present. */
-#define WP_HASH_ADD_OR_FAIL(hh, head, keyptr, keylen, item, on_fail) \
-    do {                                                             \
-        wp_hash_oom = 0;                                             \
-        HASH_ADD_KEYPTR(hh, head, keyptr, keylen, item);             \
-        if (WP_UNLIKELY(wp_hash_oom)) {                              \
-            wp_hash_oom = 0;                                         \
-            on_fail;                                                 \
-        }                                                            \
+#define WP_HASH_ADD_OR_FAIL(hh, head, keyptr, keylen, item, on_fail)                               \
+    do {                                                                                           \
+        wp_hash_oom = 0;                                                                           \
+        HASH_ADD_KEYPTR(hh, head, keyptr, keylen, item);                                           \
+        if (WP_UNLIKELY(wp_hash_oom)) {                                                            \
+            wp_hash_oom = 0;                                                                       \
+            on_fail;                                                                               \
+        }                                                                                          \
     } while (0)
 
 /* The same, with the key's hash `hashv` already computed (wp_hash_bytes
  * of the key) for the lookup that preceded. */
-#define WP_HASH_ADD_BYHASH_OR_FAIL(hh, head, keyptr, keylen, hashv, item, on_fail) \
-    do {                                                                           \
-        wp_hash_oom = 0;                                                           \
-        HASH_ADD_KEYPTR_BYHASHVALUE(hh, head, keyptr, keylen, hashv, item);        \
-        if (WP_UNLIKELY(wp_hash_oom)) {                                            \
-            wp_hash_oom = 0;                                                       \
-            on_fail;                                                               \
-        }                                                                          \
+#define WP_HASH_ADD_BYHASH_OR_FAIL(hh, head, keyptr, keylen, hashv, item, on_fail)                 \
+    do {                                                                                           \
+        wp_hash_oom = 0;                                                                           \
+        HASH_ADD_KEYPTR_BYHASHVALUE(hh, head, keyptr, keylen, hashv, item);                        \
+        if (WP_UNLIKELY(wp_hash_oom)) {                                                            \
+            wp_hash_oom = 0;                                                                       \
+            on_fail;                                                                               \
+        }                                                                                          \
     } while (0)
 
 #endif

@@ -14,17 +14,17 @@
 #include "wp/common.h"
 
 struct wp_link {
-    struct wp_link *prev, *next;   /* towards the head, towards the tail */
+    struct wp_link *prev, *next; /* towards the head, towards the tail */
 };
 
 struct wp_list {
-    struct wp_link *head, *tail;   /* most and least recently used; NULL when empty */
+    struct wp_link *head, *tail; /* most and least recently used; NULL when empty */
 };
 
 /* The item of type `type` whose member `member` is the link `l`, or NULL
  * when `l` is NULL. `l` is evaluated twice. */
-#define WP_LIST_ITEM(l, type, member) \
-    ((l) != NULL ? (type *)(void *)((char *)(l) - offsetof(type, member)) : (type *)NULL)
+#define WP_LIST_ITEM(l, type, member)                                                              \
+    ((l) != NULL ? (type *)(void *)((char *)(l)-offsetof(type, member)) : (type *)NULL)
 
 /* Put `n`, which is on no list, at the head of `l`. */
 static inline void wp_list_push(struct wp_list *l, struct wp_link *n)

@@ -9,7 +9,7 @@
 
 /* uthash allocates its table and buckets through uthash_malloc: fail it on
  * demand, as when memory runs out. */
-static int fail_from = -1;   /* fail every allocation from this one on; -1 never */
+static int fail_from = -1; /* fail every allocation from this one on; -1 never */
 static int n_allocs;
 static void *test_malloc(size_t n)
 {
@@ -57,7 +57,7 @@ static int add_byhash(struct ent **head, uint32_t k)
 static void clear(struct ent **head)
 {
     struct ent *e, *t;
-    HASH_ITER(hh, *head, e, t) {
+    HASH_ITER (hh, *head, e, t) {
         HASH_DEL(*head, e);
         free(e);
     }
@@ -108,7 +108,7 @@ int main(void)
     wp_hash_seed(1, 2);
     run("add", add, -1, 5000);
     run("add", add, 0, 50);
-    run("add", add, 2, 5000);   /* the table and its first buckets, then no expansion */
+    run("add", add, 2, 5000); /* the table and its first buckets, then no expansion */
     run("add by hash", add_byhash, -1, 5000);
     run("add by hash", add_byhash, 0, 50);
     run("add by hash", add_byhash, 2, 5000);

@@ -10,7 +10,7 @@
 struct item {
     int id;
     struct wp_link lru;
-    int guard;          /* the link is not the first member: WP_LIST_ITEM must subtract */
+    int guard; /* the link is not the first member: WP_LIST_ITEM must subtract */
 };
 
 /* Whether `l`, read head to tail and back, holds exactly the ids `want`. */
@@ -55,7 +55,8 @@ int main(void)
     wp_list_touch(&l, &it[0].lru);
     TAP_OK(holds(&l, (const int[]){0, 4, 3, 2, 1}, 5), "touching the tail moves it to the head");
     wp_list_touch(&l, &it[3].lru);
-    TAP_OK(holds(&l, (const int[]){3, 0, 4, 2, 1}, 5), "touching a middle item moves it to the head");
+    TAP_OK(holds(&l, (const int[]){3, 0, 4, 2, 1}, 5),
+           "touching a middle item moves it to the head");
     wp_list_touch(&l, &it[3].lru);
     TAP_OK(holds(&l, (const int[]){3, 0, 4, 2, 1}, 5), "touching the head changes nothing");
 

@@ -220,13 +220,13 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     str_or_null(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL);
     fputs(", \"name_source\": ", fp);
     str_or_null(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL);
-    bool by_addr = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
-    bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
     fputs(", \"apple_by\": ", fp);
-    str_or_null(fp, by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL);
+    str_or_null(fp, f->apple_svc ? wp_apple_by_name(wp_flow_apple_by(f)) : NULL);
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);
+    fputs(", \"apple_doubt\": ", fp);
+    str_or_null(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)));
     fputs("}", fp);
 }
 

@@ -319,7 +319,8 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             bool any_apple = (f->bits & (WP_FB_APPLE0 | WP_FB_APPLE1)) != 0;
             bool by_name = (f->bits & WP_FB_APPLE_NAME) != 0;
             snprintf(c[6].s, sizeof(c[6].s), "%s",
-                     srv_apple ? "yes" : by_name ? "name" : any_apple ? "client" : "");
+                     wp_flow_apple_doubt(f) ? "doubtful" : srv_apple ? "yes" : by_name ? "name"
+                                                      : any_apple ? "client" : "");
             const struct wp_service *svc = wp_report_flow_service(r, f);
             snprintf(c[7].s, sizeof(c[7].s), "%s", svc ? svc->name : "");
             snprintf(c[8].s, sizeof(c[8].s), "%s", wp_how_name(f->how));

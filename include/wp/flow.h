@@ -45,6 +45,7 @@ enum wp_how {
     WP_HOW_LOWER,       /* the lower port */
     WP_HOW_FIRST,       /* equal ports or no ports: the first packet's destination */
     WP_HOW_ICMP,        /* ICMP/ICMPv6 echo or other request: its destination */
+    WP_HOW_PROTOCOL,    /* the first packet's own header says (NTP mode, DNS QR bit) */
     WP_HOW_COUNT
 };
 
@@ -62,6 +63,8 @@ enum {
     WP_FB_SYN = 0x04,      /* a SYN decided the server side */
     WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
     WP_FB_APPLE_NAME = 0x10, /* the flow's name is an Apple service's */
+    WP_FB_APPLE_BY_SHIFT = 5, /* bits 5-7: enum wp_apple_by (applesvc.h) */
+    WP_FB_APPLE_BY_MASK = 0xe0,
 };
 
 struct wp_flow_table;

@@ -181,6 +181,13 @@ def part_cases(ck, wp, root):
                 ck.check(in17(f["client"]) and in17(f["server"]),
                          f"{what}: both ends in 17/8", f"{f['client']} {f['server']}")
 
+    # DNS: the query decides the server side by its QR bit (how "protocol");
+    # tshark: every query went to the resolver
+    qs = tshark_rows(path, ["ip.dst"], "dns.flags.response==0")
+    ck.eq({r["ip.dst"] for r in qs}, {"10.98.0.53"}, f"{label}: tshark: queries to the resolver")
+    ck.eq([(f["server"], f["how"]) for f in idx[("udp", "10.98.0.53", 53)]],
+          [("10.98.0.53", "protocol")] * 3, f"{label}: DNS flows: server by the QR bit")
+
     # the view by Apple service: FaceTime by its ports, APNs by DNS and prefix
     apple = {a["service"]: a for a in doc["apple"]}
     ft = apple.get("facetime", {"ports": [], "names": []})

@@ -89,6 +89,15 @@ def client_hellos(path):
     return out
 
 
+def check_sums(ck, doc, label):
+    """Every Apple flow is under one service, except those that get none."""
+    a = sum(x["flows"] for x in doc["apple"])
+    b = sum(x["apple"]["flows"] for x in doc["ports"])
+    c = sum(1 for f in doc["flows"] if f["apple"] and f["apple_service"] is None)
+    ck.eq(a, b - c, f"{label}: sum(apple[].flows) = Apple flows of the ports - those "
+                    f"without a service")
+
+
 def flow_index(doc):
     idx = collections.defaultdict(list)
     for f in doc["flows"]:
@@ -136,6 +145,7 @@ def part_cases(ck, wp, root):
         print(err)
         return
     idx = flow_index(doc)
+    check_sums(ck, doc, label)
     convs = conv_frames(path)
     answers = dns_answers(path)
     hellos = client_hellos(path)
@@ -236,6 +246,7 @@ def load(ck, wp, shared, rel):
         if f["apple_service"] is not None:
             ck.check(f["server_apple"] or f["name"] is not None,
                      f"{what}: a service needs an Apple server or a name")
+    check_sums(ck, doc, rel)
     return path, doc
 
 

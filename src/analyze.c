@@ -35,29 +35,11 @@ struct wp_engine {
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
 };
 
-/* The Apple service of a flow: by its name when an Apple pattern matches
- * it; else, when its server is in Apple's address space, by a port that
- * identifies a service; else, for any Apple endpoint, the fallback
- * service. Also sets or clears WP_FB_APPLE_NAME. */
+/* The Apple service of a flow (wp_apple_classify_flow). */
 static void apple_classify(struct wp_engine *e, struct wp_flow *f)
 {
-    const struct wp_applesvc *as = e->o.applesvc;
-    if (as == NULL)
-        return;
-    int svc = -1;
-    f->bits &= (uint8_t)~WP_FB_APPLE_NAME;
-    if (f->name_id != 0 && e->o.nametab != NULL) {
-        const char *name = wp_nametab_get(e->o.nametab, f->name_id);
-        if (name != NULL)
-            svc = wp_applesvc_by_name(as, name);
-        if (svc >= 0)
-            f->bits |= WP_FB_APPLE_NAME;
-    }
-    if (svc < 0 && wp_flow_server_apple(f) && wp_proto_has_ports(f->key.proto))
-        svc = wp_applesvc_by_port(as, f->key.proto, wp_flow_server_port(f));
-    if (svc < 0 && wp_flow_any_apple(f))
-        svc = wp_applesvc_fallback(as);
-    f->apple_svc = svc >= 0 && svc < 255 ? (uint8_t)(svc + 1) : 0;
+    if (e->o.applesvc != NULL)
+        wp_apple_classify_flow(e->o.applesvc, e->o.prefixes, e->o.nametab, f);
 }
 
 struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
@@ -129,6 +111,7 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
         wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
+    apple_classify(e, f); /* final: whether both ends answered is known now */
     agg_result(e, wp_agg_add_flow(e->agg, f));
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
@@ -206,6 +189,14 @@ static void decide_new(struct wp_engine *e, struct wp_flow *f, const struct wp_p
             f->how = WP_HOW_ICMP;
             return;
         }
+    }
+    int said = p->has_ports ? wp_service_side_payload(p->proto, p->sport, p->dport, p->payload,
+                                                      p->payload_len)
+                            : -1;
+    if (said >= 0) {
+        f->server = (uint8_t)(said ? sender : receiver);
+        f->how = WP_HOW_PROTOCOL;
+        return;
     }
     if (p->has_ports && e->o.services != NULL) {
         enum wp_how how;
@@ -555,11 +546,10 @@ struct snap_ctx {
 static void snap_one(void *ctx, struct wp_flow *f)
 {
     struct snap_ctx *s = ctx;
-    if (s->e != NULL && s->e->names != NULL && f->name_id == 0) {
+    if (s->e != NULL && s->e->names != NULL && f->name_id == 0)
         wp_names_from_dns(s->e->names, f);
-        if (f->name_id != 0)
-            apple_classify(s->e, f);
-    }
+    if (s->e != NULL)
+        apple_classify(s->e, f); /* final: whether both ends answered is known now */
     if (wp_agg_add_flow(s->agg, f) != 0)
         s->rc = -1;
 }
@@ -667,7 +657,8 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->name_id = sf->name_id;
         f->name_src = sf->name_src;
         f->apple_svc = sf->apple_svc;
-        f->bits = (uint8_t)((f->bits & ~WP_FB_APPLE_NAME) | (sf->bits & WP_FB_APPLE_NAME));
+        f->bits = (uint8_t)((f->bits & ~(WP_FB_APPLE_NAME | WP_FB_APPLE_BY_MASK)) |
+                            (sf->bits & (WP_FB_APPLE_NAME | WP_FB_APPLE_BY_MASK)));
     }
     if (sf->bits & WP_FB_TIME) {
         if (!(f->bits & WP_FB_TIME) || sf->first_ns < f->first_ns)

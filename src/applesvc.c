@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wp/agg.h"
 #include "wp/applesvc.h"
+#include "wp/classify.h"
 #include "wp/datafile.h"
 #include "wp/proto.h"
+#include "wp/names.h"
 
 extern const char wp_builtin_apple_services[];
 extern const unsigned long wp_builtin_apple_services_len;
@@ -30,11 +33,17 @@ struct pattern {
     int svc;
 };
 
+struct cdn {
+    char suffix[128];
+};
+
 struct wp_applesvc {
     struct svc *svcs;
     size_t n_svcs;
     struct pattern *pats;
     size_t n_pats;
+    struct cdn *cdns;
+    size_t n_cdns;
 };
 
 static int find_svc(const struct wp_applesvc *a, const char *key)
@@ -214,8 +223,21 @@ int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len, co
             }
             s->ports = np;
             s->ports[s->n_ports++] = pt;
+        } else if (strcmp(f[0], "cdn") == 0) {
+            if (nf != 3 || !valid_host_pattern(f[1]) || f[1][0] == '*') {
+                snprintf(why, sizeof(why), "expected 'cdn SUFFIX \"label\"' with a lowercase name");
+                goto bad;
+            }
+            struct cdn *nc = realloc(a->cdns, (a->n_cdns + 1) * sizeof(*nc));
+            if (nc == NULL) {
+                snprintf(why, sizeof(why), "out of memory");
+                goto bad;
+            }
+            a->cdns = nc;
+            snprintf(a->cdns[a->n_cdns++].suffix, sizeof(nc->suffix), "%s", f[1]);
         } else {
-            snprintf(why, sizeof(why), "unknown record '%.20s' (service, name or port)", f[0]);
+            snprintf(why, sizeof(why), "unknown record '%.20s' (service, name, port or cdn)",
+                     f[0]);
             goto bad;
         }
     }
@@ -253,12 +275,12 @@ void wp_applesvc_free(struct wp_applesvc *a)
         free(a->svcs[i].ports);
     free(a->svcs);
     free(a->pats);
+    free(a->cdns);
     free(a);
 }
 
-int wp_applesvc_by_name(const struct wp_applesvc *a, const char *host)
+static int match_patterns(const struct wp_applesvc *a, const char *host, size_t hl)
 {
-    size_t hl = strlen(host);
     size_t best_len = 0;
     int best = -1;
     for (size_t i = 0; i < a->n_pats; i++) {
@@ -276,6 +298,20 @@ int wp_applesvc_by_name(const struct wp_applesvc *a, const char *host)
             best_len = rank;
             best = p->svc;
         }
+    }
+    return best;
+}
+
+int wp_applesvc_by_name(const struct wp_applesvc *a, const char *host)
+{
+    size_t hl = strlen(host);
+    int best = match_patterns(a, host, hl);
+    /* an Apple name under a CDN's suffix: the name without the suffix */
+    for (size_t i = 0; best < 0 && i < a->n_cdns; i++) {
+        size_t sl = strlen(a->cdns[i].suffix);
+        if (hl > sl + 1 && host[hl - sl - 1] == '.' &&
+            memcmp(host + hl - sl, a->cdns[i].suffix, sl) == 0)
+            best = match_patterns(a, host, hl - sl - 1);
     }
     return best;
 }
@@ -329,4 +365,141 @@ bool wp_applesvc_documents(const struct wp_applesvc *a, int i, uint8_t proto, ui
         if (p[k].proto == proto && port >= p[k].lo && port <= p[k].hi)
             return true;
     return false;
+}
+
+/* ---- the Apple service of a flow ------------------------------------------ */
+
+/* The service named by one of the comma-separated `tags` (never the
+ * fallback "apple") that documents (proto, port), or -1. */
+static int svc_by_tags(const struct wp_applesvc *a, const char *tags, uint8_t proto,
+                       uint16_t port)
+{
+    int fb = wp_applesvc_fallback(a);
+    for (const char *t = tags; *t != '\0';) {
+        const char *e = strchr(t, ',');
+        size_t n = e ? (size_t)(e - t) : strlen(t);
+        char key[32];
+        if (n > 0 && n < sizeof(key)) {
+            memcpy(key, t, n);
+            key[n] = '\0';
+            int si = find_svc(a, key);
+            if (si >= 0 && si != fb && wp_applesvc_documents(a, si, proto, port))
+                return si;
+        }
+        if (e == NULL)
+            break;
+        t = e + 1;
+    }
+    return -1;
+}
+
+void wp_applesvc_decide(const struct wp_applesvc *a, const struct wp_apple_facts *in,
+                        struct wp_apple_verdict *out)
+{
+    out->svc = -1;
+    out->by = WP_APPLE_BY_NONE;
+    out->doubt = WP_APPLE_DOUBT_NONE;
+    int own = in->own_name ? wp_applesvc_by_name(a, in->own_name) : -1;
+    int dns = in->dns_name ? wp_applesvc_by_name(a, in->dns_name) : -1;
+    out->apple_name = own >= 0 || dns >= 0;
+    if (own >= 0) {
+        out->svc = own;
+        out->by = WP_APPLE_BY_NAME;
+        return;
+    }
+    if (dns >= 0 && in->has_ports && wp_applesvc_documents(a, dns, in->proto, in->server_port)) {
+        out->svc = dns;
+        out->by = WP_APPLE_BY_DNS;
+        return;
+    }
+    if (!out->apple_name && in->server_apple && in->client_apple) {
+        out->doubt = WP_APPLE_DOUBT_BOTH_ENDS;
+        return;
+    }
+    if (in->server_apple && in->has_ports) {
+        int p = wp_applesvc_by_port(a, in->proto, in->server_port);
+        if (p >= 0) {
+            out->svc = p;
+            out->by = WP_APPLE_BY_PORT;
+            return;
+        }
+    }
+    if (!out->apple_name && (in->server_apple || in->client_apple) && !in->both_sent) {
+        out->doubt = WP_APPLE_DOUBT_NO_REPLY;
+        return;
+    }
+    if (in->server_apple && in->has_ports && in->server_tags != NULL) {
+        int t = svc_by_tags(a, in->server_tags, in->proto, in->server_port);
+        if (t >= 0) {
+            out->svc = t;
+            out->by = WP_APPLE_BY_PREFIX;
+            return;
+        }
+    }
+    if (in->server_apple || out->apple_name) {
+        out->svc = wp_applesvc_fallback(a);
+        if (out->svc >= 0)
+            out->by = WP_APPLE_BY_FALLBACK;
+    }
+}
+
+const char *wp_apple_by_name(unsigned by)
+{
+    static const char *const names[WP_APPLE_BY_COUNT] = {
+        NULL, "name", "dns", "port", "prefix", "fallback",
+    };
+    return by < WP_APPLE_BY_COUNT ? names[by] : NULL;
+}
+
+const char *wp_apple_doubt_name(unsigned doubt)
+{
+    static const char *const names[WP_APPLE_DOUBT_COUNT] = {NULL, "both-ends", "no-reply"};
+    return doubt < WP_APPLE_DOUBT_COUNT ? names[doubt] : NULL;
+}
+
+enum wp_apple_doubt wp_flow_apple_doubt(const struct wp_flow *f)
+{
+    if (f->apple_svc != 0 || (f->bits & WP_FB_APPLE_NAME))
+        return WP_APPLE_DOUBT_NONE;
+    bool a0 = (f->bits & WP_FB_APPLE0) != 0, a1 = (f->bits & WP_FB_APPLE1) != 0;
+    if (a0 && a1)
+        return WP_APPLE_DOUBT_BOTH_ENDS;
+    if ((a0 || a1) && (f->pkts[0] == 0 || f->pkts[1] == 0))
+        return WP_APPLE_DOUBT_NO_REPLY;
+    return WP_APPLE_DOUBT_NONE;
+}
+
+void wp_apple_classify_flow(const struct wp_applesvc *a, const struct wp_prefixes *prefixes,
+                            struct wp_nametab *names, struct wp_flow *f)
+{
+    uint8_t keep = (uint8_t)(f->bits & ~(WP_FB_APPLE_NAME | WP_FB_APPLE_BY_MASK));
+    unsigned s = f->server;
+    bool srv_apple = (f->bits & (s ? WP_FB_APPLE1 : WP_FB_APPLE0)) != 0;
+    bool cli_apple = (f->bits & (s ? WP_FB_APPLE0 : WP_FB_APPLE1)) != 0;
+    const char *name = f->name_id != 0 && names != NULL ? wp_nametab_get(names, f->name_id) : NULL;
+    if (name == NULL && !srv_apple && !cli_apple) {
+        /* the common case: nothing Apple about the flow */
+        f->bits = keep;
+        f->apple_svc = 0;
+        return;
+    }
+    struct wp_apple_facts in;
+    memset(&in, 0, sizeof(in));
+    in.own_name = f->name_src != WP_NAME_DNS ? name : NULL;
+    in.dns_name = f->name_src == WP_NAME_DNS ? name : NULL;
+    in.proto = f->key.proto;
+    in.has_ports = wp_proto_has_ports(f->key.proto);
+    in.server_port = f->key.port[s];
+    in.server_apple = srv_apple;
+    in.client_apple = cli_apple;
+    if (srv_apple && prefixes != NULL) {
+        const struct wp_prefix *px = wp_prefixes_match(prefixes, f->key.family, f->key.addr[s]);
+        in.server_tags = px != NULL ? px->tags : NULL;
+    }
+    in.both_sent = f->pkts[0] != 0 && f->pkts[1] != 0;
+    struct wp_apple_verdict v;
+    wp_applesvc_decide(a, &in, &v);
+    f->bits = (uint8_t)(keep | (v.apple_name ? WP_FB_APPLE_NAME : 0) |
+                        ((unsigned)v.by << WP_FB_APPLE_BY_SHIFT));
+    f->apple_svc = v.svc >= 0 && v.svc < 255 ? (uint8_t)(v.svc + 1) : 0;
 }

@@ -449,10 +449,38 @@ int wp_service_side(const struct wp_services *s, uint8_t proto, const uint16_t p
     return p[0] < p[1] ? 0 : 1;
 }
 
+int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport,
+                            const uint8_t *payload, size_t len)
+{
+    if (proto != 17 || payload == NULL)
+        return -1;
+    if ((sport == 123 || dport == 123) && len >= 48) {
+        /* RFC 5905 7.3: LI (2 bits), VN (3), Mode (3); an NTP packet has a
+         * 48-byte header; versions 1-4 share the layout */
+        unsigned vn = (payload[0] >> 3) & 7u, mode = payload[0] & 7u;
+        if (vn >= 1 && vn <= 4) {
+            if (mode == 3)
+                return 0;
+            if (mode == 4 || mode == 5)
+                return 1;
+        }
+        return -1;
+    }
+    if ((sport == 53 || dport == 53) && len >= 12) {
+        /* RFC 1035 4.1.1: QR is the top bit of the third byte; one
+         * question at most in practice (QDCOUNT 0 or 1) */
+        unsigned qd = ((unsigned)payload[4] << 8) | payload[5];
+        if (qd > 1)
+            return -1;
+        return (payload[2] & 0x80) ? 1 : 0;
+    }
+    return -1;
+}
+
 const char *wp_how_name(unsigned how)
 {
     static const char *const names[WP_HOW_COUNT] = {
-        "syn", "registry", "ephemeral", "lower", "first", "icmp",
+        "syn", "registry", "ephemeral", "lower", "first", "icmp", "protocol",
     };
     return how < WP_HOW_COUNT ? names[how] : "unknown";
 }

@@ -97,7 +97,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
                     "server_apple,service,how,to_server_packets,to_server_bytes,"
                     "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                    "apple_by,apple_service\r\n",
+                    "apple_by,apple_service,apple_doubt\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
@@ -136,10 +136,11 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
               false);
         field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
         field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);
-        field(fp, wp_flow_apple_by(f), false);
+        field(fp, f->apple_svc ? wp_apple_by_name(wp_flow_apple_by(f)) : NULL, false);
         field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                               : NULL,
               false);
+        field(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)), false);
         fputs("\r\n", fp);
     }
 }

@@ -222,10 +222,12 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     fputs(", \"name_source\": ", fp);
     str_or_null(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL);
     fputs(", \"apple_by\": ", fp);
-    str_or_null(fp, wp_flow_apple_by(f));
+    str_or_null(fp, f->apple_svc ? wp_apple_by_name(wp_flow_apple_by(f)) : NULL);
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);
+    fputs(", \"apple_doubt\": ", fp);
+    str_or_null(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)));
     fputs("}", fp);
 }
 

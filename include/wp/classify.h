@@ -85,6 +85,15 @@ bool wp_port_ephemeral(uint16_t port);
 int wp_service_side(const struct wp_services *s, uint8_t proto, const uint16_t p[2],
                     enum wp_how *how);
 
+/* The service side said by the first packet's own header, where its
+ * protocol says it: NTP (UDP, a port 123; mode 3 client, 4 server, 5
+ * broadcast) and DNS (UDP, a port 53; the QR bit). `payload` holds the
+ * captured UDP payload of a packet from port sport to dport. Returns 1
+ * when the sender is the server, 0 when the receiver is, -1 when the
+ * packet does not say (other protocols, symmetric NTP, too short). */
+int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport,
+                            const uint8_t *payload, size_t len);
+
 /* Name of a rule ("syn", "registry", ...). */
 const char *wp_how_name(unsigned how);
 

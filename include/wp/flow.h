@@ -46,6 +46,7 @@ enum wp_how {
     WP_HOW_LOWER,       /* the lower port */
     WP_HOW_FIRST,       /* equal ports or no ports: the first packet's destination */
     WP_HOW_ICMP,        /* ICMP/ICMPv6 echo or other request: its destination */
+    WP_HOW_PROTOCOL,    /* the first packet's own header says (NTP mode, DNS QR bit) */
     WP_HOW_COUNT
 };
 
@@ -63,6 +64,8 @@ enum {
     WP_FB_SYN = 0x04,      /* a SYN decided the server side */
     WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
     WP_FB_APPLE_NAME = 0x10, /* the flow's name is an Apple service's */
+    WP_FB_APPLE_BY_SHIFT = 5, /* bits 5-7: enum wp_apple_by (applesvc.h) */
+    WP_FB_APPLE_BY_MASK = 0xe0,
 };
 
 struct wp_flow_table;
@@ -117,12 +120,8 @@ static inline bool wp_flow_apple(const struct wp_flow *f)
     return wp_flow_any_apple(f) || wp_flow_name_apple(f);
 }
 
-/* Why the flow is Apple's: "both", "address", "name", or NULL when it is not. */
-static inline const char *wp_flow_apple_by(const struct wp_flow *f)
-{
-    bool by_addr = wp_flow_any_apple(f), by_name = wp_flow_name_apple(f);
-    return by_addr && by_name ? "both" : by_addr ? "address" : by_name ? "name" : NULL;
-}
+/* Which rule gave the flow its Apple service, and why an Apple address
+ * got none: wp_flow_apple_by() and wp_flow_apple_doubt() in applesvc.h. */
 
 /* Create a table that holds at most `max_flows` flows (0: no limit).
  * Returns NULL when out of memory. */

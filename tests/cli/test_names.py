@@ -374,14 +374,16 @@ def explain(f, want, got, detail):
 
 # ---- (a) the bundled capture -------------------------------------------------------
 
-APNS = ("courier.push.apple.com", "sni", "apns", "both")
-IDS = ("query.ess.apple.com", "sni", "ids", "both")
+# apple_by: the rule that decided the service (docs/output.md 2.10)
+APNS = ("courier.push.apple.com", "sni", "apns", "name")
+IDS = ("query.ess.apple.com", "sni", "ids", "name")
 XMPP = ("xmpp.example.net", "sni", None, None)
-GATEWAY = ("gateway.icloud.com", "sni", "icloud", "both")
-INIT = ("init.itunes.apple.com", "http", "store", "both")
-MASK = ("mask.icloud.com", "quic", "privaterelay", "both")
-PING = ("gateway.icloud.com", "dns", "icloud", "both")
-MEDIA = (None, None, "facetime", "address")
+GATEWAY = ("gateway.icloud.com", "sni", "icloud", "name")
+INIT = ("init.itunes.apple.com", "http", "store", "name")
+MASK = ("mask.icloud.com", "quic", "privaterelay", "name")
+# a ping has no port: its DNS name makes it Apple's but chooses no service
+PING = ("gateway.icloud.com", "dns", "apple", "fallback")
+MEDIA = (None, None, "facetime", "port")
 LOCAL_DNS = (None, None, None, None)
 MEDIA_PORTS = (3478, 3480, 3497, 16384, 16387, 16393, 16402)
 

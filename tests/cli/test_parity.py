@@ -773,7 +773,7 @@ def compare(ck, name, r, apple):
     # Apple share is checked against the prefixes.
     apple_named = {ep_key(fl["transport"], (fl["client"], fl["client_port"]),
                           (fl["server"], fl["server_port"]))
-                   for fl in doc["flows"] if fl.get("apple_by") in ("name", "both")}
+                   for fl in doc["flows"] if fl.get("apple")}
     for f in frames:
         if not f.ip:
             continue

@@ -602,6 +602,45 @@ static void test_side(void)
     TAP_OK(strcmp(wp_how_name(WP_HOW_COUNT), "unknown") == 0, "out-of-range rule name");
 }
 
+/* The service side from NTP's mode and DNS's QR bit (RFC 5905 7.3, RFC 1035
+ * 4.1.1), on hand-built payloads. */
+static void test_side_payload(void)
+{
+    uint8_t ntp[48] = {0};
+    ntp[0] = (uint8_t)((4u << 3) | 3u); /* LI 0, VN 4, mode 3: client */
+    TAP_EQ(wp_service_side_payload(17, 123, 123, ntp, sizeof(ntp)), 0,
+           "NTP mode 3 (client): the receiver is the server");
+    ntp[0] = (uint8_t)((4u << 3) | 4u);
+    TAP_EQ(wp_service_side_payload(17, 123, 123, ntp, sizeof(ntp)), 1,
+           "NTP mode 4 (server): the sender is the server");
+    ntp[0] = (uint8_t)((3u << 3) | 5u);
+    TAP_EQ(wp_service_side_payload(17, 123, 40000, ntp, sizeof(ntp)), 1,
+           "NTPv3 mode 5 (broadcast): the sender is the server");
+    ntp[0] = (uint8_t)((4u << 3) | 1u);
+    TAP_EQ(wp_service_side_payload(17, 123, 123, ntp, sizeof(ntp)), -1,
+           "NTP mode 1 (symmetric active): no side");
+    ntp[0] = (uint8_t)((0u << 3) | 4u);
+    TAP_EQ(wp_service_side_payload(17, 123, 123, ntp, sizeof(ntp)), -1, "NTP version 0: no side");
+    ntp[0] = (uint8_t)((4u << 3) | 4u);
+    TAP_EQ(wp_service_side_payload(17, 123, 123, ntp, 47), -1, "NTP shorter than 48 bytes");
+    TAP_EQ(wp_service_side_payload(6, 123, 123, ntp, sizeof(ntp)), -1, "NTP over TCP: no side");
+    TAP_EQ(wp_service_side_payload(17, 1000, 2000, ntp, sizeof(ntp)), -1, "not port 123");
+
+    uint8_t dns[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    TAP_EQ(wp_service_side_payload(17, 40000, 53, dns, sizeof(dns)), 0,
+           "DNS query (QR 0): the receiver is the server");
+    dns[2] = 0x81;
+    TAP_EQ(wp_service_side_payload(17, 53, 53, dns, sizeof(dns)), 1,
+           "DNS response (QR 1): the sender is the server");
+    dns[5] = 2;
+    TAP_EQ(wp_service_side_payload(17, 53, 53, dns, sizeof(dns)), -1,
+           "DNS with two questions: no side");
+    dns[5] = 1;
+    TAP_EQ(wp_service_side_payload(17, 53, 53, dns, 11), -1, "DNS shorter than its header");
+    TAP_EQ(wp_service_side_payload(17, 53, 53, NULL, 0), -1, "no payload");
+    TAP_OK(strcmp(wp_how_name(WP_HOW_PROTOCOL), "protocol") == 0, "how name 'protocol'");
+}
+
 int main(void)
 {
     test_prefixes();
@@ -611,5 +650,6 @@ int main(void)
     test_service_errors();
     test_services_builtin();
     test_side();
+    test_side_payload();
     return tap_done();
 }

@@ -236,8 +236,7 @@ int wp_applesvc_parse(struct wp_applesvc **out, const char *text, size_t len, co
             a->cdns = nc;
             snprintf(a->cdns[a->n_cdns++].suffix, sizeof(nc->suffix), "%s", f[1]);
         } else {
-            snprintf(why, sizeof(why), "unknown record '%.20s' (service, name, port or cdn)",
-                     f[0]);
+            snprintf(why, sizeof(why), "unknown record '%.20s' (service, name, port or cdn)", f[0]);
             goto bad;
         }
     }
@@ -371,8 +370,7 @@ bool wp_applesvc_documents(const struct wp_applesvc *a, int i, uint8_t proto, ui
 
 /* The service named by one of the comma-separated `tags` (never the
  * fallback "apple") that documents (proto, port), or -1. */
-static int svc_by_tags(const struct wp_applesvc *a, const char *tags, uint8_t proto,
-                       uint16_t port)
+static int svc_by_tags(const struct wp_applesvc *a, const char *tags, uint8_t proto, uint16_t port)
 {
     int fb = wp_applesvc_fallback(a);
     for (const char *t = tags; *t != '\0';) {

@@ -449,8 +449,8 @@ int wp_service_side(const struct wp_services *s, uint8_t proto, const uint16_t p
     return p[0] < p[1] ? 0 : 1;
 }
 
-int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport,
-                            const uint8_t *payload, size_t len)
+int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport, const uint8_t *payload,
+                            size_t len)
 {
     if (proto != 17 || payload == NULL)
         return -1;

@@ -318,7 +318,7 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, f->pkts[0] + f->pkts[1]);
             wp_fmt_bytes(c[5].s, sizeof(c[5].s), f->bytes[0] + f->bytes[1]);
             snprintf(c[6].s, sizeof(c[6].s), "%s",
-                     wp_flow_apple_doubt(f)  ? "doubtful"
+                     wp_flow_apple_doubt(f)    ? "doubtful"
                      : wp_flow_server_apple(f) ? "yes"
                      : wp_flow_name_apple(f)   ? "name"
                      : wp_flow_any_apple(f)    ? "client"

@@ -54,40 +54,40 @@ bool wp_applesvc_documents(const struct wp_applesvc *a, int i, uint8_t proto, ui
 /* Which rule gave a flow its Apple service; kept in the flow's bits
  * (WP_FB_APPLE_BY_*). */
 enum wp_apple_by {
-    WP_APPLE_BY_NONE = 0,  /* no Apple service */
-    WP_APPLE_BY_NAME,      /* the flow's own name: TLS SNI, QUIC SNI, HTTP Host */
-    WP_APPLE_BY_DNS,       /* a DNS name of the server address, whose service uses the port */
-    WP_APPLE_BY_PORT,      /* an Apple server, on a port that identifies a service */
-    WP_APPLE_BY_PREFIX,    /* an Apple server in a range tagged with a service using the port */
-    WP_APPLE_BY_FALLBACK,  /* the fallback service "apple" */
+    WP_APPLE_BY_NONE = 0, /* no Apple service */
+    WP_APPLE_BY_NAME,     /* the flow's own name: TLS SNI, QUIC SNI, HTTP Host */
+    WP_APPLE_BY_DNS,      /* a DNS name of the server address, whose service uses the port */
+    WP_APPLE_BY_PORT,     /* an Apple server, on a port that identifies a service */
+    WP_APPLE_BY_PREFIX,   /* an Apple server in a range tagged with a service using the port */
+    WP_APPLE_BY_FALLBACK, /* the fallback service "apple" */
     WP_APPLE_BY_COUNT
 };
 
 /* Why a flow with an Apple address has no Apple service. */
 enum wp_apple_doubt {
     WP_APPLE_DOUBT_NONE = 0,
-    WP_APPLE_DOUBT_BOTH_ENDS,  /* both ends in Apple's space, no Apple name: private use? */
-    WP_APPLE_DOUBT_NO_REPLY,   /* one side never answered, no Apple name, no identifying port */
+    WP_APPLE_DOUBT_BOTH_ENDS, /* both ends in Apple's space, no Apple name: private use? */
+    WP_APPLE_DOUBT_NO_REPLY,  /* one side never answered, no Apple name, no identifying port */
     WP_APPLE_DOUBT_COUNT
 };
 
 /* What the decision looks at; every pointer may be NULL. */
 struct wp_apple_facts {
-    const char *own_name;     /* the flow's own name (SNI, QUIC SNI, HTTP Host) */
-    const char *dns_name;     /* the name a DNS answer gave the server's address */
-    uint8_t proto;            /* IP protocol */
+    const char *own_name; /* the flow's own name (SNI, QUIC SNI, HTTP Host) */
+    const char *dns_name; /* the name a DNS answer gave the server's address */
+    uint8_t proto;        /* IP protocol */
     bool has_ports;
     uint16_t server_port;
-    bool server_apple, client_apple;  /* each end in Apple's address space */
-    const char *server_tags;  /* tags of the longest Apple prefix holding the server */
-    bool both_sent;           /* both ends sent at least one packet */
+    bool server_apple, client_apple; /* each end in Apple's address space */
+    const char *server_tags;         /* tags of the longest Apple prefix holding the server */
+    bool both_sent;                  /* both ends sent at least one packet */
 };
 
 struct wp_apple_verdict {
-    int svc;                  /* service index, or -1 */
+    int svc; /* service index, or -1 */
     enum wp_apple_by by;
     enum wp_apple_doubt doubt;
-    bool apple_name;          /* own_name or dns_name is an Apple service's */
+    bool apple_name; /* own_name or dns_name is an Apple service's */
 };
 
 /* Decide the Apple service of a flow, by the first rule that applies:

@@ -91,8 +91,8 @@ int wp_service_side(const struct wp_services *s, uint8_t proto, const uint16_t p
  * captured UDP payload of a packet from port sport to dport. Returns 1
  * when the sender is the server, 0 when the receiver is, -1 when the
  * packet does not say (other protocols, symmetric NTP, too short). */
-int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport,
-                            const uint8_t *payload, size_t len);
+int wp_service_side_payload(uint8_t proto, uint16_t sport, uint16_t dport, const uint8_t *payload,
+                            size_t len);
 
 /* Name of a rule ("syn", "registry", ...). */
 const char *wp_how_name(unsigned how);

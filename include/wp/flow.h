@@ -40,13 +40,13 @@ static inline bool wp_flow_key_eq(const struct wp_flow_key *a, const struct wp_f
 
 /* Which rule decided the service (server) side of a flow. */
 enum wp_how {
-    WP_HOW_SYN = 0,     /* the side that answered (or was sent) a TCP SYN */
-    WP_HOW_REGISTRY,    /* the only port the service registry knows */
-    WP_HOW_EPHEMERAL,   /* the only port outside the ephemeral ranges */
-    WP_HOW_LOWER,       /* the lower port */
-    WP_HOW_FIRST,       /* equal ports or no ports: the first packet's destination */
-    WP_HOW_ICMP,        /* ICMP/ICMPv6 echo or other request: its destination */
-    WP_HOW_PROTOCOL,    /* the first packet's own header says (NTP mode, DNS QR bit) */
+    WP_HOW_SYN = 0,   /* the side that answered (or was sent) a TCP SYN */
+    WP_HOW_REGISTRY,  /* the only port the service registry knows */
+    WP_HOW_EPHEMERAL, /* the only port outside the ephemeral ranges */
+    WP_HOW_LOWER,     /* the lower port */
+    WP_HOW_FIRST,     /* equal ports or no ports: the first packet's destination */
+    WP_HOW_ICMP,      /* ICMP/ICMPv6 echo or other request: its destination */
+    WP_HOW_PROTOCOL,  /* the first packet's own header says (NTP mode, DNS QR bit) */
     WP_HOW_COUNT
 };
 
@@ -59,11 +59,11 @@ enum wp_flow_class {
 };
 
 enum {
-    WP_FB_APPLE0 = 0x01,   /* endpoint 0 is in Apple's address space */
+    WP_FB_APPLE0 = 0x01, /* endpoint 0 is in Apple's address space */
     WP_FB_APPLE1 = 0x02,
-    WP_FB_SYN = 0x04,      /* a SYN decided the server side */
-    WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
-    WP_FB_APPLE_NAME = 0x10, /* the flow's name is an Apple service's */
+    WP_FB_SYN = 0x04,         /* a SYN decided the server side */
+    WP_FB_TIME = 0x08,        /* first_ns and last_ns are set */
+    WP_FB_APPLE_NAME = 0x10,  /* the flow's name is an Apple service's */
     WP_FB_APPLE_BY_SHIFT = 5, /* bits 5-7: enum wp_apple_by (applesvc.h) */
     WP_FB_APPLE_BY_MASK = 0xe0,
 };

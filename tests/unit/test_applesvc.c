@@ -6,24 +6,23 @@
 #include "wp/applesvc.h"
 #include "wp/classify.h"
 
-static const char table[] =
-    "service apns \"APNs\"\n"
-    "name apns *.push.apple.com\n"
-    "port apns tcp 5223 current identifies\n"
-    "port apns tcp 443 current\n"
-    "service facetime \"FaceTime\"\n"
-    "port facetime udp 3478-3497 legacy identifies\n"
-    "service ids \"IDS\"\n"
-    "name ids *.ess.apple.com\n"
-    "port ids tcp 443 current\n"
-    "service captive \"captive\"\n"
-    "name captive captive.apple.com\n"
-    "port captive tcp 80 current\n"
-    "service apple \"Apple\"\n"
-    "name apple *.apple.com\n"
-    "name apple *.apple\n"
-    "port apple tcp 443 current\n"
-    "cdn edgekey.net \"Akamai\"\n";
+static const char table[] = "service apns \"APNs\"\n"
+                            "name apns *.push.apple.com\n"
+                            "port apns tcp 5223 current identifies\n"
+                            "port apns tcp 443 current\n"
+                            "service facetime \"FaceTime\"\n"
+                            "port facetime udp 3478-3497 legacy identifies\n"
+                            "service ids \"IDS\"\n"
+                            "name ids *.ess.apple.com\n"
+                            "port ids tcp 443 current\n"
+                            "service captive \"captive\"\n"
+                            "name captive captive.apple.com\n"
+                            "port captive tcp 80 current\n"
+                            "service apple \"Apple\"\n"
+                            "name apple *.apple.com\n"
+                            "name apple *.apple\n"
+                            "port apple tcp 443 current\n"
+                            "cdn edgekey.net \"Akamai\"\n";
 
 static int key(const struct wp_applesvc *a, const char *k)
 {
@@ -33,9 +32,8 @@ static int key(const struct wp_applesvc *a, const char *k)
     return -2;
 }
 
-static void expect(const struct wp_applesvc *a, const struct wp_apple_facts *in,
-                   const char *svc, enum wp_apple_by by, enum wp_apple_doubt doubt,
-                   const char *what)
+static void expect(const struct wp_applesvc *a, const struct wp_apple_facts *in, const char *svc,
+                   enum wp_apple_by by, enum wp_apple_doubt doubt, const char *what)
 {
     struct wp_apple_verdict v;
     wp_applesvc_decide(a, in, &v);
@@ -167,11 +165,16 @@ int main(void)
     /* the built-in table parses and has the new labels */
     if (TAP_OK(wp_applesvc_builtin(&a, err) == 0, "built-in table parses")) {
         static const char *const names[][2] = {
-            {"gspe35-ssl.ls.apple.com", "maps"}, {"gs-loc.apple.com", "maps"},
-            {"iphone-ld.apple.com", "maps"}, {"cl4.apple.com", "maps"},
-            {"captive.apple.com", "captive"}, {"amp-api.music.apple.com", "music"},
-            {"configuration.apple.com", "config"}, {"gsas.apple.com", "account"},
-            {"tether.edge.apple", "apple"}, {"captive.g.aaplimg.com", "cdn"},
+            {"gspe35-ssl.ls.apple.com", "maps"},
+            {"gs-loc.apple.com", "maps"},
+            {"iphone-ld.apple.com", "maps"},
+            {"cl4.apple.com", "maps"},
+            {"captive.apple.com", "captive"},
+            {"amp-api.music.apple.com", "music"},
+            {"configuration.apple.com", "config"},
+            {"gsas.apple.com", "account"},
+            {"tether.edge.apple", "apple"},
+            {"captive.g.aaplimg.com", "cdn"},
             {"gsa.apple.com.akadns.net", "account"},
             {"play.itunes.apple.com.edgesuite.net", "store"},
         };

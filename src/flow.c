@@ -317,10 +317,16 @@ struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class
 void wp_flow_foreach(const struct wp_flow_table *t, void (*fn)(void *ctx, struct wp_flow *f),
                      void *ctx)
 {
-    for (size_t i = 0; i <= t->mask; i++) {
-        uint64_t s = t->slots[i];
-        if (s != 0)
-            fn(ctx, &entry_at(t, (uint32_t)s - 1)->f);
+    /* The LRU lists, oldest first, not the index: the index's order depends
+     * on the per-run hash key, and what callers fold in this order (bounded
+     * name lists, merged tables) must not change from run to run. */
+    for (int c = 0; c < WP_FC_COUNT; c++) {
+        struct wp_link *l = t->lru[c].tail;
+        while (l != NULL) {
+            struct wp_link *prev = l->prev;
+            fn(ctx, &entry_of_link(l)->f);
+            l = prev;
+        }
     }
 }
 

@@ -162,8 +162,9 @@ size_t wp_flow_limit(const struct wp_flow_table *t);
  * cls == WP_FC_COUNT), or NULL when there is none. */
 struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class cls);
 
-/* Call fn(ctx, f) for every flow, in no particular order. `fn` must not
- * insert or remove flows. */
+/* Call fn(ctx, f) for every flow: class by class, least recently seen
+ * first; an order that depends only on the input, never on the hash key.
+ * `fn` must not insert, remove or touch flows of this table. */
 void wp_flow_foreach(const struct wp_flow_table *t, void (*fn)(void *ctx, struct wp_flow *f),
                      void *ctx);
 

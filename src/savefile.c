@@ -403,27 +403,29 @@ __extension__ typedef unsigned __int128 wp_u128;
 /* Convert a pcapng timestamp in interface units to nanoseconds. */
 static int64_t ts_to_ns(const struct iface *ifc, uint64_t ts)
 {
-    int64_t ns;
+    /* The timestamp is unsigned: compute in 128 bits and clamp, so that a
+     * value past the limit stays late instead of wrapping to a negative. */
+    wp_u128 v;
     if (ifc->tsresol_bin) {
         unsigned k = ifc->tsresol > 63 ? 63 : ifc->tsresol;
         uint64_t sec = ts >> k;
         uint64_t frac = ts & ((UINT64_C(1) << k) - 1);
-        ns = (int64_t)(sec * (uint64_t)WP_NS_PER_S +
-                       (uint64_t)(((wp_u128)frac * (uint64_t)WP_NS_PER_S) >> k));
+        v = (wp_u128)sec * WP_NS_PER_S + (((wp_u128)frac * WP_NS_PER_S) >> k);
     } else {
         unsigned k = ifc->tsresol;
         if (k <= 9) {
             uint64_t mul = 1;
             for (unsigned i = k; i < 9; i++)
                 mul *= 10;
-            ns = (int64_t)(ts * mul);
+            v = (wp_u128)ts * mul;
         } else {
             uint64_t div = 1;
             for (unsigned i = 9; i < k && i < 28; i++)
                 div *= 10;
-            ns = (int64_t)(ts / div);
+            v = ts / div;
         }
     }
+    int64_t ns = v > (wp_u128)WP_TS_LIMIT ? WP_TS_LIMIT : (int64_t)v;
     int64_t off, sum;
     if (__builtin_mul_overflow(ifc->tsoffset, (int64_t)WP_NS_PER_S, &off) ||
         __builtin_add_overflow(ns, off, &sum))

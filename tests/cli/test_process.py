@@ -451,6 +451,16 @@ def write_variants(tmp, src, frames):
     return files
 
 
+DAMAGED = [("dmg-pcapng-comment-bad-pid.pcapng", "comment_bad_pid", 1),
+           ("dmg-pcapng-dpib-option-overrun.pcapng", "dpib_bad_option", 1),
+           ("dmg-pcapng-dpib-short.pcapng", "dpib_too_short", 1),
+           ("dmg-pcapng-epb-option-overrun.pcapng", "epb_bad_option", 1),
+           ("dmg-pcapng-epb-pib-index-past.pcapng", "epb_bad_process_index", 1),
+           ("dmg-pcapng-epb-process-option-lengths.pcapng", "epb_bad_option_length", 1),
+           ("dmg-pcapng-pib-entry-past-block.pcapng", "pib_bad_entry", 1),
+           ("dmg-pcapng-pib-option-past-entry.pcapng", "pib_bad_option", 1)]
+
+
 def main():
     wp, root, shared = sys.argv[1], sys.argv[2], sys.argv[3]
     if not wptest.have_tshark():
@@ -475,6 +485,21 @@ def main():
             check_file(ck, wp, path, pktap_tshark(path), os.path.basename(path))
     if not real:
         print("note: ../shared/pcaps missing; only the written files are checked")
+
+    # damaged process information (tests/fuzz/make_corpus.py): each named
+    # reason exactly once, the packet still counted, nothing else malformed
+    corpus = os.path.join(root, "tests", "fuzz", "corpus_pcap")
+    for f, reason, n in DAMAGED:
+        rc, doc, err = wptest.wp_json(wp, ["-r", os.path.join(corpus, f)])
+        if not ck.eq(rc, 0, f"{f}: exit status"):
+            continue
+        m = {k: v for k, v in doc["process_info"]["malformed"].items() if v}
+        ck.eq(m, {reason: n}, f"{f}: counted as {reason}")
+        ck.eq(doc["totals"]["packets"], 1, f"{f}: the packet is still counted")
+    rc, out, err = wptest.run([wp, "-q", "-r", os.path.join(corpus, "pcapng-process-comments.pcapng")])
+    ck.check(b"PROCESSES (" in out, "text: PROCESSES table")
+    rc, out, err = wptest.run([wp, "-q", "-r", os.path.join(root, "pcaps", "apple-session.pcap")])
+    ck.check(b"PROCESS" not in out, "text: no process table or column without processes")
 
     src = os.path.join(root, "pcaps", "apple-session.pcap")
     frames = wptest.tshark_frames(src)

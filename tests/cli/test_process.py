@@ -24,6 +24,7 @@ usage: test_process.py WHICHPORTS SOURCE_ROOT SHARED_PCAPS
 import collections
 import csv
 import io
+import json
 import os
 import struct
 import sys
@@ -500,6 +501,17 @@ def main():
     ck.check(b"PROCESSES (" in out, "text: PROCESSES table")
     rc, out, err = wptest.run([wp, "-q", "-r", os.path.join(root, "pcaps", "apple-session.pcap")])
     ck.check(b"PROCESS" not in out, "text: no process table or column without processes")
+
+    # -j: engines share the process table; the merged report equals the sequential one
+    many = [p for p in real if os.path.exists(p)][:6] + \
+        [os.path.join(corpus, "pcapng-process-darwin-le.pcapng")]
+    args = [x for p in many for x in ("-r", p)]
+    rc1, one, _ = wptest.wp_json(wp, args)
+    rc2, par, _ = wptest.wp_json(wp, args + ["-j", "3"])
+    if ck.check(one is not None and par is not None, "-j: both reports"):
+        ck.eq(par["processes"], one["processes"], "-j 3: the same processes")
+        ck.eq(sorted(json.dumps(f, sort_keys=True) for f in par["flows"]),
+              sorted(json.dumps(f, sort_keys=True) for f in one["flows"]), "-j 3: the same flows")
 
     src = os.path.join(root, "pcaps", "apple-session.pcap")
     frames = wptest.tshark_frames(src)

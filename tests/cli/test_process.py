@@ -551,6 +551,14 @@ def main():
                 rows = list(csv.DictReader(io.StringIO(out.decode())))
                 ck.eq(sorted(r["process"] for r in rows),
                       sorted(r["name"] for r in doc["processes"]), "csv processes: the rows")
+                rc, out, err = wptest.run([wp, "-q", "-r", path, "-T", "csv", "--view", "flows"])
+                rows = list(csv.DictReader(io.StringIO(out.decode())))
+                want = sorted((f["client_port"] or 0, str((obj(f["process"]) or (None, None))[1]),
+                               str((obj(f["effective_process"]) or (None, None))[1]))
+                              for f in doc["flows"])
+                ck.eq(sorted((int(r["client_port"] or 0), r["process"] or "None",
+                              r["effective_process"] or "None") for r in rows), want,
+                      "csv flows: process columns")
                 rc, out, err = wptest.run([wp, "-q", "-r", path])
                 ck.check(b"PROCESSES (" in out and b"carried by" in out,
                          "text: PROCESSES table with carriers")

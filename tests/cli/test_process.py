@@ -83,7 +83,7 @@ def parse_comment(c):
 def read_pcapng(data):
     """Per EPB in file order: (pid, name, epid, ename) with None for unknown."""
     pos, e = 0, "<"
-    dpib, pib = [], {}
+    dpib, pib, droid = [], {}, {}
     out = []
     while pos + 12 <= len(data):
         if struct.unpack_from("<I", data, pos)[0] == 0x0A0D0D0A:
@@ -102,7 +102,12 @@ def read_pcapng(data):
         elif btype in (0xBAD, 0x40000BAD):
             pen = struct.unpack_from(e + "I", body)[0]
             etype, elen = struct.unpack_from("<II", body, 4)
-            if pen == 32622 and etype == 3:
+            if pen == 62652:   # PCAPdroid UID map: version, type, pad, uid, lengths, names
+                ver, typ, _, uid, pl, al = struct.unpack_from(e + "HBBiBB", body, 4)
+                if ver == 1 and typ == 1:
+                    pkg = body[14:14 + pl].decode()
+                    droid[uid] = body[14 + pl:14 + pl + al].decode() or pkg
+            elif pen == 32622 and etype == 3:
                 entry = body[12:12 + elen]
                 pid = struct.unpack_from("<I", entry)[0]
                 name = None
@@ -130,6 +135,9 @@ def read_pcapng(data):
                     comments.append(text(v))
             if p == [None, None, None, None]:
                 for c in comments:
+                    if c.startswith("u-") and int(c[2:]) in droid:
+                        p[1] = droid[int(c[2:])]
+                        continue
                     r = parse_comment(c)
                     if r is not None:
                         p = [a if a is not None else b for a, b in zip(p, r)]
@@ -337,7 +345,7 @@ def assign(frames):
     return out
 
 
-def expected(a, names=True, eff=True):
+def expected(a, names=True, eff=True, pids=True):
     res = []
     for x in a:
         if x is None:
@@ -346,7 +354,7 @@ def expected(a, names=True, eff=True):
         r, e = x
         p = PROCS[r]
         q = PROCS[e] if (e is not None and eff) else None
-        res.append((p[0], p[1] if names else None, q[0] if q else None,
+        res.append((p[0] if pids else None, p[1] if names else None, q[0] if q else None,
                     q[1] if q else None))
     return res
 
@@ -406,6 +414,24 @@ def write_variants(tmp, src, frames):
         out.append(epb("<", pkt, o))
     files.append(("rustnet", b"".join(out), expected(a, eff=False)))
 
+    # PCAPdroid: a UID map block per app before its first packet, "u-UID" comments
+    for e, tag in (("<", "le"), (">", "be")):
+        out = [shb(e), idb(e, 101)]
+        mapped = set()
+        for (s, us, d, ln), x in zip(pkts, a):
+            o = b""
+            if x is not None:
+                uid = 10000 + x[0]
+                if uid not in mapped:
+                    mapped.add(uid)
+                    pkg = ("com.example." + PROCS[x[0]][1].lower()).encode()
+                    app = PROCS[x[0]][1].encode()
+                    out.append(block(e, 0xBAD, struct.pack(e + "IHBBiBB", 62652, 1, 1, 0, uid,
+                                                           len(pkg), len(app)) + pkg + app))
+                o = opt(e, 1, f"u-{uid}".encode())
+            out.append(epb(e, (s, us, d[14:], ln - 14), o))
+        files.append((f"pcapdroid-{tag}", b"".join(out), expected(a, eff=False, pids=False)))
+
     # Darwin process blocks in both byte orders, written lazily as Apple does
     for e, tag in (("<", "le"), (">", "be")):
         out = [shb(e), idb(e, lt)]
@@ -459,7 +485,8 @@ DAMAGED = [("dmg-pcapng-comment-bad-pid.pcapng", "comment_bad_pid", 1),
            ("dmg-pcapng-epb-pib-index-past.pcapng", "epb_bad_process_index", 1),
            ("dmg-pcapng-epb-process-option-lengths.pcapng", "epb_bad_option_length", 1),
            ("dmg-pcapng-pib-entry-past-block.pcapng", "pib_bad_entry", 1),
-           ("dmg-pcapng-pib-option-past-entry.pcapng", "pib_bad_option", 1)]
+           ("dmg-pcapng-pib-option-past-entry.pcapng", "pib_bad_option", 1),
+           ("dmg-pcapng-pcapdroid-map-past-block.pcapng", "pcapdroid_bad_map", 1)]
 
 
 def main():

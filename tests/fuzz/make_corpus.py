@@ -798,6 +798,14 @@ def pcap_corpus(sample):
     struct.pack_into("<III", v2, 28, 554, 0xffffffff, 0x80002)
     files["pcap-pktap-v2"] = pcap_file([(sample[0][0], 0, bytes(v2) + sample[0][2],
                                          len(v2) + len(sample[0][2]))], linktype=258)
+    pkg, app = b"com.example.app", b"Example"
+    files["pcapng-process-pcapdroid"] = shb() + idb(101) + block(
+        0xBAD, struct.pack("<IHBBiBB", 62652, 1, 1, 0, 10123, len(pkg), len(app)) + pkg + app) + \
+        b"".join(epb(0, ts0 + i, r[2][14:], options=[(1, b"u-10123" if i % 2 else b"u--1")])
+                 for i, r in enumerate(sample[:4]))
+    files["dmg-pcapng-pcapdroid-map-past-block"] = shb() + idb(101) + block(
+        0xBAD, struct.pack("<IHBBiBB", 62652, 1, 1, 0, 7, 200, 9) + b"x") + epb(
+        0, ts0, sample[0][2][14:], options=[(1, b"u-7")])
     # damaged process information: counted, never trusted
     files["dmg-pcapng-dpib-short"] = shb() + idb(1) + block(0x80000001, b"") + epb(
         0, ts0, sample[0][2], options=[(0x8001, struct.pack("<I", 0))])

@@ -245,6 +245,44 @@ static void test_wireshark_pib(void)
     }
 }
 
+static void test_pcapdroid(void)
+{
+    for (int big = 0; big < 2; big++) {
+        uint8_t b[64];
+        put32(b, 62652, big);
+        put16(b + 4, 1, big);
+        b[6] = 1;
+        b[7] = 0;
+        put32(b + 8, 10123, big);
+        b[12] = 15;
+        b[13] = 7;
+        memcpy(b + 14, "com.example.app", 15);
+        memcpy(b + 29, "Example", 7);
+        size_t n = 36;
+        struct wp_proc_desc d;
+        int64_t uid;
+        wp_proc_bad bad = 0;
+        TAP_EQ(wp_proc_pcapdroid_map(b, n, big, &uid, &d, &bad), 1, "PCAPdroid map (%s)",
+               big ? "BE" : "LE");
+        TAP_OK(uid == 10123 && str_is(d.name, "Example") && str_is(d.path, "com.example.app"),
+               "uid, app name, package");
+        int sweep = 0;
+        for (size_t k = 0; k < n; k++) {
+            uint8_t *c = dup_n(b, k);
+            bad = 0;
+            int r = wp_proc_pcapdroid_map(c, k, big, &uid, &d, &bad);
+            if (k < 4 ? r == 0 : r == -1 && bad == (1u << WP_PMAL_pcapdroid_bad_map))
+                sweep++;
+            free(c);
+        }
+        TAP_EQ(sweep, n, "PCAPdroid map: every prefix ignored or counted");
+    }
+    int64_t uid = 0;
+    TAP_OK(wp_proc_pcapdroid_comment("u-10123", 7, &uid) && uid == 10123, "u-UID comment");
+    TAP_OK(wp_proc_pcapdroid_comment("u--1", 4, &uid) && uid == -1, "u--1: unknown");
+    TAP_OK(!wp_proc_pcapdroid_comment("u-12a", 5, &uid), "u-12a is not one");
+}
+
 static void test_epb_options(void)
 {
     for (int big = 0; big < 2; big++) {
@@ -448,6 +486,7 @@ int main(void)
     test_dpib();
     test_wireshark_pib();
     test_epb_options();
+    test_pcapdroid();
     test_comments();
     test_table_and_votes();
     test_set_flow_process();

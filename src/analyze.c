@@ -20,6 +20,7 @@
 
 #include "wp/analyze.h"
 #include "wp/decode.h"
+#include "wp/proctab.h"
 
 struct wp_engine {
     struct wp_engine_opts o;
@@ -33,6 +34,7 @@ struct wp_engine {
     size_t n_linktypes;
     bool finalized;              /* live flows already folded into agg */
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
+    struct wp_procstate *ps;     /* processes named by the records (proctab.h) */
 };
 
 /* The Apple service of a flow (wp_apple_classify_flow). */
@@ -50,9 +52,12 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
     e->o = *opts;
     e->flows = wp_flow_table_new(opts->max_flows);
     e->agg = wp_agg_new();
+    e->ps = wp_procstate_new(opts->proctab);
+    if (e->ps != NULL)
+        wp_procstate_set_filter(e->ps, opts->processes, opts->n_processes);
     if (opts->nametab != NULL)
         e->names = wp_names_new(opts->nametab);
-    if (e->flows == NULL || e->agg == NULL || (opts->nametab != NULL && e->names == NULL)) {
+    if (e->flows == NULL || e->agg == NULL || e->ps == NULL || (opts->nametab != NULL && e->names == NULL)) {
         wp_engine_free(e);
         return NULL;
     }
@@ -68,6 +73,7 @@ void wp_engine_free(struct wp_engine *e)
     wp_flow_table_free(e->flows);
     wp_agg_free(e->agg);
     wp_names_free(e->names);
+    wp_procstate_free(e->ps);
     free(e);
 }
 
@@ -112,7 +118,9 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
     if (e->last == f)
         e->last = NULL;
     apple_classify(e, f); /* final: whether both ends answered is known now */
-    agg_result(e, wp_agg_add_flow(e->agg, f));
+    wp_procstate_flow_gone(e->ps, f);
+    if (wp_procstate_selected(e->ps, f))
+        agg_result(e, wp_agg_add_flow(e->agg, f));
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
 }
@@ -338,6 +346,8 @@ static void count_frame(struct wp_engine *e, const struct wp_record *rec)
         note_linktype(e, rec->linktype);
     if (rec->caplen < rec->wirelen)
         t->snapped++;
+    if (WP_UNLIKELY(rec->proc_bad != 0))
+        wp_procstate_bad(e->ps, rec->proc_bad);
 }
 
 /* Step 2, after wp_decode(): the named reason of a truncated or malformed
@@ -409,6 +419,8 @@ static void account_later_fragment(struct wp_engine *e, const struct wp_packet *
             ? 0
             : 1;
     account(f, sender, p, rec);
+    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+        wp_procstate_packet(e->ps, f, sender, rec);
     wp_flow_touch(e->flows, f, class_of(f));
 }
 
@@ -495,6 +507,8 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
     }
     f->tcp_flags |= p->tcp_flags;
     account(f, sender, p, rec);
+    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+        wp_procstate_packet(e->ps, f, sender, rec);
     if (e->names != NULL && p->payload_len > 0 && p->has_ports) {
         uint32_t before = f->name_id;
         wp_names_packet(e->names, f, p, sender, &e->t.names);
@@ -550,6 +564,8 @@ static void snap_one(void *ctx, struct wp_flow *f)
         wp_names_from_dns(s->e->names, f);
     if (s->e != NULL)
         apple_classify(s->e, f); /* final: whether both ends answered is known now */
+    if (s->e != NULL && !wp_procstate_selected(s->e->ps, f))
+        return;
     if (wp_agg_add_flow(s->agg, f) != 0)
         s->rc = -1;
 }
@@ -653,6 +669,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->bytes[i] += sf->bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
+    wp_flow_proc_merge(f, sf);
     if (sf->name_src > f->name_src) {
         f->name_id = sf->name_id;
         f->name_src = sf->name_src;
@@ -677,6 +694,8 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     if (dst->names != NULL && src->names != NULL)
         wp_names_merge(dst->names, src->names);
     if (wp_agg_merge(dst->agg, src->agg) != 0)
+        m.rc = -1;
+    if (wp_procstate_merge(dst->ps, src->ps) != 0)
         m.rc = -1;
     struct wp_totals *d = &dst->t;
     const struct wp_totals *s = &src->t;
@@ -707,7 +726,8 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 
 size_t wp_engine_bytes(const struct wp_engine *e)
 {
-    return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg);
+    return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg) +
+           wp_procstate_bytes(e->ps);
 }
 
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
@@ -718,4 +738,18 @@ struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
 struct wp_agg *wp_engine_agg(struct wp_engine *e)
 {
     return e->agg;
+}
+
+struct wp_procstate *wp_engine_procstate(const struct wp_engine *e)
+{
+    return e->ps;
+}
+
+int wp_engine_set_flow_process(struct wp_engine *e, const struct wp_flow_key *key,
+                               const struct wp_proc_desc *proc)
+{
+    struct wp_flow *f = wp_flow_find(e->flows, key);
+    if (f == NULL)
+        return -1;
+    return wp_procstate_set_flow(e->ps, f, proc);
 }

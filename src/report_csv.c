@@ -6,6 +6,8 @@
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 static void field(FILE *fp, const char *s, bool first)
@@ -94,11 +96,10 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
 static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->csv_header)
-        fprintf(fp,
-                "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
-                "server_apple,service,how,to_server_packets,to_server_bytes,"
-                "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                "apple_by,apple_service,apple_doubt\r\n",
+        fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
+                    "server_apple,service,how,to_server_packets,to_server_bytes,"
+                    "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
+                    "apple_by,apple_service,apple_doubt," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
@@ -142,6 +143,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
                                               : NULL,
               false);
         field(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)), false);
+        wp_report_proc_csv_flow(fp, r, f);
         fputs("\r\n", fp);
     }
 }
@@ -252,6 +254,12 @@ void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_o
         break;
     case WP_VIEW_TUNNELS:
         tunnels(fp, r, o);
+        break;
+    case WP_VIEW_PROCESSES:
+        wp_report_proc_csv(fp, r, o);
+        break;
+    case WP_VIEW_BASELINE:
+        wp_report_baseline_csv(fp, r, o);
         break;
     default:
         ports(fp, r, o);

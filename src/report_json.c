@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: the JSON report (schema whichports/1, docs/output.md) */
+/* \summary: the JSON report (schema whichports/2, docs/output.md) */
 
 #include <inttypes.h>
 
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 struct jw {
@@ -156,6 +158,8 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
                 ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}",
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
     name_counts(fp, r, p->names, p->n_names);
+    wp_report_proc_json_port(fp, r, p);
+    wp_report_baseline_json_port(fp, r, p);
     fputs("}", fp);
 }
 
@@ -228,6 +232,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
                                                 : NULL);
     fputs(", \"apple_doubt\": ", fp);
     str_or_null(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)));
+    wp_report_proc_json_flow(fp, r, f);
     fputs("}", fp);
 }
 
@@ -255,7 +260,9 @@ static void host_row(const struct jw *w, const struct wp_report *r, const struct
         fputs(i ? ", " : "", fp);
         wp_json_string(fp, wp_nametab_get(r->names, sorted[i].id));
     }
-    fputs("]}", fp);
+    fputs("]", fp);
+    wp_report_baseline_json_host(fp, r, h);
+    fputs("}", fp);
 }
 
 static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
@@ -371,5 +378,7 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
         fprintf(fp, ",%s%s\"tunnels_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
                 nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
     wp_report_apple_json(fp, r, nl, ind);
+    wp_report_proc_json(fp, r, o, nl, ind);
+    wp_report_baseline_json(fp, r, nl, ind);
     fputs("}\n", fp);
 }

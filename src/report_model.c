@@ -7,6 +7,7 @@
 
 #include "wp/capture.h"
 #include "wp/report_model.h"
+#include "wp/report_model_proc.h"
 #include "wp/util.h"
 
 static uint64_t port_bytes(const struct wp_port_row *r)
@@ -201,6 +202,59 @@ bool wp_report_wants_flows(const struct wp_report_opts *o)
            (o->format == WP_FMT_CSV && o->view == WP_VIEW_FLOWS);
 }
 
+/* The processes of the report (when any record named one: evicted flows
+ * plus the live ones), what flows without a process carried, the
+ * processes of each port, and the --baseline names and --new-only cut.
+ * Returns 0, or -1 when memory ran out. */
+static int build_processes(struct wp_report *r, struct wp_engine *e,
+                           const struct wp_report_src *src)
+{
+    struct wp_procstate *ps = wp_engine_procstate(e);
+    struct wp_proc_rest *without = &r->own_without;
+    r->proctab = wp_procstate_table(ps);
+    r->proc_counts = wp_procstate_counts(ps);
+    r->proc_filter = wp_procstate_filtering(ps);
+    for (size_t i = 0; i < r->n_ports; i++) {
+        const struct wp_port_row *p = r->ports[i];
+        without->flows += p->flows;
+        without->packets += p->to_service.packets + p->from_service.packets;
+        without->bytes += p->to_service.bytes + p->from_service.bytes;
+    }
+    if (wp_procstate_any(ps)) {
+        size_t nf;
+        struct wp_flow **fl = wp_engine_flows(e, &nf);
+        r->own_procs = wp_procstate_snapshot(ps, fl, nf);
+        free(fl);
+        if (r->own_procs == NULL)
+            return -1;
+        r->procs = wp_aggproc_rows(r->own_procs, r->proctab, &r->n_procs);
+        r->procs_other = wp_aggproc_other(r->own_procs);
+        for (size_t i = 0; i < r->n_procs; i++) {
+            const struct wp_proc_row *p = r->procs[i];
+            without->flows -= p->flows;
+            without->packets -= p->out.packets + p->in.packets;
+            without->bytes -= p->out.bytes + p->in.bytes;
+        }
+        without->flows -= r->procs_other->flows;
+        without->packets -= r->procs_other->packets;
+        without->bytes -= r->procs_other->bytes;
+    }
+    r->procs_without = without;
+    if (src->baseline != NULL) {
+        size_t nf;
+        r->baseline = src->baseline;
+        r->baseline_files = src->baseline_files;
+        r->n_baseline_files = src->n_baseline_files;
+        struct wp_flow **all = wp_engine_flows(e, &nf);
+        r->bl_names = wp_report_bl_names(all, nf, src->names, &r->n_bl_names);
+        free(all);
+        if (src->new_only)
+            wp_report_baseline_new_only(r);
+    }
+    r->proc_ports = wp_report_proc_port_index(r, &r->n_proc_ports);
+    return 0;
+}
+
 int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_report_src *src,
                     bool final)
 {
@@ -245,8 +299,20 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
     r->tunnels_other = wp_agg_tunnels_other(agg);
     r->apple_rows = wp_agg_apple_rows(agg, &r->n_apple_rows);
     wp_report_sort_apple(r);
+    if (build_processes(r, e, src) != 0) {
+        wp_report_release(r);
+        return -1;
+    }
     if (src->flows)
         r->flows = wp_engine_flows(e, &r->n_flows);
+    if (r->flows != NULL && r->proc_filter) {
+        struct wp_procstate *ps = wp_engine_procstate(e);
+        size_t k = 0;
+        for (size_t i = 0; i < r->n_flows; i++)
+            if (wp_procstate_selected(ps, r->flows[i]))
+                r->flows[k++] = r->flows[i];
+        r->n_flows = k;
+    }
     wp_report_sort(r);
     return 0;
 }
@@ -258,6 +324,10 @@ void wp_report_release(struct wp_report *r)
     free(r->tunnels);
     free(r->flows);
     free(r->apple_rows);
+    free(r->procs);
+    free(r->proc_ports);
+    free(r->bl_names);
+    wp_aggproc_free(r->own_procs);
     wp_agg_free(r->own_agg);
     memset(r, 0, sizeof(*r));
 }

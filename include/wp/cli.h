@@ -33,6 +33,11 @@ struct wp_cli {
     const char *apple_services_path; /* --apple-services */
     bool no_names;                /* --no-names */
     unsigned jobs;                /* -j */
+    const char **processes;       /* --process, in order */
+    size_t n_processes;
+    const char **baselines;       /* --baseline, in order */
+    size_t n_baselines;
+    bool new_only;                /* --new-only */
 
     /* output */
     enum wp_format format;

@@ -68,6 +68,13 @@ enum {
     WP_FB_APPLE_BY_MASK = 0xe0,
 };
 
+/* Process facts of a flow (wp_flow.pbits). */
+enum {
+    WP_FP_MIXED = 0x01,       /* its packets named more than one process (proctab.h) */
+    WP_FP_LOCAL_KNOWN = 0x02, /* a record's direction told which endpoint is local */
+    WP_FP_LOCAL1 = 0x04,      /* ... and it is endpoint 1 (else 0) */
+};
+
 struct wp_flow_table;
 
 struct wp_flow {
@@ -81,11 +88,17 @@ struct wp_flow {
     uint8_t name_state;      /* names.c: still looking at the client's payload? */
     uint8_t apple_svc;       /* Apple service index + 1 (applesvc.h); 0 none */
     uint32_t name_id;        /* the flow's name (names.h), 0 none */
+    uint16_t proc_pair[2];   /* process candidates (proctab.h pairs), [0] leads; 0 none */
+    uint16_t proc_n[2];      /* packets of each candidate (halved together at 65535) */
+    uint8_t pbits;           /* WP_FP_*: process facts */
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;
     struct wp_link lru; /* owned by the table: its LRU list, or its free list */
 };
+/* The flow's size sets the memory per flow (docs/design.md, the flood test):
+ * a change must be deliberate. */
+_Static_assert(sizeof(struct wp_flow) == 136, "struct wp_flow is 136 bytes");
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */
 

@@ -12,9 +12,14 @@
 #include "wp/analyze.h"
 #include "wp/applesvc.h"
 #include "wp/names.h"
+#include "wp/agg_proc.h"
+#include "wp/baseline.h"
+
+struct wp_proc_port_ref;
 
 enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV, WP_FMT_COUNT };
-enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS };
+enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS,
+               WP_VIEW_PROCESSES, WP_VIEW_BASELINE };
 
 struct wp_report_opts {
     enum wp_format format;
@@ -25,6 +30,15 @@ struct wp_report_opts {
     bool csv_header;   /* csv: print the header row (live mode prints it once) */
     bool json_lines;   /* json: the whole report on one line (JSON Lines) */
     bool apple;        /* text and csv: the view by Apple service (--apple) */
+    const char *const *processes; /* --process patterns, for the report to name */
+    size_t n_processes;
+    bool new_only; /* --new-only: leave out what the baseline had */
+};
+
+/* A name of the report, for the baseline comparison. */
+struct wp_bl_name {
+    const char *name;
+    uint64_t flows, bytes;
 };
 
 /* Everything a writer needs. The writers only read it. */
@@ -64,8 +78,28 @@ struct wp_report {
     struct wp_flow **flows;
     size_t n_flows;
 
+    /* processes (proctab.h, agg_proc.h); n_procs 0 when no record named one */
+    const struct wp_proctab *proctab;
+    const struct wp_proc_counts *proc_counts;
+    struct wp_proc_row **procs; /* sorted by bytes */
+    size_t n_procs;
+    const struct wp_proc_rest *procs_without; /* flows without a process */
+    const struct wp_proc_rest *procs_other;   /* beyond the row limit */
+    bool proc_filter;                         /* --process given: only those flows */
+    struct wp_proc_port_ref *proc_ports;      /* processes by port, sorted */
+    size_t n_proc_ports;
+
+    /* --baseline (baseline.h): NULL without it */
+    const struct wp_baseline *baseline;
+    const char *const *baseline_files;
+    size_t n_baseline_files;
+    struct wp_bl_name *bl_names; /* the report's names with their flows and bytes */
+    size_t n_bl_names;
+
     /* Owned by wp_report_build(), released by wp_report_release(). */
     struct wp_agg *own_agg; /* a snapshot to free; NULL: borrowed */
+    struct wp_aggproc *own_procs;
+    struct wp_proc_rest own_without;
     char link_type_buf[WP_MAX_LINKTYPES][48];
     const char *link_type_ptr[WP_MAX_LINKTYPES];
 };
@@ -88,6 +122,10 @@ struct wp_report_src {
     bool has_interval;
     int64_t interval_start_ns, interval_end_ns;
     bool flows; /* list the live flows (wp_report_wants_flows) */
+    const struct wp_baseline *baseline; /* --baseline, or NULL */
+    const char *const *baseline_files;
+    size_t n_baseline_files;
+    bool new_only; /* --new-only */
 };
 
 /* True when a report written with `o` lists flows: text, JSON without

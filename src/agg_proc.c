@@ -16,7 +16,7 @@
 #include "wp/agg_proc.h"
 
 struct wp_aggproc {
-    struct wp_proc_row **by_group;      /* indexed by group id */
+    struct wp_proc_row **by_group; /* indexed by group id */
     size_t cap_group;
     struct wp_proc_row **rows;
     size_t n_rows, cap_rows;
@@ -240,8 +240,7 @@ int wp_aggproc_merge(struct wp_aggproc *dst, const struct wp_aggproc *src)
             add_pid(r, s->pids[k]);
         r->pids_truncated |= s->pids_truncated;
         for (unsigned k = 0; k < s->n_ports; k++)
-            add_port(r, s->ports[k].key, s->ports[k].flows, s->ports[k].packets,
-                     s->ports[k].bytes);
+            add_port(r, s->ports[k].key, s->ports[k].flows, s->ports[k].packets, s->ports[k].bytes);
         r->ports_truncated |= s->ports_truncated;
         for (unsigned k = 0; k < s->n_servers; k++)
             add_server(r, s->servers[k].family, s->servers[k].addr, s->servers[k].flows);

@@ -57,7 +57,8 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
         wp_procstate_set_filter(e->ps, opts->processes, opts->n_processes);
     if (opts->nametab != NULL)
         e->names = wp_names_new(opts->nametab);
-    if (e->flows == NULL || e->agg == NULL || e->ps == NULL || (opts->nametab != NULL && e->names == NULL)) {
+    if (e->flows == NULL || e->agg == NULL || e->ps == NULL ||
+        (opts->nametab != NULL && e->names == NULL)) {
         wp_engine_free(e);
         return NULL;
     }

@@ -13,8 +13,8 @@
 #include "wp/baseline.h"
 
 struct ent {
-    uint8_t key[20];             /* port key, or family + address */
-    char *s;                     /* name or process name (owned) */
+    uint8_t key[20]; /* port key, or family + address */
+    char *s;         /* name or process name (owned) */
     uint64_t bytes;
 };
 
@@ -98,8 +98,7 @@ int wp_baseline_add_port(struct wp_baseline *b, const struct wp_port_key *k, uin
     return add(&b->ports, key, NULL, bytes);
 }
 
-int wp_baseline_add_host(struct wp_baseline *b, uint8_t family, const uint8_t *addr,
-                         uint64_t bytes)
+int wp_baseline_add_host(struct wp_baseline *b, uint8_t family, const uint8_t *addr, uint64_t bytes)
 {
     uint8_t key[20];
     host_bytes(key, family, addr);
@@ -176,8 +175,8 @@ struct wp_bl_mark wp_baseline_port(const struct wp_baseline *b, const struct wp_
     return mark(b, &b->ports, &p, bytes, seconds);
 }
 
-struct wp_bl_mark wp_baseline_host(const struct wp_baseline *b, uint8_t family,
-                                   const uint8_t *addr, uint64_t bytes, double seconds)
+struct wp_bl_mark wp_baseline_host(const struct wp_baseline *b, uint8_t family, const uint8_t *addr,
+                                   uint64_t bytes, double seconds)
 {
     struct ent p;
     memset(&p, 0, sizeof(p));
@@ -194,8 +193,8 @@ struct wp_bl_mark wp_baseline_name(const struct wp_baseline *b, const char *name
     return mark(b, &b->names, &p, bytes, seconds);
 }
 
-struct wp_bl_mark wp_baseline_process(const struct wp_baseline *b, const char *name,
-                                      uint64_t bytes, double seconds)
+struct wp_bl_mark wp_baseline_process(const struct wp_baseline *b, const char *name, uint64_t bytes,
+                                      double seconds)
 {
     struct ent p;
     memset(&p, 0, sizeof(p));

@@ -32,12 +32,18 @@ const char *const wp_proc_malformed_desc[WP_PMAL_COUNT] = {
 const char *wp_proc_source_name(enum wp_proc_source s)
 {
     switch (s) {
-    case WP_PSRC_PKTAP: return "pktap";
-    case WP_PSRC_PCAPNG_DARWIN: return "pcapng-darwin";
-    case WP_PSRC_PCAPNG_PIB: return "pcapng-pib";
-    case WP_PSRC_COMMENT: return "comment";
-    case WP_PSRC_LIVE: return "live";
-    default: return "none";
+    case WP_PSRC_PKTAP:
+        return "pktap";
+    case WP_PSRC_PCAPNG_DARWIN:
+        return "pcapng-darwin";
+    case WP_PSRC_PCAPNG_PIB:
+        return "pcapng-pib";
+    case WP_PSRC_COMMENT:
+        return "comment";
+    case WP_PSRC_LIVE:
+        return "live";
+    default:
+        return "none";
     }
 }
 
@@ -81,13 +87,13 @@ static void desc_init(struct wp_proc_desc *d, uint8_t source)
 
 /* ---- PKTAP ---------------------------------------------------------------- */
 
-#define PTH_FLAG_DIR_IN     0x1u
-#define PTH_FLAG_DIR_OUT    0x2u
-#define PTH_FLAG_DELEGATED  0x4u
-#define PTH_FLAG_V2_HDR     0x80000u
-#define PKTAP_V1_MIN        108u
-#define PKTAP_V2_FIXED      40u
-#define COMM_MAX            17u   /* MAXCOMLEN + 1 */
+#define PTH_FLAG_DIR_IN    0x1u
+#define PTH_FLAG_DIR_OUT   0x2u
+#define PTH_FLAG_DELEGATED 0x4u
+#define PTH_FLAG_V2_HDR    0x80000u
+#define PKTAP_V1_MIN       108u
+#define PKTAP_V2_FIXED     40u
+#define COMM_MAX           17u /* MAXCOMLEN + 1 */
 
 static int64_t pid_of(uint32_t raw)
 {
@@ -153,7 +159,7 @@ bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_p
     v->has_proc = v->proc.pid >= 0 || v->proc.name.len > 0;
     v->has_eproc = v->eproc.pid >= 0 || v->eproc.name.len > 0;
     v->delegated = (flags & PTH_FLAG_DELEGATED) != 0;
-    v->dir = (flags & PTH_FLAG_DIR_OUT) ? WP_PDIR_OUT
+    v->dir = (flags & PTH_FLAG_DIR_OUT)  ? WP_PDIR_OUT
              : (flags & PTH_FLAG_DIR_IN) ? WP_PDIR_IN
                                          : WP_PDIR_UNKNOWN;
     return true;
@@ -191,8 +197,8 @@ bool wp_proc_dpib(const uint8_t *body, size_t len, bool big, struct wp_proc_desc
     return true;
 }
 
-#define WS_PEN          32622u
-#define WS_ENTRY_PIB    3u
+#define WS_PEN       32622u
+#define WS_ENTRY_PIB 3u
 
 int wp_proc_wireshark_pib(const uint8_t *body, size_t len, bool big, struct wp_proc_desc *out,
                           uint64_t *start_ns, wp_proc_bad *bad)
@@ -318,7 +324,10 @@ bool wp_proc_epb_options(const uint8_t *o, size_t len, bool big, struct wp_proc_
             out->tid = rd32(big, v + 4);
             out->has_pid = true;
             break;
-        case 0x8001: case 0x8002: case 0x8003: case 0x8005:
+        case 0x8001:
+        case 0x8002:
+        case 0x8003:
+        case 0x8005:
             if (olen != 4) {
                 *bad |= BAD(epb_bad_option_length);
                 break;

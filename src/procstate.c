@@ -26,7 +26,7 @@ struct wp_procstate {
     struct wp_proctab *tab;
     bool own_tab;
     struct wp_proc_counts c;
-    struct wp_aggproc *gone;            /* evicted flows, created on first use */
+    struct wp_aggproc *gone; /* evicted flows, created on first use */
     const char *const *patterns;
     size_t n_patterns;
     struct cache_ent cache[CACHE];
@@ -100,8 +100,8 @@ void wp_procstate_packet(struct wp_procstate *ps, struct wp_flow *f, unsigned se
     }
     if (v->dir != WP_PDIR_UNKNOWN) {
         unsigned local = v->dir == WP_PDIR_OUT ? sender : 1u - sender;
-        f->pbits = (uint8_t)((f->pbits & ~WP_FP_LOCAL1) | WP_FP_LOCAL_KNOWN |
-                            (local ? WP_FP_LOCAL1 : 0));
+        f->pbits =
+            (uint8_t)((f->pbits & ~WP_FP_LOCAL1) | WP_FP_LOCAL_KNOWN | (local ? WP_FP_LOCAL1 : 0));
     }
     ps->c.packets++;
     uint16_t pair = view_pair(ps, v);
@@ -188,8 +188,8 @@ struct wp_proctab *wp_procstate_table(const struct wp_procstate *ps)
     return ps->tab;
 }
 
-struct wp_aggproc *wp_procstate_snapshot(const struct wp_procstate *ps, struct wp_flow *const *flows,
-                                         size_t n)
+struct wp_aggproc *wp_procstate_snapshot(const struct wp_procstate *ps,
+                                         struct wp_flow *const *flows, size_t n)
 {
     struct wp_aggproc *a = wp_aggproc_new();
     if (a == NULL)
@@ -208,7 +208,6 @@ size_t wp_procstate_bytes(const struct wp_procstate *ps)
 {
     return sizeof(*ps) + (ps->gone ? wp_aggproc_bytes(ps->gone) : 0);
 }
-
 
 int wp_procstate_set_flow(struct wp_procstate *ps, struct wp_flow *f,
                           const struct wp_proc_desc *proc)

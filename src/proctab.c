@@ -17,28 +17,28 @@
 #include "wp/proctab.h"
 #include "wp/hash.h"
 
-#define CHUNK      256u
-#define NCHUNKS    256u                 /* CHUNK * NCHUNKS > WP_PROC_MAX */
-#define NAME_CAP   64u
-#define PATH_CAP   512u
-#define USER_CAP   64u
-#define CONT_CAP   128u
+#define CHUNK    256u
+#define NCHUNKS  256u /* CHUNK * NCHUNKS > WP_PROC_MAX */
+#define NAME_CAP 64u
+#define PATH_CAP 512u
+#define USER_CAP 64u
+#define CONT_CAP 128u
 
 struct slot {
     struct wp_proc_entry e;
-    char *mem;                          /* owns the entry's strings */
+    char *mem; /* owns the entry's strings */
 };
 
 struct wp_proctab {
     pthread_mutex_t lock;
     struct slot *chunks[NCHUNKS];
-    uint32_t *pchunks[NCHUNKS];         /* pairs: proc << 16 | eproc */
-    uint32_t n, npairs;                 /* ids in use: 1..n, 1..npairs */
-    uint16_t *ix;                       /* open addressing over process ids */
+    uint32_t *pchunks[NCHUNKS]; /* pairs: proc << 16 | eproc */
+    uint32_t n, npairs;         /* ids in use: 1..n, 1..npairs */
+    uint16_t *ix;               /* open addressing over process ids */
     uint32_t ix_mask;
-    uint16_t *pix;                      /* over pair ids */
+    uint16_t *pix; /* over pair ids */
     uint32_t pix_mask;
-    uint16_t *gix;                      /* over group ids (by name or pid) */
+    uint16_t *gix; /* over group ids (by name or pid) */
     uint32_t gix_mask;
 };
 
@@ -81,8 +81,7 @@ const struct wp_proc_entry *wp_proctab_get(const struct wp_proctab *t, uint16_t 
     return c != NULL ? &c[id % CHUNK].e : NULL;
 }
 
-void wp_proctab_pair_get(const struct wp_proctab *t, uint16_t pair, uint16_t *proc,
-                         uint16_t *eproc)
+void wp_proctab_pair_get(const struct wp_proctab *t, uint16_t pair, uint16_t *proc, uint16_t *eproc)
 {
     *proc = *eproc = 0;
     if (pair == 0 || t->pchunks[pair / CHUNK] == NULL)
@@ -208,8 +207,8 @@ static struct wp_proc_str sv(const char *s)
 static uint64_t rehash_proc(const struct wp_proctab *t, uint16_t id)
 {
     const struct wp_proc_entry *e = wp_proctab_get(t, id);
-    struct wp_proc_desc d = {e->pid, sv(e->name), sv(e->path), sv(e->user), sv(e->container),
-                             e->source};
+    struct wp_proc_desc d = {e->pid,      sv(e->name),      sv(e->path),
+                             sv(e->user), sv(e->container), e->source};
     return desc_hash(&d);
 }
 

@@ -14,7 +14,6 @@
 #include "wp/report_baseline.h"
 #include "wp/util.h"
 
-
 static void json_mark(FILE *fp, struct wp_bl_mark m)
 {
     fputs(", \"baseline\": {\"status\": ", fp);
@@ -25,7 +24,6 @@ static void json_mark(FILE *fp, struct wp_bl_mark m)
     else
         fprintf(fp, "%.3g}", m.ratio);
 }
-
 
 void wp_report_baseline_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p)
 {
@@ -84,8 +82,9 @@ void wp_report_baseline_text(FILE *fp, const struct wp_report *r, const struct w
     if (r->baseline == NULL)
         return;
     char b[64], bb[32];
-    fprintf(fp, "\nNEW OR GROWN SINCE THE BASELINE (%zu file%s, %.1f s; grown: %.0f x its bytes "
-                "per second)\n",
+    fprintf(fp,
+            "\nNEW OR GROWN SINCE THE BASELINE (%zu file%s, %.1f s; grown: %.0f x its bytes "
+            "per second)\n",
             r->n_baseline_files, r->n_baseline_files == 1 ? "" : "s",
             wp_baseline_seconds(r->baseline), WP_BASELINE_GROWN);
     size_t shown = 0;
@@ -112,7 +111,8 @@ void wp_report_baseline_text(FILE *fp, const struct wp_report *r, const struct w
     }
     for (size_t i = 0; i < r->n_bl_names; i++) {
         const struct wp_bl_name *n = &r->bl_names[i];
-        struct wp_bl_mark m = wp_baseline_name(r->baseline, n->name, n->bytes, wp_report_seconds(r));
+        struct wp_bl_mark m =
+            wp_baseline_name(r->baseline, n->name, n->bytes, wp_report_seconds(r));
         if (m.status == WP_BL_SEEN)
             continue;
         char nm[80];

@@ -96,10 +96,11 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
 static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->csv_header)
-        fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
-                    "server_apple,service,how,to_server_packets,to_server_bytes,"
-                    "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                    "apple_by,apple_service,apple_doubt," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
+        fprintf(fp,
+                "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
+                "server_apple,service,how,to_server_packets,to_server_bytes,"
+                "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
+                "apple_by,apple_service,apple_doubt," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];

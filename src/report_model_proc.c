@@ -136,7 +136,8 @@ void wp_report_baseline_new_only(struct wp_report *r)
     k = 0;
     for (size_t i = 0; i < r->n_bl_names; i++)
         if (wp_baseline_name(r->baseline, r->bl_names[i].name, r->bl_names[i].bytes,
-                             wp_report_seconds(r)).status == WP_BL_NEW)
+                             wp_report_seconds(r))
+                .status == WP_BL_NEW)
             r->bl_names[k++] = r->bl_names[i];
     r->n_bl_names = k;
     k = 0;

@@ -74,9 +74,9 @@ static void rest(FILE *fp, const char *k, const struct wp_proc_rest *x)
     static const struct wp_proc_rest zero;
     if (x == NULL)
         x = &zero;
-    fprintf(fp, "\"%s\": {\"flows\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-                "}",
-            k, x->flows, x->packets, x->bytes);
+    fprintf(fp,
+            "\"%s\": {\"flows\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", k,
+            x->flows, x->packets, x->bytes);
 }
 
 static void json_row(FILE *fp, const struct wp_report *r, const struct wp_proc_row *p)
@@ -99,8 +99,8 @@ static void json_row(FILE *fp, const struct wp_report *r, const struct wp_proc_r
     fprintf(fp, "], \"flows\": %" PRIu64 ", \"flows_mixed\": %" PRIu64, p->flows, p->flows_mixed);
     fprintf(fp, ", \"sent\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", p->out.packets,
             p->out.bytes);
-    fprintf(fp, ", \"received\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
-            p->in.packets, p->in.bytes);
+    fprintf(fp, ", \"received\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", p->in.packets,
+            p->in.bytes);
     fputs(", \"ports\": [", fp);
     for (unsigned i = 0; i < p->n_ports; i++) {
         const struct wp_proc_port *q = &p->ports[i];
@@ -113,7 +113,8 @@ static void json_row(FILE *fp, const struct wp_report *r, const struct wp_proc_r
         fprintf(fp, ", \"flows\": %" PRIu64 ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
                 q->flows, q->packets, q->bytes);
     }
-    fprintf(fp, "], \"ports_truncated\": %s, \"servers\": [", p->ports_truncated ? "true" : "false");
+    fprintf(fp, "], \"ports_truncated\": %s, \"servers\": [",
+            p->ports_truncated ? "true" : "false");
     for (unsigned i = 0; i < p->n_servers; i++) {
         fprintf(fp, "%s{\"address\": ", i ? ", " : "");
         wp_json_string(fp, wp_fmt_addr(b, sizeof(b), p->servers[i].family, p->servers[i].addr));
@@ -186,7 +187,6 @@ void wp_report_proc_json(FILE *fp, const struct wp_report *r, const struct wp_re
 
 /* ---- processes by port and by Apple service ------------------------------- */
 
-
 void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p)
 {
     if (r->n_procs == 0)
@@ -202,8 +202,8 @@ void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct 
             hi = mid;
     }
     char b[64];
-    for (size_t i = lo, k = 0;
-         i < r->n_proc_ports && k < 4 && memcmp(&r->proc_ports[i].key, &p->key, sizeof(p->key)) == 0;
+    for (size_t i = lo, k = 0; i < r->n_proc_ports && k < 4 &&
+                               memcmp(&r->proc_ports[i].key, &p->key, sizeof(p->key)) == 0;
          i++, k++) {
         const struct wp_proc_port_ref *x = &r->proc_ports[i];
         fputs(k ? ", {\"name\": " : "{\"name\": ", fp);
@@ -367,7 +367,8 @@ void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_rep
 {
     if (o->csv_header)
         fputs("process,pids,sources,flows,flows_mixed,sent_packets,sent_bytes,received_packets,"
-              "received_bytes,ports,servers,names,apple_services,carried_by\r\n", fp);
+              "received_bytes,ports,servers,names,apple_services,carried_by\r\n",
+              fp);
     for (size_t i = 0; i < r->n_procs; i++) {
         const struct wp_proc_row *p = r->procs[i];
         char nb[64], b[64];
@@ -390,8 +391,7 @@ void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_rep
                                       wp_proc_source_name((enum wp_proc_source)s));
         wp_csv_field(fp, cell);
         fprintf(fp, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",",
-                p->flows, p->flows_mixed, p->out.packets, p->out.bytes, p->in.packets,
-                p->in.bytes);
+                p->flows, p->flows_mixed, p->out.packets, p->out.bytes, p->in.packets, p->in.bytes);
         l = 0;
         cell[0] = '\0';
         for (unsigned k = 0; k < p->n_ports && l + 48 < sizeof(cell); k++) {
@@ -405,9 +405,9 @@ void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_rep
         l = 0;
         cell[0] = '\0';
         for (unsigned k = 0; k < p->n_servers && l + 64 < sizeof(cell); k++)
-            l += (size_t)snprintf(cell + l, sizeof(cell) - l, "%s%s", k ? " " : "",
-                                  wp_fmt_addr(b, sizeof(b), p->servers[k].family,
-                                              p->servers[k].addr));
+            l += (size_t)snprintf(
+                cell + l, sizeof(cell) - l, "%s%s", k ? " " : "",
+                wp_fmt_addr(b, sizeof(b), p->servers[k].family, p->servers[k].addr));
         wp_csv_field(fp, cell);
         fputc(',', fp);
         l = 0;
@@ -431,8 +431,7 @@ void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_rep
         for (unsigned k = 0; k < p->n_carriers && l + 80 < sizeof(cell); k++) {
             const struct wp_proc_entry *c = wp_proctab_get(r->proctab, p->carriers[k].group);
             if (c != NULL && c->name != NULL)
-                l += (size_t)snprintf(cell + l, sizeof(cell) - l, "%s%.64s", l ? " " : "",
-                                      c->name);
+                l += (size_t)snprintf(cell + l, sizeof(cell) - l, "%s%.64s", l ? " " : "", c->name);
         }
         wp_csv_field(fp, cell);
         fputs("\r\n", fp);

@@ -287,10 +287,10 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
 
 static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"TRANSPORT", "SERVER", "PORT", "CLIENT", "PACKETS",
-                                       "BYTES", "APPLE", "SERVICE", "HOW", "NAME", "PROCESS"};
-    static const bool left[] = {true, true, false, true, false, false, true, true, true, true,
-                                true};
+    static const char *const head[] = {"TRANSPORT", "SERVER",  "PORT", "CLIENT", "PACKETS", "BYTES",
+                                       "APPLE",     "SERVICE", "HOW",  "NAME",   "PROCESS"};
+    static const bool left[] = {true, true, false, true, false, false,
+                                true, true, true,  true, true};
     size_t ncol = r->n_procs > 0 ? 11 : 10; /* PROCESS when any record named a process */
     size_t n = r->n_flows;
     if (o->top && n > o->top)

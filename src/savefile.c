@@ -24,8 +24,8 @@
 #define BUF_INITIAL   (1u << 20)          /* 1 MiB, grown for large blocks */
 #define MAX_BLOCK     (16u << 20)         /* largest pcapng block accepted */
 #define MAX_IFACES    4096u
-#define MAX_DPIB      16384u              /* Darwin process blocks kept per section */
-#define MAX_PIB       4096u               /* Wireshark process blocks kept per section */
+#define MAX_DPIB      16384u /* Darwin process blocks kept per section */
+#define MAX_PIB       4096u  /* Wireshark process blocks kept per section */
 #define PNAME_MAX     64u
 #define PPATH_MAX     256u
 #define PUSER_MAX     64u
@@ -44,7 +44,7 @@ struct iface {
  * the packets that refer to them). Longer strings are cut. */
 struct proc_ent {
     int64_t pid;
-    uint64_t start_ns;        /* Wireshark PIB start time, 0 when absent */
+    uint64_t start_ns; /* Wireshark PIB start time, 0 when absent */
     uint8_t source;
     uint16_t name_len, path_len, user_len;
     char name[PNAME_MAX];
@@ -54,8 +54,8 @@ struct proc_ent {
 
 struct proc_tab {
     struct proc_ent *v;
-    uint32_t n, cap;          /* entries kept */
-    uint32_t seen;            /* blocks seen in the section (Darwin: the next index) */
+    uint32_t n, cap; /* entries kept */
+    uint32_t seen;   /* blocks seen in the section (Darwin: the next index) */
 };
 
 struct wp_savefile {
@@ -562,9 +562,9 @@ static enum wp_sf_result damaged(struct wp_savefile *sf, char errbuf[WP_ERRBUF_S
 
 /* ---- process information (wp/proc.h) ------------------------------------ */
 
-#define BT_DPIB      0x80000001u  /* Apple Darwin Process Information Block */
-#define BT_CB_COPY   0x00000BADu  /* custom block, copyable */
-#define BT_CB_NOCOPY 0x40000BADu  /* custom block, do not copy */
+#define BT_DPIB      0x80000001u /* Apple Darwin Process Information Block */
+#define BT_CB_COPY   0x00000BADu /* custom block, copyable */
+#define BT_CB_NOCOPY 0x40000BADu /* custom block, do not copy */
 
 static void copy_str(char *dst, size_t cap, uint16_t *dlen, struct wp_proc_str s)
 {

@@ -28,14 +28,14 @@ struct wp_proc_server {
 
 /* One process (all processes of one name; nameless ones by pid). */
 struct wp_proc_row {
-    uint16_t group;                     /* proctab id whose name (or pid) keys the row */
-    uint8_t sources;                    /* bit (1 << enum wp_proc_source) of each source seen */
+    uint16_t group;  /* proctab id whose name (or pid) keys the row */
+    uint8_t sources; /* bit (1 << enum wp_proc_source) of each source seen */
     uint64_t flows;
-    uint64_t flows_mixed;               /* flows whose packets also named other processes */
-    struct wp_counts out, in;           /* sent / received by the process's host */
+    uint64_t flows_mixed;     /* flows whose packets also named other processes */
+    struct wp_counts out, in; /* sent / received by the process's host */
     uint8_t n_pids;
     bool pids_truncated;
-    int64_t pids[WP_PROC_PIDS];         /* ascending after wp_aggproc_rows() */
+    int64_t pids[WP_PROC_PIDS]; /* ascending after wp_aggproc_rows() */
     uint8_t n_ports;
     bool ports_truncated;
     struct wp_proc_port ports[WP_PROC_PORTS];

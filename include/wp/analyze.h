@@ -22,7 +22,7 @@ struct wp_engine_opts {
     struct wp_nametab *nametab;          /* borrowed, shared; NULL: no names */
     const struct wp_applesvc *applesvc;  /* borrowed; NULL: no Apple services */
     struct wp_proctab *proctab;          /* borrowed, shared; NULL: the engine has its own */
-    const char *const *processes;        /* --process patterns (borrowed); report only their flows */
+    const char *const *processes; /* --process patterns (borrowed); report only their flows */
     size_t n_processes;
 };
 

@@ -20,8 +20,8 @@ enum wp_bl_status { WP_BL_NEW = 0, WP_BL_GROWN, WP_BL_SEEN };
 
 struct wp_bl_mark {
     enum wp_bl_status status;
-    uint64_t baseline_bytes;     /* 0 when new */
-    double ratio;                /* bytes per second here / in the baseline; 0 when new */
+    uint64_t baseline_bytes; /* 0 when new */
+    double ratio;            /* bytes per second here / in the baseline; 0 when new */
 };
 
 struct wp_baseline;
@@ -44,12 +44,12 @@ void wp_baseline_seal(struct wp_baseline *b);
 /* Marks for a row of the report that has `bytes` over `seconds`. */
 struct wp_bl_mark wp_baseline_port(const struct wp_baseline *b, const struct wp_port_key *k,
                                    uint64_t bytes, double seconds);
-struct wp_bl_mark wp_baseline_host(const struct wp_baseline *b, uint8_t family,
-                                   const uint8_t *addr, uint64_t bytes, double seconds);
+struct wp_bl_mark wp_baseline_host(const struct wp_baseline *b, uint8_t family, const uint8_t *addr,
+                                   uint64_t bytes, double seconds);
 struct wp_bl_mark wp_baseline_name(const struct wp_baseline *b, const char *name, uint64_t bytes,
                                    double seconds);
-struct wp_bl_mark wp_baseline_process(const struct wp_baseline *b, const char *name,
-                                      uint64_t bytes, double seconds);
+struct wp_bl_mark wp_baseline_process(const struct wp_baseline *b, const char *name, uint64_t bytes,
+                                      double seconds);
 
 /* "new", "grown" or "seen". */
 const char *wp_bl_status_name(enum wp_bl_status s);

@@ -35,9 +35,9 @@ struct wp_cli {
     unsigned jobs;                /* -j */
     const char **processes;       /* --process, in order */
     size_t n_processes;
-    const char **baselines;       /* --baseline, in order */
+    const char **baselines; /* --baseline, in order */
     size_t n_baselines;
-    bool new_only;                /* --new-only */
+    bool new_only; /* --new-only */
 
     /* output */
     enum wp_format format;

@@ -30,11 +30,11 @@
 /* Where a flow's process came from (JSON "source"). */
 enum wp_proc_source {
     WP_PSRC_NONE = 0,
-    WP_PSRC_PKTAP,          /* "pktap": PKTAP link-type header */
-    WP_PSRC_PCAPNG_DARWIN,  /* "pcapng-darwin": Apple process information block */
-    WP_PSRC_PCAPNG_PIB,     /* "pcapng-pib": epb_processid_threadid / Wireshark PIB */
-    WP_PSRC_COMMENT,        /* "comment": a packet comment (ptcpdump, pymobiledevice3, ...) */
-    WP_PSRC_LIVE,           /* "live": the live attribution module */
+    WP_PSRC_PKTAP,         /* "pktap": PKTAP link-type header */
+    WP_PSRC_PCAPNG_DARWIN, /* "pcapng-darwin": Apple process information block */
+    WP_PSRC_PCAPNG_PIB,    /* "pcapng-pib": epb_processid_threadid / Wireshark PIB */
+    WP_PSRC_COMMENT,       /* "comment": a packet comment (ptcpdump, pymobiledevice3, ...) */
+    WP_PSRC_LIVE,          /* "live": the live attribution module */
     WP_PSRC_COUNT
 };
 
@@ -51,12 +51,12 @@ struct wp_proc_str {
  * views; wp_engine_set_flow_process() and the process table copy what they
  * keep, so the views need only live for the duration of the call. */
 struct wp_proc_desc {
-    int64_t pid;                 /* -1: unknown */
-    struct wp_proc_str name;     /* command name (e.g. "apsd"), may be absent */
-    struct wp_proc_str path;     /* executable path, may be absent */
-    struct wp_proc_str user;     /* user name or numeric uid, may be absent */
-    struct wp_proc_str container;/* container (cgroup) name, may be absent */
-    uint8_t source;              /* enum wp_proc_source */
+    int64_t pid;                  /* -1: unknown */
+    struct wp_proc_str name;      /* command name (e.g. "apsd"), may be absent */
+    struct wp_proc_str path;      /* executable path, may be absent */
+    struct wp_proc_str user;      /* user name or numeric uid, may be absent */
+    struct wp_proc_str container; /* container (cgroup) name, may be absent */
+    uint8_t source;               /* enum wp_proc_source */
 };
 
 /* Packet direction as the record states it. */
@@ -64,14 +64,14 @@ enum { WP_PDIR_UNKNOWN = 0, WP_PDIR_IN = 1, WP_PDIR_OUT = 2 };
 
 /* The process information of one packet record. */
 struct wp_proc_view {
-    struct wp_proc_desc proc;    /* the process that used the socket (valid when has_proc) */
-    struct wp_proc_desc eproc;   /* the process it acted for (valid when has_eproc) */
+    struct wp_proc_desc proc;  /* the process that used the socket (valid when has_proc) */
+    struct wp_proc_desc eproc; /* the process it acted for (valid when has_eproc) */
     bool has_proc, has_eproc;
-    bool delegated;              /* PKTAP: the socket was delegated (flag 0x4) */
-    uint8_t dir;                 /* WP_PDIR_* */
+    bool delegated; /* PKTAP: the socket was delegated (flag 0x4) */
+    uint8_t dir;    /* WP_PDIR_* */
     bool has_svc, has_flow_id;
-    uint32_t svc;                /* Apple service class (0, 100, ... 900) */
-    uint32_t flow_id;            /* Apple kernel flow hash */
+    uint32_t svc;     /* Apple service class (0, 100, ... 900) */
+    uint32_t flow_id; /* Apple kernel flow hash */
 };
 
 /* Bits of `bad` out-parameters: 1u << WP_PMAL_<reason>. */
@@ -128,11 +128,11 @@ int wp_proc_wireshark_pib(const uint8_t *body, size_t len, bool big, struct wp_p
 /* What the options of one Enhanced Packet Block say about its process. */
 struct wp_proc_epb {
     bool has_pib, has_epib, has_pid;
-    uint32_t pib, epib;              /* Darwin block indices (0x8001, 0x8003) */
-    uint32_t pid, tid;               /* epb_processid_threadid (8) */
+    uint32_t pib, epib; /* Darwin block indices (0x8001, 0x8003) */
+    uint32_t pid, tid;  /* epb_processid_threadid (8) */
     bool has_svc, has_flow_id;
-    uint32_t svc, flow_id;           /* 0x8002, 0x8005 */
-    uint8_t dir;                     /* from epb_flags (2): WP_PDIR_* */
+    uint32_t svc, flow_id; /* 0x8002, 0x8005 */
+    uint8_t dir;           /* from epb_flags (2): WP_PDIR_* */
     uint8_t n_comments;
     struct wp_proc_str comments[WP_PROC_MAX_COMMENTS];
 };

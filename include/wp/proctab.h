@@ -19,15 +19,15 @@
 
 /* ---- the table ------------------------------------------------------------ */
 
-#define WP_PROC_MAX 65535u        /* processes (and pairs) kept; ids 1..WP_PROC_MAX */
+#define WP_PROC_MAX 65535u /* processes (and pairs) kept; ids 1..WP_PROC_MAX */
 
 /* An interned process. Strings are NUL-terminated copies (cut at 64 bytes
  * for name and user, 512 for path, 128 for container), or NULL when absent. */
 struct wp_proc_entry {
-    int64_t pid;                  /* -1: unknown */
-    uint8_t source;               /* enum wp_proc_source */
-    uint16_t group;               /* id of the first process with this name (or, nameless,
-                                     this pid): the processes table's row */
+    int64_t pid;    /* -1: unknown */
+    uint8_t source; /* enum wp_proc_source */
+    uint16_t group; /* id of the first process with this name (or, nameless,
+                       this pid): the processes table's row */
     const char *name, *path, *user, *container;
 };
 
@@ -84,8 +84,8 @@ struct wp_aggproc;
 
 /* Counters of process information. */
 struct wp_proc_counts {
-    uint64_t packets;                     /* frames in a flow whose record named a process */
-    uint64_t malformed[WP_PMAL_COUNT];    /* wp/counters.h WP_PROC_MALFORMED_LIST */
+    uint64_t packets;                  /* frames in a flow whose record named a process */
+    uint64_t malformed[WP_PMAL_COUNT]; /* wp/counters.h WP_PROC_MALFORMED_LIST */
 };
 
 struct wp_procstate;
@@ -152,8 +152,8 @@ struct wp_proctab *wp_procstate_table(const struct wp_procstate *ps);
 /* A new aggregate of the processes of the evicted flows plus `flows`
  * (the live ones); the caller frees it (wp_aggproc_free). NULL when out of
  * memory. */
-struct wp_aggproc *wp_procstate_snapshot(const struct wp_procstate *ps, struct wp_flow *const *flows,
-                                         size_t n);
+struct wp_aggproc *wp_procstate_snapshot(const struct wp_procstate *ps,
+                                         struct wp_flow *const *flows, size_t n);
 
 /* Heap bytes held (an estimate). */
 size_t wp_procstate_bytes(const struct wp_procstate *ps);

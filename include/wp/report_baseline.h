@@ -24,5 +24,4 @@ void wp_report_baseline_text(FILE *fp, const struct wp_report *r, const struct w
 /* CSV: --view baseline. */
 void wp_report_baseline_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
 
-
 #endif

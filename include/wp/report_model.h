@@ -18,18 +18,25 @@
 struct wp_proc_port_ref;
 
 enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV, WP_FMT_COUNT };
-enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS,
-               WP_VIEW_PROCESSES, WP_VIEW_BASELINE };
+enum wp_view {
+    WP_VIEW_PORTS = 0,
+    WP_VIEW_FLOWS,
+    WP_VIEW_HOSTS,
+    WP_VIEW_TUNNELS,
+    WP_VIEW_TOTALS,
+    WP_VIEW_PROCESSES,
+    WP_VIEW_BASELINE
+};
 
 struct wp_report_opts {
     enum wp_format format;
-    enum wp_view view; /* csv only */
-    unsigned top;      /* text: rows of flows and hosts (0: all) */
-    bool no_flows;     /* json: omit the flows array */
-    bool filters;      /* text: show a Wireshark display filter per port row */
-    bool csv_header;   /* csv: print the header row (live mode prints it once) */
-    bool json_lines;   /* json: the whole report on one line (JSON Lines) */
-    bool apple;        /* text and csv: the view by Apple service (--apple) */
+    enum wp_view view;            /* csv only */
+    unsigned top;                 /* text: rows of flows and hosts (0: all) */
+    bool no_flows;                /* json: omit the flows array */
+    bool filters;                 /* text: show a Wireshark display filter per port row */
+    bool csv_header;              /* csv: print the header row (live mode prints it once) */
+    bool json_lines;              /* json: the whole report on one line (JSON Lines) */
+    bool apple;                   /* text and csv: the view by Apple service (--apple) */
     const char *const *processes; /* --process patterns, for the report to name */
     size_t n_processes;
     bool new_only; /* --new-only: leave out what the baseline had */
@@ -121,7 +128,7 @@ struct wp_report_src {
     const struct wp_applesvc *applesvc; /* NULL: no Apple services */
     bool has_interval;
     int64_t interval_start_ns, interval_end_ns;
-    bool flows; /* list the live flows (wp_report_wants_flows) */
+    bool flows;                         /* list the live flows (wp_report_wants_flows) */
     const struct wp_baseline *baseline; /* --baseline, or NULL */
     const char *const *baseline_files;
     size_t n_baseline_files;

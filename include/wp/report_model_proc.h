@@ -9,7 +9,7 @@
  * of each port row. */
 struct wp_proc_port_ref {
     struct wp_port_key key;
-    uint32_t row;                 /* index into r->procs */
+    uint32_t row; /* index into r->procs */
     uint64_t flows, bytes;
 };
 

@@ -8,7 +8,6 @@
 #include "wp/report.h"
 #include "wp/report_model_proc.h"
 
-
 /* JSON: `, "processes": [{"name", "flows", "bytes"}]` of a port row: its
  * top 4 processes by bytes (nothing when no record named a process). */
 void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p);

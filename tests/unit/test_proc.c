@@ -181,9 +181,9 @@ static void test_dpib(void)
             bool r = wp_proc_dpib(c, k, big, &d, &bad);
             /* a cut at an option boundary is a shorter, valid block */
             bool boundary = k == 4 || k == 4 + 20 || k == 4 + 20 + 20;
-            if (k < 4 ? (!r && bad == (1u << WP_PMAL_dpib_too_short))
-                      : boundary ? r && bad == 0
-                                 : (r && bad == 0) || (!r && bad == (1u << WP_PMAL_dpib_bad_option)))
+            if (k < 4      ? (!r && bad == (1u << WP_PMAL_dpib_too_short))
+                : boundary ? r && bad == 0
+                           : (r && bad == 0) || (!r && bad == (1u << WP_PMAL_dpib_bad_option)))
                 sweep++;
             free(c);
         }
@@ -346,23 +346,20 @@ static void test_comments(void)
            "ptcpdump container");
     TAP_OK(v.proc.pid == 99722, "later comments complete, not replace");
 
-    TAP_OK(comment("PID: 301, ProcName: apsd, EPID: 2048, EProcName: Messages, SVC: BE", &v,
-                   &bad),
+    TAP_OK(comment("PID: 301, ProcName: apsd, EPID: 2048, EProcName: Messages, SVC: BE", &v, &bad),
            "pymobiledevice3 recognised");
     TAP_OK(v.proc.pid == 301 && str_is(v.proc.name, "apsd") && v.eproc.pid == 2048 &&
                str_is(v.eproc.name, "Messages") && v.has_eproc,
            "pymobiledevice3 pid, name, epid, ename");
-    TAP_OK(comment("PID: 301, ProcName: apsd, EPID: 4294967295, EProcName: , SVC: BE", &v,
-                   &bad) &&
+    TAP_OK(comment("PID: 301, ProcName: apsd, EPID: 4294967295, EProcName: , SVC: BE", &v, &bad) &&
                !v.has_eproc,
            "pymobiledevice3 without an effective process");
-    TAP_OK(comment("PID=4 TID=88 VlanId=0", &v, &bad) && v.proc.pid == 4 &&
-               v.proc.name.len == 0,
+    TAP_OK(comment("PID=4 TID=88 VlanId=0", &v, &bad) && v.proc.pid == 4 && v.proc.name.len == 0,
            "etl2pcapng pid");
-    TAP_OK(comment("rustnet process=firefox pid=4242 ppid=1 uid=1000 direction=outgoing", &v,
-                   &bad) &&
-               v.proc.pid == 4242 && str_is(v.proc.name, "firefox") && v.dir == WP_PDIR_OUT,
-           "rustnet");
+    TAP_OK(
+        comment("rustnet process=firefox pid=4242 ppid=1 uid=1000 direction=outgoing", &v, &bad) &&
+            v.proc.pid == 4242 && str_is(v.proc.name, "firefox") && v.dir == WP_PDIR_OUT,
+        "rustnet");
     TAP_OK(!comment("just a note", &v, &bad) && !v.has_proc && bad == 0, "other comment");
     TAP_OK(!comment("PID: 12x\nCmd: /bin/sh", &v, &bad), "ptcpdump bad pid refused");
     TAP_EQ(bad, 1u << WP_PMAL_comment_bad_pid, "counted as comment_bad_pid");
@@ -447,8 +444,8 @@ static void test_set_flow_process(void)
     o.tunnels = true;
     struct wp_engine *e = wp_engine_new(&o);
     /* one IPv4/UDP packet over raw IP (link type 101) */
-    uint8_t pkt[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-                       0x30, 0x39, 0, 53, 0, 8, 0, 0};
+    uint8_t pkt[28] = {0x45, 0, 0,  28, 0, 0, 0,    0,    64, 17, 0, 0, 10, 0,
+                       0,    1, 10, 0,  0, 2, 0x30, 0x39, 0,  53, 0, 8, 0,  0};
     struct wp_record r;
     memset(&r, 0, sizeof(r));
     r.data = pkt;

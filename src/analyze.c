@@ -402,6 +402,8 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
             if (e->names != NULL)
                 wp_names_from_dns(e->names, f);
             apple_classify(e, f);
+            if (e->o.on_new_flow != NULL)
+                e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns);
         }
         e->last = f;
     }

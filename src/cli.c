@@ -40,6 +40,8 @@ void wp_cli_usage(FILE *fp)
         "  --duration SECS    live: stop after SECS seconds\n"
         "  --interval SECS    live: print a report every SECS seconds\n"
         "  -Z USER            live: drop privileges to USER once the capture is open\n"
+        "  --no-process       live: do not look up the process of each local flow\n"
+        "                     (Linux; on by default with -i)\n"
         "\n"
         "Analysis:\n"
         "  --prefixes FILE    Apple address prefixes (default: built in)\n"
@@ -100,6 +102,7 @@ enum {
     OPT_APPLE,
     OPT_APPLE_SERVICES,
     OPT_NO_NAMES,
+    OPT_NO_PROCESS,
 };
 
 static const struct option longopts[] = {
@@ -118,6 +121,7 @@ static const struct option longopts[] = {
     {"apple", no_argument, NULL, OPT_APPLE},
     {"apple-services", required_argument, NULL, OPT_APPLE_SERVICES},
     {"no-names", no_argument, NULL, OPT_NO_NAMES},
+    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -305,6 +309,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_APPLE_SERVICES:
             cli->apple_services_path = optarg;
+            break;
+        case OPT_NO_PROCESS:
+            cli->no_process = true;
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;

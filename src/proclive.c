@@ -20,16 +20,16 @@
 
 #include "wp/proclive.h"
 
-const char *wp_proc_status_name(enum wp_proc_status s)
+const char *wp_proclive_status_name(enum wp_proclive_status s)
 {
     switch (s) {
-    case WP_PROC_OK: return "ok";
-    case WP_PROC_GONE: return "gone";
-    case WP_PROC_NOT_LOCAL: return "not local";
-    case WP_PROC_NO_PERMISSION: return "no permission";
-    case WP_PROC_DROPPED: return "queue full";
-    case WP_PROC_ERROR: return "lookup failed";
-    case WP_PROC_STATUS_COUNT: break;
+    case WP_PL_OK: return "ok";
+    case WP_PL_GONE: return "gone";
+    case WP_PL_NOT_LOCAL: return "not local";
+    case WP_PL_NO_PERMISSION: return "no permission";
+    case WP_PL_DROPPED: return "queue full";
+    case WP_PL_ERROR: return "lookup failed";
+    case WP_PL_STATUS_COUNT: break;
     }
     return "?";
 }
@@ -116,7 +116,7 @@ static int parse_u64(const char **p, uint64_t *out)
     return 0;
 }
 
-int wp_proc_parse_netline(const char *line, uint8_t family, struct wp_proc_netsock *out)
+int wp_proclive_parse_netline(const char *line, uint8_t family, struct wp_proclive_netsock *out)
 {
     if (family != 4 && family != 6)
         return -1;
@@ -150,7 +150,7 @@ int wp_proc_parse_netline(const char *line, uint8_t family, struct wp_proc_netso
     return 0;
 }
 
-uint64_t wp_proc_parse_socket_link(const char *link, size_t len)
+uint64_t wp_proclive_parse_socket_link(const char *link, size_t len)
 {
     static const char pre[] = "socket:[";
     size_t np = sizeof(pre) - 1;
@@ -168,7 +168,7 @@ uint64_t wp_proc_parse_socket_link(const char *link, size_t len)
     return v;
 }
 
-int64_t wp_proc_parse_status_uid(const char *text)
+int64_t wp_proclive_parse_status_uid(const char *text)
 {
     const char *p = text;
     while (p != NULL && *p != '\0') {
@@ -278,7 +278,7 @@ static size_t cgroup_path(const char *s, const char *e, char *out, size_t n)
     return 0;
 }
 
-size_t wp_proc_parse_cgroup(const char *text, char *out, size_t n)
+size_t wp_proclive_parse_cgroup(const char *text, char *out, size_t n)
 {
     if (n > 0)
         out[0] = '\0';
@@ -319,22 +319,22 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     return -1;
 }
 
-enum wp_proc_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
+enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
                                         unsigned client, int64_t ts_ns)
 {
     (void)pl, (void)k, (void)client, (void)ts_ns;
-    return WP_PROC_NOT_LOCAL;
+    return WP_PL_NOT_LOCAL;
 }
 
 size_t wp_proclive_poll(struct wp_proclive *pl,
-                        void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx)
+                        void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx)
 {
     (void)pl, (void)fn, (void)ctx;
     return 0;
 }
 
 size_t wp_proclive_drain(struct wp_proclive *pl, int timeout_ms,
-                         void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx)
+                         void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx)
 {
     (void)pl, (void)timeout_ms, (void)fn, (void)ctx;
     return 0;
@@ -518,7 +518,7 @@ _Static_assert(sizeof(struct tuple) == 40, "tuple must not contain padding");
 struct answer_ent {
     struct tuple key;
     int64_t ts_ns;
-    struct wp_proc_answer a;
+    struct wp_proclive_answer a;
     UT_hash_handle hh;
 };
 
@@ -734,8 +734,8 @@ static int procnet_lookup(uint8_t proto, struct want *w)
             result = NOT_FOUND;
         char line[512];
         while (fgets(line, sizeof(line), f) != NULL) {
-            struct wp_proc_netsock s;
-            if (wp_proc_parse_netline(line, (uint8_t)fam, &s) != 0 || s.inode == 0 ||
+            struct wp_proclive_netsock s;
+            if (wp_proclive_parse_netline(line, (uint8_t)fam, &s) != 0 || s.inode == 0 ||
                 s.lport != w->lport)
                 continue;
             __be32 la[4], ra[4];
@@ -846,7 +846,7 @@ static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want)
                 pl->scan_denied = true;
             continue;
         }
-        uint64_t ino = wp_proc_parse_socket_link(link, (size_t)n);
+        uint64_t ino = wp_proclive_parse_socket_link(link, (size_t)n);
         if (ino == 0)
             continue;
         inode_put(pl, ino, pid);
@@ -957,7 +957,7 @@ static void user_name(int64_t uid, char *out, size_t n)
 
 /* Fill the process fields of `a` for a->pid. Returns false when the
  * process is gone. */
-static bool read_process(struct wp_proc_answer *a)
+static bool read_process(struct wp_proclive_answer *a)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof(path), "/proc/%d/comm", (int)a->pid);
@@ -976,7 +976,7 @@ static bool read_process(struct wp_proc_answer *a)
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)a->pid);
     if (read_small(path, buf, sizeof(buf)) > 0) {
-        int64_t uid = wp_proc_parse_status_uid(buf);
+        int64_t uid = wp_proclive_parse_status_uid(buf);
         if (uid >= 0)
             a->uid = uid;
     }
@@ -984,7 +984,7 @@ static bool read_process(struct wp_proc_answer *a)
 
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)a->pid);
     if (read_small(path, buf, sizeof(buf)) > 0)
-        wp_proc_parse_cgroup(buf, a->container, sizeof(a->container));
+        wp_proclive_parse_cgroup(buf, a->container, sizeof(a->container));
     return true;
 }
 
@@ -1002,8 +1002,8 @@ static void tuple_of(const struct wp_flow_key *k, unsigned local, struct tuple *
 }
 
 /* Look up one local end. */
-static enum wp_proc_status lookup_end(struct wp_proclive *pl, const struct wp_flow_key *k,
-                                      unsigned local, struct wp_proc_answer *a)
+static enum wp_proclive_status lookup_end(struct wp_proclive *pl, const struct wp_flow_key *k,
+                                      unsigned local, struct wp_proclive_answer *a)
 {
     struct sockinfo si = {0, -1};
     struct want w;
@@ -1025,22 +1025,22 @@ static enum wp_proc_status lookup_end(struct wp_proclive *pl, const struct wp_fl
     if (r == FAILED)
         r = procnet_lookup(k->proto, &w);
     if (r == FAILED)
-        return WP_PROC_ERROR;
+        return WP_PL_ERROR;
     if (r == NOT_FOUND)
-        return WP_PROC_GONE;
+        return WP_PL_GONE;
     a->uid = si.uid;
     a->pid = inode_pid(pl, si.inode);
     if (a->pid == 0)
-        return pl->scan_denied ? WP_PROC_NO_PERMISSION : WP_PROC_GONE;
+        return pl->scan_denied ? WP_PL_NO_PERMISSION : WP_PL_GONE;
     if (!read_process(a)) {
         a->pid = 0;
-        return WP_PROC_GONE;
+        return WP_PL_GONE;
     }
-    return WP_PROC_OK;
+    return WP_PL_OK;
 }
 
 static void answer_cache_put(struct wp_proclive *pl, const struct tuple *t, int64_t ts,
-                             const struct wp_proc_answer *a)
+                             const struct wp_proclive_answer *a)
 {
     struct answer_ent *e;
     HASH_FIND(hh, pl->answers, t, sizeof(*t), e);
@@ -1070,14 +1070,14 @@ static void answer_cache_put(struct wp_proclive *pl, const struct tuple *t, int6
     pl->n_answers++;
 }
 
-static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_proc_answer *a)
+static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_proclive_answer *a)
 {
     memset(a, 0, sizeof(*a));
     a->flow = rq->k;
     a->uid = -1;
     /* the client end first when both are local */
     unsigned order[2] = {rq->client & 1u, 1u - (rq->client & 1u)};
-    enum wp_proc_status best = WP_PROC_NOT_LOCAL;
+    enum wp_proclive_status best = WP_PL_NOT_LOCAL;
     for (int i = 0; i < 2; i++) {
         unsigned end = order[i];
         if (!(rq->local & (1u << end)))
@@ -1090,25 +1090,25 @@ static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_p
             *a = c->a;
             a->flow = rq->k;
             a->comm[sizeof(a->comm) - 1] = '\0';
-            a->status = WP_PROC_OK;
+            a->status = WP_PL_OK;
             a->local = (uint8_t)(end | 0x80); /* 0x80: from the cache */
             return;
         }
-        struct wp_proc_answer tmp;
+        struct wp_proclive_answer tmp;
         memset(&tmp, 0, sizeof(tmp));
         tmp.flow = rq->k;
         tmp.uid = -1;
         tmp.local = (uint8_t)end;
-        enum wp_proc_status s = lookup_end(pl, &rq->k, end, &tmp);
+        enum wp_proclive_status s = lookup_end(pl, &rq->k, end, &tmp);
         tmp.status = (uint8_t)s;
-        if (s == WP_PROC_OK) {
+        if (s == WP_PL_OK) {
             answer_cache_put(pl, &t, rq->ts_ns, &tmp);
             *a = tmp;
             return;
         }
         /* keep the most telling failure: no permission > gone > error */
-        if (best == WP_PROC_NOT_LOCAL || s == WP_PROC_NO_PERMISSION ||
-            (s == WP_PROC_GONE && best == WP_PROC_ERROR)) {
+        if (best == WP_PL_NOT_LOCAL || s == WP_PL_NO_PERMISSION ||
+            (s == WP_PL_GONE && best == WP_PL_ERROR)) {
             best = s;
             *a = tmp;
         }
@@ -1146,7 +1146,7 @@ static void *helper_main(void *arg)
         }
         struct request copy = *rq;
         ring_pop(&pl->req);
-        struct wp_proc_answer a;
+        struct wp_proclive_answer a;
         handle(pl, &copy, &a);
         while (!ring_push(&pl->ans, &a)) {
             if (atomic_load(&pl->stop))
@@ -1177,7 +1177,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     atomic_init(&pl->stop, false);
     atomic_init(&pl->pending_local, NULL);
     if (ring_init(&pl->req, pl->o.queue_len, sizeof(struct request)) != 0 ||
-        ring_init(&pl->ans, pl->o.queue_len, sizeof(struct wp_proc_answer)) != 0)
+        ring_init(&pl->ans, pl->o.queue_len, sizeof(struct wp_proclive_answer)) != 0)
         goto oom;
     pl->local = read_local();
     if (pl->local == NULL) {
@@ -1234,33 +1234,33 @@ bool wp_proclive_is_local(const struct wp_proclive *pl, uint8_t family, const ui
     return false;
 }
 
-enum wp_proc_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
+enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
                                         unsigned client, int64_t ts_ns)
 {
     if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
-        return WP_PROC_NOT_LOCAL;
+        return WP_PL_NOT_LOCAL;
     pl->st.requested++;
     struct request rq;
     rq.local = (uint8_t)((wp_proclive_is_local(pl, k->family, k->addr[0]) ? 1u : 0u) |
                          (wp_proclive_is_local(pl, k->family, k->addr[1]) ? 2u : 0u));
     if (rq.local == 0) {
-        pl->st.by_status[WP_PROC_NOT_LOCAL]++;
-        return WP_PROC_NOT_LOCAL;
+        pl->st.by_status[WP_PL_NOT_LOCAL]++;
+        return WP_PL_NOT_LOCAL;
     }
     rq.k = *k;
     rq.client = (uint8_t)(client & 1u);
     rq.ts_ns = ts_ns;
     if (!ring_push(&pl->req, &rq)) {
-        pl->st.by_status[WP_PROC_DROPPED]++;
-        return WP_PROC_DROPPED;
+        pl->st.by_status[WP_PL_DROPPED]++;
+        return WP_PL_DROPPED;
     }
     pl->st.queued++;
     sem_post(&pl->wake);
-    return WP_PROC_OK;
+    return WP_PL_OK;
 }
 
 size_t wp_proclive_poll(struct wp_proclive *pl,
-                        void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx)
+                        void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx)
 {
     struct localtab *t = atomic_exchange(&pl->pending_local, NULL);
     if (t != NULL) {
@@ -1268,14 +1268,14 @@ size_t wp_proclive_poll(struct wp_proclive *pl,
         pl->local = t;
     }
     size_t n = 0;
-    const struct wp_proc_answer *a;
+    const struct wp_proclive_answer *a;
     while ((a = ring_peek(&pl->ans)) != NULL) {
         pl->st.answered++;
-        if (a->status < WP_PROC_STATUS_COUNT)
+        if (a->status < WP_PL_STATUS_COUNT)
             pl->st.by_status[a->status]++;
         if (a->local & 0x80)
             pl->st.cache_hits++;
-        struct wp_proc_answer copy = *a;
+        struct wp_proclive_answer copy = *a;
         copy.local &= 1;
         ring_pop(&pl->ans);
         if (fn != NULL)
@@ -1286,7 +1286,7 @@ size_t wp_proclive_poll(struct wp_proclive *pl,
 }
 
 size_t wp_proclive_drain(struct wp_proclive *pl, int timeout_ms,
-                         void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx)
+                         void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx)
 {
     int64_t end = mono_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {

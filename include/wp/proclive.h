@@ -27,38 +27,38 @@
 #include "wp/flow.h"
 
 /* Why a flow has no process. */
-enum wp_proc_status {
-    WP_PROC_OK = 0,          /* attributed */
-    WP_PROC_GONE,            /* no socket or no process any more when looked up */
-    WP_PROC_NOT_LOCAL,       /* neither end is an address of this host */
-    WP_PROC_NO_PERMISSION,   /* the socket exists but its process cannot be read */
-    WP_PROC_DROPPED,         /* not looked up: the queue was full */
-    WP_PROC_ERROR,           /* the lookup itself failed (netlink and /proc/net) */
-    WP_PROC_STATUS_COUNT
+enum wp_proclive_status {
+    WP_PL_OK = 0,          /* attributed */
+    WP_PL_GONE,            /* no socket or no process any more when looked up */
+    WP_PL_NOT_LOCAL,       /* neither end is an address of this host */
+    WP_PL_NO_PERMISSION,   /* the socket exists but its process cannot be read */
+    WP_PL_DROPPED,         /* not looked up: the queue was full */
+    WP_PL_ERROR,           /* the lookup itself failed (netlink and /proc/net) */
+    WP_PL_STATUS_COUNT
 };
 
 /* A short name for a status: "ok", "gone", "not local", "no permission",
  * "queue full", "lookup failed". */
-const char *wp_proc_status_name(enum wp_proc_status s);
+const char *wp_proclive_status_name(enum wp_proclive_status s);
 
-#define WP_PROC_COMM_MAX 16    /* the kernel's TASK_COMM_LEN, with the NUL */
-#define WP_PROC_PATH_MAX 256   /* longer executable paths are cut */
-#define WP_PROC_USER_MAX 33
-#define WP_PROC_CONTAINER_MAX 80
+#define WP_PL_COMM_MAX 16    /* the kernel's TASK_COMM_LEN, with the NUL */
+#define WP_PL_PATH_MAX 256   /* longer executable paths are cut */
+#define WP_PL_USER_MAX 33
+#define WP_PL_CONTAINER_MAX 80
 
 /* One answer: the flow it is for and its process (or why none). Strings are
  * NUL-terminated, possibly empty (unknown), and may hold any bytes but NUL:
  * escape them for output. */
-struct wp_proc_answer {
+struct wp_proclive_answer {
     struct wp_flow_key flow;     /* as given to wp_proclive_request */
-    uint8_t status;              /* enum wp_proc_status */
+    uint8_t status;              /* enum wp_proclive_status */
     uint8_t local;               /* the endpoint of `flow` that is local (0 or 1) */
-    int32_t pid;                 /* 0 unless status == WP_PROC_OK */
+    int32_t pid;                 /* 0 unless status == WP_PL_OK */
     int64_t uid;                 /* socket owner; -1 unknown */
-    char comm[WP_PROC_COMM_MAX];
-    char exe[WP_PROC_PATH_MAX];
-    char user[WP_PROC_USER_MAX];
-    char container[WP_PROC_CONTAINER_MAX];
+    char comm[WP_PL_COMM_MAX];
+    char exe[WP_PL_PATH_MAX];
+    char user[WP_PL_USER_MAX];
+    char container[WP_PL_CONTAINER_MAX];
 };
 
 struct wp_proclive_opts {
@@ -72,7 +72,7 @@ struct wp_proclive_stats {
     uint64_t requested;      /* new TCP/UDP flows handed in */
     uint64_t queued;         /* with a local end, queued for lookup */
     uint64_t answered;       /* answers polled */
-    uint64_t by_status[WP_PROC_STATUS_COUNT]; /* answers and not-local/dropped requests */
+    uint64_t by_status[WP_PL_STATUS_COUNT]; /* answers and not-local/dropped requests */
     uint64_t cache_hits;     /* answers given from the 5-tuple cache */
 };
 
@@ -87,22 +87,22 @@ WP_NODISCARD int wp_proclive_start(struct wp_proclive **out, const struct wp_pro
 
 /* Capture thread: a new flow `k` seen at capture time `ts_ns`. `client` is
  * the endpoint of k that started it (tried first when both ends are local).
- * Never blocks. Returns WP_PROC_OK when queued (an answer will follow),
- * WP_PROC_NOT_LOCAL or WP_PROC_DROPPED when no answer will come. Flows
- * other than TCP and UDP return WP_PROC_NOT_LOCAL without counting. */
-enum wp_proc_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
+ * Never blocks. Returns WP_PL_OK when queued (an answer will follow),
+ * WP_PL_NOT_LOCAL or WP_PL_DROPPED when no answer will come. Flows
+ * other than TCP and UDP return WP_PL_NOT_LOCAL without counting. */
+enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
                                         unsigned client, int64_t ts_ns);
 
 /* Capture thread: call fn for each answer ready now (none may be). Never
  * blocks. Returns the number of answers handed out. */
 size_t wp_proclive_poll(struct wp_proclive *pl,
-                        void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx);
+                        void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx);
 
 /* Capture thread: wait up to `timeout_ms` for the requests queued so far to
  * be answered, handing answers to fn as wp_proclive_poll does (for the last
  * report). Returns the number of requests still unanswered. */
 size_t wp_proclive_drain(struct wp_proclive *pl, int timeout_ms,
-                         void (*fn)(void *ctx, const struct wp_proc_answer *a), void *ctx);
+                         void (*fn)(void *ctx, const struct wp_proclive_answer *a), void *ctx);
 
 /* The counters so far (capture thread). */
 const struct wp_proclive_stats *wp_proclive_stats(const struct wp_proclive *pl);
@@ -129,7 +129,7 @@ int wp_proclive_limit_caps(char errbuf[WP_ERRBUF_SIZE]);
 /* ---- parsers (pure) ---------------------------------------------------------- */
 
 /* One socket as /proc/net/{tcp,udp}{,6} lists it. */
-struct wp_proc_netsock {
+struct wp_proclive_netsock {
     uint8_t family;          /* 4 or 6 */
     uint8_t local[16], remote[16]; /* network order; IPv4 in the first 4 bytes */
     uint16_t lport, rport;   /* host order */
@@ -141,19 +141,19 @@ struct wp_proc_netsock {
 /* Parse one data line of /proc/net/tcp (family 4) or tcp6 (family 6), the
  * same for udp. Addresses are hex of 32-bit words in host order. Returns 0,
  * or -1 for the header line or anything malformed. */
-int wp_proc_parse_netline(const char *line, uint8_t family, struct wp_proc_netsock *out);
+int wp_proclive_parse_netline(const char *line, uint8_t family, struct wp_proclive_netsock *out);
 
 /* The inode of a socket link text "socket:[12345]", 0 for anything else. */
-uint64_t wp_proc_parse_socket_link(const char *link, size_t len);
+uint64_t wp_proclive_parse_socket_link(const char *link, size_t len);
 
 /* The real uid from /proc/PID/status text ("Uid:\t1000\t1000\t..."), -1
  * when absent. */
-int64_t wp_proc_parse_status_uid(const char *text);
+int64_t wp_proclive_parse_status_uid(const char *text);
 
 /* The container of a process from /proc/PID/cgroup text, into out (size n):
  * "docker:<12 hex>", "podman:<12 hex>", "containerd:<12 hex>",
  * "kubepods:<12 hex>", "lxc:NAME", "machine:NAME" (systemd-nspawn), or ""
  * when the cgroup is none of these. Returns the length written. */
-size_t wp_proc_parse_cgroup(const char *text, char *out, size_t n);
+size_t wp_proclive_parse_cgroup(const char *text, char *out, size_t n);
 
 #endif

@@ -13,15 +13,15 @@ static const uint8_t LO4[4] = {127, 0, 0, 1};
 
 static void test_netline(void)
 {
-    struct wp_proc_netsock s;
+    struct wp_proclive_netsock s;
     /* header line */
-    TAP_OK(wp_proc_parse_netline("  sl  local_address rem_address   st tx_queue rx_queue tr "
+    TAP_OK(wp_proclive_parse_netline("  sl  local_address rem_address   st tx_queue rx_queue tr "
                                  "tm->when retrnsmt   uid  timeout inode\n",
                                  4, &s) != 0,
            "header line rejected");
     /* a listener on 127.0.0.1:631: 0100007F is 127.0.0.1 read as a
      * little-endian word, 0277 = 631, state 0A = LISTEN */
-    int r = wp_proc_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
+    int r = wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
                                   "00:00000000 00000000     0        0 23154 1 "
                                   "0000000000000000 100 0 0 10 0\n",
                                   4, &s);
@@ -35,7 +35,7 @@ static void test_netline(void)
 
     /* an established connection 10.0.2.15:54321 -> 93.184.216.34:443, uid
      * 1000 (0F02000A = 10.0.2.15, 22D8B85D = 93.184.216.34, D431 = 54321) */
-    r = wp_proc_parse_netline("  12: 0F02000A:D431 22D8B85D:01BB 01 00000000:00000000 "
+    r = wp_proclive_parse_netline("  12: 0F02000A:D431 22D8B85D:01BB 01 00000000:00000000 "
                               "02:00000A5F 00000000  1000        0 987654 2 "
                               "0000000000000000 20 4 30 10 -1",
                               4, &s);
@@ -50,7 +50,7 @@ static void test_netline(void)
 
     /* IPv6: four words, each in host order. ::ffff:127.0.0.1 port 40000
      * to ::1 port 53 */
-    r = wp_proc_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
+    r = wp_proclive_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
                               "00000000000000000000000001000000:0035 01 00000000:00000000 "
                               "00:00000000 00000000   101        0 45678 2 0000000000000000",
                               6, &s);
@@ -65,7 +65,7 @@ static void test_netline(void)
     TAP_EQ(s.inode, 45678, "inode 45678");
 
     /* an unconnected UDP socket on 0.0.0.0:68 */
-    r = wp_proc_parse_netline("  123: 00000000:0044 00000000:0000 07 00000000:00000000 "
+    r = wp_proclive_parse_netline("  123: 00000000:0044 00000000:0000 07 00000000:00000000 "
                               "00:00000000 00000000     0        0 17123 2 "
                               "0000000000000000 0\n",
                               4, &s);
@@ -75,22 +75,22 @@ static void test_netline(void)
     TAP_EQ(s.inode, 17123, "udp inode");
 
     /* malformed: short address, bad hex, missing inode, v6 text read as v4 */
-    TAP_OK(wp_proc_parse_netline("   0: 0100007:0277 00000000:0000 0A", 4, &s) != 0,
+    TAP_OK(wp_proclive_parse_netline("   0: 0100007:0277 00000000:0000 0A", 4, &s) != 0,
            "short address rejected");
-    TAP_OK(wp_proc_parse_netline("   0: 0100007G:0277 00000000:0000 0A 0:0 0:0 0 0 0 1", 4,
+    TAP_OK(wp_proclive_parse_netline("   0: 0100007G:0277 00000000:0000 0A 0:0 0:0 0 0 0 1", 4,
                                  &s) != 0,
            "bad hex rejected");
-    TAP_OK(wp_proc_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
+    TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
                                  "00:00000000 00000000     0        0",
                                  4, &s) != 0,
            "missing inode rejected");
-    TAP_OK(wp_proc_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
+    TAP_OK(wp_proclive_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
                                  "00000000000000000000000001000000:0035 01",
                                  4, &s) != 0,
            "IPv6 line read as IPv4 rejected");
-    TAP_OK(wp_proc_parse_netline("", 4, &s) != 0, "empty line rejected");
-    TAP_OK(wp_proc_parse_netline("   0: 0100007F:0277", 5, &s) != 0, "family 5 rejected");
-    TAP_OK(wp_proc_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
+    TAP_OK(wp_proclive_parse_netline("", 4, &s) != 0, "empty line rejected");
+    TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277", 5, &s) != 0, "family 5 rejected");
+    TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
                                  "00:00000000 00000000     0        0 "
                                  "99999999999999999999999",
                                  4, &s) != 0,
@@ -100,16 +100,16 @@ static void test_netline(void)
 static void test_links(void)
 {
     const char *l = "socket:[12345]";
-    TAP_EQ(wp_proc_parse_socket_link(l, strlen(l)), 12345, "socket link");
+    TAP_EQ(wp_proclive_parse_socket_link(l, strlen(l)), 12345, "socket link");
     l = "socket:[18446744073709551615]";
-    TAP_EQ(wp_proc_parse_socket_link(l, strlen(l)), UINT64_MAX, "largest inode");
+    TAP_EQ(wp_proclive_parse_socket_link(l, strlen(l)), UINT64_MAX, "largest inode");
     const char *bad[] = {"pipe:[1]", "socket:[]", "socket:[12a]", "/dev/null", "socket:[1",
                          "socket:[18446744073709551616]", "anon_inode:[eventfd]", ""};
     for (size_t i = 0; i < WP_ARRAY_LEN(bad); i++)
-        TAP_EQ(wp_proc_parse_socket_link(bad[i], strlen(bad[i])), 0, "not a socket: '%s'",
+        TAP_EQ(wp_proclive_parse_socket_link(bad[i], strlen(bad[i])), 0, "not a socket: '%s'",
                bad[i]);
     /* readlink gives no NUL: the length bounds the text */
-    TAP_EQ(wp_proc_parse_socket_link("socket:[77]xyz", 11), 77, "length respected");
+    TAP_EQ(wp_proclive_parse_socket_link("socket:[77]xyz", 11), 77, "length respected");
 }
 
 static void test_status(void)
@@ -117,16 +117,16 @@ static void test_status(void)
     const char *st = "Name:\tcurl\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\n"
                      "Pid:\t4242\nPPid:\t1\nTracerPid:\t0\nUid:\t1000\t1001\t1002\t1003\n"
                      "Gid:\t100\t100\t100\t100\n";
-    TAP_EQ(wp_proc_parse_status_uid(st), 1000, "real uid from status");
-    TAP_EQ(wp_proc_parse_status_uid("Name:\tx\nGid:\t0\n") + 1, 0, "no Uid line: -1");
-    TAP_EQ(wp_proc_parse_status_uid("Uid:\tabc\n") + 1, 0, "bad Uid: -1");
-    TAP_EQ(wp_proc_parse_status_uid("Uid:\t0\t0\t0\t0"), 0, "uid 0 at the start, no newline");
+    TAP_EQ(wp_proclive_parse_status_uid(st), 1000, "real uid from status");
+    TAP_EQ(wp_proclive_parse_status_uid("Name:\tx\nGid:\t0\n") + 1, 0, "no Uid line: -1");
+    TAP_EQ(wp_proclive_parse_status_uid("Uid:\tabc\n") + 1, 0, "bad Uid: -1");
+    TAP_EQ(wp_proclive_parse_status_uid("Uid:\t0\t0\t0\t0"), 0, "uid 0 at the start, no newline");
 }
 
 static void cg(const char *text, const char *want)
 {
-    char out[WP_PROC_CONTAINER_MAX];
-    size_t n = wp_proc_parse_cgroup(text, out, sizeof(out));
+    char out[WP_PL_CONTAINER_MAX];
+    size_t n = wp_proclive_parse_cgroup(text, out, sizeof(out));
     TAP_OK(strcmp(out, want) == 0 && n == strlen(want), "cgroup -> '%s' (got '%s')", want, out);
 }
 
@@ -160,7 +160,7 @@ static void test_cgroup(void)
     cg("0::/system.slice/docker-abc.scope\n", "");
     /* cut to the buffer */
     char small[8];
-    wp_proc_parse_cgroup("0::/lxc/averyveryverylongname\n", small, sizeof(small));
+    wp_proclive_parse_cgroup("0::/lxc/averyveryverylongname\n", small, sizeof(small));
     TAP_OK(strcmp(small, "lxc:ave") == 0, "cut to the buffer ('%s')", small);
 }
 
@@ -171,10 +171,10 @@ static void test_cgroup(void)
 #include <sys/socket.h>
 #include <unistd.h>
 
-static struct wp_proc_answer last;
+static struct wp_proclive_answer last;
 static size_t n_answers;
 
-static void on_answer(void *ctx, const struct wp_proc_answer *a)
+static void on_answer(void *ctx, const struct wp_proclive_answer *a)
 {
     (void)ctx;
     last = *a;
@@ -207,7 +207,7 @@ static struct wp_flow_key key4(const uint8_t *a0, uint16_t p0, const uint8_t *a1
 static bool ask(struct wp_proclive *pl, const struct wp_flow_key *k, unsigned client)
 {
     size_t before = n_answers;
-    if (wp_proclive_request(pl, k, client, 1) != WP_PROC_OK)
+    if (wp_proclive_request(pl, k, client, 1) != WP_PL_OK)
         return false;
     wp_proclive_drain(pl, 5000, on_answer, NULL);
     return n_answers == before + 1;
@@ -223,12 +223,12 @@ static void expect_self(const char *what)
         fclose(f);
     }
     comm[strcspn(comm, "\n")] = '\0';
-    char exe[WP_PROC_PATH_MAX];
+    char exe[WP_PL_PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
     struct passwd *pw = getpwuid(getuid());
-    TAP_EQ(last.status, WP_PROC_OK, "%s: attributed (%s)", what,
-           wp_proc_status_name((enum wp_proc_status)last.status));
+    TAP_EQ(last.status, WP_PL_OK, "%s: attributed (%s)", what,
+           wp_proclive_status_name((enum wp_proclive_status)last.status));
     TAP_EQ(last.pid, getpid(), "%s: pid is ours", what);
     TAP_OK(strcmp(last.comm, comm) == 0, "%s: comm '%s' = '%s'", what, last.comm, comm);
     TAP_OK(strcmp(last.exe, exe) == 0, "%s: exe '%s'", what, last.exe);
@@ -290,15 +290,15 @@ static void test_live(bool proc_net_only)
     static const uint8_t far[4] = {127, 0, 0, 7};
     k = key4(LO4, lport, far, 1, 6);
     TAP_OK(ask(pl, &k, 0), "%s: closed TCP answered", how);
-    TAP_EQ(last.status, WP_PROC_GONE, "%s: closed socket -> gone", how);
+    TAP_EQ(last.status, WP_PL_GONE, "%s: closed socket -> gone", how);
     TAP_EQ(last.pid, 0, "%s: no pid when gone", how);
 
     /* not local: no answer comes */
     static const uint8_t x[4] = {192, 0, 2, 1}, y[4] = {198, 51, 100, 1};
     k = key4(x, 1000, y, 80, 6);
-    TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PROC_NOT_LOCAL, "%s: not local", how);
+    TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PL_NOT_LOCAL, "%s: not local", how);
     k.proto = 1;
-    TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PROC_NOT_LOCAL, "%s: ICMP not looked up", how);
+    TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PL_NOT_LOCAL, "%s: ICMP not looked up", how);
 
     /* the 5-tuple cache: the same flow again within cache_ns */
     k = key4(LO4, port_of(us), peer, 5353, 17);
@@ -310,7 +310,7 @@ static void test_live(bool proc_net_only)
 
     const struct wp_proclive_stats *st = wp_proclive_stats(pl);
     TAP_EQ(st->queued, st->answered, "%s: every queued request answered", how);
-    TAP_EQ(st->requested, st->queued + st->by_status[WP_PROC_NOT_LOCAL], "%s: counts add up",
+    TAP_EQ(st->requested, st->queued + st->by_status[WP_PL_NOT_LOCAL], "%s: counts add up",
            how);
     wp_proclive_stop(pl);
 }
@@ -331,10 +331,10 @@ static void test_queue_full(void)
     const struct wp_proclive_stats *st = wp_proclive_stats(pl);
     TAP_EQ(left, 0, "all queued requests answered");
     TAP_EQ(st->requested, 2000, "2000 requested");
-    TAP_EQ(st->queued + st->by_status[WP_PROC_DROPPED], 2000, "queued + dropped = requested");
-    TAP_OK(st->by_status[WP_PROC_DROPPED] > 0, "some dropped (%llu)",
-           (unsigned long long)st->by_status[WP_PROC_DROPPED]);
-    TAP_EQ(st->by_status[WP_PROC_GONE], st->queued, "every queued one gone (no such sockets)");
+    TAP_EQ(st->queued + st->by_status[WP_PL_DROPPED], 2000, "queued + dropped = requested");
+    TAP_OK(st->by_status[WP_PL_DROPPED] > 0, "some dropped (%llu)",
+           (unsigned long long)st->by_status[WP_PL_DROPPED]);
+    TAP_EQ(st->by_status[WP_PL_GONE], st->queued, "every queued one gone (no such sockets)");
     wp_proclive_stop(pl);
 }
 #endif

@@ -42,6 +42,23 @@
     X(icmpv6, "ICMPv6 header")                                                            \
     X(tunnel, "tunnel header (GRE, VXLAN, Geneve, GTP-U, MPLS, PPPoE)")
 
+/* Malformed process information (wp/proc.h): a block, option or comment
+ * that names a process but cannot be read. The packet itself is still
+ * counted; only its process is unknown. Reported by name in every format.
+ * X(identifier, "description") */
+#define WP_PROC_MALFORMED_LIST(X)                                                         \
+    X(pktap_v2_bad_offset, "PKTAP v2 string offset or header length beyond the header")   \
+    X(dpib_too_short, "Darwin process information block shorter than its pid")            \
+    X(dpib_bad_option, "Darwin process information block option runs past the block")    \
+    X(dpib_table_full, "more Darwin process information blocks in a section than kept")   \
+    X(epb_bad_option, "packet block option runs past the block")                          \
+    X(epb_bad_option_length, "process option (0x8001-0x8005, 8) of the wrong length")     \
+    X(epb_bad_process_index, "process index naming no Darwin process information block")  \
+    X(pib_bad_entry, "Wireshark process information entry too short or beyond its block") \
+    X(pib_bad_option, "Wireshark process information option runs past the entry")         \
+    X(comment_bad_pid, "process comment whose PID is not a number")                       \
+    X(processes_dropped, "process table full: process not kept")
+
 enum wp_malformed {
 #define WP_X(id, d) WP_MAL_##id,
     WP_MALFORMED_LIST(WP_X)
@@ -57,9 +74,18 @@ enum wp_truncated {
 };
 
 /* Names and descriptions, indexed by the enums above. */
+enum wp_proc_malformed {
+#define WP_X(id, d) WP_PMAL_##id,
+    WP_PROC_MALFORMED_LIST(WP_X)
+#undef WP_X
+    WP_PMAL_COUNT
+};
+
 extern const char *const wp_malformed_name[WP_MAL_COUNT];
 extern const char *const wp_malformed_desc[WP_MAL_COUNT];
 extern const char *const wp_truncated_name[WP_TRUNC_COUNT];
 extern const char *const wp_truncated_desc[WP_TRUNC_COUNT];
+extern const char *const wp_proc_malformed_name[WP_PMAL_COUNT];
+extern const char *const wp_proc_malformed_desc[WP_PMAL_COUNT];
 
 #endif

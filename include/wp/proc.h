@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: process information carried by capture records and blocks
+ *
+ * Several capture formats say which process sent or received a packet
+ * (layouts and meanings: docs/processes.md):
+ *   - the PKTAP link type (258, and 149 in older macOS files): v1 headers
+ *     of 108 or 156 bytes and the v2 header, with pid, command name,
+ *     effective pid and name, direction and delegation flags;
+ *   - Apple pcapng: Darwin Process Information Blocks (0x80000001), indexed
+ *     per section by the EPB options 0x8001 (process) and 0x8003 (effective
+ *     process), with 0x8002 (service class) and 0x8005 (flow id);
+ *   - the standard EPB option epb_processid_threadid (8) and Wireshark's
+ *     process information (custom block, PEN 32622, entry type 3), matched
+ *     by pid;
+ *   - EPB comments: ptcpdump ("PID: n\nCmd: path..."), pymobiledevice3
+ *     ("PID: n, ProcName: x, EPID: n, EProcName: y"), etl2pcapng
+ *     ("PID=n TID=m") and rustnet ("rustnet process=x pid=n ...").
+ *
+ * The parsers here are pure: no allocation, no I/O, no global state. They
+ * read only bytes they were given and return views (pointer + length) into
+ * them. Every malformed case has a named reason (WP_PROC_MALFORMED_LIST in
+ * wp/counters.h).
+ */
+#ifndef WP_PROC_H
+#define WP_PROC_H
+
+#include "wp/common.h"
+#include "wp/counters.h"
+
+/* Where a flow's process came from (JSON "source"). */
+enum wp_proc_source {
+    WP_PSRC_NONE = 0,
+    WP_PSRC_PKTAP,          /* "pktap": PKTAP link-type header */
+    WP_PSRC_PCAPNG_DARWIN,  /* "pcapng-darwin": Apple process information block */
+    WP_PSRC_PCAPNG_PIB,     /* "pcapng-pib": epb_processid_threadid / Wireshark PIB */
+    WP_PSRC_COMMENT,        /* "comment": a packet comment (ptcpdump, pymobiledevice3, ...) */
+    WP_PSRC_LIVE,           /* "live": the live attribution module */
+    WP_PSRC_COUNT
+};
+
+/* The JSON name of a source ("pktap", ...); "none" for WP_PSRC_NONE. */
+const char *wp_proc_source_name(enum wp_proc_source s);
+
+/* A string view: `len` bytes at `p`, not NUL-terminated; len 0 = absent. */
+struct wp_proc_str {
+    const char *p;
+    uint16_t len;
+};
+
+/* One process as a record (or the live module) names it. All strings are
+ * views; wp_engine_set_flow_process() and the process table copy what they
+ * keep, so the views need only live for the duration of the call. */
+struct wp_proc_desc {
+    int64_t pid;                 /* -1: unknown */
+    struct wp_proc_str name;     /* command name (e.g. "apsd"), may be absent */
+    struct wp_proc_str path;     /* executable path, may be absent */
+    struct wp_proc_str user;     /* user name or numeric uid, may be absent */
+    struct wp_proc_str container;/* container (cgroup) name, may be absent */
+    uint8_t source;              /* enum wp_proc_source */
+};
+
+/* Packet direction as the record states it. */
+enum { WP_PDIR_UNKNOWN = 0, WP_PDIR_IN = 1, WP_PDIR_OUT = 2 };
+
+/* The process information of one packet record. */
+struct wp_proc_view {
+    struct wp_proc_desc proc;    /* the process that used the socket (valid when has_proc) */
+    struct wp_proc_desc eproc;   /* the process it acted for (valid when has_eproc) */
+    bool has_proc, has_eproc;
+    bool delegated;              /* PKTAP: the socket was delegated (flag 0x4) */
+    uint8_t dir;                 /* WP_PDIR_* */
+    bool has_svc, has_flow_id;
+    uint32_t svc;                /* Apple service class (0, 100, ... 900) */
+    uint32_t flow_id;            /* Apple kernel flow hash */
+};
+
+/* Bits of `bad` out-parameters: 1u << WP_PMAL_<reason>. */
+typedef uint32_t wp_proc_bad;
+_Static_assert(WP_PMAL_COUNT <= 32, "process malformed reasons must fit in 32 bits");
+
+/* ---- PKTAP ---------------------------------------------------------------- */
+
+/* Read the process information of a PKTAP record (`d`, `caplen` bytes
+ * captured). v1 (pth_length >= 108; bytes 108.. of the 156-byte header are
+ * not needed) and v2 (flag 0x80000) headers, always little-endian.
+ * pid -1 (0xffffffff) and an empty name mean unknown.
+ * Returns true and fills *v when the header is complete; false (leaving *v
+ * with has_proc = has_eproc = false) when it is cut or malformed, and then
+ * ORs the reason into *bad (a header shorter than its minimum is already
+ * counted by the decoder and sets nothing here). */
+bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_proc_bad *bad);
+
+/* ---- pcapng --------------------------------------------------------------- */
+
+/* A Darwin Process Information Block (0x80000001) body: everything after
+ * the block type and length, before the trailing length (`len` bytes),
+ * in the section's byte order (`big`). Fills pid and the name and path
+ * views (trailing NULs stripped: older Apple writers count them). Returns
+ * false, with the reason in *bad, when the body is shorter than the pid or
+ * an option runs past it. */
+bool wp_proc_dpib(const uint8_t *body, size_t len, bool big, struct wp_proc_desc *out,
+                  wp_proc_bad *bad);
+
+/* A custom block body (after type and length, `len` bytes, section order
+ * `big`). When it is Wireshark's process information (PEN 32622, entry type
+ * 3; entry little-endian) fills *out (pid, name, path, user; source
+ * WP_PSRC_PCAPNG_PIB), sets *start_ns (0 when absent) and returns 1; returns
+ * 0 for any other custom block; -1 with the reason in *bad when the entry is
+ * malformed. */
+int wp_proc_wireshark_pib(const uint8_t *body, size_t len, bool big, struct wp_proc_desc *out,
+                          uint64_t *start_ns, wp_proc_bad *bad);
+
+#define WP_PROC_MAX_COMMENTS 8
+
+/* What the options of one Enhanced Packet Block say about its process. */
+struct wp_proc_epb {
+    bool has_pib, has_epib, has_pid;
+    uint32_t pib, epib;              /* Darwin block indices (0x8001, 0x8003) */
+    uint32_t pid, tid;               /* epb_processid_threadid (8) */
+    bool has_svc, has_flow_id;
+    uint32_t svc, flow_id;           /* 0x8002, 0x8005 */
+    uint8_t dir;                     /* from epb_flags (2): WP_PDIR_* */
+    uint8_t n_comments;
+    struct wp_proc_str comments[WP_PROC_MAX_COMMENTS];
+};
+
+/* Walk the options of an EPB (`o`, `len` bytes after the padded packet
+ * data; section order `big`) and fill *out (zeroed first). Returns false,
+ * with the reason in *bad, when an option runs past the block (what was
+ * read before it is kept); a known option of the wrong length is skipped
+ * and counted. Comments beyond WP_PROC_MAX_COMMENTS are ignored. */
+bool wp_proc_epb_options(const uint8_t *o, size_t len, bool big, struct wp_proc_epb *out,
+                         wp_proc_bad *bad);
+
+/* Read the process named by a packet comment (`s`, `len` bytes) into *v:
+ * ptcpdump, pymobiledevice3, etl2pcapng and rustnet conventions. Fields
+ * already set in *v are completed, not replaced (ptcpdump writes several
+ * comments per packet). Returns true when the comment was recognised; a
+ * recognised comment whose PID is not a number sets WP_PMAL_comment_bad_pid
+ * in *bad and returns false. */
+bool wp_proc_comment(const char *s, size_t len, struct wp_proc_view *v, wp_proc_bad *bad);
+
+/* ---- flows ---------------------------------------------------------------- */
+
+struct wp_engine;
+struct wp_flow_key;
+
+/* The ONE entry point for live attribution: give the flow with canonical
+ * key `key` (as in wp/flow.h: endpoint 0 is the lower (address, port) pair,
+ * IPv4 in the first 4 bytes of addr[i], VLAN ids, zero padding) the process
+ * `proc` (its strings are copied; source should be WP_PSRC_LIVE). The
+ * process replaces whatever the flow's packets named so far and wins over
+ * what later packets name; the flow's effective process becomes none.
+ *
+ * Must be called on the thread that feeds `e` with wp_engine_packet()
+ * (the engine is not thread-safe): a helper thread hands its results back
+ * through a queue drained between packets.
+ *
+ * Returns 0 when the flow was found and set; -1 when no such flow is in the
+ * table (not seen yet, or evicted: attribute it when its first packet is
+ * seen), or when the process table is full (bounded; counted as
+ * processes_dropped). */
+int wp_engine_set_flow_process(struct wp_engine *e, const struct wp_flow_key *key,
+                               const struct wp_proc_desc *proc);
+
+#endif

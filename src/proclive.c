@@ -370,6 +370,12 @@ int wp_proclive_limit_caps(char errbuf[WP_ERRBUF_SIZE])
     return -1;
 }
 
+int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE])
+{
+    (void)errbuf;
+    return 0;
+}
+
 #else /* __linux__ */
 
 #include <arpa/inet.h>
@@ -545,6 +551,12 @@ struct wp_proclive {
     int32_t *pids;                   /* pids of the last /proc listing, sorted */
     size_t n_pids;
     bool scan_denied;                /* some /proc/PID/fd could not be read */
+    bool privileged;                 /* may read every /proc/PID/fd: a refusal
+                                      * then means the process is exiting */
+    struct {
+        int64_t uid;
+        char name[WP_PL_USER_MAX];
+    } users[16];                     /* uid -> name, most recent first */
     struct answer_ent *answers;
     size_t n_answers;
     int64_t last_local_ns;
@@ -695,13 +707,22 @@ static bool wildcard_match(const struct inet_diag_msg *m, void *ctx)
 static int netlink_lookup(struct wp_proclive *pl, uint8_t proto, struct want *w)
 {
     struct inet_diag_sockid id;
-    memset(&id, 0, sizeof(id));
-    id.idiag_sport = htons(w->lport);
-    id.idiag_dport = htons(w->rport);
-    fill_addr(id.idiag_src, w->family, w->local);
-    fill_addr(id.idiag_dst, w->family, w->remote);
-    id.idiag_cookie[0] = id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-    int r = diag_query(pl, w->family, proto, false, &id, exact_match, w);
+    /* The kernel's UDP lookup by id takes the remote end as "src" (the
+     * view of its receive path; TCP takes the socket's own view): for UDP
+     * try that first, then the socket's view. */
+    int r = NOT_FOUND;
+    int first = proto == IPPROTO_UDP ? 1 : 0;
+    for (int i = 0; i < (proto == IPPROTO_UDP ? 2 : 1) && r == NOT_FOUND; i++) {
+        int swap = i ^ first;
+        const uint8_t *src = swap ? w->remote : w->local, *dst = swap ? w->local : w->remote;
+        memset(&id, 0, sizeof(id));
+        id.idiag_sport = htons(swap ? w->rport : w->lport);
+        id.idiag_dport = htons(swap ? w->lport : w->rport);
+        fill_addr(id.idiag_src, w->family, src);
+        fill_addr(id.idiag_dst, w->family, dst);
+        id.idiag_cookie[0] = id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        r = diag_query(pl, w->family, proto, false, &id, exact_match, w);
+    }
     if (r != NOT_FOUND || proto != IPPROTO_UDP)
         return r;
     /* UDP: sockets bound to the local port but not connected to this
@@ -825,7 +846,7 @@ static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want)
     snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
     int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) {
-        if (errno == EACCES || errno == EPERM)
+        if ((errno == EACCES || errno == EPERM) && !pl->privileged)
             pl->scan_denied = true;
         return false;
     }
@@ -842,7 +863,7 @@ static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want)
         char link[64];
         ssize_t n = readlinkat(dfd, de->d_name, link, sizeof(link));
         if (n < 0) {
-            if (errno == EACCES || errno == EPERM)
+            if ((errno == EACCES || errno == EPERM) && !pl->privileged)
                 pl->scan_denied = true;
             continue;
         }
@@ -904,7 +925,7 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
         return 0;
     pl->scan_denied = false;
     int32_t found = 0;
-    for (size_t i = 0; i < n && found == 0; i++)
+    for (size_t i = 0; i < n && found == 0 && inode != 0; i++)
         if (!pid_known(pl, pids[i]) && scan_pid(pl, pids[i], inode))
             found = pids[i];
     if (found == 0) {
@@ -942,22 +963,38 @@ static ssize_t read_small(const char *path, char *buf, size_t n)
     return (ssize_t)len;
 }
 
-static void user_name(int64_t uid, char *out, size_t n)
+/* The user name of `uid` (or the number), remembered for the 16 most
+ * recent uids. */
+static void user_name(struct wp_proclive *pl, int64_t uid, char *out, size_t n)
 {
     out[0] = '\0';
     if (uid < 0)
         return;
-    struct passwd pw, *res = NULL;
-    char buf[1024];
-    if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-        snprintf(out, n, "%s", res->pw_name);
-    else
-        snprintf(out, n, "%lld", (long long)uid);
+    size_t nu = WP_ARRAY_LEN(pl->users), i;
+    for (i = 0; i < nu; i++)
+        if (pl->users[i].uid == uid)
+            break;
+    if (i == nu) {
+        i = nu - 1;
+        pl->users[i].uid = uid;
+        struct passwd pw, *res = NULL;
+        char buf[1024];
+        if (getpwuid_r((uid_t)uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+            snprintf(pl->users[i].name, sizeof(pl->users[i].name), "%s", res->pw_name);
+        else
+            snprintf(pl->users[i].name, sizeof(pl->users[i].name), "%lld", (long long)uid);
+    }
+    if (i > 0) { /* move to the front */
+        __typeof__(pl->users[0]) u = pl->users[i];
+        memmove(&pl->users[1], &pl->users[0], i * sizeof(pl->users[0]));
+        pl->users[0] = u;
+    }
+    snprintf(out, n, "%s", pl->users[0].name);
 }
 
 /* Fill the process fields of `a` for a->pid. Returns false when the
  * process is gone. */
-static bool read_process(struct wp_proclive_answer *a)
+static bool read_process(struct wp_proclive *pl, struct wp_proclive_answer *a)
 {
     char path[64], buf[4096];
     snprintf(path, sizeof(path), "/proc/%d/comm", (int)a->pid);
@@ -980,7 +1017,7 @@ static bool read_process(struct wp_proclive_answer *a)
         if (uid >= 0)
             a->uid = uid;
     }
-    user_name(a->uid, a->user, sizeof(a->user));
+    user_name(pl, a->uid, a->user, sizeof(a->user));
 
     snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)a->pid);
     if (read_small(path, buf, sizeof(buf)) > 0)
@@ -1032,7 +1069,7 @@ static enum wp_proclive_status lookup_end(struct wp_proclive *pl, const struct w
     a->pid = inode_pid(pl, si.inode);
     if (a->pid == 0)
         return pl->scan_denied ? WP_PL_NO_PERMISSION : WP_PL_GONE;
-    if (!read_process(a)) {
+    if (!read_process(pl, a)) {
         a->pid = 0;
         return WP_PL_GONE;
     }
@@ -1129,6 +1166,7 @@ static void refresh_local(struct wp_proclive *pl)
 static void *helper_main(void *arg)
 {
     struct wp_proclive *pl = arg;
+    (void)inode_pid(pl, 0); /* fill the cache before the first flow */
     while (!atomic_load(&pl->stop)) {
         const struct request *rq = ring_peek(&pl->req);
         if (rq == NULL) {
@@ -1174,6 +1212,19 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     if (pl->o.cache_ns == 0)
         pl->o.cache_ns = 30LL * 1000000000;
     pl->nl = -1;
+    for (size_t i = 0; i < WP_ARRAY_LEN(pl->users); i++)
+        pl->users[i].uid = -1;
+    pl->privileged = geteuid() == 0;
+#ifdef WP_HAVE_LIBCAP
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    if (caps != NULL && cap_get_flag(caps, CAP_SYS_PTRACE, CAP_EFFECTIVE, &v) == 0 &&
+        v == CAP_SET && cap_get_flag(caps, CAP_DAC_READ_SEARCH, CAP_EFFECTIVE, &v) == 0 &&
+        v == CAP_SET)
+        pl->privileged = true;
+    if (caps != NULL)
+        cap_free(caps);
+#endif
     atomic_init(&pl->stop, false);
     atomic_init(&pl->pending_local, NULL);
     if (ring_init(&pl->req, pl->o.queue_len, sizeof(struct request)) != 0 ||
@@ -1372,6 +1423,26 @@ int wp_proclive_limit_caps(char errbuf[WP_ERRBUF_SIZE])
 #else
     snprintf(errbuf, WP_ERRBUF_SIZE, "built without libcap");
     return -1;
+#endif
+}
+
+int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE])
+{
+#ifdef WP_HAVE_LIBCAP
+    (void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+    cap_t c = cap_init();
+    int r = c != NULL ? cap_set_proc(c) : -1;
+    int e = errno;
+    if (c != NULL)
+        cap_free(c);
+    if (r != 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot give up capabilities: %s", strerror(e));
+        return -1;
+    }
+    return 0;
+#else
+    (void)errbuf;
+    return 0;
 #endif
 }
 

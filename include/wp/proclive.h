@@ -126,6 +126,10 @@ int wp_proclive_keep_caps(char errbuf[WP_ERRBUF_SIZE]);
  * and effective, and nothing else. Returns 0, or -1 with a message. */
 int wp_proclive_limit_caps(char errbuf[WP_ERRBUF_SIZE]);
 
+/* Give up every capability (after wp_proclive_keep_caps, when
+ * wp_proclive_limit_caps failed). Returns 0, or -1 with a message. */
+int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE]);
+
 /* ---- parsers (pure) ---------------------------------------------------------- */
 
 /* One socket as /proc/net/{tcp,udp}{,6} lists it. */

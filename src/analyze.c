@@ -13,6 +13,7 @@
 
 #include "wp/analyze.h"
 #include "wp/decode.h"
+#include "wp/proctab.h"
 
 struct wp_engine {
     struct wp_engine_opts o;
@@ -26,6 +27,7 @@ struct wp_engine {
     size_t n_linktypes;
     bool finalized;              /* live flows already folded into agg */
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
+    struct wp_procstate *ps;     /* processes named by the records (proctab.h) */
 };
 
 /* The Apple service of a flow: by its name when an Apple pattern matches
@@ -63,9 +65,10 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
     e->o = *opts;
     e->flows = wp_flow_table_new(opts->max_flows);
     e->agg = wp_agg_new();
+    e->ps = wp_procstate_new(opts->proctab);
     if (opts->nametab != NULL)
         e->names = wp_names_new(opts->nametab);
-    if (e->flows == NULL || e->agg == NULL || (opts->nametab != NULL && e->names == NULL)) {
+    if (e->flows == NULL || e->agg == NULL || e->ps == NULL || (opts->nametab != NULL && e->names == NULL)) {
         wp_engine_free(e);
         return NULL;
     }
@@ -81,6 +84,7 @@ void wp_engine_free(struct wp_engine *e)
     wp_flow_table_free(e->flows);
     wp_agg_free(e->agg);
     wp_names_free(e->names);
+    wp_procstate_free(e->ps);
     free(e);
 }
 
@@ -116,7 +120,9 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
         wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
-    (void)wp_agg_add_flow(e->agg, f);
+    wp_procstate_flow_gone(e->ps, f);
+    if (wp_procstate_selected(e->ps, f))
+        (void)wp_agg_add_flow(e->agg, f);
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
 }
@@ -316,6 +322,8 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
         note_linktype(e, rec->linktype);
     if (rec->caplen < rec->wirelen)
         t->snapped++;
+    if (WP_UNLIKELY(rec->proc_bad != 0))
+        wp_procstate_bad(e->ps, rec->proc_bad);
 
     wp_decode(rec->linktype, rec->data, rec->caplen, rec->wirelen, e->o.tunnels, &p);
 
@@ -365,6 +373,8 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
                      ? 0
                      : 1;
         account(f, sender, &p, rec);
+        if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+            wp_procstate_packet(e->ps, f, sender, rec);
         wp_flow_touch(e->flows, f, class_of(f));
         return;
     }
@@ -426,6 +436,8 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
     }
     f->tcp_flags |= p.tcp_flags;
     account(f, sender, &p, rec);
+    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+        wp_procstate_packet(e->ps, f, sender, rec);
     if (e->names != NULL && p.payload_len > 0 && p.has_ports) {
         uint32_t before = f->name_id;
         wp_names_packet(e->names, f, &p, sender, &t->names);
@@ -456,6 +468,8 @@ static void snap_one(void *ctx, struct wp_flow *f)
         if (f->name_id != 0)
             apple_classify(s->e, f);
     }
+    if (s->e != NULL && !wp_procstate_selected(s->e->ps, f))
+        return;
     if (wp_agg_add_flow(s->agg, f) != 0)
         s->rc = -1;
 }
@@ -565,6 +579,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->bytes[i] += sf->bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
+    wp_flow_proc_merge(f, sf);
     if (sf->name_src > f->name_src) {
         f->name_id = sf->name_id;
         f->name_src = sf->name_src;
@@ -588,6 +603,8 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     if (dst->names != NULL && src->names != NULL)
         wp_names_merge(dst->names, src->names);
     if (wp_agg_merge(dst->agg, src->agg) != 0)
+        m.rc = -1;
+    if (wp_procstate_merge(dst->ps, src->ps) != 0)
         m.rc = -1;
     struct wp_totals *d = &dst->t;
     const struct wp_totals *s = &src->t;
@@ -637,10 +654,16 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 
 size_t wp_engine_bytes(const struct wp_engine *e)
 {
-    return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg);
+    return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg) +
+           wp_procstate_bytes(e->ps);
 }
 
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)
 {
     return e->flows;
+}
+
+struct wp_procstate *wp_engine_procstate(const struct wp_engine *e)
+{
+    return e->ps;
 }

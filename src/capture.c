@@ -306,6 +306,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     rec.has_ts = true;
     rec.linktype = l->linktype;
     rec.snaplen = h->caplen;
+    rec.proc = NULL;
+    rec.proc_bad = 0;
     l->cb(l->ctx, &rec);
 }
 

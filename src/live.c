@@ -345,11 +345,3 @@ out:
     return status;
 }
 
-/* Until the engine defines it (process table): the flow is not set. */
-__attribute__((weak)) int wp_engine_set_flow_process(struct wp_engine *e,
-                                                     const struct wp_flow_key *key,
-                                                     const struct wp_proc_desc *proc)
-{
-    (void)e, (void)key, (void)proc;
-    return -1;
-}

@@ -24,6 +24,11 @@
 #define BUF_INITIAL   (1u << 20)          /* 1 MiB, grown for large blocks */
 #define MAX_BLOCK     (16u << 20)         /* largest pcapng block accepted */
 #define MAX_IFACES    4096u
+#define MAX_DPIB      16384u              /* Darwin process blocks kept per section */
+#define MAX_PIB       4096u               /* Wireshark process blocks kept per section */
+#define PNAME_MAX     64u
+#define PPATH_MAX     256u
+#define PUSER_MAX     64u
 
 enum fmt { FMT_PCAP, FMT_PCAPNG };
 
@@ -33,6 +38,24 @@ struct iface {
     uint8_t tsresol;      /* exponent */
     bool tsresol_bin;     /* power of two rather than of ten */
     int64_t tsoffset;     /* seconds */
+};
+
+/* A process block, copied out of the buffer (blocks are consumed before
+ * the packets that refer to them). Longer strings are cut. */
+struct proc_ent {
+    int64_t pid;
+    uint64_t start_ns;        /* Wireshark PIB start time, 0 when absent */
+    uint8_t source;
+    uint16_t name_len, path_len, user_len;
+    char name[PNAME_MAX];
+    char path[PPATH_MAX];
+    char user[PUSER_MAX];
+};
+
+struct proc_tab {
+    struct proc_ent *v;
+    uint32_t n, cap;          /* entries kept */
+    uint32_t seen;            /* blocks seen in the section (Darwin: the next index) */
 };
 
 struct wp_savefile {
@@ -61,6 +84,11 @@ struct wp_savefile {
     uint32_t n_ifaces;
     uint32_t cap_ifaces;
     int64_t last_ts;
+
+    struct proc_tab dpib;     /* Darwin process blocks of the section, by index */
+    struct proc_tab pib;      /* Wireshark process blocks of the section, by pid */
+    struct wp_proc_view view; /* the current record's process, when any */
+    wp_proc_bad pending_bad;  /* malformed process blocks since the last record */
 };
 
 __attribute__((always_inline)) static inline uint16_t rd16(const struct wp_savefile *sf,
@@ -212,6 +240,8 @@ void wp_savefile_close(struct wp_savefile *sf)
     if (!sf->membacked)
         free(sf->buf);
     free(sf->ifaces);
+    free(sf->dpib.v);
+    free(sf->pib.v);
     free(sf);
 }
 
@@ -339,6 +369,8 @@ static enum wp_sf_result next_pcap(struct wp_savefile *sf, struct wp_record *rec
     rec->has_ts = true;
     /* An out-of-range fraction is kept as it is, as Wireshark shows it. */
     rec->ts_ns = (int64_t)sec * 1000000000 + (int64_t)frac * (sf->nanos ? 1 : 1000);
+    rec->proc = NULL;
+    rec->proc_bad = 0;
     consume(sf, hl + caplen);
     sf->nrec++;
     return WP_SF_RECORD;
@@ -454,6 +486,8 @@ static int read_shb(struct wp_savefile *sf, size_t blen, char errbuf[WP_ERRBUF_S
         return -1;
     }
     sf->n_ifaces = 0;
+    sf->dpib.n = sf->dpib.seen = 0;
+    sf->pib.n = sf->pib.seen = 0;
     return 0;
 }
 
@@ -519,6 +553,138 @@ static enum wp_sf_result damaged(struct wp_savefile *sf, char errbuf[WP_ERRBUF_S
     snprintf(errbuf, WP_ERRBUF_SIZE, "%s: damaged after %llu records (byte offset %llu): %s",
              sf->name, (unsigned long long)sf->nrec, (unsigned long long)sf->consumed, what);
     return WP_SF_DAMAGED;
+}
+
+/* ---- process information (wp/proc.h) ------------------------------------ */
+
+#define BT_DPIB      0x80000001u  /* Apple Darwin Process Information Block */
+#define BT_CB_COPY   0x00000BADu  /* custom block, copyable */
+#define BT_CB_NOCOPY 0x40000BADu  /* custom block, do not copy */
+
+static void copy_str(char *dst, size_t cap, uint16_t *dlen, struct wp_proc_str s)
+{
+    size_t n = s.len < cap ? s.len : cap;
+    if (n > 0)
+        memcpy(dst, s.p, n);
+    *dlen = (uint16_t)n;
+}
+
+/* Keep a process block; false when out of memory. */
+static bool keep_proc(struct proc_tab *t, uint32_t max, const struct wp_proc_desc *d,
+                      uint64_t start_ns, wp_proc_bad *bad)
+{
+    t->seen++;
+    if (t->n >= max) {
+        *bad |= 1u << WP_PMAL_proc_blocks_table_full;
+        return true;
+    }
+    if (t->n == t->cap) {
+        uint32_t nc = t->cap ? t->cap * 2 : 16;
+        struct proc_ent *nv = realloc(t->v, (size_t)nc * sizeof(*nv));
+        if (nv == NULL)
+            return false;
+        t->v = nv;
+        t->cap = nc;
+    }
+    struct proc_ent *e = &t->v[t->n++];
+    e->pid = d->pid;
+    e->start_ns = start_ns;
+    e->source = d->source;
+    copy_str(e->name, sizeof(e->name), &e->name_len, d->name);
+    copy_str(e->path, sizeof(e->path), &e->path_len, d->path);
+    copy_str(e->user, sizeof(e->user), &e->user_len, d->user);
+    return true;
+}
+
+static void ent_desc(const struct proc_ent *e, struct wp_proc_desc *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->pid = e->pid;
+    d->source = e->source;
+    d->name.p = e->name;
+    d->name.len = e->name_len;
+    d->path.p = e->path;
+    d->path.len = e->path_len;
+    d->user.p = e->user;
+    d->user.len = e->user_len;
+}
+
+/* The Wireshark process block for `pid` at time `ts`: among blocks with a
+ * start time, the latest that started at or before `ts`, else the earliest;
+ * blocks without one: the last. */
+static const struct proc_ent *pib_find(const struct proc_tab *t, int64_t pid, int64_t ts)
+{
+    const struct proc_ent *best = NULL, *earliest = NULL, *last_nostart = NULL;
+    for (uint32_t i = 0; i < t->n; i++) {
+        const struct proc_ent *e = &t->v[i];
+        if (e->pid != pid)
+            continue;
+        if (e->start_ns == 0) {
+            last_nostart = e;
+            continue;
+        }
+        if (earliest == NULL || e->start_ns < earliest->start_ns)
+            earliest = e;
+        if (ts >= 0 && e->start_ns <= (uint64_t)ts &&
+            (best == NULL || e->start_ns >= best->start_ns))
+            best = e;
+    }
+    if (best != NULL)
+        return best;
+    return earliest != NULL ? earliest : last_nostart;
+}
+
+/* Fill rec->proc from the options of an EPB. */
+static void epb_proc(struct wp_savefile *sf, const uint8_t *o, size_t len, struct wp_record *rec)
+{
+    struct wp_proc_epb ep;
+    wp_proc_bad bad = 0;
+    (void)wp_proc_epb_options(o, len, sf->big, &ep, &bad);
+    struct wp_proc_view *v = &sf->view;
+    wp_proc_view_init(v, WP_PSRC_COMMENT);
+    if (ep.has_pib) {
+        if (ep.pib < sf->dpib.n) {
+            ent_desc(&sf->dpib.v[ep.pib], &v->proc);
+            v->has_proc = true;
+        } else if (ep.pib >= sf->dpib.seen) {
+            bad |= 1u << WP_PMAL_epb_bad_process_index;
+        }
+    }
+    if (ep.has_epib) {
+        if (ep.epib < sf->dpib.n) {
+            ent_desc(&sf->dpib.v[ep.epib], &v->eproc);
+            v->has_eproc = true;
+        } else if (ep.epib >= sf->dpib.seen) {
+            bad |= 1u << WP_PMAL_epb_bad_process_index;
+        }
+    }
+    if (!v->has_proc && ep.has_pid && ep.pid != 0) {
+        const struct proc_ent *e = pib_find(&sf->pib, ep.pid, rec->ts_ns);
+        if (e != NULL) {
+            ent_desc(e, &v->proc);
+        } else {
+            v->proc.pid = ep.pid == 0xffffffffu ? -1 : (int64_t)ep.pid;
+            v->proc.source = WP_PSRC_PCAPNG_PIB;
+        }
+        v->has_proc = v->proc.pid >= 0;
+    }
+    if (!v->has_proc) {
+        for (unsigned i = 0; i < ep.n_comments; i++)
+            (void)wp_proc_comment(ep.comments[i].p, ep.comments[i].len, v, &bad);
+    }
+    if (ep.dir != WP_PDIR_UNKNOWN)
+        v->dir = ep.dir;
+    if (ep.has_svc) {
+        v->has_svc = true;
+        v->svc = ep.svc;
+    }
+    if (ep.has_flow_id) {
+        v->has_flow_id = true;
+        v->flow_id = ep.flow_id;
+    }
+    if (v->has_proc || v->has_eproc)
+        rec->proc = v;
+    rec->proc_bad |= bad;
 }
 
 static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *rec,
@@ -608,6 +774,12 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
             rec->ts_ns = ts_to_ns(ifc, ts);
             rec->has_ts = true;
             sf->last_ts = rec->ts_ns;
+            rec->proc = NULL;
+            rec->proc_bad = sf->pending_bad;
+            sf->pending_bad = 0;
+            size_t padded = ((size_t)caplen + 3) & ~(size_t)3;
+            if (type == BT_EPB && padded < bl - 20)
+                epb_proc(sf, body + 20 + padded, bl - 20 - padded, rec);
             consume(sf, blen);
             sf->nrec++;
             return WP_SF_RECORD;
@@ -633,12 +805,34 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
             rec->snaplen = ifc->snaplen;
             rec->ts_ns = sf->last_ts;
             rec->has_ts = false;
+            rec->proc = NULL;
+            rec->proc_bad = sf->pending_bad;
+            sf->pending_bad = 0;
             consume(sf, blen);
             sf->nrec++;
             return WP_SF_RECORD;
         }
+        case BT_DPIB: {
+            struct wp_proc_desc d;
+            if (wp_proc_dpib(body, bl, sf->big, &d, &sf->pending_bad)) {
+                if (!keep_proc(&sf->dpib, MAX_DPIB, &d, 0, &sf->pending_bad))
+                    return damaged(sf, errbuf, "out of memory");
+            } else {
+                sf->dpib.seen++; /* it still takes an index */
+            }
+            break;
+        }
+        case BT_CB_COPY:
+        case BT_CB_NOCOPY: {
+            struct wp_proc_desc d;
+            uint64_t start;
+            if (wp_proc_wireshark_pib(body, bl, sf->big, &d, &start, &sf->pending_bad) == 1 &&
+                !keep_proc(&sf->pib, MAX_PIB, &d, start, &sf->pending_bad))
+                return damaged(sf, errbuf, "out of memory");
+            break;
+        }
         default:
-            break; /* statistics, names, comments, custom, Darwin process blocks */
+            break; /* statistics, names, comments, other custom blocks */
         }
         consume(sf, blen);
     }

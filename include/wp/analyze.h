@@ -11,6 +11,7 @@
 #include "wp/classify.h"
 #include "wp/applesvc.h"
 #include "wp/names.h"
+#include "wp/proctab.h"
 
 struct wp_engine_opts {
     bool tunnels;                        /* decapsulate tunnels (default on) */
@@ -20,6 +21,7 @@ struct wp_engine_opts {
     const struct wp_services *services;  /* borrowed */
     struct wp_nametab *nametab;          /* borrowed, shared; NULL: no names */
     const struct wp_applesvc *applesvc;  /* borrowed; NULL: no Apple services */
+    struct wp_proctab *proctab;          /* borrowed, shared; NULL: the engine has its own */
     /* Called once for each new flow, after its server side is decided,
      * with the capture time of its first packet (live attribution,
      * proclive.h); NULL: none. Must not touch the engine. */

@@ -50,7 +50,7 @@
     X(pktap_v2_bad_offset, "PKTAP v2 string offset or header length beyond the header")   \
     X(dpib_too_short, "Darwin process information block shorter than its pid")            \
     X(dpib_bad_option, "Darwin process information block option runs past the block")    \
-    X(dpib_table_full, "more Darwin process information blocks in a section than kept")   \
+    X(proc_blocks_table_full, "more process information blocks in a section than kept")   \
     X(epb_bad_option, "packet block option runs past the block")                          \
     X(epb_bad_option_length, "process option (0x8001-0x8005, 8) of the wrong length")     \
     X(epb_bad_process_index, "process index naming no Darwin process information block")  \

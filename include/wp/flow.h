@@ -62,6 +62,9 @@ enum {
     WP_FB_SYN = 0x04,      /* a SYN decided the server side */
     WP_FB_TIME = 0x08,     /* first_ns and last_ns are set */
     WP_FB_APPLE_NAME = 0x10, /* the flow's name is an Apple service's */
+    WP_FB_PROC_MIXED = 0x20, /* its packets named more than one process (proctab.h) */
+    WP_FB_LOCAL_KNOWN = 0x40,/* a record's direction told which endpoint is local */
+    WP_FB_LOCAL1 = 0x80,     /* ... and it is endpoint 1 (else 0) */
 };
 
 struct wp_flow_table;
@@ -77,6 +80,8 @@ struct wp_flow {
     uint8_t name_state;      /* names.c: still looking at the client's payload? */
     uint8_t apple_svc;       /* Apple service index + 1 (applesvc.h); 0 none */
     uint32_t name_id;        /* the flow's name (names.h), 0 none */
+    uint16_t proc_pair[2];   /* process candidates (proctab.h pairs), [0] leads; 0 none */
+    uint16_t proc_n[2];      /* packets of each candidate (halved together at 65535) */
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;

@@ -132,12 +132,16 @@ struct wp_proc_epb {
 bool wp_proc_epb_options(const uint8_t *o, size_t len, bool big, struct wp_proc_epb *out,
                          wp_proc_bad *bad);
 
+/* An empty view: no process, pids -1, every desc's source `source`. */
+void wp_proc_view_init(struct wp_proc_view *v, uint8_t source);
+
 /* Read the process named by a packet comment (`s`, `len` bytes) into *v:
  * ptcpdump, pymobiledevice3, etl2pcapng and rustnet conventions. Fields
  * already set in *v are completed, not replaced (ptcpdump writes several
  * comments per packet). Returns true when the comment was recognised; a
  * recognised comment whose PID is not a number sets WP_PMAL_comment_bad_pid
- * in *bad and returns false. */
+ * in *bad and returns false. *v must have been set up by wp_proc_view_init
+ * (source WP_PSRC_COMMENT) before the first comment of a packet. */
 bool wp_proc_comment(const char *s, size_t len, struct wp_proc_view *v, wp_proc_bad *bad);
 
 /* ---- flows ---------------------------------------------------------------- */

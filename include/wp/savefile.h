@@ -4,6 +4,7 @@
 #define WP_SAVEFILE_H
 
 #include "wp/common.h"
+#include "wp/proc.h"
 
 /* One packet record. `data` points into the reader's buffer and stays valid
  * until the next call to wp_savefile_next() or wp_savefile_close(). */
@@ -15,6 +16,14 @@ struct wp_record {
     bool has_ts;         /* false for pcapng Simple Packet Blocks */
     uint32_t linktype;   /* LINKTYPE_* of the record's interface */
     uint32_t snaplen;    /* snapshot length of the record's interface */
+    /* The process information of a pcapng record (Darwin process blocks and
+     * EPB options, Wireshark process blocks, option 8, comments), or NULL.
+     * Owned by the reader, valid as long as `data`. PKTAP headers are not
+     * read here (they are part of `data`; the engine reads them). */
+    const struct wp_proc_view *proc;
+    /* Malformed process information met since the previous record
+     * (blocks in between and this record's options): bits 1u << WP_PMAL_*. */
+    wp_proc_bad proc_bad;
 };
 
 enum wp_sf_result {

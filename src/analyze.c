@@ -66,6 +66,8 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
     e->flows = wp_flow_table_new(opts->max_flows);
     e->agg = wp_agg_new();
     e->ps = wp_procstate_new(opts->proctab);
+    if (e->ps != NULL)
+        wp_procstate_set_filter(e->ps, opts->processes, opts->n_processes);
     if (opts->nametab != NULL)
         e->names = wp_names_new(opts->nametab);
     if (e->flows == NULL || e->agg == NULL || e->ps == NULL || (opts->nametab != NULL && e->names == NULL)) {

@@ -55,10 +55,13 @@ void wp_cli_usage(FILE *fp)
         "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
         "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
         "  -j N               analyse the -r files in N threads\n"
+        "  --process NAME|PID report only the flows of this process (real or effective;\n"
+        "                     shell patterns on the name); repeatable\n"
         "\n"
         "Output:\n"
         "  -T, --format FMT   text (default), json or csv\n"
-        "  --view VIEW        csv: ports (default), flows, hosts, tunnels or totals\n"
+        "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes or\n"
+        "                     totals\n"
         "                     (every counter, malformed reasons included)\n"
         "  --top N            text: show N flows and servers (default 10, 0: all)\n"
         "  --no-flows         json: leave out the flows array\n"
@@ -103,6 +106,7 @@ enum {
     OPT_APPLE_SERVICES,
     OPT_NO_NAMES,
     OPT_NO_PROCESS,
+    OPT_PROCESS,
 };
 
 static const struct option longopts[] = {
@@ -122,6 +126,7 @@ static const struct option longopts[] = {
     {"apple-services", required_argument, NULL, OPT_APPLE_SERVICES},
     {"no-names", no_argument, NULL, OPT_NO_NAMES},
     {"no-process", no_argument, NULL, OPT_NO_PROCESS},
+    {"process", required_argument, NULL, OPT_PROCESS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -199,7 +204,8 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
     cli->jobs = 1;
     cli->snaplen = 262144;
     cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
-    if (cli->files == NULL)
+    cli->processes = calloc((size_t)argc + 1, sizeof(*cli->processes));
+    if (cli->files == NULL || cli->processes == NULL)
         return usage_error("%s", "out of memory");
 
     bool have_f = false;
@@ -280,14 +286,21 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                 cli->view = WP_VIEW_TUNNELS;
             else if (strcmp(optarg, "totals") == 0)
                 cli->view = WP_VIEW_TOTALS;
+            else if (strcmp(optarg, "processes") == 0)
+                cli->view = WP_VIEW_PROCESSES;
             else
-                return usage_error(
-                    "--view: expected ports, flows, hosts, tunnels or totals, not '%s'", optarg);
+                return usage_error("--view: expected ports, flows, hosts, tunnels, processes or "
+                                   "totals, not '%s'", optarg);
             break;
         case OPT_TOP:
             if (wp_parse_u64(optarg, &v) != 0 || v > 1000000000)
                 return usage_error("--top: expected a number, not '%s'", optarg);
             cli->top = (unsigned)v;
+            break;
+        case OPT_PROCESS:
+            if (optarg[0] == '\0')
+                return usage_error("%s", "--process: expected a process name or pid");
+            cli->processes[cli->n_processes++] = optarg;
             break;
         case OPT_NO_FLOWS:
             cli->no_flows = true;
@@ -413,6 +426,8 @@ int wp_cli_load_filter_file(struct wp_cli *cli, char errbuf[WP_ERRBUF_SIZE])
 void wp_cli_free(struct wp_cli *cli)
 {
     free(cli->files);
+    free(cli->processes);
+    cli->processes = NULL;
     free(cli->filter);
     cli->files = NULL;
     cli->filter = NULL;

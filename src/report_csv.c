@@ -6,6 +6,7 @@
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
 #include "wp/util.h"
 
 static void field(FILE *fp, const char *s, bool first)
@@ -285,6 +286,9 @@ void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_o
         break;
     case WP_VIEW_TUNNELS:
         tunnels(fp, r, o);
+        break;
+    case WP_VIEW_PROCESSES:
+        wp_report_proc_csv(fp, r, o);
         break;
     default:
         ports(fp, r, o);

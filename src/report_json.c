@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: the JSON report (schema whichports/1, docs/output.md) */
+/* \summary: the JSON report (schema whichports/2, docs/output.md) */
 
 #include <inttypes.h>
 
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
 #include "wp/util.h"
 
 struct jw {
@@ -243,6 +244,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);
+    wp_report_proc_json_flow(fp, r, f);
     fputs("}", fp);
 }
 
@@ -386,5 +388,6 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
         fprintf(fp, ",%s%s\"tunnels_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
                 nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
     wp_report_apple_json(fp, r, nl, ind);
+    wp_report_proc_json(fp, r, o, nl, ind);
     fputs("}\n", fp);
 }

@@ -7,9 +7,10 @@
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
 #include "wp/util.h"
 
-#define MAXCOLS 10
+#define MAXCOLS 11
 
 /* A table whose column widths are the widest cell, right-aligned unless the
  * column is marked left. Cells are formatted first, then printed. */
@@ -296,13 +297,15 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
 static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     static const char *const head[] = {"TRANSPORT", "SERVER", "PORT", "CLIENT", "PACKETS",
-                                       "BYTES", "APPLE", "SERVICE", "HOW", "NAME"};
-    static const bool left[] = {true, true, false, true, false, false, true, true, true, true};
+                                       "BYTES", "APPLE", "SERVICE", "HOW", "NAME", "PROCESS"};
+    static const bool left[] = {true, true, false, true, false, false, true, true, true, true,
+                                true};
+    size_t ncol = r->n_procs > 0 ? 11 : 10; /* PROCESS when any record named a process */
     size_t n = r->n_flows;
     if (o->top && n > o->top)
         n = o->top;
     struct table t;
-    table_init(&t, 10, head, left);
+    table_init(&t, ncol, head, left);
     fprintf(fp, "\nTOP FLOWS (%zu of %zu)\n", n, r->n_flows);
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1)
@@ -310,7 +313,7 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
         for (size_t i = 0; i < n; i++) {
             const struct wp_flow *f = r->flows[i];
             unsigned s = f->server, cl = 1u - f->server;
-            struct cell c[10];
+            struct cell c[11];
             bool ports = wp_proto_has_ports(f->key.proto);
             wp_fmt_transport(c[0].s, sizeof(c[0].s), f->key.proto);
             wp_fmt_addr(c[1].s, sizeof(c[1].s), f->key.family, f->key.addr[s]);
@@ -338,6 +341,8 @@ static void flows_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             const char *nm = r->names ? wp_nametab_get(r->names, f->name_id) : NULL;
             snprintf(c[9].s, sizeof(c[9].s), "%.100s", nm ? nm : "");
             ellipsize(c[9].s, 64); /* the whole name is in the JSON and CSV reports */
+            if (ncol == 11)
+                wp_report_proc_flow_cell(r, f, c[10].s, sizeof(c[10].s));
             if (pass == 0)
                 table_measure(&t, c);
             else
@@ -458,6 +463,7 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
         return;
     }
     ports_table(fp, r, o);
+    wp_report_proc_text(fp, r, o);
     if (r->n_flows > 0)
         flows_table(fp, r, o);
     if (r->n_hosts > 0)

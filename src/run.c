@@ -19,6 +19,7 @@
 #include "wp/escape.h"
 #include "wp/hash.h"
 #include "wp/report.h"
+#include "wp/agg_proc.h"
 #include "wp/run.h"
 #include "wp/savefile.h"
 
@@ -97,6 +98,14 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
         }
     }
     rc->opts.nametab = rc->nametab;
+    rc->proctab = wp_proctab_new();
+    if (rc->proctab == NULL) {
+        wp_error("out of memory");
+        return -1;
+    }
+    rc->opts.proctab = rc->proctab;
+    rc->opts.processes = cli->processes;
+    rc->opts.n_processes = cli->n_processes;
     rc->opts.applesvc = rc->applesvc;
     rc->opts.tunnels = cli->tunnels;
     rc->opts.max_flows = (size_t)cli->max_flows;
@@ -113,6 +122,7 @@ void wp_run_ctx_free(struct wp_run_ctx *rc)
     wp_services_free(rc->services);
     wp_applesvc_free(rc->applesvc);
     wp_nametab_free(rc->nametab);
+    wp_proctab_free(rc->proctab);
     for (size_t i = 0; i < rc->n_errors; i++)
         free(rc->errors[i]);
     free(rc->errors);
@@ -232,8 +242,32 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     bool want_flows = ro->format == WP_FMT_TEXT ||
                       (ro->format == WP_FMT_JSON && !ro->no_flows) ||
                       (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
+    struct wp_aggproc *procs = NULL;
+    {
+        /* processes: evicted flows plus the live ones (agg_proc.h) */
+        size_t nf;
+        struct wp_flow **fl = wp_engine_flows(e, &nf);
+        struct wp_procstate *ps = wp_engine_procstate(e);
+        procs = wp_procstate_snapshot(ps, fl, nf);
+        free(fl);
+        r.proctab = wp_procstate_table(ps);
+        r.proc_counts = wp_procstate_counts(ps);
+        r.proc_filter = wp_procstate_filtering(ps);
+        if (procs != NULL) {
+            r.procs = wp_aggproc_rows(procs, r.proctab, &r.n_procs);
+            r.procs_without = wp_aggproc_without(procs);
+            r.procs_other = wp_aggproc_other(procs);
+        }
+    }
     if (want_flows)
         r.flows = wp_engine_flows(e, &r.n_flows);
+    if (r.flows != NULL && r.proc_filter) {
+        size_t k = 0;
+        for (size_t i = 0; i < r.n_flows; i++)
+            if (wp_procstate_selected(wp_engine_procstate(e), r.flows[i]))
+                r.flows[k++] = r.flows[i];
+        r.n_flows = k;
+    }
     wp_report_sort(&r);
     int rcode = wp_report_write(rc->out, &r, ro);
     if (rcode != 0) {
@@ -247,6 +281,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     free(r.tunnels);
     free(r.flows);
     free(r.apple_rows);
+    free(r.procs);
+    wp_aggproc_free(procs);
     if (!final)
         wp_agg_free(agg);
     return rcode;
@@ -261,6 +297,8 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
     ro->no_flows = cli->no_flows;
     ro->filters = cli->filters;
     ro->apple = cli->apple_view;
+    ro->processes = cli->processes;
+    ro->n_processes = cli->n_processes;
     ro->csv_header = true;
 }
 

@@ -22,6 +22,8 @@ struct wp_engine_opts {
     struct wp_nametab *nametab;          /* borrowed, shared; NULL: no names */
     const struct wp_applesvc *applesvc;  /* borrowed; NULL: no Apple services */
     struct wp_proctab *proctab;          /* borrowed, shared; NULL: the engine has its own */
+    const char *const *processes;        /* --process patterns (borrowed); report only their flows */
+    size_t n_processes;
     /* Called once for each new flow, after its server side is decided,
      * with the capture time of its first packet (live attribution,
      * proclive.h); NULL: none. Must not touch the engine. */

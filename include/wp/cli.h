@@ -34,6 +34,8 @@ struct wp_cli {
     const char *apple_services_path; /* --apple-services */
     bool no_names;                /* --no-names */
     unsigned jobs;                /* -j */
+    const char **processes;       /* --process, in order */
+    size_t n_processes;
 
     /* output */
     enum wp_format format;

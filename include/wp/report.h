@@ -9,9 +9,11 @@
 #include "wp/analyze.h"
 #include "wp/applesvc.h"
 #include "wp/names.h"
+#include "wp/agg_proc.h"
 
 enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV };
-enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS };
+enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS,
+               WP_VIEW_PROCESSES };
 
 struct wp_report_opts {
     enum wp_format format;
@@ -22,6 +24,8 @@ struct wp_report_opts {
     bool csv_header;        /* csv: print the header row (live mode prints it once) */
     bool json_lines;        /* json: the whole report on one line (JSON Lines) */
     bool apple;             /* text and csv: the view by Apple service (--apple) */
+    const char *const *processes; /* --process patterns, for the report to name */
+    size_t n_processes;
 };
 
 /* Everything a writer needs. The writers only read it. */
@@ -60,6 +64,15 @@ struct wp_report {
     const struct wp_tunnel_row *tunnels_other; /* beyond the tunnel table's limit */
     struct wp_flow **flows;
     size_t n_flows;
+
+    /* processes (proctab.h, agg_proc.h); n_procs 0 when no record named one */
+    const struct wp_proctab *proctab;
+    const struct wp_proc_counts *proc_counts;
+    struct wp_proc_row **procs;           /* sorted by bytes */
+    size_t n_procs;
+    const struct wp_proc_rest *procs_without;  /* flows without a process */
+    const struct wp_proc_rest *procs_other;    /* beyond the row limit */
+    bool proc_filter;                     /* --process given: only those flows */
 };
 
 /* Sort rows by bytes, descending, ties broken by key so that output is

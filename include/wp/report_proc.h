@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the processes in the reports (report_proc.c) */
+#ifndef WP_REPORT_PROC_H
+#define WP_REPORT_PROC_H
+
+#include <stdio.h>
+
+#include "wp/report.h"
+
+/* JSON: a flow's `, "process": ..., "effective_process": ..., "process_others": N`
+ * (written inside the flow object, before its closing brace). */
+void wp_report_proc_json_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);
+
+/* JSON: `, "processes": [...], "process_info": {...}` at the top level. */
+void wp_report_proc_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o,
+                         const char *nl, const char *ind);
+
+/* Text: the PROCESSES table (nothing when no record named a process). */
+void wp_report_proc_text(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
+
+/* Text: the PROCESS cell of a flow ("name:pid", "via carrier"), empty when none. */
+void wp_report_proc_flow_cell(const struct wp_report *r, const struct wp_flow *f, char *buf,
+                              size_t n);
+
+/* CSV: the processes view (--view processes). */
+void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
+
+#endif

@@ -205,7 +205,7 @@ def scenario_programs(ck, wp):
     started = {}
     started["curl"] = client(["curl", "-sk", "--max-time", "10",
                               f"https://{S4}:{PORTS['curl']}/"])
-    started["s_client"] = client(["openssl", "s_client", "-quiet", "-connect",
+    started["s_client"] = client(["openssl", "s_client", "-quiet", "-no_ign_eof", "-connect",
                                   f"{S4}:{PORTS['s_client']}"], stdin=b"hello\n")
     started["dns"] = client(["dig", "+short", "+tries=1", "+time=2", f"@{S4}",
                              "example.test"])

@@ -237,8 +237,6 @@ int wp_live_open(struct wp_live **out, const struct wp_live_opts *o, char errbuf
     (void)pcap_set_snaplen(p, (int)o->snaplen);
     (void)pcap_set_promisc(p, o->promisc ? 1 : 0);
     (void)pcap_set_timeout(p, o->timeout_ms > 0 ? o->timeout_ms : 100);
-    if (o->immediate)
-        (void)pcap_set_immediate_mode(p, 1);
     if (o->buffer_kib > 0)
         (void)pcap_set_buffer_size(p, (int)(o->buffer_kib * 1024u));
     bool nanos = pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO) == 0;

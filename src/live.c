@@ -206,7 +206,7 @@ int wp_run_live(const struct wp_cli *cli)
         lv.rc.opts.max_flows = 1000000; /* bounded by default: about 200 MB of flows */
 
     struct wp_live_opts lo = {cli->iface, cli->snaplen, !cli->no_promisc, cli->buffer_kib,
-                              cli->filter, 100, !cli->no_process};
+                              cli->filter, 100};
     if (wp_live_open(&cap, &lo, err) != 0) {
         wp_error(err);
         goto out;
@@ -218,9 +218,21 @@ int wp_run_live(const struct wp_cli *cli)
     char why[WP_ERRBUF_SIZE] = "";
     if (!attr)
         snprintf(attr_off, sizeof(attr_off), "--no-process");
+    /* the watch capture needs the right to capture: open it before -Z */
+    void *watch = NULL;
+    if (attr && wp_proclive_watch_open(&watch, cli->iface, why) != 0) {
+        char msg[WP_ERRBUF_SIZE + 96];
+        snprintf(msg, sizeof(msg),
+                 "process attribution: no watch capture (%s); short-lived sockets may be missed",
+                 why);
+        if (!cli->quiet)
+            wp_warn(&lv.rc, msg);
+        watch = NULL;
+    }
     if (cli->user != NULL) {
         bool keep = attr;
         if (drop_privileges(cli->user, &keep, why, err) != 0) {
+            wp_proclive_watch_close(watch);
             wp_error(err);
             goto out;
         }
@@ -231,8 +243,13 @@ int wp_run_live(const struct wp_cli *cli)
                      why);
         }
     }
+    if (!attr) {
+        wp_proclive_watch_close(watch);
+        watch = NULL;
+    }
     if (attr) {
-        if (wp_proclive_start(&lv.pl, NULL, err) != 0) {
+        struct wp_proclive_opts po = {0, 0, false, watch};
+        if (wp_proclive_start(&lv.pl, &po, err) != 0) {
             attr = false;
             snprintf(attr_off, sizeof(attr_off), "%s", err);
         } else {

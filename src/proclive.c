@@ -358,6 +358,19 @@ void wp_proclive_stop(struct wp_proclive *pl)
     (void)pl;
 }
 
+int wp_proclive_watch_open(void **out, const char *iface, char errbuf[WP_ERRBUF_SIZE])
+{
+    (void)iface;
+    *out = NULL;
+    snprintf(errbuf, WP_ERRBUF_SIZE, "live process attribution is not supported on this system");
+    return -1;
+}
+
+void wp_proclive_watch_close(void *w)
+{
+    (void)w;
+}
+
 int wp_proclive_keep_caps(char errbuf[WP_ERRBUF_SIZE])
 {
     snprintf(errbuf, WP_ERRBUF_SIZE, "capabilities are not supported on this system");
@@ -388,7 +401,8 @@ int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE])
 #include <netinet/in.h>
 #include <pthread.h>
 #include <pwd.h>
-#include <semaphore.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
@@ -401,6 +415,9 @@ int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE])
 #include <sys/capability.h>
 #endif
 
+#include <pcap/pcap.h>
+
+#include "wp/decode.h"
 #include "wp/hash.h"
 
 /* ---- rings ------------------------------------------------------------------------- */
@@ -504,6 +521,25 @@ static struct localtab *read_local(void)
     return t;
 }
 
+/* Is `addr` one of the table's, or a loopback address? */
+static bool local_in(const struct localtab *t, uint8_t family, const uint8_t *addr)
+{
+    if (t == NULL)
+        return false;
+    if (family == 4 && addr[0] == 127)
+        return true;
+    if (family == 6) {
+        static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (memcmp(addr, lo6, 16) == 0)
+            return true;
+    }
+    size_t n = family == 4 ? 4 : 16;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->e[i].family == family && memcmp(t->e[i].addr, addr, n) == 0)
+            return true;
+    return false;
+}
+
 /* ---- caches (helper thread) ------------------------------------------------------- */
 
 struct inode_ent {
@@ -533,7 +569,7 @@ struct answer_ent {
 struct wp_proclive {
     /* shared */
     struct ring req, ans;
-    sem_t wake;
+    int wake;                        /* eventfd: the capture thread wakes the helper */
     _Atomic bool stop;
     _Atomic(struct localtab *) pending_local;
     pthread_t thread;
@@ -544,6 +580,14 @@ struct wp_proclive {
     struct localtab *local;
     struct wp_proclive_stats st;
 
+    /* helper thread: the watch capture (see wp_proclive_watch_open) */
+    pcap_t *watch;
+    int watch_fd;
+    int watch_linktype;
+    struct localtab *hlocal;         /* the helper's copy of the addresses */
+    int64_t watch_second;            /* token bucket: lookups in this second */
+    unsigned watch_budget;
+
     /* helper thread */
     int nl;                          /* NETLINK_SOCK_DIAG socket, -1 none */
     uint32_t seq;
@@ -551,6 +595,7 @@ struct wp_proclive {
     int32_t *pids;                   /* pids of the last /proc listing, sorted */
     size_t n_pids;
     bool scan_denied;                /* some /proc/PID/fd could not be read */
+    int64_t last_full_ns;            /* when every process was last scanned */
     bool privileged;                 /* may read every /proc/PID/fd: a refusal
                                       * then means the process is exiting */
     struct {
@@ -912,7 +957,8 @@ static int32_t *list_pids(size_t *n)
 
 /* The pid holding socket `inode`: the cache; on a miss, first the
  * processes that appeared since the last listing (a short-lived client is
- * new), then every process, rebuilding the cache. 0 when none holds it. */
+ * new), then every process, rebuilding the cache (at most every 20 ms).
+ * 0 when none holds it. */
 static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
 {
     struct inode_ent *e;
@@ -928,7 +974,11 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
     for (size_t i = 0; i < n && found == 0 && inode != 0; i++)
         if (!pid_known(pl, pids[i]) && scan_pid(pl, pids[i], inode))
             found = pids[i];
-    if (found == 0) {
+    /* Every process at most every 20 ms: a burst of flows whose sockets
+     * are gone (or not ours) must not keep the helper scanning /proc. */
+    int64_t now = mono_ns();
+    if (found == 0 && (inode == 0 || now - pl->last_full_ns >= 20000000)) {
+        pl->last_full_ns = now;
         inodes_clear(pl);
         pl->scan_denied = false;
         for (size_t i = 0; i < n; i++)
@@ -1160,7 +1210,63 @@ static void refresh_local(struct wp_proclive *pl)
         return;
     struct localtab *old = atomic_exchange(&pl->pending_local, t);
     free(old); /* never seen by the capture thread */
+    struct localtab *h = read_local();
+    if (h != NULL) {
+        free(pl->hlocal);
+        pl->hlocal = h;
+    }
     pl->last_local_ns = mono_ns();
+}
+
+/* The watch capture: the first packets of flows (TCP SYN, UDP), seen at
+ * once. Each local end is looked up now and its answer kept in the
+ * 5-tuple cache, where the request from the capture thread finds it: a
+ * socket that lives only milliseconds is found before it closes. At most
+ * 2,000 lookups a second, so a flood of new flows costs little. */
+static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct wp_proclive *pl = (struct wp_proclive *)(void *)user;
+    struct wp_packet p;
+    wp_decode((uint32_t)pl->watch_linktype, bytes, h->caplen, h->len, false, &p);
+    if (p.family == 0 || !p.has_ports || (p.proto != IPPROTO_TCP && p.proto != IPPROTO_UDP))
+        return;
+    int64_t ts = (int64_t)h->ts.tv_sec * 1000000000 + (int64_t)h->ts.tv_usec * 1000;
+    struct wp_flow_key k;
+    memset(&k, 0, sizeof(k));
+    size_t n = p.family == 4 ? 4 : 16;
+    memcpy(k.addr[0], p.src, n);
+    memcpy(k.addr[1], p.dst, n);
+    k.port[0] = p.sport;
+    k.port[1] = p.dport;
+    k.proto = p.proto;
+    k.family = p.family;
+    k.vlan = k.vlan_inner = 0;
+    for (unsigned end = 0; end < 2; end++) {
+        if (!local_in(pl->hlocal, k.family, k.addr[end]))
+            continue;
+        struct tuple t;
+        tuple_of(&k, end, &t);
+        struct answer_ent *c;
+        HASH_FIND(hh, pl->answers, &t, sizeof(t), c);
+        if (c != NULL && ts - c->ts_ns >= 0 && ts - c->ts_ns < pl->o.cache_ns)
+            continue;
+        int64_t sec = ts / 1000000000;
+        if (sec != pl->watch_second) {
+            pl->watch_second = sec;
+            pl->watch_budget = 2000;
+        }
+        if (pl->watch_budget == 0)
+            return;
+        pl->watch_budget--;
+        struct wp_proclive_answer a;
+        memset(&a, 0, sizeof(a));
+        a.uid = -1;
+        a.local = (uint8_t)end;
+        if (lookup_end(pl, &k, end, &a) == WP_PL_OK) {
+            a.status = WP_PL_OK;
+            answer_cache_put(pl, &t, ts, &a);
+        }
+    }
 }
 
 static void *helper_main(void *arg)
@@ -1168,18 +1274,18 @@ static void *helper_main(void *arg)
     struct wp_proclive *pl = arg;
     (void)inode_pid(pl, 0); /* fill the cache before the first flow */
     while (!atomic_load(&pl->stop)) {
+        if (pl->watch != NULL)
+            (void)pcap_dispatch(pl->watch, 256, on_watch, (u_char *)pl);
         const struct request *rq = ring_peek(&pl->req);
         if (rq == NULL) {
             if (mono_ns() - pl->last_local_ns > 2000000000LL)
                 refresh_local(pl);
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
+            struct pollfd pf[2] = {{pl->wake, POLLIN, 0}, {pl->watch_fd, POLLIN, 0}};
+            if (poll(pf, pl->watch_fd >= 0 ? 2 : 1, 200) > 0 && (pf[0].revents & POLLIN)) {
+                uint64_t v;
+                if (read(pl->wake, &v, sizeof(v)) < 0)
+                    continue;
             }
-            (void)sem_timedwait(&pl->wake, &ts);
             continue;
         }
         struct request copy = *rq;
@@ -1212,6 +1318,8 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     if (pl->o.cache_ns == 0)
         pl->o.cache_ns = 30LL * 1000000000;
     pl->nl = -1;
+    pl->wake = -1;
+    pl->watch_fd = -1;
     for (size_t i = 0; i < WP_ARRAY_LEN(pl->users); i++)
         pl->users[i].uid = -1;
     pl->privileged = geteuid() == 0;
@@ -1244,8 +1352,19 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
         struct timeval tv = {1, 0};
         (void)setsockopt(pl->nl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     }
-    if (sem_init(&pl->wake, 0, 0) != 0)
-        goto oom;
+    pl->hlocal = read_local();
+    pl->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (pl->wake < 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot make an eventfd: %s", strerror(errno));
+        wp_proclive_stop(pl);
+        return -1;
+    }
+    if (pl->o.watch != NULL) {
+        pl->watch = (pcap_t *)pl->o.watch;
+        pl->o.watch = NULL;
+        pl->watch_linktype = pcap_datalink(pl->watch);
+        pl->watch_fd = pcap_get_selectable_fd(pl->watch);
+    }
     /* signals stay with the capture thread */
     sigset_t all, old;
     sigfillset(&all);
@@ -1255,7 +1374,6 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     if (err != 0) {
         snprintf(errbuf, WP_ERRBUF_SIZE, "cannot start the attribution thread: %s",
                  strerror(err));
-        sem_destroy(&pl->wake);
         wp_proclive_stop(pl);
         return -1;
     }
@@ -1270,19 +1388,7 @@ oom:
 
 bool wp_proclive_is_local(const struct wp_proclive *pl, uint8_t family, const uint8_t *addr)
 {
-    if (family == 4 && addr[0] == 127)
-        return true;
-    if (family == 6) {
-        static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-        if (memcmp(addr, lo6, 16) == 0)
-            return true;
-    }
-    const struct localtab *t = pl->local;
-    size_t n = family == 4 ? 4 : 16;
-    for (size_t i = 0; i < t->n; i++)
-        if (t->e[i].family == family && memcmp(t->e[i].addr, addr, n) == 0)
-            return true;
-    return false;
+    return local_in(pl->local, family, addr);
 }
 
 enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
@@ -1306,7 +1412,8 @@ enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct
         return WP_PL_DROPPED;
     }
     pl->st.queued++;
-    sem_post(&pl->wake);
+    uint64_t one = 1;
+    (void)!write(pl->wake, &one, sizeof(one));
     return WP_PL_OK;
 }
 
@@ -1361,10 +1468,17 @@ void wp_proclive_stop(struct wp_proclive *pl)
         return;
     if (pl->thread_started) {
         atomic_store(&pl->stop, true);
-        sem_post(&pl->wake);
+        uint64_t one = 1;
+        (void)!write(pl->wake, &one, sizeof(one));
         pthread_join(pl->thread, NULL);
-        sem_destroy(&pl->wake);
     }
+    if (pl->wake >= 0)
+        close(pl->wake);
+    if (pl->watch != NULL)
+        pcap_close(pl->watch);
+    if (pl->o.watch != NULL)
+        pcap_close((pcap_t *)pl->o.watch);
+    free(pl->hlocal);
     if (pl->nl >= 0)
         close(pl->nl);
     inodes_clear(pl);
@@ -1379,6 +1493,48 @@ void wp_proclive_stop(struct wp_proclive *pl)
     free(pl->req.slots);
     free(pl->ans.slots);
     free(pl);
+}
+
+/* ---- the watch capture ------------------------------------------------------------------- */
+
+int wp_proclive_watch_open(void **out, const char *iface, char errbuf[WP_ERRBUF_SIZE])
+{
+    *out = NULL;
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    pcap_t *p = pcap_create(iface, perr);
+    if (p == NULL) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "%s", perr);
+        return -1;
+    }
+    /* the headers are enough; each packet at once; a modest ring */
+    (void)pcap_set_snaplen(p, 160);
+    (void)pcap_set_promisc(p, 0);
+    (void)pcap_set_immediate_mode(p, 1);
+    (void)pcap_set_buffer_size(p, 1 << 20);
+    struct bpf_program prog;
+    /* TCP SYNs (IPv4; IPv6 without extension headers) and UDP */
+    const char *expr = "(tcp and tcp[13] & 2 != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
+                       " or udp";
+    if (pcap_activate(p) < 0 || pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "%s", pcap_geterr(p));
+        pcap_close(p);
+        return -1;
+    }
+    int r = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (r != 0 || pcap_setnonblock(p, 1, perr) != 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "%s", r != 0 ? pcap_geterr(p) : perr);
+        pcap_close(p);
+        return -1;
+    }
+    *out = p;
+    return 0;
+}
+
+void wp_proclive_watch_close(void *w)
+{
+    if (w != NULL)
+        pcap_close((pcap_t *)w);
 }
 
 /* ---- privileges ------------------------------------------------------------------------ */

@@ -45,8 +45,6 @@ struct wp_live_opts {
     uint32_t buffer_kib;     /* 0: libpcap's default */
     const char *filter;      /* NULL: none */
     int timeout_ms;          /* packet buffer timeout: how long a read may wait */
-    bool immediate;          /* deliver each packet at once (live attribution:
-                              * short-lived sockets must be looked up quickly) */
 };
 
 struct wp_live;

@@ -65,6 +65,7 @@ struct wp_proclive_opts {
     size_t queue_len;        /* requests waiting at most; 0: 4096 */
     int64_t cache_ns;        /* answers kept per 5-tuple; 0: 30 s */
     bool proc_net_only;      /* tests: skip netlink, read /proc/net */
+    void *watch;             /* from wp_proclive_watch_open (taken over), or NULL */
 };
 
 /* Counters kept by the capture thread (requests, and answers as polled). */
@@ -113,6 +114,19 @@ bool wp_proclive_is_local(const struct wp_proclive *pl, uint8_t family, const ui
 
 /* Stop the helper thread and free everything (NULL is accepted). */
 void wp_proclive_stop(struct wp_proclive *pl);
+
+/* Open the watch capture on `iface` (before any privilege drop: it needs
+ * the right to capture): a second, small capture in immediate mode that
+ * sees only the first packets of flows (TCP SYN, UDP), read by the helper
+ * thread, which looks their sockets up at once and keeps the answers for
+ * the requests to come. The main capture delivers packets in batches (its
+ * buffer timeout), too late for sockets that live a few milliseconds; this
+ * one does not slow it down. Returns 0 and *out (for
+ * wp_proclive_opts.watch), or -1 with a message. */
+int wp_proclive_watch_open(void **out, const char *iface, char errbuf[WP_ERRBUF_SIZE]);
+
+/* Close a watch capture not handed to wp_proclive_start (NULL accepted). */
+void wp_proclive_watch_close(void *w);
 
 /* ---- privileges ------------------------------------------------------------ */
 

@@ -241,7 +241,7 @@ static void test_live(bool proc_net_only)
     const char *how = proc_net_only ? "/proc/net" : "sock_diag";
     struct wp_proclive *pl;
     char err[WP_ERRBUF_SIZE];
-    struct wp_proclive_opts o = {0, 0, proc_net_only};
+    struct wp_proclive_opts o = {0, 0, proc_net_only, NULL};
     if (!TAP_OK(wp_proclive_start(&pl, &o, err) == 0, "%s: started (%s)", how, err))
         return;
     TAP_OK(wp_proclive_is_local(pl, 4, LO4), "127.0.0.1 is local");
@@ -320,7 +320,7 @@ static void test_queue_full(void)
 {
     struct wp_proclive *pl;
     char err[WP_ERRBUF_SIZE];
-    struct wp_proclive_opts o = {2, 0, false};
+    struct wp_proclive_opts o = {2, 0, false, NULL};
     if (!TAP_OK(wp_proclive_start(&pl, &o, err) == 0, "small queue started"))
         return;
     for (uint16_t i = 0; i < 2000; i++) {

@@ -1203,6 +1203,19 @@ static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_p
     a->status = (uint8_t)best;
 }
 
+/* The first packets of flows: TCP SYNs (IPv4; IPv6 without extension
+ * headers) and UDP. (pcap filters give "and" and "or" the same precedence.) */
+#define WATCH_FIRST \
+    "((tcp and tcp[13] & 2 != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0) or udp)"
+
+static void watch_filter(struct wp_proclive *pl);
+
+static bool localtab_eq(const struct localtab *a, const struct localtab *b)
+{
+    return a != NULL && b != NULL && a->n == b->n &&
+           memcmp(a->e, b->e, a->n * sizeof(a->e[0])) == 0;
+}
+
 static void refresh_local(struct wp_proclive *pl)
 {
     struct localtab *t = read_local();
@@ -1212,10 +1225,46 @@ static void refresh_local(struct wp_proclive *pl)
     free(old); /* never seen by the capture thread */
     struct localtab *h = read_local();
     if (h != NULL) {
+        bool same = localtab_eq(h, pl->hlocal);
         free(pl->hlocal);
         pl->hlocal = h;
+        if (!same)
+            watch_filter(pl);
     }
     pl->last_local_ns = mono_ns();
+}
+
+
+/* Restrict the watch capture to the host's addresses, so that the kernel
+ * drops everything else (routed or mirrored traffic, a replayed flood)
+ * before it reaches the helper. Beyond 64 addresses, no restriction. */
+static void watch_filter(struct wp_proclive *pl)
+{
+    const struct localtab *t = pl->hlocal;
+    if (pl->watch == NULL || t == NULL || t->n > 64)
+        return;
+    size_t cap = 256 + t->n * 64, len = 0;
+    char *expr = malloc(cap);
+    if (expr == NULL)
+        return;
+    len += (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1",
+                            WATCH_FIRST);
+    for (size_t i = 0; i < t->n; i++) {
+        char a[INET6_ADDRSTRLEN];
+        if (inet_ntop(t->e[i].family == 4 ? AF_INET : AF_INET6, t->e[i].addr, a, sizeof(a)) ==
+            NULL)
+            continue;
+        if (t->e[i].family == 6 && t->e[i].addr[0] == 0xfe && (t->e[i].addr[1] & 0xc0) == 0x80)
+            continue; /* link-local: scope ids do not compile */
+        len += (size_t)snprintf(expr + len, cap - len, " or host %s", a);
+    }
+    snprintf(expr + len, cap - len, ")");
+    struct bpf_program prog;
+    if (pcap_compile(pl->watch, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0) {
+        (void)pcap_setfilter(pl->watch, &prog);
+        pcap_freecode(&prog);
+    }
+    free(expr);
 }
 
 /* The watch capture: the first packets of flows (TCP SYN, UDP), seen at
@@ -1272,6 +1321,7 @@ static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *by
 static void *helper_main(void *arg)
 {
     struct wp_proclive *pl = arg;
+    watch_filter(pl);
     (void)inode_pid(pl, 0); /* fill the cache before the first flow */
     while (!atomic_load(&pl->stop)) {
         if (pl->watch != NULL)
@@ -1512,9 +1562,7 @@ int wp_proclive_watch_open(void **out, const char *iface, char errbuf[WP_ERRBUF_
     (void)pcap_set_immediate_mode(p, 1);
     (void)pcap_set_buffer_size(p, 1 << 20);
     struct bpf_program prog;
-    /* TCP SYNs (IPv4; IPv6 without extension headers) and UDP */
-    const char *expr = "(tcp and tcp[13] & 2 != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0)"
-                       " or udp";
+    const char *expr = WATCH_FIRST;
     if (pcap_activate(p) < 0 || pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
         snprintf(errbuf, WP_ERRBUF_SIZE, "%s", pcap_geterr(p));
         pcap_close(p);

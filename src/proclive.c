@@ -1173,7 +1173,10 @@ static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_p
         tuple_of(&rq->k, end, &t);
         struct answer_ent *c;
         HASH_FIND(hh, pl->answers, &t, sizeof(t), c);
-        if (c != NULL && rq->ts_ns - c->ts_ns >= 0 && rq->ts_ns - c->ts_ns < pl->o.cache_ns) {
+        /* an answer for a flow with these addresses and ports that began
+         * at about the same time: this flow (ports are reused later) */
+        if (c != NULL && c->ts_ns - rq->ts_ns <= pl->o.cache_ns &&
+            rq->ts_ns - c->ts_ns <= pl->o.cache_ns) {
             *a = c->a;
             a->flow = rq->k;
             a->comm[sizeof(a->comm) - 1] = '\0';
@@ -1297,8 +1300,8 @@ static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *by
         tuple_of(&k, end, &t);
         struct answer_ent *c;
         HASH_FIND(hh, pl->answers, &t, sizeof(t), c);
-        if (c != NULL && ts - c->ts_ns >= 0 && ts - c->ts_ns < pl->o.cache_ns)
-            continue;
+        if (c != NULL && ts - c->ts_ns >= 0 && ts - c->ts_ns < 1000000000)
+            continue; /* looked up within the last second */
         int64_t sec = ts / 1000000000;
         if (sec != pl->watch_second) {
             pl->watch_second = sec;
@@ -1366,7 +1369,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     if (pl->o.queue_len == 0)
         pl->o.queue_len = 4096;
     if (pl->o.cache_ns == 0)
-        pl->o.cache_ns = 30LL * 1000000000;
+        pl->o.cache_ns = 2LL * 1000000000;
     pl->nl = -1;
     pl->wake = -1;
     pl->watch_fd = -1;
@@ -1516,6 +1519,7 @@ void wp_proclive_stop(struct wp_proclive *pl)
 {
     if (pl == NULL)
         return;
+
     if (pl->thread_started) {
         atomic_store(&pl->stop, true);
         uint64_t one = 1;

@@ -63,7 +63,10 @@ struct wp_proclive_answer {
 
 struct wp_proclive_opts {
     size_t queue_len;        /* requests waiting at most; 0: 4096 */
-    int64_t cache_ns;        /* answers kept per 5-tuple; 0: 30 s */
+    int64_t cache_ns;        /* an answer kept per 5-tuple serves a request for a
+                              * flow that began within cache_ns of the packet
+                              * it was looked up for (ports are reused later);
+                              * 0: 2 s */
     bool proc_net_only;      /* tests: skip netlink, read /proc/net */
     void *watch;             /* from wp_proclive_watch_open (taken over), or NULL */
 };

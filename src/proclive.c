@@ -653,8 +653,7 @@ static int diag_query(struct wp_proclive *pl, uint8_t family, uint8_t proto, boo
     sa.nl_family = AF_NETLINK;
     if (sendto(pl->nl, &req, sizeof(req), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
         return FAILED;
-    /* aligned for nlmsghdr */
-    static _Thread_local long buf[8192 / sizeof(long)];
+    static _Thread_local unsigned char buf[8192];
     int result = NOT_FOUND;
     for (;;) {
         ssize_t n = recv(pl->nl, buf, sizeof(buf), 0);
@@ -663,24 +662,35 @@ static int diag_query(struct wp_proclive *pl, uint8_t family, uint8_t proto, boo
                 continue;
             return FAILED;
         }
-        size_t len = (size_t)n;
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-             h = NLMSG_NEXT(h, len)) {
-            if (h->nlmsg_seq != pl->seq)
+        size_t len = (size_t)n, off = 0;
+        /* messages copied out: no cast to a more aligned type */
+        while (len - off >= sizeof(struct nlmsghdr)) {
+            struct nlmsghdr h;
+            memcpy(&h, buf + off, sizeof(h));
+            if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+                return FAILED;
+            const unsigned char *data = buf + off + NLMSG_HDRLEN;
+            size_t dlen = h.nlmsg_len > NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN : 0;
+            off += NLMSG_ALIGN(h.nlmsg_len);
+            if (off > len)
+                off = len;
+            if (h.nlmsg_seq != pl->seq)
                 continue;
-            if (h->nlmsg_type == NLMSG_DONE)
+            if (h.nlmsg_type == NLMSG_DONE)
                 return result;
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *e = NLMSG_DATA(h);
-                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+            if (h.nlmsg_type == NLMSG_ERROR) {
+                struct nlmsgerr e;
+                if (dlen < sizeof(e))
                     return FAILED;
-                if (e->error == -ENOENT)
+                memcpy(&e, data, sizeof(e));
+                if (e.error == -ENOENT)
                     return result;
-                return e->error == 0 ? result : FAILED;
+                return e.error == 0 ? result : FAILED;
             }
-            if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
-                h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-                if (match(NLMSG_DATA(h), ctx))
+            if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY && dlen >= sizeof(struct inet_diag_msg)) {
+                struct inet_diag_msg m;
+                memcpy(&m, data, sizeof(m));
+                if (match(&m, ctx))
                     result = FOUND;
                 if (!dump)
                     return result;
@@ -957,7 +967,8 @@ static int32_t *list_pids(size_t *n)
 
 /* The pid holding socket `inode`: the cache; on a miss, first the
  * processes that appeared since the last listing (a short-lived client is
- * new), then every process, rebuilding the cache (at most every 20 ms).
+ * new), then every process, rebuilding the cache (at most every 20 ms:
+ * the helper waits for that).
  * 0 when none holds it. */
 static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
 {
@@ -975,10 +986,15 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
         if (!pid_known(pl, pids[i]) && scan_pid(pl, pids[i], inode))
             found = pids[i];
     /* Every process at most every 20 ms: a burst of flows whose sockets
-     * are gone (or not ours) must not keep the helper scanning /proc. */
-    int64_t now = mono_ns();
-    if (found == 0 && (inode == 0 || now - pl->last_full_ns >= 20000000)) {
-        pl->last_full_ns = now;
+     * are gone (or not ours) must not keep the helper scanning /proc. The
+     * helper waits for its turn instead (requests queue up meanwhile). */
+    if (found == 0) {
+        int64_t wait = pl->last_full_ns + 20000000 - mono_ns();
+        if (inode != 0 && wait > 0) {
+            struct timespec d = {0, (long)wait};
+            nanosleep(&d, NULL);
+        }
+        pl->last_full_ns = mono_ns();
         inodes_clear(pl);
         pl->scan_denied = false;
         for (size_t i = 0; i < n; i++)

@@ -243,6 +243,45 @@ int wp_proc_wireshark_pib(const uint8_t *body, size_t len, bool big, struct wp_p
     return 1;
 }
 
+#define PCAPDROID_PEN 62652u
+
+static bool number(const char *s, size_t len, size_t *i, int64_t *out);
+
+int wp_proc_pcapdroid_map(const uint8_t *body, size_t len, bool big, int64_t *uid,
+                          struct wp_proc_desc *out, wp_proc_bad *bad)
+{
+    desc_init(out, WP_PSRC_COMMENT);
+    if (len < 4 || rd32(big, body) != PCAPDROID_PEN)
+        return 0;
+    if (len < 14 || rd16(big, body + 4) != 1 || body[6] != 1) {
+        *bad |= BAD(pcapdroid_bad_map);
+        return -1;
+    }
+    *uid = (int32_t)rd32(big, body + 8);
+    size_t pl = body[12], al = body[13];
+    if (pl + al > len - 14) {
+        *bad |= BAD(pcapdroid_bad_map);
+        return -1;
+    }
+    out->path = ostr(body + 14, pl);
+    out->name = ostr(body + 14 + pl, al);
+    if (out->name.len == 0)
+        out->name = out->path;
+    return 1;
+}
+
+bool wp_proc_pcapdroid_comment(const char *s, size_t len, int64_t *uid)
+{
+    if (len < 3 || s[0] != 'u' || s[1] != '-')
+        return false;
+    size_t i = 2;
+    int64_t v;
+    if (!number(s, len, &i, &v) || i != len)
+        return false;
+    *uid = v;
+    return true;
+}
+
 bool wp_proc_epb_options(const uint8_t *o, size_t len, bool big, struct wp_proc_epb *out,
                          wp_proc_bad *bad)
 {

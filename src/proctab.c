@@ -568,8 +568,8 @@ bool wp_procstate_selected(const struct wp_procstate *ps, const struct wp_flow *
 
 void wp_procstate_flow_gone(struct wp_procstate *ps, const struct wp_flow *f)
 {
-    if (!wp_procstate_selected(ps, f))
-        return;
+    if (f->proc_n[0] == 0 || !wp_procstate_selected(ps, f))
+        return; /* flows without a process are counted from the port rows */
     if (ps->gone == NULL && (ps->gone = wp_aggproc_new()) == NULL)
         return;
     (void)wp_aggproc_add_flow(ps->gone, ps->tab, f);
@@ -585,6 +585,11 @@ int wp_procstate_merge(struct wp_procstate *dst, const struct wp_procstate *src)
     if (dst->gone == NULL && (dst->gone = wp_aggproc_new()) == NULL)
         return -1;
     return wp_aggproc_merge(dst->gone, src->gone);
+}
+
+bool wp_procstate_any(const struct wp_procstate *ps)
+{
+    return ps->c.packets > 0 || ps->gone != NULL;
 }
 
 const struct wp_proc_counts *wp_procstate_counts(const struct wp_procstate *ps)
@@ -608,7 +613,7 @@ struct wp_aggproc *wp_procstate_snapshot(const struct wp_procstate *ps, struct w
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        if (wp_procstate_selected(ps, flows[i]))
+        if (flows[i]->proc_n[0] != 0 && wp_procstate_selected(ps, flows[i]))
             (void)wp_aggproc_add_flow(a, ps->tab, flows[i]);
     return a;
 }

@@ -98,7 +98,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
                     "server_apple,service,how,to_server_packets,to_server_bytes,"
                     "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                    "apple_by,apple_service\r\n",
+                    "apple_by,apple_service," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
@@ -144,6 +144,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                               : NULL,
               false);
+        wp_report_proc_csv_flow(fp, r, f);
         fputs("\r\n", fp);
     }
 }

@@ -275,6 +275,26 @@ void wp_report_proc_text(FILE *fp, const struct wp_report *r, const struct wp_re
 
 /* ---- CSV ------------------------------------------------------------------ */
 
+static void csv_proc(FILE *fp, const struct wp_report *r, uint16_t id)
+{
+    const struct wp_proc_entry *e = r->proctab ? wp_proctab_get(r->proctab, id) : NULL;
+    if (e != NULL && e->pid >= 0)
+        fprintf(fp, ",%lld,", (long long)e->pid);
+    else
+        fputs(",,", fp);
+    if (e != NULL && e->name != NULL)
+        wp_csv_field(fp, e->name);
+}
+
+void wp_report_proc_csv_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f)
+{
+    uint16_t p = 0, e = 0;
+    if (r->proctab != NULL)
+        wp_flow_process(r->proctab, f, &p, &e);
+    csv_proc(fp, r, p);
+    csv_proc(fp, r, e);
+}
+
 void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->csv_header)

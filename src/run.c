@@ -243,22 +243,39 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
                       (ro->format == WP_FMT_JSON && !ro->no_flows) ||
                       (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
     struct wp_aggproc *procs = NULL;
-    {
+    struct wp_proc_rest without;
+    memset(&without, 0, sizeof(without));
+    struct wp_procstate *ps = wp_engine_procstate(e);
+    r.proctab = wp_procstate_table(ps);
+    r.proc_counts = wp_procstate_counts(ps);
+    r.proc_filter = wp_procstate_filtering(ps);
+    for (size_t i = 0; i < r.n_ports; i++) {
+        const struct wp_port_row *p = r.ports[i];
+        without.flows += p->flows;
+        without.packets += p->to_service.packets + p->from_service.packets;
+        without.bytes += p->to_service.bytes + p->from_service.bytes;
+    }
+    if (wp_procstate_any(ps)) {
         /* processes: evicted flows plus the live ones (agg_proc.h) */
         size_t nf;
         struct wp_flow **fl = wp_engine_flows(e, &nf);
-        struct wp_procstate *ps = wp_engine_procstate(e);
         procs = wp_procstate_snapshot(ps, fl, nf);
         free(fl);
-        r.proctab = wp_procstate_table(ps);
-        r.proc_counts = wp_procstate_counts(ps);
-        r.proc_filter = wp_procstate_filtering(ps);
         if (procs != NULL) {
             r.procs = wp_aggproc_rows(procs, r.proctab, &r.n_procs);
-            r.procs_without = wp_aggproc_without(procs);
             r.procs_other = wp_aggproc_other(procs);
+            for (size_t i = 0; i < r.n_procs; i++) {
+                const struct wp_proc_row *p = r.procs[i];
+                without.flows -= p->flows;
+                without.packets -= p->out.packets + p->in.packets;
+                without.bytes -= p->out.bytes + p->in.bytes;
+            }
+            without.flows -= r.procs_other->flows;
+            without.packets -= r.procs_other->packets;
+            without.bytes -= r.procs_other->bytes;
         }
     }
+    r.procs_without = &without;
     if (want_flows)
         r.flows = wp_engine_flows(e, &r.n_flows);
     if (r.flows != NULL && r.proc_filter) {

@@ -87,6 +87,7 @@ struct wp_savefile {
 
     struct proc_tab dpib;     /* Darwin process blocks of the section, by index */
     struct proc_tab pib;      /* Wireshark process blocks of the section, by pid */
+    struct proc_tab droid;    /* PCAPdroid UID maps of the section, by uid (in pid) */
     struct wp_proc_view view; /* the current record's process, when any */
     wp_proc_bad pending_bad;  /* malformed process blocks since the last record */
 };
@@ -242,6 +243,7 @@ void wp_savefile_close(struct wp_savefile *sf)
     free(sf->ifaces);
     free(sf->dpib.v);
     free(sf->pib.v);
+    free(sf->droid.v);
     free(sf);
 }
 
@@ -488,6 +490,7 @@ static int read_shb(struct wp_savefile *sf, size_t blen, char errbuf[WP_ERRBUF_S
     sf->n_ifaces = 0;
     sf->dpib.n = sf->dpib.seen = 0;
     sf->pib.n = sf->pib.seen = 0;
+    sf->droid.n = sf->droid.seen = 0;
     return 0;
 }
 
@@ -669,8 +672,21 @@ static void epb_proc(struct wp_savefile *sf, const uint8_t *o, size_t len, struc
         v->has_proc = v->proc.pid >= 0;
     }
     if (!v->has_proc) {
-        for (unsigned i = 0; i < ep.n_comments; i++)
+        for (unsigned i = 0; i < ep.n_comments; i++) {
+            int64_t uid;
+            if (wp_proc_pcapdroid_comment(ep.comments[i].p, ep.comments[i].len, &uid)) {
+                /* PCAPdroid: the app of this UID, from the section's map */
+                for (uint32_t k = sf->droid.n; k-- > 0;)
+                    if (sf->droid.v[k].pid == uid) {
+                        ent_desc(&sf->droid.v[k], &v->proc);
+                        v->proc.pid = -1;
+                        v->has_proc = true;
+                        break;
+                    }
+                continue;
+            }
             (void)wp_proc_comment(ep.comments[i].p, ep.comments[i].len, v, &bad);
+        }
     }
     if (ep.dir != WP_PDIR_UNKNOWN)
         v->dir = ep.dir;
@@ -826,9 +842,19 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
         case BT_CB_NOCOPY: {
             struct wp_proc_desc d;
             uint64_t start;
-            if (wp_proc_wireshark_pib(body, bl, sf->big, &d, &start, &sf->pending_bad) == 1 &&
-                !keep_proc(&sf->pib, MAX_PIB, &d, start, &sf->pending_bad))
-                return damaged(sf, errbuf, "out of memory");
+            int64_t uid;
+            if (wp_proc_wireshark_pib(body, bl, sf->big, &d, &start, &sf->pending_bad) == 1) {
+                if (!keep_proc(&sf->pib, MAX_PIB, &d, start, &sf->pending_bad))
+                    return damaged(sf, errbuf, "out of memory");
+            } else if (wp_proc_pcapdroid_map(body, bl, sf->big, &uid, &d, &sf->pending_bad) == 1) {
+                char u[24];
+                int n = snprintf(u, sizeof(u), "%lld", (long long)uid);
+                d.pid = uid; /* the table's key; packets get pid -1 */
+                d.user.p = u;
+                d.user.len = (uint16_t)n;
+                if (!keep_proc(&sf->droid, MAX_PIB, &d, 0, &sf->pending_bad))
+                    return damaged(sf, errbuf, "out of memory");
+            }
             break;
         }
         default:

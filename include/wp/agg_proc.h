@@ -63,7 +63,9 @@ struct wp_aggproc *wp_aggproc_new(void);
 void wp_aggproc_free(struct wp_aggproc *a);
 
 /* Fold a flow in: under its app's row (wp_flow_app), or in the
- * without-process counts. -1 when memory ran out (then counted in `other`). */
+ * without-process counts (the engine folds only flows with a process; the
+ * report derives the flows without one from the port rows). -1 when memory
+ * ran out (then counted in `other`). */
 int wp_aggproc_add_flow(struct wp_aggproc *a, const struct wp_proctab *t, const struct wp_flow *f);
 
 /* Add `src` to `dst`; -1 when memory ran out. */

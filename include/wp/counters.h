@@ -57,6 +57,7 @@
     X(pib_bad_entry, "Wireshark process information entry too short or beyond its block") \
     X(pib_bad_option, "Wireshark process information option runs past the entry")         \
     X(comment_bad_pid, "process comment whose PID is not a number")                       \
+    X(pcapdroid_bad_map, "PCAPdroid UID map block of another version or past its block")  \
     X(processes_dropped, "process table full: process not kept")
 
 enum wp_malformed {

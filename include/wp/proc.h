@@ -92,6 +92,19 @@ bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_p
 
 /* ---- pcapng --------------------------------------------------------------- */
 
+/* A PCAPdroid UID map (custom block, PEN 62652, version 1, type 1; host
+ * order, which is little-endian on Android, taken as the section's): fills
+ * *uid and the package and app name views (the desc's path and name; pid
+ * -1, source WP_PSRC_COMMENT, since packets name it by their "u-UID"
+ * comment). Returns 1 when it is one, 0 for any other custom block, -1
+ * with the reason in *bad when malformed. */
+int wp_proc_pcapdroid_map(const uint8_t *body, size_t len, bool big, int64_t *uid,
+                          struct wp_proc_desc *out, wp_proc_bad *bad);
+
+/* The UID of a PCAPdroid packet comment "u-UID" (-1 for "u--1"), or false
+ * when the comment is not one. */
+bool wp_proc_pcapdroid_comment(const char *s, size_t len, int64_t *uid);
+
 /* A Darwin Process Information Block (0x80000001) body: everything after
  * the block type and length, before the trailing length (`len` bytes),
  * in the section's byte order (`big`). Fills pid and the name and path

@@ -120,13 +120,19 @@ bool wp_procstate_selected(const struct wp_procstate *ps, const struct wp_flow *
 /* True when a --process restriction is set. */
 bool wp_procstate_filtering(const struct wp_procstate *ps);
 
-/* A flow leaves the table: fold it into the evicted-process aggregate. */
+/* A flow leaves the table: fold it into the evicted-process aggregate
+ * (flows without a process are left out: the report counts them from the
+ * port rows). */
 void wp_procstate_flow_gone(struct wp_procstate *ps, const struct wp_flow *f);
 
 /* Add src's counters and evicted aggregate to dst. -1 when memory ran out. */
 int wp_procstate_merge(struct wp_procstate *dst, const struct wp_procstate *src);
 
 const struct wp_proc_counts *wp_procstate_counts(const struct wp_procstate *ps);
+
+/* True when any record read so far named a process (the report then has a
+ * processes section to build). */
+bool wp_procstate_any(const struct wp_procstate *ps);
 struct wp_proctab *wp_procstate_table(const struct wp_procstate *ps);
 
 /* A new aggregate of the processes of the evicted flows plus `flows`

@@ -22,6 +22,10 @@ void wp_report_proc_text(FILE *fp, const struct wp_report *r, const struct wp_re
 void wp_report_proc_flow_cell(const struct wp_report *r, const struct wp_flow *f, char *buf,
                               size_t n);
 
+/* CSV: the flow columns appended to --view flows, and their header. */
+#define WP_REPORT_PROC_CSV_FLOW_HEAD "process_pid,process,effective_process_pid,effective_process"
+void wp_report_proc_csv_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);
+
 /* CSV: the processes view (--view processes). */
 void wp_report_proc_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
 

@@ -71,6 +71,8 @@ DAMAGE_PUBLIC = [
     "arkime/tests/pcap/ipv6-gtp6.pcap",                                 # nanosecond pcap, GTP
     "suricata-verify/tests/decode-sll2-01/input.pcap",                  # LINUX_SLL2
     "tcpdump/tests/LINKTYPE_PKTAP.pcap",                                # PKTAP
+    "process/apple-tcpdump/radar-88502733.pcapng",                      # Darwin process blocks
+    "process/ptcpdump/curl-user.pcapng",                                # process comments
 ]
 
 # Files of SHARED_PCAPS whose exit status is known (MANIFEST.md).

@@ -742,6 +742,92 @@ def pcap_corpus(sample):
     files["dmg-pcapng-epb-caplen-past-block"] = bytes(cap_big)
     files["dmg-pcapng-second-shb-bad"] = ng + block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D,
                                                                             1, 0, -1))[:20]
+
+    # process information (docs/processes.md): every source, both byte orders
+    for big in (False, True):
+        e = ">" if big else "<"
+        tag = "be" if big else "le"
+        dpib = lambda pid, name: block(0x80000001, struct.pack(e + "I", pid) +
+                                       opts([(2, name), (4, bytes(range(16)))], big), big)
+        parts = [shb(big), idb(1, 65535, big), dpib(301, b"apsd\0"), dpib(2048, b"Messages")]
+        for i, r in enumerate(sample[:6]):
+            o = [(0x8001, struct.pack(e + "I", i % 2)), (0x8002, struct.pack(e + "I", 900)),
+                 (2, struct.pack(e + "I", 1 + i % 2))]
+            if i % 3 == 0:
+                o.append((0x8003, struct.pack(e + "I", 1)))
+            if i == 4:
+                o.append((0x8005, struct.pack(e + "I", 0xbe0d3d08)))
+            parts.append(epb(0, ts0 + i, r[2], big=big, options=o))
+        files[f"pcapng-process-darwin-{tag}"] = b"".join(parts)
+        entry = struct.pack("<I", 1234) + opts([(2, b"curl"), (3, b"/usr/bin/curl"),
+                                                (7, b"alice"), (9, struct.pack("<Q", 5))])
+        parts = [shb(big), idb(1, 65535, big),
+                 block(0xBAD, struct.pack(e + "I", 32622) + struct.pack("<II", 3, len(entry)) +
+                       entry, big),
+                 block(0x40000BAD, struct.pack(e + "I", 32622) + struct.pack("<II", 99, 4) +
+                       b"abcd", big)]
+        for i, r in enumerate(sample[:4]):
+            parts.append(epb(0, ts0 + i, r[2], big=big,
+                             options=[(8, struct.pack(e + "II", 1234 if i % 2 else 77, 1))]))
+        files[f"pcapng-process-pib-{tag}"] = b"".join(parts)
+    comments = [b"PID: 99722\nCmd: /usr/bin/curl\nArgs: curl https://kernel.org",
+                b"PID: 301, ProcName: apsd, EPID: 2048, EProcName: Messages, SVC: BE",
+                b"PID=4 TID=88 VlanId=0", b"rustnet process=firefox pid=4242 uid=1000",
+                b"PID: 12x\nCmd: /bin/sh", b"PID=99999999999 TID=1"]
+    parts = [shb(), idb(1)]
+    for i, r in enumerate(sample[:6]):
+        o = [(1, comments[i])]
+        if i == 0:
+            o += [(1, b"UserId: 1000"), (1, b"ContainerName: web\nContainerId: abc")]
+        parts.append(epb(0, ts0 + i, r[2], options=o))
+    files["pcapng-process-comments"] = b"".join(parts)
+    rr = []
+    for i, (s_, u, f, ln) in enumerate(sample[:6]):
+        h = bytearray(156)
+        struct.pack_into("<IIi", h, 0, 156, 1, 1)
+        h[12:15] = b"en0"
+        struct.pack_into("<IIII", h, 36, 0x2 | (0x4 if i % 2 else 0) | 0x20000, 2, 14, 0)
+        struct.pack_into("<I", h, 52, 301)
+        h[56:60] = b"apsd"
+        struct.pack_into("<IHHI", h, 76, 0, 6, 0, 2048 if i % 2 else 0xffffffff)
+        h[88:96] = b"Messages" if i % 2 else bytes(8)
+        rr.append((s_, u, bytes(h) + f, ln + 156))
+    files["pcap-pktap156-delegated"] = pcap_file(rr, linktype=258)
+    v2 = bytearray(40) + b"curl\0launchd\0"
+    v2[0], v2[4], v2[5] = len(v2), 40, 45
+    struct.pack_into("<III", v2, 28, 554, 0xffffffff, 0x80002)
+    files["pcap-pktap-v2"] = pcap_file([(sample[0][0], 0, bytes(v2) + sample[0][2],
+                                         len(v2) + len(sample[0][2]))], linktype=258)
+    pkg, app = b"com.example.app", b"Example"
+    files["pcapng-process-pcapdroid"] = shb() + idb(101) + block(
+        0xBAD, struct.pack("<IHBBiBB", 62652, 1, 1, 0, 10123, len(pkg), len(app)) + pkg + app) + \
+        b"".join(epb(0, ts0 + i, r[2][14:], options=[(1, b"u-10123" if i % 2 else b"u--1")])
+                 for i, r in enumerate(sample[:4]))
+    files["dmg-pcapng-pcapdroid-map-past-block"] = shb() + idb(101) + block(
+        0xBAD, struct.pack("<IHBBiBB", 62652, 1, 1, 0, 7, 200, 9) + b"x") + epb(
+        0, ts0, sample[0][2][14:], options=[(1, b"u-7")])
+    # damaged process information: counted, never trusted
+    files["dmg-pcapng-dpib-short"] = shb() + idb(1) + block(0x80000001, b"") + epb(
+        0, ts0, sample[0][2], options=[(0x8001, struct.pack("<I", 0))])
+    files["dmg-pcapng-dpib-option-overrun"] = shb() + idb(1) + block(
+        0x80000001, struct.pack("<IHH", 7, 2, 300) + b"name") + epb(
+        0, ts0, sample[0][2], options=[(0x8001, struct.pack("<I", 0))])
+    files["dmg-pcapng-epb-pib-index-past"] = shb() + idb(1) + epb(
+        0, ts0, sample[0][2], options=[(0x8001, struct.pack("<I", 5)),
+                                       (0x8003, struct.pack("<I", 0xffffffff))])
+    files["dmg-pcapng-epb-process-option-lengths"] = shb() + idb(1) + epb(
+        0, ts0, sample[0][2], options=[(8, b"\1\0\0\0"), (0x8001, b"\0\0"), (0x8003, b"")])
+    files["dmg-pcapng-epb-option-overrun"] = shb() + idb(1) + block(
+        6, struct.pack("<IIIII", 0, 0, 0, len(sample[0][2]), len(sample[0][2])) + sample[0][2] +
+        bytes((4 - len(sample[0][2]) % 4) % 4) + struct.pack("<HH", 1, 400) + b"PID: 1")
+    files["dmg-pcapng-pib-entry-past-block"] = shb() + idb(1) + block(
+        0xBAD, struct.pack("<III", 32622, 3, 4000) + struct.pack("<I", 9)) + epb(
+        0, ts0, sample[0][2], options=[(8, struct.pack("<II", 9, 0))])
+    files["dmg-pcapng-pib-option-past-entry"] = shb() + idb(1) + block(
+        0xBAD, struct.pack("<III", 32622, 3, 12) + struct.pack("<IHH", 9, 2, 64) + b"abcd") + epb(
+        0, ts0, sample[0][2], options=[(8, struct.pack("<II", 9, 0))])
+    files["dmg-pcapng-comment-bad-pid"] = shb() + idb(1) + epb(
+        0, ts0, sample[0][2], options=[(1, b"PID: -7\nCmd: /x"), (1, b"PID=abc")])
     return {k + (".pcapng" if k.startswith(("pcapng", "dmg-pcapng")) else ".pcap"): v
             for k, v in files.items()}
 

@@ -220,15 +220,9 @@ int wp_run_live(const struct wp_cli *cli)
         snprintf(attr_off, sizeof(attr_off), "--no-process");
     /* the watch capture needs the right to capture: open it before -Z */
     void *watch = NULL;
-    if (attr && wp_proclive_watch_open(&watch, cli->iface, why) != 0) {
-        char msg[WP_ERRBUF_SIZE + 96];
-        snprintf(msg, sizeof(msg),
-                 "process attribution: no watch capture (%s); short-lived sockets may be missed",
-                 why);
-        if (!cli->quiet)
-            wp_warn(&lv.rc, msg);
+    char watch_err[WP_ERRBUF_SIZE] = "";
+    if (attr && wp_proclive_watch_open(&watch, cli->iface, watch_err) != 0)
         watch = NULL;
-    }
     if (cli->user != NULL) {
         bool keep = attr;
         if (drop_privileges(cli->user, &keep, why, err) != 0) {
@@ -255,6 +249,14 @@ int wp_run_live(const struct wp_cli *cli)
         } else {
             lv.rc.opts.on_new_flow = on_new_flow;
             lv.rc.opts.on_new_flow_ctx = &lv;
+            if (watch == NULL && !cli->quiet) {
+                char msg[WP_ERRBUF_SIZE + 96];
+                snprintf(msg, sizeof(msg),
+                         "process attribution: no watch capture (%s); short-lived sockets may "
+                         "be missed",
+                         watch_err);
+                wp_warn(&lv.rc, msg);
+            }
         }
     }
     if (wp_run_open_output(&lv.rc) != 0)

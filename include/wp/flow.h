@@ -87,6 +87,9 @@ struct wp_flow {
     int64_t first_ns, last_ns;
     struct wp_flow *lru_prev, *lru_next;   /* owned by the table */
 };
+/* The flow's size sets the memory per flow (docs/design.md, the flood test):
+ * a change must be deliberate. */
+_Static_assert(sizeof(struct wp_flow) == 128, "struct wp_flow is 128 bytes");
 
 /* Create a table that holds at most `max_flows` flows (0: no limit).
  * Returns NULL when out of memory. */

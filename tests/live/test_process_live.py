@@ -251,11 +251,14 @@ def hit_rate(ck, wp, what, argv, port, n, name):
             else:
                 wrong += 1
     pa = doc["totals"].get("process_attribution", {})
-    rate = 100.0 * hits / n
-    print(f"hit rate {what}: {hits}/{n} = {rate:.0f} % attributed to the pid started "
-          f"(flows {len(fl)}; unknown: {pa.get('unknown')}; load average "
+    # Two runs that happen to use the same source port (and, for TCP, when
+    # the server closed first) make one flow: rate over the flows seen.
+    rate = 100.0 * hits / max(len(fl), 1)
+    print(f"hit rate {what}: {hits}/{len(fl)} flows = {rate:.0f} % attributed to the pid "
+          f"started ({n} runs; unknown: {pa.get('unknown')}; load average "
           f"{os.getloadavg()[0]:.1f})")
-    ck.eq(len(fl), n, f"{what}: one flow per run")
+    ck.check(n - 5 <= len(fl) <= n, f"{what}: one flow per run (but for reused ports)",
+             f"{len(fl)} flows for {n} runs")
     ck.eq(wrong, 0, f"{what}: no flow attributed to a wrong process")
     # The aim is 90 %; scheduling delays on a loaded machine lower it, so
     # the test fails only well below (a sign that lookups stopped working).

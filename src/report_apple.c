@@ -14,6 +14,7 @@
 
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_proc.h"
 #include "wp/util.h"
 
 static struct wp_nametab *sort_tab; /* for cmp_names; reports are written by one thread */
@@ -195,6 +196,7 @@ void wp_report_apple_text(FILE *fp, const struct wp_report *r, const struct wp_r
             }
             fputs(si->servers_truncated ? " ...\n" : "\n", fp);
         }
+        wp_report_proc_text_apple(fp, r, svc);
         first = end;
     }
 }
@@ -327,8 +329,10 @@ void wp_report_apple_json(FILE *fp, const struct wp_report *r, const char *nl, c
             wp_json_string(fp, wp_fmt_addr(a, sizeof(a), sorted.servers[k].family,
                                            sorted.servers[k].addr));
         }
-        fprintf(fp, "], \"servers_truncated\": %s}",
+        fprintf(fp, "], \"servers_truncated\": %s",
                 si != NULL && si->servers_truncated ? "true" : "false");
+        wp_report_proc_json_apple(fp, r, svc);
+        fputs("}", fp);
         first = end;
     }
     fprintf(fp, "%s%s]", !first_svc && nl[0] ? nl : "", !first_svc && nl[0] ? ind : "");

@@ -170,6 +170,7 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
                 ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}",
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
     name_counts(fp, r, p->names, p->n_names);
+    wp_report_proc_json_port(fp, r, p);
     fputs("}", fp);
 }
 

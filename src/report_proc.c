@@ -8,6 +8,7 @@
  */
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "wp/applesvc.h"
@@ -178,6 +179,106 @@ void wp_report_proc_json(FILE *fp, const struct wp_report *r, const struct wp_re
         fprintf(fp, "%s\"%s\": %" PRIu64, i ? ", " : "", wp_proc_malformed_name[i],
                 r->proc_counts ? r->proc_counts->malformed[i] : 0);
     fputs("}}", fp);
+}
+
+/* ---- processes by port and by Apple service ------------------------------- */
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const struct wp_proc_port_ref *x = a, *y = b;
+    int c = memcmp(&x->key, &y->key, sizeof(x->key));
+    if (c != 0)
+        return c;
+    if (x->bytes != y->bytes)
+        return x->bytes > y->bytes ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+struct wp_proc_port_ref *wp_report_proc_port_index(const struct wp_report *r, size_t *n)
+{
+    size_t total = 0;
+    *n = 0;
+    for (size_t i = 0; i < r->n_procs; i++)
+        total += r->procs[i]->n_ports;
+    if (total == 0)
+        return NULL;
+    struct wp_proc_port_ref *v = malloc(total * sizeof(*v));
+    if (v == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_procs; i++)
+        for (unsigned j = 0; j < r->procs[i]->n_ports; j++) {
+            const struct wp_proc_port *pp = &r->procs[i]->ports[j];
+            v[k].key = pp->key;
+            v[k].row = (uint32_t)i;
+            v[k].flows = pp->flows;
+            v[k].bytes = pp->bytes;
+            k++;
+        }
+    qsort(v, k, sizeof(*v), cmp_ref);
+    *n = k;
+    return v;
+}
+
+void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p)
+{
+    if (r->n_procs == 0)
+        return;
+    fputs(", \"processes\": [", fp);
+    /* the first pair with this port: binary search */
+    size_t lo = 0, hi = r->n_proc_ports;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (memcmp(&r->proc_ports[mid].key, &p->key, sizeof(p->key)) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    char b[64];
+    for (size_t i = lo, k = 0;
+         i < r->n_proc_ports && k < 4 && memcmp(&r->proc_ports[i].key, &p->key, sizeof(p->key)) == 0;
+         i++, k++) {
+        const struct wp_proc_port_ref *x = &r->proc_ports[i];
+        fputs(k ? ", {\"name\": " : "{\"name\": ", fp);
+        wp_json_string(fp, row_name(r, r->procs[x->row], b, sizeof(b)));
+        fprintf(fp, ", \"flows\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", x->flows, x->bytes);
+    }
+    fputs("]", fp);
+}
+
+void wp_report_proc_json_apple(FILE *fp, const struct wp_report *r, int svc)
+{
+    if (r->n_procs == 0)
+        return;
+    fputs(", \"processes\": [", fp);
+    char b[64];
+    bool first = true;
+    for (size_t i = 0; i < r->n_procs; i++)
+        for (unsigned k = 0; k < r->procs[i]->n_apple; k++)
+            if (r->procs[i]->apple[k].svc == svc) {
+                fputs(first ? "{\"name\": " : ", {\"name\": ", fp);
+                wp_json_string(fp, row_name(r, r->procs[i], b, sizeof(b)));
+                fprintf(fp, ", \"flows\": %" PRIu64 "}", r->procs[i]->apple[k].flows);
+                first = false;
+            }
+    fputs("]", fp);
+}
+
+void wp_report_proc_text_apple(FILE *fp, const struct wp_report *r, int svc)
+{
+    char b[64];
+    bool first = true;
+    for (size_t i = 0; i < r->n_procs; i++)
+        for (unsigned k = 0; k < r->procs[i]->n_apple; k++)
+            if (r->procs[i]->apple[k].svc == svc) {
+                fputs(first ? "  processes:" : ",", fp);
+                fputc(' ', fp);
+                wp_text_string(fp, row_name(r, r->procs[i], b, sizeof(b)));
+                fprintf(fp, " (%" PRIu64 ")", r->procs[i]->apple[k].flows);
+                first = false;
+            }
+    if (!first)
+        fputc('\n', fp);
 }
 
 /* ---- text ----------------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "wp/hash.h"
 #include "wp/report.h"
 #include "wp/agg_proc.h"
+#include "wp/report_proc.h"
 #include "wp/run.h"
 #include "wp/savefile.h"
 
@@ -276,6 +277,7 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         }
     }
     r.procs_without = &without;
+    r.proc_ports = wp_report_proc_port_index(&r, &r.n_proc_ports);
     if (want_flows)
         r.flows = wp_engine_flows(e, &r.n_flows);
     if (r.flows != NULL && r.proc_filter) {
@@ -299,6 +301,7 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     free(r.flows);
     free(r.apple_rows);
     free(r.procs);
+    free(r.proc_ports);
     wp_aggproc_free(procs);
     if (!final)
         wp_agg_free(agg);

@@ -73,6 +73,8 @@ struct wp_report {
     const struct wp_proc_rest *procs_without;  /* flows without a process */
     const struct wp_proc_rest *procs_other;    /* beyond the row limit */
     bool proc_filter;                     /* --process given: only those flows */
+    struct wp_proc_port_ref *proc_ports;  /* processes by port (report_proc.h), sorted */
+    size_t n_proc_ports;
 };
 
 /* Sort rows by bytes, descending, ties broken by key so that output is

@@ -7,6 +7,26 @@
 
 #include "wp/report.h"
 
+/* One (port, process row) pair of the processes table, for the processes
+ * of each port row. */
+struct wp_proc_port_ref {
+    struct wp_port_key key;
+    uint32_t row;                 /* index into r->procs */
+    uint64_t flows, bytes;
+};
+
+/* The (port, process) pairs of r->procs sorted by port, then bytes
+ * descending (caller frees); NULL, *n = 0 when none or out of memory. */
+struct wp_proc_port_ref *wp_report_proc_port_index(const struct wp_report *r, size_t *n);
+
+/* JSON: `, "processes": [{"name", "flows", "bytes"}]` of a port row: its
+ * top 4 processes by bytes (nothing when no record named a process). */
+void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p);
+
+/* JSON and text: the processes behind an Apple service (`--apple`). */
+void wp_report_proc_json_apple(FILE *fp, const struct wp_report *r, int svc);
+void wp_report_proc_text_apple(FILE *fp, const struct wp_report *r, int svc);
+
 /* JSON: a flow's `, "process": ..., "effective_process": ..., "process_others": N`
  * (written inside the flow object, before its closing brace). */
 void wp_report_proc_json_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);

@@ -216,6 +216,8 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
         return None
     got = {wp_key(f): f for f in doc["flows"]}
     apps = collections.defaultdict(lambda: [0, 0, 0])
+    by_port = collections.defaultdict(lambda: collections.Counter())
+    by_apple = collections.defaultdict(lambda: collections.Counter())
     n_named = 0
     for k, fl in flows.items():
         f = got.get(k)
@@ -240,6 +242,9 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
             apps[name][0] += 1
             apps[name][1] += fl["pk"]
             apps[name][2] += fl["by"]
+            by_port[(f["transport"], f["server_port"])][name] += fl["by"]
+            if f["apple_service"]:
+                by_apple[f["apple_service"]][name] += 1
     rows = {}
     for r in doc["processes"]:
         rows[r["name"] if r["name"] is not None else f"pid {r['pids'][0]}"] = r
@@ -251,6 +256,15 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
         ck.eq((r["flows"], r["sent"]["packets"] + r["received"]["packets"],
                r["sent"]["bytes"] + r["received"]["bytes"]), (nf, pk, by),
               f"{what}: {name}: flows, packets, bytes")
+    for r in doc["ports"]:
+        want = by_port.get((r["transport"], r["port"]), collections.Counter())
+        top = sorted(want.items(), key=lambda x: (-x[1], x[0]))[:4]
+        got = [(q["name"] if q["name"] else None, q["bytes"]) for q in r.get("processes", [])]
+        ck.eq(sorted(got, key=lambda x: (-x[1], str(x[0]))), top,
+              f"{what}: processes of port {r['transport']}/{r['port']}")
+    for a in doc["apple"]:
+        got = {q["name"]: q["flows"] for q in a.get("processes", [])}
+        ck.eq(got, dict(by_apple.get(a["service"], {})), f"{what}: processes of {a['service']}")
     pi = doc["process_info"]
     tp = sum(r["sent"]["packets"] + r["received"]["packets"] for r in doc["processes"])
     tb = sum(r["sent"]["bytes"] + r["received"]["bytes"] for r in doc["processes"])

@@ -895,7 +895,7 @@ static void inodes_clear(struct wp_proclive *pl)
 
 /* Add the sockets of one process to the cache. Returns true when `want`
  * was among them. */
-static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want)
+static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want, bool cache)
 {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
@@ -925,12 +925,65 @@ static bool scan_pid(struct wp_proclive *pl, int32_t pid, uint64_t want)
         uint64_t ino = wp_proclive_parse_socket_link(link, (size_t)n);
         if (ino == 0)
             continue;
-        inode_put(pl, ino, pid);
-        if (ino == want)
+        if (cache)
+            inode_put(pl, ino, pid);
+        if (ino == want) {
             found = true;
+            if (!cache)
+                break;
+        }
     }
     closedir(d);
     return found;
+}
+
+/* The thread group (process) of task `tid`, 0 when gone. */
+static int32_t tgid_of(int32_t tid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = strstr(buf, "\nTgid:");
+    if (p == NULL)
+        return 0;
+    long v = strtol(p + 6, NULL, 10);
+    return v > 0 && v <= INT32_MAX ? (int32_t)v : 0;
+}
+
+/* The quick way for a socket of a program that has just started: the 64
+ * most recently created tasks (the kernel's last pid, from /proc/loadavg,
+ * downwards), without listing /proc. A task id may be a thread's, whose
+ * /proc/TID/fd is its process's table: the answer is its thread group.
+ * Nothing is cached (the full scan does that). 0 when not found. */
+static int32_t newest_holder(struct wp_proclive *pl, uint64_t inode)
+{
+    char buf[128];
+    int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *last = strrchr(buf, ' ');
+    long top = last != NULL ? strtol(last + 1, NULL, 10) : 0;
+    for (long id = top; id > 0 && id > top - 64; id--) {
+        if (scan_pid(pl, (int32_t)id, inode, false)) {
+            int32_t tg = tgid_of((int32_t)id);
+            if (tg != 0)
+                inode_put(pl, inode, tg);
+            return tg;
+        }
+    }
+    return 0;
 }
 
 /* List /proc: the pids, newest (highest) first. */
@@ -976,6 +1029,9 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
     HASH_FIND(hh, pl->inodes, &inode, sizeof(inode), e);
     if (e != NULL)
         return e->pid;
+    int32_t fast = newest_holder(pl, inode);
+    if (fast != 0)
+        return fast;
     size_t n;
     int32_t *pids = list_pids(&n);
     if (pids == NULL)
@@ -983,7 +1039,7 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
     pl->scan_denied = false;
     int32_t found = 0;
     for (size_t i = 0; i < n && found == 0 && inode != 0; i++)
-        if (!pid_known(pl, pids[i]) && scan_pid(pl, pids[i], inode))
+        if (!pid_known(pl, pids[i]) && scan_pid(pl, pids[i], inode, true))
             found = pids[i];
     /* Every process at most every 20 ms: a burst of flows whose sockets
      * are gone (or not ours) must not keep the helper scanning /proc. The
@@ -998,7 +1054,7 @@ static int32_t inode_pid(struct wp_proclive *pl, uint64_t inode)
         inodes_clear(pl);
         pl->scan_denied = false;
         for (size_t i = 0; i < n; i++)
-            if (scan_pid(pl, pids[i], inode) && found == 0)
+            if (scan_pid(pl, pids[i], inode, true) && found == 0)
                 found = pids[i];
     }
     free(pl->pids);

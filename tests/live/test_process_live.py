@@ -251,13 +251,14 @@ def hit_rate(ck, wp, what, argv, port, n, name):
             else:
                 wrong += 1
     pa = doc["totals"].get("process_attribution", {})
-    # Two runs that happen to use the same source port (and, for TCP, when
-    # the server closed first) make one flow: rate over the flows seen.
+    # Two runs that happen to use the same source port make one flow (UDP;
+    # TCP too, as the server closes first and keeps the TIME-WAIT): the
+    # rate is over the flows seen.
     rate = 100.0 * hits / max(len(fl), 1)
     print(f"hit rate {what}: {hits}/{len(fl)} flows = {rate:.0f} % attributed to the pid "
           f"started ({n} runs; unknown: {pa.get('unknown')}; load average "
           f"{os.getloadavg()[0]:.1f})")
-    ck.check(n - 5 <= len(fl) <= n, f"{what}: one flow per run (but for reused ports)",
+    ck.check(0.8 * n <= len(fl) <= n, f"{what}: one flow per run (but for reused ports)",
              f"{len(fl)} flows for {n} runs")
     ck.eq(wrong, 0, f"{what}: no flow attributed to a wrong process")
     # The aim is 90 %; scheduling delays on a loaded machine lower it, so

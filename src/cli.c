@@ -55,13 +55,16 @@ void wp_cli_usage(FILE *fp)
         "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
         "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
         "  -j N               analyse the -r files in N threads\n"
+        "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
+        "                     processes new or grown; repeatable\n"
+        "  --new-only         with --baseline: leave out what the baseline had\n"
         "  --process NAME|PID report only the flows of this process (real or effective;\n"
         "                     shell patterns on the name); repeatable\n"
         "\n"
         "Output:\n"
         "  -T, --format FMT   text (default), json or csv\n"
-        "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes or\n"
-        "                     totals\n"
+        "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
+        "                     baseline or totals\n"
         "                     (every counter, malformed reasons included)\n"
         "  --top N            text: show N flows and servers (default 10, 0: all)\n"
         "  --no-flows         json: leave out the flows array\n"
@@ -107,6 +110,8 @@ enum {
     OPT_NO_NAMES,
     OPT_NO_PROCESS,
     OPT_PROCESS,
+    OPT_BASELINE,
+    OPT_NEW_ONLY,
 };
 
 static const struct option longopts[] = {
@@ -127,6 +132,8 @@ static const struct option longopts[] = {
     {"no-names", no_argument, NULL, OPT_NO_NAMES},
     {"no-process", no_argument, NULL, OPT_NO_PROCESS},
     {"process", required_argument, NULL, OPT_PROCESS},
+    {"baseline", required_argument, NULL, OPT_BASELINE},
+    {"new-only", no_argument, NULL, OPT_NEW_ONLY},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -205,7 +212,8 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
     cli->snaplen = 262144;
     cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
     cli->processes = calloc((size_t)argc + 1, sizeof(*cli->processes));
-    if (cli->files == NULL || cli->processes == NULL)
+    cli->baselines = calloc((size_t)argc + 1, sizeof(*cli->baselines));
+    if (cli->files == NULL || cli->processes == NULL || cli->baselines == NULL)
         return usage_error("%s", "out of memory");
 
     bool have_f = false;
@@ -288,9 +296,11 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                 cli->view = WP_VIEW_TOTALS;
             else if (strcmp(optarg, "processes") == 0)
                 cli->view = WP_VIEW_PROCESSES;
+            else if (strcmp(optarg, "baseline") == 0)
+                cli->view = WP_VIEW_BASELINE;
             else
-                return usage_error("--view: expected ports, flows, hosts, tunnels, processes or "
-                                   "totals, not '%s'", optarg);
+                return usage_error("--view: expected ports, flows, hosts, tunnels, processes, "
+                                   "baseline or totals, not '%s'", optarg);
             break;
         case OPT_TOP:
             if (wp_parse_u64(optarg, &v) != 0 || v > 1000000000)
@@ -301,6 +311,12 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             if (optarg[0] == '\0')
                 return usage_error("%s", "--process: expected a process name or pid");
             cli->processes[cli->n_processes++] = optarg;
+            break;
+        case OPT_BASELINE:
+            cli->baselines[cli->n_baselines++] = optarg;
+            break;
+        case OPT_NEW_ONLY:
+            cli->new_only = true;
             break;
         case OPT_NO_FLOWS:
             cli->no_flows = true;
@@ -396,6 +412,8 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         return usage_error("%s", "--view applies to --format csv");
     if (cli->apple_view && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--apple and --view cannot be combined");
+    if ((cli->new_only || cli->view == WP_VIEW_BASELINE) && cli->n_baselines == 0)
+        return usage_error("%s", "--new-only and --view baseline need --baseline FILE");
     if (cli->filter != NULL && cli->filter[0] == '\0') {
         free(cli->filter);
         cli->filter = NULL;
@@ -428,6 +446,8 @@ void wp_cli_free(struct wp_cli *cli)
     free(cli->files);
     free(cli->processes);
     cli->processes = NULL;
+    free(cli->baselines);
+    cli->baselines = NULL;
     free(cli->filter);
     cli->files = NULL;
     cli->filter = NULL;

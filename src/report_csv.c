@@ -7,6 +7,7 @@
 #include "wp/escape.h"
 #include "wp/report.h"
 #include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 static void field(FILE *fp, const char *s, bool first)
@@ -290,6 +291,9 @@ void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_o
         break;
     case WP_VIEW_PROCESSES:
         wp_report_proc_csv(fp, r, o);
+        break;
+    case WP_VIEW_BASELINE:
+        wp_report_baseline_csv(fp, r, o);
         break;
     default:
         ports(fp, r, o);

@@ -7,6 +7,7 @@
 #include "wp/escape.h"
 #include "wp/report.h"
 #include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 struct jw {
@@ -171,6 +172,7 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
     name_counts(fp, r, p->names, p->n_names);
     wp_report_proc_json_port(fp, r, p);
+    wp_report_baseline_json_port(fp, r, p);
     fputs("}", fp);
 }
 
@@ -273,7 +275,9 @@ static void host_row(const struct jw *w, const struct wp_report *r, const struct
         fputs(i ? ", " : "", fp);
         wp_json_string(fp, wp_nametab_get(r->names, sorted[i].id));
     }
-    fputs("]}", fp);
+    fputs("]", fp);
+    wp_report_baseline_json_host(fp, r, h);
+    fputs("}", fp);
 }
 
 static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
@@ -390,5 +394,6 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
                 nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
     wp_report_apple_json(fp, r, nl, ind);
     wp_report_proc_json(fp, r, o, nl, ind);
+    wp_report_baseline_json(fp, r, nl, ind);
     fputs("}\n", fp);
 }

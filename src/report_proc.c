@@ -15,6 +15,7 @@
 #include "wp/escape.h"
 #include "wp/report.h"
 #include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 static void str_or_null(FILE *fp, const char *s)
@@ -145,7 +146,9 @@ static void json_row(FILE *fp, const struct wp_report *r, const struct wp_proc_r
         }
         fprintf(fp, ", \"flows\": %" PRIu64 "}", p->carriers[i].flows);
     }
-    fputs("]}", fp);
+    fputs("]", fp);
+    wp_report_baseline_json_process(fp, r, p);
+    fputs("}", fp);
     (void)row_name;
 }
 

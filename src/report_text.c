@@ -8,6 +8,7 @@
 #include "wp/escape.h"
 #include "wp/report.h"
 #include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/util.h"
 
 #define MAXCOLS 11
@@ -463,6 +464,7 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
         return;
     }
     ports_table(fp, r, o);
+    wp_report_baseline_text(fp, r, o);
     wp_report_proc_text(fp, r, o);
     if (r->n_flows > 0)
         flows_table(fp, r, o);

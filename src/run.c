@@ -21,6 +21,7 @@
 #include "wp/report.h"
 #include "wp/agg_proc.h"
 #include "wp/report_proc.h"
+#include "wp/report_baseline.h"
 #include "wp/run.h"
 #include "wp/savefile.h"
 
@@ -63,6 +64,8 @@ void wp_error(const char *msg)
     wp_text_string(stderr, msg);
     fputc('\n', stderr);
 }
+
+static int load_baseline(struct wp_run_ctx *rc);
 
 int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
 {
@@ -114,7 +117,7 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
     rc->opts.services = rc->services;
     if (cli->timeouts_given)
         memcpy(rc->opts.timeout_ns, cli->timeout_ns, sizeof(rc->opts.timeout_ns));
-    return 0;
+    return load_baseline(rc);
 }
 
 void wp_run_ctx_free(struct wp_run_ctx *rc)
@@ -124,6 +127,7 @@ void wp_run_ctx_free(struct wp_run_ctx *rc)
     wp_applesvc_free(rc->applesvc);
     wp_nametab_free(rc->nametab);
     wp_proctab_free(rc->proctab);
+    wp_baseline_free(rc->baseline);
     for (size_t i = 0; i < rc->n_errors; i++)
         free(rc->errors[i]);
     free(rc->errors);
@@ -277,6 +281,17 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         }
     }
     r.procs_without = &without;
+    struct wp_flow **all_flows = NULL;
+    if (rc->baseline != NULL) {
+        size_t nf;
+        r.baseline = rc->baseline;
+        r.baseline_files = rc->cli->baselines;
+        r.n_baseline_files = rc->cli->n_baselines;
+        all_flows = wp_engine_flows(e, &nf);
+        r.bl_names = wp_report_bl_names(all_flows, nf, rc->nametab, &r.n_bl_names);
+        if (ro->new_only)
+            wp_report_baseline_new_only(&r);
+    }
     r.proc_ports = wp_report_proc_port_index(&r, &r.n_proc_ports);
     if (want_flows)
         r.flows = wp_engine_flows(e, &r.n_flows);
@@ -302,6 +317,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     free(r.apple_rows);
     free(r.procs);
     free(r.proc_ports);
+    free(r.bl_names);
+    free(all_flows);
     wp_aggproc_free(procs);
     if (!final)
         wp_agg_free(agg);
@@ -319,6 +336,7 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
     ro->apple = cli->apple_view;
     ro->processes = cli->processes;
     ro->n_processes = cli->n_processes;
+    ro->new_only = cli->new_only;
     ro->csv_header = true;
 }
 
@@ -404,6 +422,80 @@ static void read_file(struct wp_run_ctx *rc, struct file_job *job, bool progress
         job->nanos = true;
     wp_filter_free(filter);
     wp_savefile_close(sf);
+}
+
+/* Read the --baseline captures into an engine of their own (the BPF filter
+ * applies, --process does not) and keep their ports, servers, names and
+ * processes with their bytes. Returns 0, or -1 after a message. */
+static int load_baseline(struct wp_run_ctx *rc)
+{
+    const struct wp_cli *cli = rc->cli;
+    if (cli->n_baselines == 0)
+        return 0;
+    struct wp_engine_opts o = rc->opts;
+    o.processes = NULL;
+    o.n_processes = 0;
+    struct wp_engine *e = wp_engine_new(&o);
+    if (e == NULL) {
+        wp_error("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cli->n_baselines; i++) {
+        struct file_job job;
+        memset(&job, 0, sizeof(job));
+        job.path = cli->baselines[i];
+        job.engine = e;
+        read_file(rc, &job, false, NULL);
+        if (job.failed) {
+            wp_error(job.fatal);
+            wp_engine_free(e);
+            return -1;
+        }
+        if (job.damaged)
+            wp_warn(rc, job.error);
+    }
+    struct wp_agg *agg = wp_engine_finalize(e);
+    const struct wp_totals *t = wp_engine_totals(e);
+    rc->baseline = wp_baseline_new(t->have_ts ? (double)(t->last_ns - t->first_ns) / 1e9 : 0);
+    int bad = agg == NULL || rc->baseline == NULL;
+    size_t n;
+    struct wp_port_row **ports = bad ? NULL : wp_agg_ports(agg, &n);
+    for (size_t i = 0; ports != NULL && i < n; i++)
+        bad |= wp_baseline_add_port(rc->baseline, &ports[i]->key,
+                                    ports[i]->to_service.bytes + ports[i]->from_service.bytes +
+                                        ports[i]->unattributed.bytes) != 0;
+    free(ports);
+    struct wp_host_row **hosts = bad ? NULL : wp_agg_hosts(agg, &n);
+    for (size_t i = 0; hosts != NULL && i < n; i++)
+        bad |= wp_baseline_add_host(rc->baseline, hosts[i]->family, hosts[i]->addr,
+                                    hosts[i]->bytes) != 0;
+    free(hosts);
+    struct wp_flow **flows = bad ? NULL : wp_engine_flows(e, &n);
+    size_t nn = 0;
+    struct wp_bl_name *names = flows ? wp_report_bl_names(flows, n, rc->nametab, &nn) : NULL;
+    for (size_t i = 0; i < nn; i++)
+        bad |= wp_baseline_add_name(rc->baseline, names[i].name, names[i].bytes) != 0;
+    free(names);
+    struct wp_procstate *ps = wp_engine_procstate(e);
+    struct wp_aggproc *pa = flows ? wp_procstate_snapshot(ps, flows, n) : NULL;
+    size_t np = 0;
+    struct wp_proc_row **procs = pa ? wp_aggproc_rows(pa, wp_procstate_table(ps), &np) : NULL;
+    for (size_t i = 0; i < np; i++) {
+        char b[64];
+        const char *name = wp_proc_row_name(wp_procstate_table(ps), procs[i], b, sizeof(b));
+        bad |= wp_baseline_add_process(rc->baseline, name,
+                                       procs[i]->out.bytes + procs[i]->in.bytes) != 0;
+    }
+    free(procs);
+    wp_aggproc_free(pa);
+    free(flows);
+    wp_engine_free(e);
+    if (bad) {
+        wp_error("out of memory while reading the baseline");
+        return -1;
+    }
+    wp_baseline_seal(rc->baseline);
+    return 0;
 }
 
 struct pool {

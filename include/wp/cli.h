@@ -36,6 +36,9 @@ struct wp_cli {
     unsigned jobs;                /* -j */
     const char **processes;       /* --process, in order */
     size_t n_processes;
+    const char **baselines;       /* --baseline, in order */
+    size_t n_baselines;
+    bool new_only;                /* --new-only */
 
     /* output */
     enum wp_format format;

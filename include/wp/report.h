@@ -10,10 +10,11 @@
 #include "wp/applesvc.h"
 #include "wp/names.h"
 #include "wp/agg_proc.h"
+#include "wp/baseline.h"
 
 enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV };
 enum wp_view { WP_VIEW_PORTS = 0, WP_VIEW_FLOWS, WP_VIEW_HOSTS, WP_VIEW_TUNNELS, WP_VIEW_TOTALS,
-               WP_VIEW_PROCESSES };
+               WP_VIEW_PROCESSES, WP_VIEW_BASELINE };
 
 struct wp_report_opts {
     enum wp_format format;
@@ -26,6 +27,7 @@ struct wp_report_opts {
     bool apple;             /* text and csv: the view by Apple service (--apple) */
     const char *const *processes; /* --process patterns, for the report to name */
     size_t n_processes;
+    bool new_only;          /* --new-only: leave out what the baseline had */
 };
 
 /* Everything a writer needs. The writers only read it. */
@@ -75,6 +77,19 @@ struct wp_report {
     bool proc_filter;                     /* --process given: only those flows */
     struct wp_proc_port_ref *proc_ports;  /* processes by port (report_proc.h), sorted */
     size_t n_proc_ports;
+
+    /* --baseline (baseline.h): NULL without it */
+    const struct wp_baseline *baseline;
+    const char *const *baseline_files;
+    size_t n_baseline_files;
+    struct wp_bl_name *bl_names;          /* the report's names with their flows and bytes */
+    size_t n_bl_names;
+};
+
+/* A name of the report, for the baseline comparison. */
+struct wp_bl_name {
+    const char *name;
+    uint64_t flows, bytes;
 };
 
 /* Sort rows by bytes, descending, ties broken by key so that output is

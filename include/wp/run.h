@@ -18,6 +18,7 @@ struct wp_run_ctx {
     struct wp_applesvc *applesvc;
     struct wp_nametab *nametab;
     struct wp_proctab *proctab;   /* processes named by the records, shared by the engines */
+    struct wp_baseline *baseline; /* --baseline: what the captures without the app had */
     struct wp_engine_opts opts;
     FILE *out;
     bool quiet;

@@ -319,9 +319,11 @@ def hit_rate(ck, wp, what, argv, port, n, name):
     ck.check(0.8 * n <= len(fl) <= n, f"{what}: one flow per run (but for reused ports)",
              f"{len(fl)} flows for {n} runs")
     ck.eq(wrong, 0, f"{what}: no flow attributed to a wrong process")
-    # The aim is 90 %; scheduling delays on a loaded machine lower it, so
-    # the test fails only well below (a sign that lookups stopped working).
-    ck.check(rate >= 50, f"{what}: hit rate at least 50 % (aim 90 %)", f"{rate:.0f} %")
+    # The aim is 90 %; how soon the helper thread runs after a packet varies
+    # with the machine (docs/performance.md: 60 to 99 % for dig here), so
+    # the test fails only well below, where lookups stopped working (the
+    # main capture's batches alone attribute dig 1 time in 30).
+    ck.check(rate >= 40, f"{what}: hit rate at least 40 % (aim 90 %)", f"{rate:.0f} %")
 
 
 def caps_of(pid):

@@ -14,6 +14,11 @@
 #   LIVE_DROPS_BUFFER=KiB  give both tools the same (small) kernel buffer,
 #   to find the rate at which each falls behind
 #   LIVE_DROPS_PACKETS=N   packets per step (default 200000)
+#   LIVE_DROPS_WP_ARGS="..."  more whichports options (e.g. --no-process)
+#   LIVE_DROPS_LOCAL="A/N ..." addresses given to the capturing end, so that
+#                          the replayed flows are local and process attribution
+#                          looks each one up (its worst case: no such sockets)
+#   LIVE_DROPS_NO_TCPDUMP=1   skip the tcpdump runs
 # Traffic stays inside the two namespaces.
 
 set -euo pipefail
@@ -26,6 +31,7 @@ RATES=("$@")
 TARGET=${LIVE_DROPS_PACKETS:-200000}
 BUF=()   # LIVE_DROPS_BUFFER=KiB: the same small kernel buffer for both tools (-B)
 [ -n "${LIVE_DROPS_BUFFER:-}" ] && BUF=(-B "$LIVE_DROPS_BUFFER")
+read -r -a WPARGS <<< "${LIVE_DROPS_WP_ARGS:-}"
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
 for t in tcpreplay tcpdump ip; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
@@ -43,6 +49,7 @@ for pair in "$NA:$IA" "$NB:$IB"; do
     ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
     ip -n "$ns" link set "$ifc" up
 done
+for a in ${LIVE_DROPS_LOCAL:-}; do ip -n "$NB" addr add "$a" dev "$IB"; done
 sleep 1
 
 per_loop=$(tcpdump -r "$PCAP" -qn 2>/dev/null | wc -l)
@@ -60,7 +67,7 @@ echo "| requested rate | sent | achieved pps | whichports captured | whichports 
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for rate in "${RATES[@]}"; do
     # whichports
-    ip netns exec "$NB" "$WP" -i "$IB" "${BUF[@]}" -T json --no-flows > "$TMP/wp.json" 2> "$TMP/wp.err" &
+    ip netns exec "$NB" "$WP" -i "$IB" "${BUF[@]}" ${WPARGS[@]+"${WPARGS[@]}"} -T json --no-flows > "$TMP/wp.json" 2> "$TMP/wp.err" &
     wpid=$!
     for _ in $(seq 50); do grep -q "listening on" "$TMP/wp.err" && break; sleep 0.1; done
     read -r sent1 pps1 < <(send "$rate")
@@ -70,6 +77,10 @@ for rate in "${RATES[@]}"; do
 import json,sys
 d=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]["totals"]
 print(d["packets"], (d["dropped"] or 0) + (d["dropped_interface"] or 0))' "$TMP/wp.json")
+    if [ -n "${LIVE_DROPS_NO_TCPDUMP:-}" ]; then
+        echo "| $rate | $sent1 | $pps1 | $wcap ($(( sent1 - wcap )) missing) | $wdrop | - | - |"
+        continue
+    fi
     # tcpdump
     ip netns exec "$NB" tcpdump -i "$IB" "${BUF[@]}" -w /dev/null -n > /dev/null 2> "$TMP/td.err" &
     tpid=$!

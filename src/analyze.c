@@ -472,6 +472,8 @@ static struct wp_flow *flow_for_packet(struct wp_engine *e, const struct wp_pack
         }
         e->t.flows++;
         new_flow_init(e, f, p, *sender);
+        if (e->o.on_new_flow != NULL)
+            e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns);
     }
     e->last = f;
     return f;

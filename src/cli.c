@@ -17,76 +17,79 @@
 
 void wp_cli_usage(FILE *fp)
 {
-    fputs("Usage: whichports [-r FILE]... [options] [FILTER]\n"
-          "       whichports -i IFACE [options] [FILTER]\n"
-          "       whichports -D\n"
-          "\n"
-          "Report which service ports and servers a capture's traffic used, how many\n"
-          "packets and bytes each carried, and which of it went to Apple.\n"
-          "\n"
-          "Input:\n"
-          "  -r FILE            read a pcap or pcapng file ('-' for standard input);\n"
-          "                     repeat for several files, analysed as one\n"
-          "  -i IFACE           capture live on IFACE ('any' for all); stop with Ctrl-C\n"
-          "  -D                 list the interfaces that can be captured on\n"
-          "  -f EXPR            BPF capture filter (same as trailing FILTER words)\n"
-          "  -F FILE            read the BPF filter from FILE\n"
-          "  -s SNAPLEN         live: bytes to capture per packet (default 262144;\n"
-          "                     128 is enough for counting)\n"
-          "  -p                 live: do not put the interface in promiscuous mode\n"
-          "  -B KIB             live: kernel capture buffer size in KiB\n"
-          "  -c COUNT           stop after COUNT packets\n"
-          "  --duration SECS    live: stop after SECS seconds\n"
-          "  --interval SECS    live: print a report every SECS seconds\n"
-          "  -Z USER            live: drop privileges to USER once the capture is open\n"
-          "\n"
-          "Analysis:\n"
-          "  --prefixes FILE    Apple address prefixes (default: built in)\n"
-          "  --services FILE    port registry (default: built in)\n"
-          "  --apple-services FILE  Apple services, their names and documented ports\n"
-          "                     (default: built in)\n"
-          "  --no-names         do not take names from DNS, TLS, QUIC and HTTP\n"
-          "  --no-tunnels       count tunnels (GRE, VXLAN, ...) under their outer ports\n"
-          "  --max-flows N      keep at most N flows, evicting the least recently seen\n"
-          "                     (default live: 1000000; files: no limit)\n"
-          "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
-          "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
-          "  -j N               analyse the -r files in N threads\n"
-          "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
-          "                     processes new or grown; repeatable\n"
-          "  --new-only         with --baseline: leave out what the baseline had\n"
-          "  --process NAME|PID report only the flows of this process (real or effective;\n"
-          "                     shell patterns on the name); repeatable\n"
-          "\n"
-          "Output:\n"
-          "  -T, --format FMT   text (default), json or csv\n"
-          "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
-          "                     baseline or totals\n"
-          "                     (every counter, malformed reasons included)\n"
-          "  --top N            text: show N flows and servers (default 10, 0: all)\n"
-          "  --no-flows         json: leave out the flows array\n"
-          "  --filters          text: show a Wireshark display filter for each port\n"
-          "  --apple            text, csv: the view by Apple service: the ports each\n"
-          "                     service used, its names and servers, and Apple's\n"
-          "                     documented ports seen and not seen\n"
-          "  -o FILE            write the report to FILE instead of standard output\n"
-          "  -q                 no progress or warnings on standard error\n"
-          "  -h, --help         show this help;  -V, --version  show the version\n"
-          "\n"
-          "Signals (live): SIGINT or SIGTERM stop the capture and print the report (a\n"
-          "second SIGINT exits at once); SIGUSR1 prints a report and goes on.\n"
-          "\n"
-          "Exit status:\n"
-          "  0  report written\n"
-          "  1  could not run: a file missing, unreadable or not a capture, a filter\n"
-          "     that does not compile, an interface that cannot be opened\n"
-          "  2  usage error\n"
-          "  3  report written, but incomplete: an input was damaged or cut short,\n"
-          "     or the capture stopped on an error\n"
-          "\n"
-          "Bytes are frame lengths on the wire, as Wireshark's frame.len.\n"
-          "See whichports(1) and docs/output.md for the report formats.\n",
-          fp);
+    fputs(
+        "Usage: whichports [-r FILE]... [options] [FILTER]\n"
+        "       whichports -i IFACE [options] [FILTER]\n"
+        "       whichports -D\n"
+        "\n"
+        "Report which service ports and servers a capture's traffic used, how many\n"
+        "packets and bytes each carried, and which of it went to Apple.\n"
+        "\n"
+        "Input:\n"
+        "  -r FILE            read a pcap or pcapng file ('-' for standard input);\n"
+        "                     repeat for several files, analysed as one\n"
+        "  -i IFACE           capture live on IFACE ('any' for all); stop with Ctrl-C\n"
+        "  -D                 list the interfaces that can be captured on\n"
+        "  -f EXPR            BPF capture filter (same as trailing FILTER words)\n"
+        "  -F FILE            read the BPF filter from FILE\n"
+        "  -s SNAPLEN         live: bytes to capture per packet (default 262144;\n"
+        "                     128 is enough for counting)\n"
+        "  -p                 live: do not put the interface in promiscuous mode\n"
+        "  -B KIB             live: kernel capture buffer size in KiB\n"
+        "  -c COUNT           stop after COUNT packets\n"
+        "  --duration SECS    live: stop after SECS seconds\n"
+        "  --interval SECS    live: print a report every SECS seconds\n"
+        "  -Z USER            live: drop privileges to USER once the capture is open\n"
+        "  --no-process       live: do not look up the process of each local flow\n"
+        "                     (Linux; on by default with -i)\n"
+        "\n"
+        "Analysis:\n"
+        "  --prefixes FILE    Apple address prefixes (default: built in)\n"
+        "  --services FILE    port registry (default: built in)\n"
+        "  --apple-services FILE  Apple services, their names and documented ports\n"
+        "                     (default: built in)\n"
+        "  --no-names         do not take names from DNS, TLS, QUIC and HTTP\n"
+        "  --no-tunnels       count tunnels (GRE, VXLAN, ...) under their outer ports\n"
+        "  --max-flows N      keep at most N flows, evicting the least recently seen\n"
+        "                     (default live: 1000000; files: no limit)\n"
+        "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
+        "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
+        "  -j N               analyse the -r files in N threads\n"
+        "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
+        "                     processes new or grown; repeatable\n"
+        "  --new-only         with --baseline: leave out what the baseline had\n"
+        "  --process NAME|PID report only the flows of this process (real or effective;\n"
+        "                     shell patterns on the name); repeatable\n"
+        "\n"
+        "Output:\n"
+        "  -T, --format FMT   text (default), json or csv\n"
+        "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
+        "                     baseline or totals\n"
+        "                     (every counter, malformed reasons included)\n"
+        "  --top N            text: show N flows and servers (default 10, 0: all)\n"
+        "  --no-flows         json: leave out the flows array\n"
+        "  --filters          text: show a Wireshark display filter for each port\n"
+        "  --apple            text, csv: the view by Apple service: the ports each\n"
+        "                     service used, its names and servers, and Apple's\n"
+        "                     documented ports seen and not seen\n"
+        "  -o FILE            write the report to FILE instead of standard output\n"
+        "  -q                 no progress or warnings on standard error\n"
+        "  -h, --help         show this help;  -V, --version  show the version\n"
+        "\n"
+        "Signals (live): SIGINT or SIGTERM stop the capture and print the report (a\n"
+        "second SIGINT exits at once); SIGUSR1 prints a report and goes on.\n"
+        "\n"
+        "Exit status:\n"
+        "  0  report written\n"
+        "  1  could not run: a file missing, unreadable or not a capture, a filter\n"
+        "     that does not compile, an interface that cannot be opened\n"
+        "  2  usage error\n"
+        "  3  report written, but incomplete: an input was damaged or cut short,\n"
+        "     or the capture stopped on an error\n"
+        "\n"
+        "Bytes are frame lengths on the wire, as Wireshark's frame.len.\n"
+        "See whichports(1) and docs/output.md for the report formats.\n",
+        fp);
 }
 
 enum {
@@ -105,6 +108,7 @@ enum {
     OPT_APPLE,
     OPT_APPLE_SERVICES,
     OPT_NO_NAMES,
+    OPT_NO_PROCESS,
     OPT_PROCESS,
     OPT_BASELINE,
     OPT_NEW_ONLY,
@@ -126,6 +130,7 @@ static const struct option longopts[] = {
     {"apple", no_argument, NULL, OPT_APPLE},
     {"apple-services", required_argument, NULL, OPT_APPLE_SERVICES},
     {"no-names", no_argument, NULL, OPT_NO_NAMES},
+    {"no-process", no_argument, NULL, OPT_NO_PROCESS},
     {"process", required_argument, NULL, OPT_PROCESS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"new-only", no_argument, NULL, OPT_NEW_ONLY},
@@ -328,6 +333,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_APPLE_SERVICES:
             cli->apple_services_path = optarg;
+            break;
+        case OPT_NO_PROCESS:
+            cli->no_process = true;
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;

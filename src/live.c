@@ -19,6 +19,8 @@
 
 #include "wp/analyze.h"
 #include "wp/capture.h"
+#include "wp/proc.h"
+#include "wp/proclive.h"
 #include "wp/run.h"
 
 static volatile sig_atomic_t report_requested;
@@ -48,8 +50,12 @@ static int64_t clock_ns(clockid_t id)
 }
 
 /* Give up root for `user`, as tcpdump -Z does: supplementary groups, group,
- * then user. Returns 0, or -1 with a message. */
-static int drop_privileges(const char *user, char err[WP_ERRBUF_SIZE])
+ * then user. With `*keep_caps`, process attribution keeps CAP_SYS_PTRACE
+ * and CAP_DAC_READ_SEARCH (and nothing else) across the change; when that
+ * fails, *keep_caps becomes false and `why` says why. Returns 0, or -1 with
+ * a message. */
+static int drop_privileges(const char *user, bool *keep_caps, char why[WP_ERRBUF_SIZE],
+                           char err[WP_ERRBUF_SIZE])
 {
     errno = 0;
     struct passwd *pw = getpwnam(user);
@@ -57,11 +63,20 @@ static int drop_privileges(const char *user, char err[WP_ERRBUF_SIZE])
         snprintf(err, WP_ERRBUF_SIZE, "-Z %s: no such user", user);
         return -1;
     }
+    if (*keep_caps && wp_proclive_keep_caps(why) != 0)
+        *keep_caps = false;
     if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
         setuid(pw->pw_uid) != 0) {
         snprintf(err, WP_ERRBUF_SIZE, "-Z %s: cannot change to this user: %s", user,
                  strerror(errno));
         return -1;
+    }
+    /* With the capabilities kept, the permitted set is still full here:
+     * cut it to the two before anything else runs. */
+    if (*keep_caps && wp_proclive_limit_caps(why) != 0) {
+        *keep_caps = false;
+        if (wp_proclive_drop_caps(err) != 0)
+            return -1;
     }
     if (pw->pw_uid != 0 && setuid(0) == 0) {
         snprintf(err, WP_ERRBUF_SIZE, "-Z %s: privileges could be regained; refusing to run",
@@ -74,6 +89,7 @@ static int drop_privileges(const char *user, char err[WP_ERRBUF_SIZE])
 struct live {
     struct wp_run_ctx rc;
     struct wp_engine *e;
+    struct wp_proclive *pl;   /* NULL: no process attribution */
     struct wp_report_opts ro;
     const char *sources[1];
     int64_t start_ns;       /* wall clock */
@@ -88,10 +104,66 @@ static void on_record(void *ctx, const struct wp_record *rec)
     wp_engine_packet(lv->e, rec);
 }
 
+/* Capture thread, for each new flow: ask for its process. */
+static void on_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
+{
+    struct live *lv = ctx;
+    if (lv->pl != NULL)
+        (void)wp_proclive_request(lv->pl, &f->key, 1u - f->server, ts_ns);
+}
+
+static struct wp_proc_str view(const char *s)
+{
+    struct wp_proc_str v = {s, (uint16_t)strlen(s)};
+    return v;
+}
+
+/* Capture thread: an answer from the helper, given to its flow. */
+static void on_answer(void *ctx, const struct wp_proclive_answer *a)
+{
+    struct live *lv = ctx;
+    if (a->status != WP_PL_OK)
+        return;
+    struct wp_proc_desc d;
+    memset(&d, 0, sizeof(d));
+    d.pid = a->pid;
+    d.name = view(a->comm);
+    d.path = view(a->exe);
+    d.user = view(a->user);
+    d.container = view(a->container);
+    d.source = WP_PSRC_LIVE;
+    if (wp_engine_set_flow_process(lv->e, &a->flow, &d) != 0)
+        wp_engine_totals_mut(lv->e)->attr.flow_gone++;
+}
+
+/* The attribution counters into the totals, for the report. */
+static void attr_totals(struct live *lv)
+{
+    struct wp_attr_counts *c = &wp_engine_totals_mut(lv->e)->attr;
+    if (lv->pl == NULL)
+        return;
+    const struct wp_proclive_stats *st = wp_proclive_stats(lv->pl);
+    c->requested = st->requested;
+    c->attributed = st->by_status[WP_PL_OK];
+    c->not_local = st->by_status[WP_PL_NOT_LOCAL];
+    c->gone = st->by_status[WP_PL_GONE];
+    c->no_permission = st->by_status[WP_PL_NO_PERMISSION];
+    c->queue_full = st->by_status[WP_PL_DROPPED];
+    c->failed = st->by_status[WP_PL_ERROR];
+    c->unanswered = st->queued - st->answered;
+}
+
 static int report(struct live *lv, struct wp_live *cap, bool final, bool complete)
 {
     uint64_t d, ifd;
     struct wp_totals *t = wp_engine_totals_mut(lv->e);
+    if (lv->pl != NULL) {
+        if (final) /* the last answers: wait briefly for those in flight */
+            (void)wp_proclive_drain(lv->pl, 1000, on_answer, lv);
+        else
+            (void)wp_proclive_poll(lv->pl, on_answer, lv);
+        attr_totals(lv);
+    }
     if (wp_live_stats(cap, &d, &ifd) == 0) {
         t->dropped_known = true;
         t->dropped = d;
@@ -139,9 +211,53 @@ int wp_run_live(const struct wp_cli *cli)
         wp_error(err);
         goto out;
     }
-    if (cli->user != NULL && drop_privileges(cli->user, err) != 0) {
-        wp_error(err);
-        goto out;
+    /* Process attribution: on by default, off with --no-process; with -Z
+     * it keeps two capabilities or stops (never full root). */
+    bool attr = !cli->no_process;
+    static char attr_off[WP_ERRBUF_SIZE + 64];
+    char why[WP_ERRBUF_SIZE] = "";
+    if (!attr)
+        snprintf(attr_off, sizeof(attr_off), "--no-process");
+    /* the watch capture needs the right to capture: open it before -Z */
+    void *watch = NULL;
+    char watch_err[WP_ERRBUF_SIZE] = "";
+    if (attr && wp_proclive_watch_open(&watch, cli->iface, watch_err) != 0)
+        watch = NULL;
+    if (cli->user != NULL) {
+        bool keep = attr;
+        if (drop_privileges(cli->user, &keep, why, err) != 0) {
+            wp_proclive_watch_close(watch);
+            wp_error(err);
+            goto out;
+        }
+        if (attr && !keep) {
+            attr = false;
+            snprintf(attr_off, sizeof(attr_off),
+                     "stopped at -Z %s: %s (other users' processes cannot be read)", cli->user,
+                     why);
+        }
+    }
+    if (!attr) {
+        wp_proclive_watch_close(watch);
+        watch = NULL;
+    }
+    if (attr) {
+        struct wp_proclive_opts po = {0, 0, false, watch};
+        if (wp_proclive_start(&lv.pl, &po, err) != 0) {
+            attr = false;
+            snprintf(attr_off, sizeof(attr_off), "%s", err);
+        } else {
+            lv.rc.opts.on_new_flow = on_new_flow;
+            lv.rc.opts.on_new_flow_ctx = &lv;
+            if (watch == NULL && !cli->quiet) {
+                char msg[WP_ERRBUF_SIZE + 96];
+                snprintf(msg, sizeof(msg),
+                         "process attribution: no watch capture (%s); short-lived sockets may "
+                         "be missed",
+                         watch_err);
+                wp_warn(&lv.rc, msg);
+            }
+        }
     }
     if (wp_run_open_output(&lv.rc) != 0)
         goto out;
@@ -149,6 +265,13 @@ int wp_run_live(const struct wp_cli *cli)
     if (lv.e == NULL) {
         wp_error("out of memory");
         goto out;
+    }
+    wp_engine_totals_mut(lv.e)->attr.state = attr ? WP_ATTR_ON : WP_ATTR_OFF;
+    wp_engine_totals_mut(lv.e)->attr.off_reason = attr ? NULL : attr_off;
+    if (!attr && !cli->no_process && !cli->quiet) {
+        char msg[sizeof(attr_off) + 64];
+        snprintf(msg, sizeof(msg), "process attribution off: %s", attr_off);
+        wp_warn(&lv.rc, msg);
     }
     lv.rc.nanos = wp_live_nanos(cap);
     lv.sources[0] = cli->iface;
@@ -191,6 +314,8 @@ int wp_run_live(const struct wp_cli *cli)
             failed = true;
             break;
         }
+        if (lv.pl != NULL)
+            (void)wp_proclive_poll(lv.pl, on_answer, &lv);
         if (wp_stop_requested)
             break;
         int64_t mono = clock_ns(CLOCK_MONOTONIC);
@@ -232,8 +357,10 @@ int wp_run_live(const struct wp_cli *cli)
     }
     status = failed ? WP_EXIT_DAMAGED : WP_EXIT_OK;
 out:
+    wp_proclive_stop(lv.pl);
     wp_live_close(cap);
     wp_engine_free(lv.e);
     wp_run_ctx_free(&lv.rc);
     return status;
 }
+

@@ -97,6 +97,22 @@ static void totals(const struct jw *w, const struct wp_report *r)
         u64(fp, t->ifdropped);
     else
         fputs("null", fp);
+    const struct wp_attr_counts *ac = &t->attr;
+    if (ac->state != WP_ATTR_NONE) { /* live captures only */
+        fprintf(fp, ", \"process_attribution\": {\"state\": \"%s\", \"reason\": ",
+                ac->state == WP_ATTR_ON ? "on" : "off");
+        if (ac->state == WP_ATTR_OFF && ac->off_reason != NULL)
+            wp_json_string(fp, ac->off_reason);
+        else
+            fputs("null", fp);
+        fprintf(fp, ", \"requested\": %" PRIu64 ", \"attributed\": %" PRIu64
+                    ", \"unknown\": {\"not_local\": %" PRIu64 ", \"gone\": %" PRIu64
+                    ", \"no_permission\": %" PRIu64 ", \"queue_full\": %" PRIu64
+                    ", \"lookup_failed\": %" PRIu64 "}, \"unanswered\": %" PRIu64
+                    ", \"flow_gone\": %" PRIu64 "}",
+                ac->requested, ac->attributed, ac->not_local, ac->gone, ac->no_permission,
+                ac->queue_full, ac->failed, ac->unanswered, ac->flow_gone);
+    }
     fputs(", \"names\": {", fp);
     sep = "";
 #define WP_X(field, desc)                                                                          \

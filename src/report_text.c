@@ -191,6 +191,18 @@ static void header(FILE *fp, const struct wp_report *r)
         fprintf(fp, ", dropped by kernel %" PRIu64 ", by interface %" PRIu64, t->dropped,
                 t->ifdropped);
     fputc('\n', fp);
+    const struct wp_attr_counts *ac = &t->attr;
+    if (ac->state == WP_ATTR_ON)
+        fprintf(fp, "  processes: %" PRIu64 " new flows, %" PRIu64 " attributed; unknown: %" PRIu64
+                    " not local, %" PRIu64 " gone, %" PRIu64 " no permission, %" PRIu64
+                    " queue full, %" PRIu64 " lookup failed\n",
+                ac->requested, ac->attributed, ac->not_local, ac->gone, ac->no_permission,
+                ac->queue_full, ac->failed);
+    else if (ac->state == WP_ATTR_OFF) {
+        fputs("  processes: not looked up: ", fp);
+        wp_text_string(fp, ac->off_reason != NULL ? ac->off_reason : "");
+        fputc('\n', fp);
+    }
     if (mal) {
         fputs("  malformed:", fp);
         for (int i = 0; i < WP_MAL_COUNT; i++)

@@ -24,6 +24,28 @@ struct wp_engine_opts {
     struct wp_proctab *proctab;          /* borrowed, shared; NULL: the engine has its own */
     const char *const *processes; /* --process patterns (borrowed); report only their flows */
     size_t n_processes;
+    /* Called once for each new flow, after its server side is decided,
+     * with the capture time of its first packet (live attribution,
+     * proclive.h); NULL: none. Must not touch the engine. */
+    void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
+    void *on_new_flow_ctx;
+};
+
+/* Live process attribution (live.c, proclive.h), for the report. */
+enum wp_attr_state {
+    WP_ATTR_NONE = 0,    /* not a live capture: nothing said */
+    WP_ATTR_ON,          /* looked up */
+    WP_ATTR_OFF,         /* not looked up: `off_reason` says why */
+};
+
+struct wp_attr_counts {
+    uint8_t state;              /* enum wp_attr_state */
+    const char *off_reason;     /* static text, for WP_ATTR_OFF */
+    uint64_t requested;         /* new TCP/UDP flows */
+    uint64_t attributed;        /* given a process */
+    uint64_t not_local, gone, no_permission, queue_full, failed;
+    uint64_t unanswered;        /* still being looked up at the report */
+    uint64_t flow_gone;         /* answered after the flow left the table */
 };
 
 /* Every frame lands in exactly one of: a port row (packets of flows, or
@@ -41,6 +63,7 @@ struct wp_totals {
     bool dropped_known;                                /* live capture statistics */
     uint64_t dropped, ifdropped;
     struct wp_name_counts names;                       /* names.h */
+    struct wp_attr_counts attr;                        /* live process attribution */
 };
 
 #define WP_MAX_LINKTYPES 32

@@ -22,6 +22,7 @@ struct wp_cli {
     int64_t duration_ns;          /* --duration, 0: no limit */
     int64_t interval_ns;          /* --interval, 0: final report only */
     const char *user;             /* -Z */
+    bool no_process;              /* --no-process: no live process attribution */
 
     /* analysis */
     bool tunnels;                 /* --no-tunnels turns off */

@@ -89,7 +89,7 @@ static int drop_privileges(const char *user, bool *keep_caps, char why[WP_ERRBUF
 struct live {
     struct wp_run_ctx rc;
     struct wp_engine *e;
-    struct wp_proclive *pl;   /* NULL: no process attribution */
+    struct wp_proclive *pl; /* NULL: no process attribution */
     struct wp_report_opts ro;
     const char *sources[1];
     int64_t start_ns;       /* wall clock */
@@ -363,4 +363,3 @@ out:
     wp_run_ctx_free(&lv.rc);
     return status;
 }
-

@@ -23,13 +23,20 @@
 const char *wp_proclive_status_name(enum wp_proclive_status s)
 {
     switch (s) {
-    case WP_PL_OK: return "ok";
-    case WP_PL_GONE: return "gone";
-    case WP_PL_NOT_LOCAL: return "not local";
-    case WP_PL_NO_PERMISSION: return "no permission";
-    case WP_PL_DROPPED: return "queue full";
-    case WP_PL_ERROR: return "lookup failed";
-    case WP_PL_STATUS_COUNT: break;
+    case WP_PL_OK:
+        return "ok";
+    case WP_PL_GONE:
+        return "gone";
+    case WP_PL_NOT_LOCAL:
+        return "not local";
+    case WP_PL_NO_PERMISSION:
+        return "no permission";
+    case WP_PL_DROPPED:
+        return "queue full";
+    case WP_PL_ERROR:
+        return "lookup failed";
+    case WP_PL_STATUS_COUNT:
+        break;
     }
     return "?";
 }
@@ -229,9 +236,8 @@ static size_t cgroup_path(const char *s, const char *e, char *out, size_t n)
     struct {
         const char *needle, *tag;
     } ids[] = {
-        {"kubepods", "kubepods:"},  {"cri-containerd-", "containerd:"},
-        {"docker", "docker:"},      {"libpod", "podman:"},
-        {"containerd", "containerd:"},
+        {"kubepods", "kubepods:"}, {"cri-containerd-", "containerd:"}, {"docker", "docker:"},
+        {"libpod", "podman:"},     {"containerd", "containerd:"},
     };
     for (size_t i = 0; i < WP_ARRAY_LEN(ids); i++) {
         size_t nl = strlen(ids[i].needle);
@@ -320,7 +326,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
 }
 
 enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
-                                        unsigned client, int64_t ts_ns)
+                                            unsigned client, int64_t ts_ns)
 {
     (void)pl, (void)k, (void)client, (void)ts_ns;
     return WP_PL_NOT_LOCAL;
@@ -424,16 +430,16 @@ int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE])
 
 struct request {
     struct wp_flow_key k;
-    uint8_t client;     /* endpoint that started the flow */
-    uint8_t local;      /* bit i: endpoint i is local */
+    uint8_t client; /* endpoint that started the flow */
+    uint8_t local;  /* bit i: endpoint i is local */
     int64_t ts_ns;
 };
 
 /* Single producer, single consumer; `cap` is a power of two. */
 struct ring {
-    _Atomic size_t head;   /* written by the producer */
+    _Atomic size_t head; /* written by the producer */
     char pad1[64 - sizeof(size_t)];
-    _Atomic size_t tail;   /* written by the consumer */
+    _Atomic size_t tail; /* written by the consumer */
     char pad2[64 - sizeof(size_t)];
     size_t cap, elt;
     unsigned char *slots;
@@ -569,7 +575,7 @@ struct answer_ent {
 struct wp_proclive {
     /* shared */
     struct ring req, ans;
-    int wake;                        /* eventfd: the capture thread wakes the helper */
+    int wake; /* eventfd: the capture thread wakes the helper */
     _Atomic bool stop;
     _Atomic(struct localtab *) pending_local;
     pthread_t thread;
@@ -584,24 +590,24 @@ struct wp_proclive {
     pcap_t *watch;
     int watch_fd;
     int watch_linktype;
-    struct localtab *hlocal;         /* the helper's copy of the addresses */
-    int64_t watch_second;            /* token bucket: lookups in this second */
+    struct localtab *hlocal; /* the helper's copy of the addresses */
+    int64_t watch_second;    /* token bucket: lookups in this second */
     unsigned watch_budget;
 
     /* helper thread */
-    int nl;                          /* NETLINK_SOCK_DIAG socket, -1 none */
+    int nl; /* NETLINK_SOCK_DIAG socket, -1 none */
     uint32_t seq;
     struct inode_ent *inodes;
-    int32_t *pids;                   /* pids of the last /proc listing, sorted */
+    int32_t *pids; /* pids of the last /proc listing, sorted */
     size_t n_pids;
-    bool scan_denied;                /* some /proc/PID/fd could not be read */
-    int64_t last_full_ns;            /* when every process was last scanned */
-    bool privileged;                 /* may read every /proc/PID/fd: a refusal
-                                      * then means the process is exiting */
+    bool scan_denied;     /* some /proc/PID/fd could not be read */
+    int64_t last_full_ns; /* when every process was last scanned */
+    bool privileged;      /* may read every /proc/PID/fd: a refusal
+                           * then means the process is exiting */
     struct {
         int64_t uid;
         char name[WP_PL_USER_MAX];
-    } users[16];                     /* uid -> name, most recent first */
+    } users[16]; /* uid -> name, most recent first */
     struct answer_ent *answers;
     size_t n_answers;
     int64_t last_local_ns;
@@ -703,7 +709,7 @@ struct want {
     uint8_t family;
     uint8_t local[16], remote[16];
     uint16_t lport, rport;
-    bool wildcard;        /* UDP: accept sockets not connected to remote */
+    bool wildcard; /* UDP: accept sockets not connected to remote */
     struct sockinfo *out;
 };
 
@@ -819,7 +825,8 @@ static int procnet_lookup(uint8_t proto, struct want *w)
             memcpy(ra, s.remote, 16);
             size_t sn = fam == 4 ? 4 : 16;
             bool local_ok = addr_match(la, (uint8_t)fam, w->local, w->family);
-            bool remote_ok = s.rport == w->rport && addr_match(ra, (uint8_t)fam, w->remote, w->family);
+            bool remote_ok =
+                s.rport == w->rport && addr_match(ra, (uint8_t)fam, w->remote, w->family);
             if (local_ok && remote_ok) {
                 w->out->inode = s.inode;
                 w->out->uid = s.uid;
@@ -887,7 +894,7 @@ static void inode_put(struct wp_proclive *pl, uint64_t inode, int32_t pid)
 static void inodes_clear(struct wp_proclive *pl)
 {
     struct inode_ent *e, *tmp;
-    HASH_ITER(hh, pl->inodes, e, tmp) {
+    HASH_ITER (hh, pl->inodes, e, tmp) {
         HASH_DEL(pl->inodes, e);
         free(e);
     }
@@ -1162,7 +1169,7 @@ static void tuple_of(const struct wp_flow_key *k, unsigned local, struct tuple *
 
 /* Look up one local end. */
 static enum wp_proclive_status lookup_end(struct wp_proclive *pl, const struct wp_flow_key *k,
-                                      unsigned local, struct wp_proclive_answer *a)
+                                          unsigned local, struct wp_proclive_answer *a)
 {
     struct sockinfo si = {0, -1};
     struct want w;
@@ -1280,7 +1287,7 @@ static void handle(struct wp_proclive *pl, const struct request *rq, struct wp_p
 
 /* The first packets of flows: TCP SYNs (IPv4; IPv6 without extension
  * headers) and UDP. (pcap filters give "and" and "or" the same precedence.) */
-#define WATCH_FIRST \
+#define WATCH_FIRST                                                                                \
     "((tcp and tcp[13] & 2 != 0) or (ip6 and ip6[6] == 6 and ip6[53] & 2 != 0) or udp)"
 
 static void watch_filter(struct wp_proclive *pl);
@@ -1309,7 +1316,6 @@ static void refresh_local(struct wp_proclive *pl)
     pl->last_local_ns = mono_ns();
 }
 
-
 /* Restrict the watch capture to the host's addresses, so that the kernel
  * drops everything else (routed or mirrored traffic, a replayed flood)
  * before it reaches the helper. Beyond 64 addresses, no restriction. */
@@ -1322,12 +1328,11 @@ static void watch_filter(struct wp_proclive *pl)
     char *expr = malloc(cap);
     if (expr == NULL)
         return;
-    len += (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1",
-                            WATCH_FIRST);
+    len +=
+        (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1", WATCH_FIRST);
     for (size_t i = 0; i < t->n; i++) {
         char a[INET6_ADDRSTRLEN];
-        if (inet_ntop(t->e[i].family == 4 ? AF_INET : AF_INET6, t->e[i].addr, a, sizeof(a)) ==
-            NULL)
+        if (inet_ntop(t->e[i].family == 4 ? AF_INET : AF_INET6, t->e[i].addr, a, sizeof(a)) == NULL)
             continue;
         if (t->e[i].family == 6 && t->e[i].addr[0] == 0xfe && (t->e[i].addr[1] & 0xc0) == 0x80)
             continue; /* link-local: scope ids do not compile */
@@ -1465,8 +1470,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
         goto oom;
     pl->local = read_local();
     if (pl->local == NULL) {
-        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot read this host's addresses: %s",
-                 strerror(errno));
+        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot read this host's addresses: %s", strerror(errno));
         wp_proclive_stop(pl);
         return -1;
     }
@@ -1497,8 +1501,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
     int err = pthread_create(&pl->thread, NULL, helper_main, pl);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (err != 0) {
-        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot start the attribution thread: %s",
-                 strerror(err));
+        snprintf(errbuf, WP_ERRBUF_SIZE, "cannot start the attribution thread: %s", strerror(err));
         wp_proclive_stop(pl);
         return -1;
     }
@@ -1517,7 +1520,7 @@ bool wp_proclive_is_local(const struct wp_proclive *pl, uint8_t family, const ui
 }
 
 enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
-                                        unsigned client, int64_t ts_ns)
+                                            unsigned client, int64_t ts_ns)
 {
     if (k->proto != IPPROTO_TCP && k->proto != IPPROTO_UDP)
         return WP_PL_NOT_LOCAL;
@@ -1609,7 +1612,7 @@ void wp_proclive_stop(struct wp_proclive *pl)
         close(pl->nl);
     inodes_clear(pl);
     struct answer_ent *e, *tmp;
-    HASH_ITER(hh, pl->answers, e, tmp) {
+    HASH_ITER (hh, pl->answers, e, tmp) {
         HASH_DEL(pl->answers, e);
         free(e);
     }

@@ -105,11 +105,12 @@ static void totals(const struct jw *w, const struct wp_report *r)
             wp_json_string(fp, ac->off_reason);
         else
             fputs("null", fp);
-        fprintf(fp, ", \"requested\": %" PRIu64 ", \"attributed\": %" PRIu64
-                    ", \"unknown\": {\"not_local\": %" PRIu64 ", \"gone\": %" PRIu64
-                    ", \"no_permission\": %" PRIu64 ", \"queue_full\": %" PRIu64
-                    ", \"lookup_failed\": %" PRIu64 "}, \"unanswered\": %" PRIu64
-                    ", \"flow_gone\": %" PRIu64 "}",
+        fprintf(fp,
+                ", \"requested\": %" PRIu64 ", \"attributed\": %" PRIu64
+                ", \"unknown\": {\"not_local\": %" PRIu64 ", \"gone\": %" PRIu64
+                ", \"no_permission\": %" PRIu64 ", \"queue_full\": %" PRIu64
+                ", \"lookup_failed\": %" PRIu64 "}, \"unanswered\": %" PRIu64
+                ", \"flow_gone\": %" PRIu64 "}",
                 ac->requested, ac->attributed, ac->not_local, ac->gone, ac->no_permission,
                 ac->queue_full, ac->failed, ac->unanswered, ac->flow_gone);
     }

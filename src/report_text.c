@@ -193,9 +193,10 @@ static void header(FILE *fp, const struct wp_report *r)
     fputc('\n', fp);
     const struct wp_attr_counts *ac = &t->attr;
     if (ac->state == WP_ATTR_ON)
-        fprintf(fp, "  processes: %" PRIu64 " new flows, %" PRIu64 " attributed; unknown: %" PRIu64
-                    " not local, %" PRIu64 " gone, %" PRIu64 " no permission, %" PRIu64
-                    " queue full, %" PRIu64 " lookup failed\n",
+        fprintf(fp,
+                "  processes: %" PRIu64 " new flows, %" PRIu64 " attributed; unknown: %" PRIu64
+                " not local, %" PRIu64 " gone, %" PRIu64 " no permission, %" PRIu64
+                " queue full, %" PRIu64 " lookup failed\n",
                 ac->requested, ac->attributed, ac->not_local, ac->gone, ac->no_permission,
                 ac->queue_full, ac->failed);
     else if (ac->state == WP_ATTR_OFF) {

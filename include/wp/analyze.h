@@ -33,19 +33,19 @@ struct wp_engine_opts {
 
 /* Live process attribution (live.c, proclive.h), for the report. */
 enum wp_attr_state {
-    WP_ATTR_NONE = 0,    /* not a live capture: nothing said */
-    WP_ATTR_ON,          /* looked up */
-    WP_ATTR_OFF,         /* not looked up: `off_reason` says why */
+    WP_ATTR_NONE = 0, /* not a live capture: nothing said */
+    WP_ATTR_ON,       /* looked up */
+    WP_ATTR_OFF,      /* not looked up: `off_reason` says why */
 };
 
 struct wp_attr_counts {
-    uint8_t state;              /* enum wp_attr_state */
-    const char *off_reason;     /* static text, for WP_ATTR_OFF */
-    uint64_t requested;         /* new TCP/UDP flows */
-    uint64_t attributed;        /* given a process */
+    uint8_t state;          /* enum wp_attr_state */
+    const char *off_reason; /* static text, for WP_ATTR_OFF */
+    uint64_t requested;     /* new TCP/UDP flows */
+    uint64_t attributed;    /* given a process */
     uint64_t not_local, gone, no_permission, queue_full, failed;
-    uint64_t unanswered;        /* still being looked up at the report */
-    uint64_t flow_gone;         /* answered after the flow left the table */
+    uint64_t unanswered; /* still being looked up at the report */
+    uint64_t flow_gone;  /* answered after the flow left the table */
 };
 
 /* Every frame lands in exactly one of: a port row (packets of flows, or

@@ -28,12 +28,12 @@
 
 /* Why a flow has no process. */
 enum wp_proclive_status {
-    WP_PL_OK = 0,          /* attributed */
-    WP_PL_GONE,            /* no socket or no process any more when looked up */
-    WP_PL_NOT_LOCAL,       /* neither end is an address of this host */
-    WP_PL_NO_PERMISSION,   /* the socket exists but its process cannot be read */
-    WP_PL_DROPPED,         /* not looked up: the queue was full */
-    WP_PL_ERROR,           /* the lookup itself failed (netlink and /proc/net) */
+    WP_PL_OK = 0,        /* attributed */
+    WP_PL_GONE,          /* no socket or no process any more when looked up */
+    WP_PL_NOT_LOCAL,     /* neither end is an address of this host */
+    WP_PL_NO_PERMISSION, /* the socket exists but its process cannot be read */
+    WP_PL_DROPPED,       /* not looked up: the queue was full */
+    WP_PL_ERROR,         /* the lookup itself failed (netlink and /proc/net) */
     WP_PL_STATUS_COUNT
 };
 
@@ -41,20 +41,20 @@ enum wp_proclive_status {
  * "queue full", "lookup failed". */
 const char *wp_proclive_status_name(enum wp_proclive_status s);
 
-#define WP_PL_COMM_MAX 16    /* the kernel's TASK_COMM_LEN, with the NUL */
-#define WP_PL_PATH_MAX 256   /* longer executable paths are cut */
-#define WP_PL_USER_MAX 33
+#define WP_PL_COMM_MAX      16  /* the kernel's TASK_COMM_LEN, with the NUL */
+#define WP_PL_PATH_MAX      256 /* longer executable paths are cut */
+#define WP_PL_USER_MAX      33
 #define WP_PL_CONTAINER_MAX 80
 
 /* One answer: the flow it is for and its process (or why none). Strings are
  * NUL-terminated, possibly empty (unknown), and may hold any bytes but NUL:
  * escape them for output. */
 struct wp_proclive_answer {
-    struct wp_flow_key flow;     /* as given to wp_proclive_request */
-    uint8_t status;              /* enum wp_proclive_status */
-    uint8_t local;               /* the endpoint of `flow` that is local (0 or 1) */
-    int32_t pid;                 /* 0 unless status == WP_PL_OK */
-    int64_t uid;                 /* socket owner; -1 unknown */
+    struct wp_flow_key flow; /* as given to wp_proclive_request */
+    uint8_t status;          /* enum wp_proclive_status */
+    uint8_t local;           /* the endpoint of `flow` that is local (0 or 1) */
+    int32_t pid;             /* 0 unless status == WP_PL_OK */
+    int64_t uid;             /* socket owner; -1 unknown */
     char comm[WP_PL_COMM_MAX];
     char exe[WP_PL_PATH_MAX];
     char user[WP_PL_USER_MAX];
@@ -62,22 +62,22 @@ struct wp_proclive_answer {
 };
 
 struct wp_proclive_opts {
-    size_t queue_len;        /* requests waiting at most; 0: 4096 */
-    int64_t cache_ns;        /* an answer kept per 5-tuple serves a request for a
-                              * flow that began within cache_ns of the packet
-                              * it was looked up for (ports are reused later);
-                              * 0: 2 s */
-    bool proc_net_only;      /* tests: skip netlink, read /proc/net */
-    void *watch;             /* from wp_proclive_watch_open (taken over), or NULL */
+    size_t queue_len;   /* requests waiting at most; 0: 4096 */
+    int64_t cache_ns;   /* an answer kept per 5-tuple serves a request for a
+                         * flow that began within cache_ns of the packet
+                         * it was looked up for (ports are reused later);
+                         * 0: 2 s */
+    bool proc_net_only; /* tests: skip netlink, read /proc/net */
+    void *watch;        /* from wp_proclive_watch_open (taken over), or NULL */
 };
 
 /* Counters kept by the capture thread (requests, and answers as polled). */
 struct wp_proclive_stats {
-    uint64_t requested;      /* new TCP/UDP flows handed in */
-    uint64_t queued;         /* with a local end, queued for lookup */
-    uint64_t answered;       /* answers polled */
+    uint64_t requested;                     /* new TCP/UDP flows handed in */
+    uint64_t queued;                        /* with a local end, queued for lookup */
+    uint64_t answered;                      /* answers polled */
     uint64_t by_status[WP_PL_STATUS_COUNT]; /* answers and not-local/dropped requests */
-    uint64_t cache_hits;     /* answers given from the 5-tuple cache */
+    uint64_t cache_hits;                    /* answers given from the 5-tuple cache */
 };
 
 struct wp_proclive;
@@ -95,7 +95,7 @@ WP_NODISCARD int wp_proclive_start(struct wp_proclive **out, const struct wp_pro
  * WP_PL_NOT_LOCAL or WP_PL_DROPPED when no answer will come. Flows
  * other than TCP and UDP return WP_PL_NOT_LOCAL without counting. */
 enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct wp_flow_key *k,
-                                        unsigned client, int64_t ts_ns);
+                                            unsigned client, int64_t ts_ns);
 
 /* Capture thread: call fn for each answer ready now (none may be). Never
  * blocks. Returns the number of answers handed out. */
@@ -151,10 +151,10 @@ int wp_proclive_drop_caps(char errbuf[WP_ERRBUF_SIZE]);
 
 /* One socket as /proc/net/{tcp,udp}{,6} lists it. */
 struct wp_proclive_netsock {
-    uint8_t family;          /* 4 or 6 */
+    uint8_t family;                /* 4 or 6 */
     uint8_t local[16], remote[16]; /* network order; IPv4 in the first 4 bytes */
-    uint16_t lport, rport;   /* host order */
-    uint8_t state;           /* the kernel's TCP state number (UDP: 7 unconnected, 1 connected) */
+    uint16_t lport, rport;         /* host order */
+    uint8_t state; /* the kernel's TCP state number (UDP: 7 unconnected, 1 connected) */
     int64_t uid;
     uint64_t inode;
 };

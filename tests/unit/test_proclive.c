@@ -16,15 +16,15 @@ static void test_netline(void)
     struct wp_proclive_netsock s;
     /* header line */
     TAP_OK(wp_proclive_parse_netline("  sl  local_address rem_address   st tx_queue rx_queue tr "
-                                 "tm->when retrnsmt   uid  timeout inode\n",
-                                 4, &s) != 0,
+                                     "tm->when retrnsmt   uid  timeout inode\n",
+                                     4, &s) != 0,
            "header line rejected");
     /* a listener on 127.0.0.1:631: 0100007F is 127.0.0.1 read as a
      * little-endian word, 0277 = 631, state 0A = LISTEN */
     int r = wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
-                                  "00:00000000 00000000     0        0 23154 1 "
-                                  "0000000000000000 100 0 0 10 0\n",
-                                  4, &s);
+                                      "00:00000000 00000000     0        0 23154 1 "
+                                      "0000000000000000 100 0 0 10 0\n",
+                                      4, &s);
     TAP_EQ(r, 0, "tcp listener line parsed");
     TAP_OK(memcmp(s.local, LO4, 4) == 0, "local address 127.0.0.1");
     TAP_EQ(s.lport, 631, "local port 631");
@@ -36,9 +36,9 @@ static void test_netline(void)
     /* an established connection 10.0.2.15:54321 -> 93.184.216.34:443, uid
      * 1000 (0F02000A = 10.0.2.15, 22D8B85D = 93.184.216.34, D431 = 54321) */
     r = wp_proclive_parse_netline("  12: 0F02000A:D431 22D8B85D:01BB 01 00000000:00000000 "
-                              "02:00000A5F 00000000  1000        0 987654 2 "
-                              "0000000000000000 20 4 30 10 -1",
-                              4, &s);
+                                  "02:00000A5F 00000000  1000        0 987654 2 "
+                                  "0000000000000000 20 4 30 10 -1",
+                                  4, &s);
     TAP_EQ(r, 0, "tcp established line parsed");
     static const uint8_t a1[4] = {10, 0, 2, 15}, a2[4] = {93, 184, 216, 34};
     TAP_OK(memcmp(s.local, a1, 4) == 0, "local 10.0.2.15");
@@ -51,9 +51,9 @@ static void test_netline(void)
     /* IPv6: four words, each in host order. ::ffff:127.0.0.1 port 40000
      * to ::1 port 53 */
     r = wp_proclive_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
-                              "00000000000000000000000001000000:0035 01 00000000:00000000 "
-                              "00:00000000 00000000   101        0 45678 2 0000000000000000",
-                              6, &s);
+                                  "00000000000000000000000001000000:0035 01 00000000:00000000 "
+                                  "00:00000000 00000000   101        0 45678 2 0000000000000000",
+                                  6, &s);
     TAP_EQ(r, 0, "tcp6 line parsed");
     static const uint8_t m6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
     static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -66,9 +66,9 @@ static void test_netline(void)
 
     /* an unconnected UDP socket on 0.0.0.0:68 */
     r = wp_proclive_parse_netline("  123: 00000000:0044 00000000:0000 07 00000000:00000000 "
-                              "00:00000000 00000000     0        0 17123 2 "
-                              "0000000000000000 0\n",
-                              4, &s);
+                                  "00:00000000 00000000     0        0 17123 2 "
+                                  "0000000000000000 0\n",
+                                  4, &s);
     TAP_EQ(r, 0, "udp line parsed");
     TAP_EQ(s.lport, 68, "udp port 68");
     TAP_EQ(s.state, 7, "udp state 07");
@@ -78,22 +78,22 @@ static void test_netline(void)
     TAP_OK(wp_proclive_parse_netline("   0: 0100007:0277 00000000:0000 0A", 4, &s) != 0,
            "short address rejected");
     TAP_OK(wp_proclive_parse_netline("   0: 0100007G:0277 00000000:0000 0A 0:0 0:0 0 0 0 1", 4,
-                                 &s) != 0,
+                                     &s) != 0,
            "bad hex rejected");
     TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
-                                 "00:00000000 00000000     0        0",
-                                 4, &s) != 0,
+                                     "00:00000000 00000000     0        0",
+                                     4, &s) != 0,
            "missing inode rejected");
     TAP_OK(wp_proclive_parse_netline("   1: 0000000000000000FFFF00000100007F:9C40 "
-                                 "00000000000000000000000001000000:0035 01",
-                                 4, &s) != 0,
+                                     "00000000000000000000000001000000:0035 01",
+                                     4, &s) != 0,
            "IPv6 line read as IPv4 rejected");
     TAP_OK(wp_proclive_parse_netline("", 4, &s) != 0, "empty line rejected");
     TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277", 5, &s) != 0, "family 5 rejected");
     TAP_OK(wp_proclive_parse_netline("   0: 0100007F:0277 00000000:0000 0A 00000000:00000000 "
-                                 "00:00000000 00000000     0        0 "
-                                 "99999999999999999999999",
-                                 4, &s) != 0,
+                                     "00:00000000 00000000     0        0 "
+                                     "99999999999999999999999",
+                                     4, &s) != 0,
            "inode overflow rejected");
 }
 
@@ -103,8 +103,14 @@ static void test_links(void)
     TAP_EQ(wp_proclive_parse_socket_link(l, strlen(l)), 12345, "socket link");
     l = "socket:[18446744073709551615]";
     TAP_EQ(wp_proclive_parse_socket_link(l, strlen(l)), UINT64_MAX, "largest inode");
-    const char *bad[] = {"pipe:[1]", "socket:[]", "socket:[12a]", "/dev/null", "socket:[1",
-                         "socket:[18446744073709551616]", "anon_inode:[eventfd]", ""};
+    const char *bad[] = {"pipe:[1]",
+                         "socket:[]",
+                         "socket:[12a]",
+                         "/dev/null",
+                         "socket:[1",
+                         "socket:[18446744073709551616]",
+                         "anon_inode:[eventfd]",
+                         ""};
     for (size_t i = 0; i < WP_ARRAY_LEN(bad); i++)
         TAP_EQ(wp_proclive_parse_socket_link(bad[i], strlen(bad[i])), 0, "not a socket: '%s'",
                bad[i]);
@@ -310,8 +316,7 @@ static void test_live(bool proc_net_only)
 
     const struct wp_proclive_stats *st = wp_proclive_stats(pl);
     TAP_EQ(st->queued, st->answered, "%s: every queued request answered", how);
-    TAP_EQ(st->requested, st->queued + st->by_status[WP_PL_NOT_LOCAL], "%s: counts add up",
-           how);
+    TAP_EQ(st->requested, st->queued + st->by_status[WP_PL_NOT_LOCAL], "%s: counts add up", how);
     wp_proclive_stop(pl);
 }
 

@@ -13,6 +13,7 @@
 
 #include "wp/analyze.h"
 #include "wp/decode.h"
+#include "wp/outcome.h"
 
 struct wp_engine {
     struct wp_engine_opts o;
@@ -116,6 +117,7 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
         wp_names_flow_gone(e->names, f);
     if (e->last == f)
         e->last = NULL;
+    wp_outcome_settle(f, 0, 0, true);
     (void)wp_agg_add_flow(e->agg, f);
     wp_flow_remove(e->flows, f);
     e->t.flows_evicted++;
@@ -424,6 +426,9 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
     }
     f->tcp_flags |= p.tcp_flags;
     account(f, sender, &p, rec);
+    wp_outcome_packet(f, sender, p.tcp_flags, p.payload_len, wp_outcome_is_icmp_error(&p));
+    if (p.proto == 1 || p.proto == 58)
+        (void)wp_outcome_icmp(e->flows, &p, e->o.nametab, &t->outcome);
     if (e->names != NULL && p.payload_len > 0 && p.has_ports) {
         uint32_t before = f->name_id;
         wp_names_packet(e->names, f, &p, sender, &t->names);
@@ -449,6 +454,8 @@ struct snap_ctx {
 static void snap_one(void *ctx, struct wp_flow *f)
 {
     struct snap_ctx *s = ctx;
+    if (s->e != NULL)
+        wp_outcome_settle(f, s->e->t.last_ns, s->e->o.answer_timeout_ns, false);
     if (s->e != NULL && s->e->names != NULL && f->name_id == 0) {
         wp_names_from_dns(s->e->names, f);
         if (f->name_id != 0)
@@ -563,6 +570,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->bytes[i] += sf->bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
+    wp_outcome_merge(f, sf);
     if (sf->name_src > f->name_src) {
         f->name_id = sf->name_id;
         f->name_src = sf->name_src;
@@ -616,6 +624,13 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     d->names.http_host += s->names.http_host;
     d->names.names_dropped += s->names.names_dropped;
     d->fragments_unattributed += s->fragments_unattributed;
+    d->outcome.icmp_unreach += s->outcome.icmp_unreach;
+    d->outcome.matched += s->outcome.matched;
+    d->outcome.no_flow += s->outcome.no_flow;
+    d->outcome.quote_truncated += s->outcome.quote_truncated;
+    d->outcome.quote_garbage += s->outcome.quote_garbage;
+    d->outcome.quote_unsupported += s->outcome.quote_unsupported;
+    d->outcome.ignored_other += s->outcome.ignored_other;
     d->tunneled += s->tunneled;
     d->flows_evicted += s->flows_evicted;
     d->flows_dropped += s->flows_dropped;

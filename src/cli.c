@@ -53,6 +53,8 @@ void wp_cli_usage(FILE *fp)
         "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
         "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
         "  -j N               analyse the -r files in N threads\n"
+        "  --answer-timeout SECS  live: a flow that asked and got nothing back is\n"
+        "                     unanswered after SECS (default 5; files: at the end)\n"
         "\n"
         "Output:\n"
         "  -T, --format FMT   text (default), json or csv\n"
@@ -64,6 +66,10 @@ void wp_cli_usage(FILE *fp)
         "  --apple            text, csv: the view by Apple service: the ports each\n"
         "                     service used, its names and servers, and Apple's\n"
         "                     documented ports seen and not seen\n"
+        "  --rules FMT        write firewall rules allowing what was seen to succeed,\n"
+        "                     instead of the report: nft, pf or lsrules\n"
+        "  --rules-documented with --rules: add Apple's documented ports of the\n"
+        "                     Apple services seen\n"
         "  -o FILE            write the report to FILE instead of standard output\n"
         "  -q                 no progress or warnings on standard error\n"
         "  -h, --help         show this help;  -V, --version  show the version\n"
@@ -100,6 +106,9 @@ enum {
     OPT_APPLE,
     OPT_APPLE_SERVICES,
     OPT_NO_NAMES,
+    OPT_ANSWER_TIMEOUT,
+    OPT_RULES,
+    OPT_RULES_DOC,
 };
 
 static const struct option longopts[] = {
@@ -118,6 +127,9 @@ static const struct option longopts[] = {
     {"apple", no_argument, NULL, OPT_APPLE},
     {"apple-services", required_argument, NULL, OPT_APPLE_SERVICES},
     {"no-names", no_argument, NULL, OPT_NO_NAMES},
+    {"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"rules-documented", no_argument, NULL, OPT_RULES_DOC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -194,6 +206,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
     cli->top = 10;
     cli->jobs = 1;
     cli->snaplen = 262144;
+    cli->answer_timeout_ns = 5LL * 1000000000;
     cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
     if (cli->files == NULL)
         return usage_error("%s", "out of memory");
@@ -308,6 +321,21 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;
+            break;
+        case OPT_ANSWER_TIMEOUT:
+            if (wp_parse_seconds(optarg, &ns) != 0)
+                return usage_error("--answer-timeout: expected a number of seconds, not '%s'",
+                                   optarg);
+            cli->answer_timeout_ns = ns;
+            break;
+        case OPT_RULES:
+            if (strcmp(optarg, "nft") != 0 && strcmp(optarg, "pf") != 0 &&
+                strcmp(optarg, "lsrules") != 0)
+                return usage_error("--rules: expected nft, pf or lsrules, not '%s'", optarg);
+            cli->rules = optarg;
+            break;
+        case OPT_RULES_DOC:
+            cli->rules_documented = true;
             break;
         case OPT_MAX_FLOWS:
             if (wp_parse_u64(optarg, &v) != 0 || v == 0)

@@ -6,6 +6,7 @@
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 static void field(FILE *fp, const char *s, bool first)
@@ -54,8 +55,8 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,port,service,label,apple_service,packets,bytes,"
                     "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
                     "unattributed_packets,unattributed_bytes,flows,clients,servers,"
-                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names\r\n",
-                r->has_interval ? "time," : "");
+                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names%s\r\n",
+                r->has_interval ? "time," : "", wp_outcome_csv_row_head);
     for (size_t i = 0; i < r->n_ports; i++) {
         const struct wp_port_row *p = r->ports[i];
         char t[16], pt[8];
@@ -87,6 +88,7 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         num(fp, p->apple_flows);
         num(fp, p->server_apple_flows);
         names_field(fp, r, p->names, p->n_names);
+        wp_outcome_csv_row(fp, &p->outcomes);
         fputs("\r\n", fp);
     }
 }
@@ -97,8 +99,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
                     "server_apple,service,how,to_server_packets,to_server_bytes,"
                     "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                    "apple_by,apple_service\r\n",
-                r->has_interval ? "time," : "");
+                    "apple_by,apple_service%s\r\n",
+                r->has_interval ? "time," : "", wp_outcome_csv_flow_head);
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
         unsigned s = f->server, c = 1u - f->server;
@@ -143,6 +145,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                               : NULL,
               false);
+        wp_outcome_csv_flow(fp, r, f);
         fputs("\r\n", fp);
     }
 }

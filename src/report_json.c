@@ -6,6 +6,7 @@
 #include "wp/decode.h"
 #include "wp/escape.h"
 #include "wp/report.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 struct jw {
@@ -152,6 +153,7 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
     fprintf(fp, ", \"apple\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
                 ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}",
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
+    wp_outcome_json_row(fp, &p->outcomes);
     name_counts(fp, r, p->names, p->n_names);
     fputs("}", fp);
 }
@@ -227,6 +229,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     fputs(", \"apple_service\": ", fp);
     str_or_null(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
                                                 : NULL);
+    wp_outcome_json_flow(fp, r, f);
     fputs("}", fp);
 }
 

@@ -11,6 +11,7 @@
 #include "wp/classify.h"
 #include "wp/applesvc.h"
 #include "wp/names.h"
+#include "wp/outcome.h"
 
 struct wp_engine_opts {
     bool tunnels;                        /* decapsulate tunnels (default on) */
@@ -20,6 +21,8 @@ struct wp_engine_opts {
     const struct wp_services *services;  /* borrowed */
     struct wp_nametab *nametab;          /* borrowed, shared; NULL: no names */
     const struct wp_applesvc *applesvc;  /* borrowed; NULL: no Apple services */
+    int64_t answer_timeout_ns;           /* a flow without an answer is unanswered this long
+                                          * after its first packet (live); 0: at once (files) */
 };
 
 /* Every frame lands in exactly one of: a port row (packets of flows, or
@@ -47,6 +50,7 @@ struct wp_totals {
     bool dropped_known;                                /* live capture statistics */
     uint64_t dropped, ifdropped;
     struct wp_name_counts names;                       /* names.h */
+    struct wp_oc_counts outcome;                       /* ICMP errors (outcome.h) */
 };
 
 #define WP_MAX_LINKTYPES 32

@@ -4,6 +4,7 @@
 #define WP_FLOW_H
 
 #include "wp/common.h"
+#include "wp/outcome.h"
 
 /* A flow key. Endpoint 0 is the lower (address, port) pair, so both
  * directions of a conversation share one key. IPv4 addresses occupy the
@@ -77,6 +78,7 @@ struct wp_flow {
     uint8_t name_state;      /* names.c: still looking at the client's payload? */
     uint8_t apple_svc;       /* Apple service index + 1 (applesvc.h); 0 none */
     uint32_t name_id;        /* the flow's name (names.h), 0 none */
+    struct wp_oc oc;         /* outcome state (outcome.h), 8 bytes */
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;

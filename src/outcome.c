@@ -525,12 +525,15 @@ void wp_outcome_merge(struct wp_flow *dst, const struct wp_flow *src)
 
 static void row_blk(struct wp_oc_row *r, bool v6, uint8_t code)
 {
-    if (!r->blk_set) {
-        r->blk_set = true;
-        r->blk_v6 = v6;
-        r->blk_code = code;
-    } else if (r->blk_v6 != v6 || r->blk_code != code) {
-        r->blk_mixed = true;
+    for (uint8_t i = 0; i < r->n_blk; i++)
+        if (r->blk[i].v6 == v6 && r->blk[i].code == code)
+            return;
+    if (r->n_blk < 2) {
+        r->blk[r->n_blk].v6 = v6;
+        r->blk[r->n_blk].code = code;
+        r->n_blk++;
+    } else {
+        r->blk_more = true;
     }
 }
 
@@ -546,9 +549,9 @@ void wp_oc_row_merge(struct wp_oc_row *d, const struct wp_oc_row *s)
 {
     for (int i = 0; i < WP_OUT_COUNT; i++)
         d->n[i] += s->n[i];
-    if (s->blk_set)
-        row_blk(d, s->blk_v6, s->blk_code);
-    d->blk_mixed = d->blk_mixed || s->blk_mixed;
+    for (uint8_t i = 0; i < s->n_blk; i++)
+        row_blk(d, s->blk[i].v6, s->blk[i].code);
+    d->blk_more = d->blk_more || s->blk_more;
 }
 
 const char *wp_outcome_name(unsigned o)

@@ -102,6 +102,7 @@ static void totals(const struct jw *w, const struct wp_report *r)
                 ", \"names_dropped\": %" PRIu64 "}",
             nc->dns_answers, nc->dns_malformed, nc->tls_sni, nc->tls_no_sni, nc->tls_given_up,
             nc->quic_sni, nc->quic_undecryptable, nc->http_host, nc->names_dropped);
+    wp_outcome_json_totals(fp, &t->outcome);
     fputs("}", fp);
 }
 

@@ -43,18 +43,51 @@ void wp_outcome_json_flow(FILE *fp, const struct wp_report *r, const struct wp_f
     fprintf(fp, ", \"sent_by\": \"%s\"}", by_server ? "server" : "path");
 }
 
+/* "icmp 3/13 administratively prohibited; icmp6 1/1 ..." (with `names`), or
+ * "icmp 3/13, icmp6 1/1" (without), "+" when there were more. */
+static char *row_blk_text(char *buf, size_t n, const struct wp_oc_row *o, bool names)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (uint8_t i = 0; i < o->n_blk && off < n; i++) {
+        char b[96];
+        wp_unreach_text(b, sizeof(b), o->blk[i].v6, o->blk[i].code);
+        if (!names) {
+            char *sp = strchr(b, ' ');
+            sp = sp ? strchr(sp + 1, ' ') : NULL;
+            if (sp != NULL)
+                *sp = '\0';
+        }
+        int k = snprintf(buf + off, n - off, "%s%s", i ? (names ? "; " : ", ") : "", b);
+        off = k < 0 ? off : off + (size_t)k;
+    }
+    if (o->blk_more && off < n)
+        snprintf(buf + off, n - off, "%s", names ? "; more" : ", ...");
+    return buf;
+}
+
 void wp_outcome_json_row(FILE *fp, const struct wp_oc_row *o)
 {
     fputs(", \"outcomes\": {", fp);
     for (unsigned i = 0; i < WP_OUT_COUNT; i++)
         fprintf(fp, "%s\"%s\": %" PRIu64, i ? ", " : "", wp_outcome_name(i), o->n[i]);
-    fputs("}, \"blocked_by\": ", fp);
-    if (o->blk_set && !o->blk_mixed) {
+    fputs("}, \"blocked_by\": [", fp);
+    for (uint8_t i = 0; i < o->n_blk; i++) {
         char b[96];
-        wp_json_string(fp, wp_unreach_text(b, sizeof(b), o->blk_v6, o->blk_code));
-    } else {
-        fputs("null", fp);
+        fputs(i ? ", " : "", fp);
+        wp_json_string(fp, wp_unreach_text(b, sizeof(b), o->blk[i].v6, o->blk[i].code));
     }
+    fputs("]", fp);
+}
+
+void wp_outcome_json_totals(FILE *fp, const struct wp_oc_counts *c)
+{
+    fprintf(fp, ", \"icmp_errors\": {\"unreachable\": %" PRIu64 ", \"matched\": %" PRIu64
+                ", \"no_flow\": %" PRIu64 ", \"quote_truncated\": %" PRIu64
+                ", \"quote_garbage\": %" PRIu64 ", \"quote_unsupported\": %" PRIu64
+                ", \"not_a_block\": %" PRIu64 "}",
+            c->icmp_unreach, c->matched, c->no_flow, c->quote_truncated, c->quote_garbage,
+            c->quote_unsupported, c->ignored_other);
 }
 
 const char wp_outcome_csv_row_head[] =
@@ -66,10 +99,9 @@ void wp_outcome_csv_row(FILE *fp, const struct wp_oc_row *o)
     for (unsigned i = 0; i < WP_OUT_COUNT; i++)
         fprintf(fp, ",%" PRIu64, o->n[i]);
     fputc(',', fp);
-    if (o->blk_set && !o->blk_mixed) {
-        char b[96];
-        wp_csv_field(fp, wp_unreach_text(b, sizeof(b), o->blk_v6, o->blk_code));
-    }
+    char b[256];
+    if (o->n_blk > 0)
+        wp_csv_field(fp, row_blk_text(b, sizeof(b), o, true));
 }
 
 const char wp_outcome_csv_flow_head[] = ",outcome,zeek_state,blocked_by,blocked_from,blocked_sent_by";
@@ -109,14 +141,13 @@ char *wp_outcome_glance(char *buf, size_t n, const struct wp_oc_row *o)
         if (is_ok(i))
             ok += o->n[i];
     }
-    uint64_t bad = o->n[WP_OUT_REFUSED] + o->n[WP_OUT_BLOCKED] + o->n[WP_OUT_UNANSWERED];
     size_t off = 0;
     buf[0] = '\0';
     if (total == 0) {
         snprintf(buf, n, "-");
         return buf;
     }
-    if (ok > 0 && bad == 0 && o->n[WP_OUT_PENDING] == 0) {
+    if (ok == total) {
         snprintf(buf, n, "ok");
         return buf;
     }
@@ -125,26 +156,20 @@ char *wp_outcome_glance(char *buf, size_t n, const struct wp_oc_row *o)
     if (o->n[WP_OUT_REFUSED])
         off = add(buf, n, off, o->n[WP_OUT_REFUSED], " refused");
     if (o->n[WP_OUT_BLOCKED]) {
-        char b[96], w[112];
-        if (o->blk_set && !o->blk_mixed) {
-            wp_unreach_text(b, sizeof(b), o->blk_v6, o->blk_code);
-            /* only "icmp 3/13": the name is in the JSON and CSV */
-            char *sp = strchr(b, ' ');
-            sp = sp ? strchr(sp + 1, ' ') : NULL;
-            if (sp != NULL)
-                *sp = '\0';
-            snprintf(w, sizeof(w), " blocked (%s)", b);
-        } else {
-            snprintf(w, sizeof(w), " blocked");
-        }
-        off = add(buf, n, off, o->n[WP_OUT_BLOCKED], w);
+        char b[128], w[144];
+        snprintf(w, sizeof(w), " blocked (%s)", row_blk_text(b, sizeof(b), o, false));
+        off = add(buf, n, off, o->n[WP_OUT_BLOCKED], o->n_blk ? w : " blocked");
     }
     if (o->n[WP_OUT_UNANSWERED])
         off = add(buf, n, off, o->n[WP_OUT_UNANSWERED], " no answer");
     if (o->n[WP_OUT_PENDING])
         off = add(buf, n, off, o->n[WP_OUT_PENDING], " pending");
-    if (off == 0)
-        snprintf(buf, n, "no handshake");
+    if (o->n[WP_OUT_MIDSTREAM])
+        off = add(buf, n, off, o->n[WP_OUT_MIDSTREAM], " mid-stream");
+    if (o->n[WP_OUT_ONEWAY])
+        off = add(buf, n, off, o->n[WP_OUT_ONEWAY], " one-way");
+    if (o->n[WP_OUT_ICMP_ERROR])
+        off = add(buf, n, off, o->n[WP_OUT_ICMP_ERROR], " icmp errors");
     return buf;
 }
 

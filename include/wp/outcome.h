@@ -61,14 +61,16 @@ enum wp_zeek_state {
 };
 
 /* Outcomes of the flows of one row (a service port, an Apple service on a
- * port): flows by outcome, and the unreachable that blocked them when all
- * blocked flows got the same one. */
+ * port): flows by outcome, and the (at most two) unreachables that blocked
+ * them. */
 struct wp_oc_row {
     uint64_t n[WP_OUT_COUNT];
-    bool blk_set;           /* some flow was blocked: blk_v6, blk_code are its unreachable */
-    bool blk_mixed;         /* blocked flows got different unreachables */
-    bool blk_v6;
-    uint8_t blk_code;
+    uint8_t n_blk;          /* distinct unreachables kept in blk (0-2) */
+    bool blk_more;          /* blocked flows got more than two different ones */
+    struct {
+        bool v6;
+        uint8_t code;
+    } blk[2];
 };
 
 /* Count flow `f` (settled) in row `r`. */

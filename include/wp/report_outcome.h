@@ -13,10 +13,14 @@
  * "blocked_by" (null, or {"type", "code", "text", "from", "sent_by"}). */
 void wp_outcome_json_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);
 
-/* The JSON member ", \"outcomes\": {...}" of a row: every outcome name with
- * its count of flows, and "blocked_by" (the unreachable text when every
- * blocked flow got the same one, else null). */
+/* The JSON members ", \"outcomes\": {...}, \"blocked_by\": [...]" of a row:
+ * every outcome name with its count of flows, and the texts of the (at
+ * most two) unreachables that blocked them. */
 void wp_outcome_json_row(FILE *fp, const struct wp_oc_row *o);
+
+/* The JSON totals member ", \"icmp_errors\": {...}": what became of the
+ * ICMP errors (matched, or why not). */
+void wp_outcome_json_totals(FILE *fp, const struct wp_oc_counts *c);
 
 /* CSV: the header names (with leading commas) and the fields of a row and
  * of a flow, in that order. */
@@ -25,9 +29,10 @@ void wp_outcome_csv_row(FILE *fp, const struct wp_oc_row *o);
 extern const char wp_outcome_csv_flow_head[];
 void wp_outcome_csv_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);
 
-/* The text column a person reads at a glance: "ok", "4 refused",
- * "3 blocked (icmp 3/13)", "5 no answer", "2 ok, 1 refused", "2 pending",
- * "no handshake" (mid-stream or one-way only), "-" (no flows). */
+/* The text column a person reads at a glance: "ok" (every flow got
+ * through), else counts: "4 refused", "3 blocked (icmp 3/13)",
+ * "5 no answer", "2 ok, 1 refused", "2 pending", "1 mid-stream",
+ * "1 one-way", "2 icmp errors"; "-" without flows. */
 char *wp_outcome_glance(char *buf, size_t n, const struct wp_oc_row *o);
 
 /* "tcp/5223: 4 tried, 4 unanswered: blocked on the path?" style summary of

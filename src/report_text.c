@@ -211,11 +211,11 @@ static void header(FILE *fp, const struct wp_report *r)
 
 static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLIENTS",
-                                       "SERVERS", "APPLE", "OUTCOME", "SERVICE"};
-    static const bool left[] = {true, false, false, false, false, false, false, true, true};
+    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLI/SRV",
+                                       "APPLE", "OUTCOME", "SERVICE"};
+    static const bool left[] = {true, false, false, false, false, false, true, true};
     struct table t;
-    table_init(&t, 9, head, left);
+    table_init(&t, 8, head, left);
     /* flows by port, for the display filters (NULL: filters without servers) */
     struct wp_filter_index *fix = o->filters ? wp_report_filter_index(r) : NULL;
     fprintf(fp, "\nSERVICE PORTS (%zu)\n", r->n_ports);
@@ -226,7 +226,7 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
         }
         for (size_t i = 0; i < r->n_ports; i++) {
             const struct wp_port_row *p = r->ports[i];
-            struct cell c[9];
+            struct cell c[8];
             uint64_t pk = p->to_service.packets + p->from_service.packets + p->unattributed.packets;
             uint64_t by = p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes;
             const struct wp_service *asvc;
@@ -235,10 +235,9 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[1].s, sizeof(c[1].s), "%" PRIu64, pk);
             wp_fmt_bytes(c[2].s, sizeof(c[2].s), by);
             snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, p->flows);
-            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, p->clients);
-            snprintf(c[5].s, sizeof(c[5].s), "%" PRIu64, p->servers);
-            pct(c[6].s, sizeof(c[6].s), p->apple.bytes, by);
-            wp_outcome_glance(c[7].s, sizeof(c[7].s), &p->outcomes);
+            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64 "/%" PRIu64, p->clients, p->servers);
+            pct(c[5].s, sizeof(c[5].s), p->apple.bytes, by);
+            wp_outcome_glance(c[6].s, sizeof(c[6].s), &p->outcomes);
             /* name, then the label when it fits in 80 columns */
             const char *nm = svc ? svc->name : asvc ? asvc->name : NULL;
             const char *lb = svc && (!asvc || asvc == svc) ? svc->label
@@ -246,18 +245,18 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
                                                           : NULL;
             if (svc != NULL && asvc != NULL && asvc != svc)
                 lb = NULL;
-            c[8].s[0] = '\0';
+            c[7].s[0] = '\0';
             if (nm != NULL) {
                 size_t need = strlen(nm) + (lb ? strlen(lb) + 3 : 0);
                 if (lb != NULL && (pass == 0 || t.max_last == 0 || need <= t.max_last))
-                    snprintf(c[8].s, sizeof(c[8].s), "%s (%s)", nm, lb);
+                    snprintf(c[7].s, sizeof(c[7].s), "%s (%s)", nm, lb);
                 else
-                    snprintf(c[8].s, sizeof(c[8].s), "%s", nm);
-                if (svc != NULL && asvc != NULL && asvc != svc && strlen(c[8].s) + 24 < 80)
-                    snprintf(c[8].s + strlen(c[8].s), sizeof(c[8].s) - strlen(c[8].s),
+                    snprintf(c[7].s, sizeof(c[7].s), "%s", nm);
+                if (svc != NULL && asvc != NULL && asvc != svc && strlen(c[7].s) + 24 < 80)
+                    snprintf(c[7].s + strlen(c[7].s), sizeof(c[7].s) - strlen(c[7].s),
                              ", Apple: %s", asvc->name);
             } else if (!p->key.has_port && p->flows == 0) {
-                snprintf(c[8].s, sizeof(c[8].s), "(no port: fragments, cut headers)");
+                snprintf(c[7].s, sizeof(c[7].s), "(no port: fragments, cut headers)");
             }
             if (pass == 0) {
                 table_measure(&t, c);

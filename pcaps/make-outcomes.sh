@@ -41,7 +41,7 @@ if [[ ${EUID} -ne 0 ]]; then
 fi
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-OUT="${HERE}/outcomes.pcap"
+OUT="${WP_OUTCOMES_OUT:-${HERE}/outcomes.pcap}"
 
 CLI=i11o-cli
 RTR=i11o-rtr
@@ -52,7 +52,11 @@ RTR4B=10.111.2.1;  RTR6B=fd11:2::1
 SRV4=10.111.2.20;  SRV6=fd11:2::20
 
 log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'make-outcomes.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+die() {
+    printf 'make-outcomes.sh: ERROR: %s\n' "$*" >&2
+    [[ -s "${TMP:-/nonexistent}/tshark.err" ]] && cat "$TMP/tshark.err" >&2
+    exit 1
+}
 
 for c in ip nft tcpdump tshark python3 ethtool; do
     command -v "$c" >/dev/null || die "$c is needed"
@@ -163,7 +167,7 @@ for fam, a in ((socket.AF_INET, v4), (socket.AF_INET6, v6)):
 print("ready", flush=True)
 threading.Event().wait()
 EOF
-in_srv "$PYTHON" "$TMP/server.py" "$SRV4" "$SRV6" >"$TMP/server.log" 2>&1 &
+ip netns exec "$SRV" "$PYTHON" "$TMP/server.py" "$SRV4" "$SRV6" >"$TMP/server.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 50); do grep -q ready "$TMP/server.log" 2>/dev/null && break; sleep 0.1; done
 grep -q ready "$TMP/server.log" || die "server did not start"
@@ -225,7 +229,7 @@ print("done", flush=True)
 EOF
 
 log "mid-stream connection opened before the capture"
-in_cli "$PYTHON" "$TMP/midstream.py" "$SRV4" >"$TMP/mid.log" 2>&1 &
+ip netns exec "$CLI" "$PYTHON" "$TMP/midstream.py" "$SRV4" >"$TMP/mid.log" 2>&1 &
 MIDPID=$!
 PIDS+=($MIDPID)
 for _ in $(seq 50); do grep -q connected "$TMP/mid.log" 2>/dev/null && break; sleep 0.1; done
@@ -233,7 +237,7 @@ grep -q connected "$TMP/mid.log" || die "mid-stream client did not connect"
 sleep 0.5
 
 log "capture"
-in_cli tcpdump -i i11oc0 -s 0 -U -n -w "$TMP/raw.pcap" >"$TMP/tcpdump.log" 2>&1 &
+ip netns exec "$CLI" tcpdump -i i11oc0 -s 0 -U -n -w "$TMP/raw.pcap" >"$TMP/tcpdump.log" 2>&1 &
 TCPDUMP=$!
 PIDS+=($TCPDUMP)
 for _ in $(seq 50); do grep -q "listening on" "$TMP/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
@@ -248,7 +252,7 @@ wait "$TCPDUMP" || true
 
 # ---------------------------------------------------------------- checks
 log "checks"
-n() { tshark -r "$TMP/raw.pcap" -Y "$1" 2>/dev/null | wc -l; }
+n() { tshark -n -r "$TMP/raw.pcap" -Y "$1" 2>"$TMP/tshark.err" | wc -l; }
 [[ $(n "tcp.dstport==8001 && tcp.flags.syn==1 && tcp.flags.ack==0") -ge 2 ]] || die "8001 SYNs"
 [[ $(n "tcp.srcport==8002 && tcp.flags.reset==1") -ge 2 ]] || die "8002 RSTs"
 [[ $(n "tcp.srcport==8003") -eq 0 ]] || die "8003 answered"

@@ -532,6 +532,16 @@ static void row_blk(struct wp_oc_row *r, bool v6, uint8_t code)
         r->blk[r->n_blk].v6 = v6;
         r->blk[r->n_blk].code = code;
         r->n_blk++;
+        /* kept in order (ICMP before ICMPv6, then by code): the output does
+         * not depend on the order flows are folded in */
+        if (r->n_blk == 2 && (r->blk[0].v6 > r->blk[1].v6 ||
+                              (r->blk[0].v6 == r->blk[1].v6 && r->blk[0].code > r->blk[1].code))) {
+            bool tv = r->blk[0].v6;
+            uint8_t tc = r->blk[0].code;
+            r->blk[0] = r->blk[1];
+            r->blk[1].v6 = tv;
+            r->blk[1].code = tc;
+        }
     } else {
         r->blk_more = true;
     }

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wp/rules.h"
 #include "wp/analyze.h"
 #include "wp/capture.h"
 #include "wp/classify.h"
@@ -231,11 +232,13 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
     wp_report_sort_apple(&r);
     bool want_flows = ro->format == WP_FMT_TEXT ||
                       (ro->format == WP_FMT_JSON && !ro->no_flows) ||
-                      (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS);
+                      (ro->format == WP_FMT_CSV && ro->view == WP_VIEW_FLOWS) || ro->rules >= 0;
     if (want_flows)
         r.flows = wp_engine_flows(e, &r.n_flows);
     wp_report_sort(&r);
-    int rcode = wp_report_write(rc->out, &r, ro);
+    int rcode = ro->rules >= 0 ? wp_rules_write(rc->out, &r, (enum wp_rules_format)ro->rules,
+                                                ro->apple, ro->rules_documented)
+                               : wp_report_write(rc->out, &r, ro);
     if (rcode != 0) {
         char msg[WP_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg), "%s: %s",
@@ -262,6 +265,8 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
     ro->filters = cli->filters;
     ro->apple = cli->apple_view;
     ro->csv_header = true;
+    ro->rules = cli->rules ? wp_rules_format_of(cli->rules) : -1;
+    ro->rules_documented = cli->rules_documented;
 }
 
 /* ---- offline ------------------------------------------------------------ */

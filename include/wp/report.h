@@ -22,6 +22,8 @@ struct wp_report_opts {
     bool csv_header;        /* csv: print the header row (live mode prints it once) */
     bool json_lines;        /* json: the whole report on one line (JSON Lines) */
     bool apple;             /* text and csv: the view by Apple service (--apple) */
+    int rules;              /* --rules: enum wp_rules_format (rules.h), -1: the report */
+    bool rules_documented;  /* --rules-documented */
 };
 
 /* Everything a writer needs. The writers only read it. */

@@ -341,6 +341,10 @@ struct wp_flow *wp_outcome_icmp(struct wp_flow_table *t, const struct wp_packet 
         return NULL;
     bool v6 = p->proto == 58;
     bool unreach = v6 ? p->icmp_type == 1 : p->icmp_type == 3;
+    /* ICMP 3/4 "fragmentation needed" is IPv4's packet too big: path MTU
+     * discovery, not a block (the code is the byte after the type) */
+    if (unreach && !v6 && p->payload != NULL && p->payload[-3] == 4)
+        unreach = false;
     if (!unreach) {
         c->ignored_other++;
         return NULL;

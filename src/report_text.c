@@ -458,6 +458,6 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
     if (r->n_tunnels > 0)
         tunnels_table(fp, r);
     if (r->peers_capped)
-        fputs("\nnote: too many distinct addresses to count them all; CLIENTS and SERVERS are "
+        fputs("\nnote: too many distinct addresses to count them all; CLI/SRV counts are "
               "lower bounds\n", fp);
 }

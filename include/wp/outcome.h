@@ -87,7 +87,8 @@ struct wp_oc_counts {
     uint64_t quote_truncated;    /* quote shorter than its IP header + 8 bytes */
     uint64_t quote_garbage;      /* quote is not an IP packet of this family */
     uint64_t quote_unsupported;  /* quote of a fragment or of a transport we do not key */
-    uint64_t ignored_other;      /* packet too big, time exceeded: not a block */
+    uint64_t ignored_other;      /* packet too big (ICMP 3/4 included), time exceeded,
+                                  * parameter problem: not a block */
 };
 
 /* The state after one packet of `f` sent by endpoint `sender` (0 or 1 of

@@ -259,6 +259,7 @@ static void test_icmp(void)
     n = tcp_pkt(syn, 4, C4, S4, 40002, 8007, S, 0);
     feed(&g, syn, n);
     feed(&g, b, icmp_err(b, 4, R4, C4, 11, 0, syn, 28));
+    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 4, syn, 28)); /* fragmentation needed: PMTU */
     /* hostile and damaged quotes, none may change any flow */
     n = tcp_pkt(q, 4, C4, S4, 40003, 8008, S, 0);
     feed(&g, q, n);
@@ -307,7 +308,7 @@ static void test_icmp(void)
     const struct wp_oc_counts *c = &wp_engine_totals(g.e)->outcome;
     TAP_EQ(c->icmp_unreach, 11, "unreachables counted");
     TAP_EQ(c->matched, 3, "matched");
-    TAP_EQ(c->ignored_other, 1, "time exceeded: not a block");
+    TAP_EQ(c->ignored_other, 2, "time exceeded and fragmentation needed: not a block");
     TAP_EQ(c->quote_truncated, 3, "truncated quotes (cut in the 8 bytes, in the header, none)");
     TAP_EQ(c->quote_garbage, 3, "garbage quotes (not IP, wrong version, bad IHL)");
     TAP_EQ(c->no_flow, 1, "quote of a flow never seen");

@@ -249,6 +249,13 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
         counter(fp, r, "dropped", t->dropped);
         counter(fp, r, "dropped_interface", t->ifdropped);
     }
+    counter(fp, r, "icmp_errors.unreachable", t->outcome.icmp_unreach);
+    counter(fp, r, "icmp_errors.matched", t->outcome.matched);
+    counter(fp, r, "icmp_errors.no_flow", t->outcome.no_flow);
+    counter(fp, r, "icmp_errors.quote_truncated", t->outcome.quote_truncated);
+    counter(fp, r, "icmp_errors.quote_garbage", t->outcome.quote_garbage);
+    counter(fp, r, "icmp_errors.quote_unsupported", t->outcome.quote_unsupported);
+    counter(fp, r, "icmp_errors.not_a_block", t->outcome.ignored_other);
     counter(fp, r, "names.dns_answers", t->names.dns_answers);
     counter(fp, r, "names.dns_malformed", t->names.dns_malformed);
     counter(fp, r, "names.tls_sni", t->names.tls_sni);

@@ -381,6 +381,7 @@ int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
     r->from_service.packets += f->pkts[srv];
     r->from_service.bytes += f->bytes[srv];
     r->flows++;
+    wp_oc_row_add(&r->outcomes, f);
     if (apple) {
         r->apple_flows++;
         r->apple.packets += pk_tot;
@@ -398,6 +399,7 @@ int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
         ar->packets += pk_tot;
         ar->bytes += by_tot;
         ar->flows++;
+        wp_oc_row_add(&ar->outcomes, f);
         struct wp_apple_svc_info *si = &a->svcs[svc];
         si->svc = svc;
         si->flows++;
@@ -498,6 +500,7 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         r->apple.packets += s->apple.packets;
         r->apple.bytes += s->apple.bytes;
         r->server_apple_flows += s->server_apple_flows;
+        wp_oc_row_merge(&r->outcomes, &s->outcomes);
         for (uint8_t i = 0; i < s->n_names; i++)
             name_count(r->names, &r->n_names, &r->names_truncated, s->names[i].id,
                        s->names[i].flows);
@@ -535,6 +538,7 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         r->packets += e->row.packets;
         r->bytes += e->row.bytes;
         r->flows += e->row.flows;
+        wp_oc_row_merge(&r->outcomes, &e->row.outcomes);
     }
     for (int i = 0; i < MAX_APPLE_SVCS; i++) {
         const struct wp_apple_svc_info *s = &src->svcs[i];

@@ -21,6 +21,7 @@
 #include "wp/analyze.h"
 #include "wp/decode.h"
 #include "wp/proctab.h"
+#include "wp/outcome.h"
 
 struct wp_engine {
     struct wp_engine_opts o;
@@ -119,6 +120,7 @@ static void evict(struct wp_engine *e, struct wp_flow *f)
     if (e->last == f)
         e->last = NULL;
     apple_classify(e, f); /* final: whether both ends answered is known now */
+    wp_outcome_settle(f, 0, 0, true);
     wp_procstate_flow_gone(e->ps, f);
     if (wp_procstate_selected(e->ps, f))
         agg_result(e, wp_agg_add_flow(e->agg, f));
@@ -510,6 +512,9 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
     }
     f->tcp_flags |= p->tcp_flags;
     account(f, sender, p, rec);
+    wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
+    if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)
+        (void)wp_outcome_icmp(e->flows, p, e->o.nametab, &e->t.outcome);
     if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
         wp_procstate_packet(e->ps, f, sender, rec);
     if (e->names != NULL && p->payload_len > 0 && p->has_ports) {
@@ -563,6 +568,8 @@ struct snap_ctx {
 static void snap_one(void *ctx, struct wp_flow *f)
 {
     struct snap_ctx *s = ctx;
+    if (s->e != NULL)
+        wp_outcome_settle(f, s->e->t.last_ns, s->e->o.answer_timeout_ns, false);
     if (s->e != NULL && s->e->names != NULL && f->name_id == 0)
         wp_names_from_dns(s->e->names, f);
     if (s->e != NULL)
@@ -673,6 +680,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     }
     f->tcp_flags |= sf->tcp_flags;
     wp_flow_proc_merge(f, sf);
+    wp_outcome_merge(f, sf);
     if (sf->name_src > f->name_src) {
         f->name_id = sf->name_id;
         f->name_src = sf->name_src;
@@ -713,6 +721,13 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 #define WP_X(field, desc) d->names.field += s->names.field;
     WP_NAME_COUNTS_LIST(WP_X)
 #undef WP_X
+    d->outcome.icmp_unreach += s->outcome.icmp_unreach;
+    d->outcome.matched += s->outcome.matched;
+    d->outcome.no_flow += s->outcome.no_flow;
+    d->outcome.quote_truncated += s->outcome.quote_truncated;
+    d->outcome.quote_garbage += s->outcome.quote_garbage;
+    d->outcome.quote_unsupported += s->outcome.quote_unsupported;
+    d->outcome.ignored_other += s->outcome.ignored_other;
     if (s->have_ts) {
         if (!d->have_ts || s->first_ns < d->first_ns)
             d->first_ns = s->first_ns;

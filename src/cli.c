@@ -54,13 +54,16 @@ void wp_cli_usage(FILE *fp)
           "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
           "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
           "  -j N               analyse the -r files in N threads\n"
+          "  --answer-timeout SECS  live: a flow that asked and got nothing back is\n"
+          "                     unanswered after SECS (default 5; files: at the end)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
           "  --new-only         with --baseline: leave out what the baseline had\n"
           "  --process NAME|PID report only the flows of this process (real or effective;\n"
           "                     shell patterns on the name); repeatable\n"
-          "\n"
-          "Output:\n"
+          "\n",
+          fp);
+    fputs("Output:\n"
           "  -T, --format FMT   text (default), json or csv\n"
           "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
           "                     baseline or totals\n"
@@ -71,6 +74,10 @@ void wp_cli_usage(FILE *fp)
           "  --apple            text, csv: the view by Apple service: the ports each\n"
           "                     service used, its names and servers, and Apple's\n"
           "                     documented ports seen and not seen\n"
+          "  --rules FMT        write firewall rules allowing what was seen to succeed,\n"
+          "                     instead of the report: nft, pf or lsrules\n"
+          "  --rules-documented with --rules: add Apple's documented ports of the\n"
+          "                     Apple services seen\n"
           "  -o FILE            write the report to FILE instead of standard output\n"
           "  -q                 no progress or warnings on standard error\n"
           "  -h, --help         show this help;  -V, --version  show the version\n"
@@ -111,6 +118,9 @@ enum {
     OPT_PROCESS,
     OPT_BASELINE,
     OPT_NEW_ONLY,
+    OPT_ANSWER_TIMEOUT,
+    OPT_RULES,
+    OPT_RULES_DOC,
 };
 
 static const struct option longopts[] = {
@@ -133,6 +143,9 @@ static const struct option longopts[] = {
     {"process", required_argument, NULL, OPT_PROCESS},
     {"baseline", required_argument, NULL, OPT_BASELINE},
     {"new-only", no_argument, NULL, OPT_NEW_ONLY},
+    {"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"rules-documented", no_argument, NULL, OPT_RULES_DOC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -209,6 +222,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
     cli->top = 10;
     cli->jobs = 1;
     cli->snaplen = 262144;
+    cli->answer_timeout_ns = 5LL * 1000000000;
     cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
     cli->processes = calloc((size_t)argc + 1, sizeof(*cli->processes));
     cli->baselines = calloc((size_t)argc + 1, sizeof(*cli->baselines));
@@ -338,6 +352,21 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;
+            break;
+        case OPT_ANSWER_TIMEOUT:
+            if (wp_parse_seconds(optarg, &ns) != 0)
+                return usage_error("--answer-timeout: expected a number of seconds, not '%s'",
+                                   optarg);
+            cli->answer_timeout_ns = ns;
+            break;
+        case OPT_RULES:
+            if (strcmp(optarg, "nft") != 0 && strcmp(optarg, "pf") != 0 &&
+                strcmp(optarg, "lsrules") != 0)
+                return usage_error("--rules: expected nft, pf or lsrules, not '%s'", optarg);
+            cli->rules = optarg;
+            break;
+        case OPT_RULES_DOC:
+            cli->rules_documented = true;
             break;
         case OPT_MAX_FLOWS:
             if (wp_parse_u64(optarg, &v) != 0 || v == 0)

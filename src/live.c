@@ -202,6 +202,7 @@ int wp_run_live(const struct wp_cli *cli)
         lv.rc.opts.timeout_ns[WP_FC_TCP_CLOSED] = 30 * WP_NS_PER_S;
         lv.rc.opts.timeout_ns[WP_FC_OTHER] = 60 * WP_NS_PER_S;
     }
+    lv.rc.opts.answer_timeout_ns = cli->answer_timeout_ns;
     if (cli->max_flows == 0)
         lv.rc.opts.max_flows = 1000000; /* bounded by default: about 200 MB of flows */
 

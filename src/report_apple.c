@@ -15,6 +15,7 @@
 #include "wp/escape.h"
 #include "wp/report.h"
 #include "wp/report_proc.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 static int cmp_server(const void *a, const void *b)
@@ -101,8 +102,8 @@ void wp_report_apple_text(FILE *fp, const struct wp_report *r, const struct wp_r
         wp_text_string(fp, wp_applesvc_label(r->applesvc, svc));
         fprintf(fp, "\n  %" PRIu64 " flows, %" PRIu64 " packets, %s\n", fl, pk,
                 wp_fmt_bytes(b, sizeof(b), by));
-        fprintf(fp, "  %-12s %9s %10s %6s  %s\n", "PORT", "PACKETS", "BYTES", "FLOWS",
-                "DOCUMENTED BY APPLE");
+        fprintf(fp, "  %-12s %9s %10s %6s  %-19s  %s\n", "PORT", "PACKETS", "BYTES", "FLOWS",
+                "DOCUMENTED BY APPLE", "WHAT HAPPENED");
         for (size_t i = first; i < end; i++) {
             const struct wp_apple_row *a = r->apple_rows[i];
             char pk_s[32];
@@ -112,9 +113,11 @@ void wp_report_apple_text(FILE *fp, const struct wp_report *r, const struct wp_r
                 snprintf(doc, sizeof(doc), "yes (%s)", d->status);
             else
                 snprintf(doc, sizeof(doc), "no");
-            fprintf(fp, "  %-12s %9" PRIu64 " %10s %6" PRIu64 "  %s\n",
+            char what[200];
+            fprintf(fp, "  %-12s %9" PRIu64 " %10s %6" PRIu64 "  %-19s  %s\n",
                     wp_fmt_port_key(pk_s, sizeof(pk_s), &a->port), a->packets,
-                    wp_fmt_bytes(b, sizeof(b), a->bytes), a->flows, doc);
+                    wp_fmt_bytes(b, sizeof(b), a->bytes), a->flows, doc,
+                    wp_outcome_apple_line(what, sizeof(what), &a->outcomes));
         }
         const struct wp_applesvc_port *dp;
         size_t nd = wp_applesvc_ports(r->applesvc, svc, &dp);
@@ -250,6 +253,7 @@ void wp_report_apple_json(FILE *fp, const struct wp_report *r, const char *nl, c
                 wp_json_string(fp, d->status);
             else
                 fputs("null", fp);
+            wp_outcome_json_row(fp, &a->outcomes);
             fputs("}", fp);
         }
         fputs("], \"documented_not_seen\": [", fp);

@@ -8,6 +8,7 @@
 #include "wp/report.h"
 #include "wp/report_proc.h"
 #include "wp/report_baseline.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 static void field(FILE *fp, const char *s, bool first)
@@ -56,8 +57,8 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         fprintf(fp, "%stransport,port,service,label,apple_service,packets,bytes,"
                     "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
                     "unattributed_packets,unattributed_bytes,flows,clients,servers,"
-                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names\r\n",
-                r->has_interval ? "time," : "");
+                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names%s\r\n",
+                r->has_interval ? "time," : "", wp_outcome_csv_row_head);
     for (size_t i = 0; i < r->n_ports; i++) {
         const struct wp_port_row *p = r->ports[i];
         char t[16], pt[8];
@@ -89,6 +90,7 @@ static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_op
         num(fp, p->apple_flows);
         num(fp, p->server_apple_flows);
         names_field(fp, r, p->names, p->n_names);
+        wp_outcome_csv_row(fp, &p->outcomes);
         fputs("\r\n", fp);
     }
 }
@@ -100,8 +102,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
                 "%stransport,client,client_port,server,server_port,vlan,vlan_inner,apple,"
                 "server_apple,service,how,to_server_packets,to_server_bytes,"
                 "to_client_packets,to_client_bytes,first,last,tcp_flags,name,name_source,"
-                "apple_by,apple_service,apple_doubt," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
-                r->has_interval ? "time," : "");
+                "apple_by,apple_service,apple_doubt%s," WP_REPORT_PROC_CSV_FLOW_HEAD "\r\n",
+                r->has_interval ? "time," : "", wp_outcome_csv_flow_head);
     for (size_t i = 0; i < r->n_flows; i++) {
         const struct wp_flow *f = r->flows[i];
         unsigned s = f->server, c = 1u - f->server;
@@ -144,6 +146,7 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
                                               : NULL,
               false);
         field(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)), false);
+        wp_outcome_csv_flow(fp, r, f);
         wp_report_proc_csv_flow(fp, r, f);
         fputs("\r\n", fp);
     }
@@ -240,6 +243,13 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
         counter(fp, r, "process_attribution.queue_full", t->attr.queue_full);
         counter(fp, r, "process_attribution.lookup_failed", t->attr.failed);
     }
+    counter(fp, r, "icmp_errors.unreachable", t->outcome.icmp_unreach);
+    counter(fp, r, "icmp_errors.matched", t->outcome.matched);
+    counter(fp, r, "icmp_errors.no_flow", t->outcome.no_flow);
+    counter(fp, r, "icmp_errors.quote_truncated", t->outcome.quote_truncated);
+    counter(fp, r, "icmp_errors.quote_garbage", t->outcome.quote_garbage);
+    counter(fp, r, "icmp_errors.quote_unsupported", t->outcome.quote_unsupported);
+    counter(fp, r, "icmp_errors.not_a_block", t->outcome.ignored_other);
 #define WP_X(field, desc) counter(fp, r, "names." #field, t->names.field);
     WP_NAME_COUNTS_LIST(WP_X)
 #undef WP_X

@@ -8,6 +8,7 @@
 #include "wp/report.h"
 #include "wp/report_proc.h"
 #include "wp/report_baseline.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 struct jw {
@@ -123,7 +124,9 @@ static void totals(const struct jw *w, const struct wp_report *r)
     sep = ", ";
     WP_NAME_COUNTS_LIST(WP_X)
 #undef WP_X
-    fputs("}}", fp);
+    fputs("}", fp);
+    wp_outcome_json_totals(fp, &t->outcome);
+    fputs("}", fp);
 }
 
 /* "names": [{"name": ..., "flows": N}, ...] from a bounded count list. */
@@ -174,6 +177,7 @@ static void port_row(const struct jw *w, const struct wp_report *r, const struct
     fprintf(fp, ", \"apple\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
                 ", \"flows\": %" PRIu64 ", \"server_flows\": %" PRIu64 "}",
             p->apple.packets, p->apple.bytes, p->apple_flows, p->server_apple_flows);
+    wp_outcome_json_row(fp, &p->outcomes);
     name_counts(fp, r, p->names, p->n_names);
     wp_report_proc_json_port(fp, r, p);
     wp_report_baseline_json_port(fp, r, p);
@@ -249,6 +253,7 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
                                                 : NULL);
     fputs(", \"apple_doubt\": ", fp);
     str_or_null(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)));
+    wp_outcome_json_flow(fp, r, f);
     wp_report_proc_json_flow(fp, r, f);
     fputs("}", fp);
 }

@@ -9,6 +9,7 @@
 #include "wp/report.h"
 #include "wp/report_proc.h"
 #include "wp/report_baseline.h"
+#include "wp/report_outcome.h"
 #include "wp/util.h"
 
 #define MAXCOLS 11
@@ -227,9 +228,9 @@ static void header(FILE *fp, const struct wp_report *r)
 
 static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLIENTS",
-                                       "SERVERS", "APPLE", "SERVICE"};
-    static const bool left[] = {true, false, false, false, false, false, false, true};
+    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLI/SRV",
+                                       "APPLE", "OUTCOME", "SERVICE"};
+    static const bool left[] = {true, false, false, false, false, false, true, true};
     struct table t;
     table_init(&t, 8, head, left);
     /* flows by port, for the display filters (NULL: filters without servers) */
@@ -251,9 +252,9 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
             snprintf(c[1].s, sizeof(c[1].s), "%" PRIu64, pk);
             wp_fmt_bytes(c[2].s, sizeof(c[2].s), by);
             snprintf(c[3].s, sizeof(c[3].s), "%" PRIu64, p->flows);
-            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64, p->clients);
-            snprintf(c[5].s, sizeof(c[5].s), "%" PRIu64, p->servers);
-            pct(c[6].s, sizeof(c[6].s), p->apple.bytes, by);
+            snprintf(c[4].s, sizeof(c[4].s), "%" PRIu64 "/%" PRIu64, p->clients, p->servers);
+            pct(c[5].s, sizeof(c[5].s), p->apple.bytes, by);
+            wp_outcome_glance(c[6].s, sizeof(c[6].s), &p->outcomes);
             /* name, then the label when it fits in 80 columns */
             const char *nm = svc ? svc->name : asvc ? asvc->name : NULL;
             const char *lb = svc && (!asvc || asvc == svc) ? svc->label
@@ -481,6 +482,6 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
     if (r->n_tunnels > 0)
         tunnels_table(fp, r);
     if (r->peers_capped)
-        fputs("\nnote: too many distinct addresses to count them all; CLIENTS and SERVERS are "
+        fputs("\nnote: too many distinct addresses to count them all; CLI/SRV counts are "
               "lower bounds\n", fp);
 }

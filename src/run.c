@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "wp/rules.h"
 #include "wp/analyze.h"
 #include "wp/capture.h"
 #include "wp/classify.h"
@@ -228,7 +229,9 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         wp_error("out of memory while building the report");
         return -1;
     }
-    int rcode = wp_report_write(rc->out, &r, ro);
+    int rcode = ro->rules >= 0 ? wp_rules_write(rc->out, &r, (enum wp_rules_format)ro->rules,
+                                                ro->apple, ro->rules_documented)
+                               : wp_report_write(rc->out, &r, ro);
     if (rcode != 0) {
         char msg[WP_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg), "%s: %s",
@@ -252,6 +255,8 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
     ro->n_processes = cli->n_processes;
     ro->new_only = cli->new_only;
     ro->csv_header = true;
+    ro->rules = cli->rules ? wp_rules_format_of(cli->rules) : -1;
+    ro->rules_documented = cli->rules_documented;
 }
 
 /* ---- offline ------------------------------------------------------------ */

@@ -6,6 +6,7 @@
 #include "wp/common.h"
 #include "wp/flow.h"
 #include "wp/proto.h"
+#include "wp/outcome.h"
 
 /* A service-port row: transport plus port, or transport alone (has_port 0)
  * for transports without ports and for packets whose ports are unknown. */
@@ -40,6 +41,7 @@ struct wp_port_row {
     struct wp_counts apple;         /* packets and bytes of flows with an Apple endpoint */
     uint64_t server_apple_flows;    /* flows whose server side is Apple's */
     uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
+    struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
     uint8_t n_names;                /* most frequent names (approximate past WP_ROW_NAMES) */
     bool names_truncated;
     struct wp_name_count names[WP_ROW_NAMES];
@@ -65,6 +67,7 @@ struct wp_apple_row {
     int svc;
     struct wp_port_key port;
     uint64_t packets, bytes, flows;
+    struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
 };
 
 #define WP_APPLE_SERVERS 16

@@ -12,6 +12,7 @@
 #include "wp/applesvc.h"
 #include "wp/names.h"
 #include "wp/proctab.h"
+#include "wp/outcome.h"
 
 struct wp_engine_opts {
     bool tunnels;                        /* decapsulate tunnels (default on) */
@@ -29,6 +30,8 @@ struct wp_engine_opts {
      * proclive.h); NULL: none. Must not touch the engine. */
     void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
     void *on_new_flow_ctx;
+    int64_t answer_timeout_ns;           /* a flow without an answer is unanswered this long
+                                          * after its first packet (live); 0: at once (files) */
 };
 
 /* Live process attribution (live.c, proclive.h), for the report. */
@@ -64,6 +67,7 @@ struct wp_totals {
     uint64_t dropped, ifdropped;
     struct wp_name_counts names;                       /* names.h */
     struct wp_attr_counts attr;                        /* live process attribution */
+    struct wp_oc_counts outcome;                       /* ICMP errors (outcome.h) */
 };
 
 #define WP_MAX_LINKTYPES 32

@@ -39,6 +39,7 @@ struct wp_cli {
     const char **baselines; /* --baseline, in order */
     size_t n_baselines;
     bool new_only; /* --new-only */
+    int64_t answer_timeout_ns;    /* --answer-timeout (live), default 5 s */
 
     /* output */
     enum wp_format format;
@@ -49,6 +50,8 @@ struct wp_cli {
     bool apple_view;              /* --apple */
     const char *output;           /* -o */
     bool quiet;                   /* -q */
+    const char *rules;            /* --rules: "nft", "pf", "lsrules"; NULL: the report */
+    bool rules_documented;        /* --rules-documented */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed

@@ -5,6 +5,7 @@
 
 #include "wp/common.h"
 #include "wp/list.h"
+#include "wp/outcome.h"
 
 /* A flow key. Endpoint 0 is the lower (address, port) pair, so both
  * directions of a conversation share one key. IPv4 addresses occupy the
@@ -91,6 +92,7 @@ struct wp_flow {
     uint16_t proc_pair[2];   /* process candidates (proctab.h pairs), [0] leads; 0 none */
     uint16_t proc_n[2];      /* packets of each candidate (halved together at 65535) */
     uint8_t pbits;           /* WP_FP_*: process facts */
+    struct wp_oc oc;         /* outcome state (outcome.h), 8 bytes */
     uint64_t pkts[2];        /* sent by endpoint i */
     uint64_t bytes[2];
     int64_t first_ns, last_ns;
@@ -98,7 +100,7 @@ struct wp_flow {
 };
 /* The flow's size sets the memory per flow (docs/design.md, the flood test):
  * a change must be deliberate. */
-_Static_assert(sizeof(struct wp_flow) == 136, "struct wp_flow is 136 bytes");
+_Static_assert(sizeof(struct wp_flow) == 144, "struct wp_flow is 144 bytes");
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */
 

@@ -20,7 +20,7 @@ REPORT_LAYERS = [
     {"report"},
     {"report_text", "report_json", "report_csv"},
     {"report_apple"},
-    {"report_proc"},
+    {"report_proc", "report_outcome"},
     {"report_baseline"},
     {"report_model", "report_filter"},
     {"report_model_proc"},

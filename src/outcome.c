@@ -26,8 +26,15 @@
 #include "wp/util.h"
 
 /* Zeek's TCP endpoint states (TCP_ENDPOINT_*), 3 bits. */
-enum { EP_INACTIVE = 0, EP_SYN_SENT, EP_SYN_ACK_SENT, EP_PARTIAL, EP_ESTABLISHED, EP_CLOSED,
-       EP_RESET };
+enum {
+    EP_INACTIVE = 0,
+    EP_SYN_SENT,
+    EP_SYN_ACK_SENT,
+    EP_PARTIAL,
+    EP_ESTABLISHED,
+    EP_CLOSED,
+    EP_RESET
+};
 
 /* wp_oc.seen: what each side sent (TCP); for other transports only
  * WP_OCS_ICMPERR is used. */
@@ -45,14 +52,14 @@ enum {
 
 /* wp_oc.st */
 enum {
-    WP_OCT_ANY = 0x01,       /* a packet was seen */
-    WP_OCT_FIRST_S = 0x02,   /* the first packet was the client's pure SYN (Zeek 'S') */
-    WP_OCT_ORIG_R = 0x04,    /* the client sent a RST (Zeek 'R') */
-    WP_OCT_DISQ = 0x08,      /* before it, the client sent H, A, F, I or Q */
-    WP_OCT_DECIDED = 0x10,   /* no answer and no more waiting: unanswered */
-    WP_OCT_BLOCKED = 0x20,   /* an ICMP unreachable quoted the flow */
-    WP_OCT_BLK_V6 = 0x40,    /* ... an ICMPv6 one */
-    WP_OCT_BLK_SRV = 0x80,   /* ... sent by the flow's server itself */
+    WP_OCT_ANY = 0x01,     /* a packet was seen */
+    WP_OCT_FIRST_S = 0x02, /* the first packet was the client's pure SYN (Zeek 'S') */
+    WP_OCT_ORIG_R = 0x04,  /* the client sent a RST (Zeek 'R') */
+    WP_OCT_DISQ = 0x08,    /* before it, the client sent H, A, F, I or Q */
+    WP_OCT_DECIDED = 0x10, /* no answer and no more waiting: unanswered */
+    WP_OCT_BLOCKED = 0x20, /* an ICMP unreachable quoted the flow */
+    WP_OCT_BLK_V6 = 0x40,  /* ... an ICMPv6 one */
+    WP_OCT_BLK_SRV = 0x80, /* ... sent by the flow's server itself */
 };
 
 static unsigned ep_get(const struct wp_oc *o, unsigned side)
@@ -83,8 +90,7 @@ static void ep_set_rst_after_close(struct wp_oc *o, unsigned side, bool v)
 /* One packet through Zeek's endpoint state machine. side 0 = originator. */
 static void zeek_step(struct wp_oc *o, unsigned side, uint8_t fl, uint32_t len)
 {
-    bool syn = fl & WP_TCP_SYN, ack = fl & WP_TCP_ACK, fin = fl & WP_TCP_FIN,
-         rst = fl & WP_TCP_RST;
+    bool syn = fl & WP_TCP_SYN, ack = fl & WP_TCP_ACK, fin = fl & WP_TCP_FIN, rst = fl & WP_TCP_RST;
     unsigned peer = 1u - side;
     unsigned es = ep_get(o, side), ps = ep_get(o, peer);
     bool is_orig = side == 0;
@@ -227,8 +233,8 @@ bool wp_outcome_is_icmp_error(const struct wp_packet *p)
     if (!p->has_l4)
         return false;
     if (p->proto == 1)
-        return p->icmp_type == 3 || p->icmp_type == 11 || p->icmp_type == 12 ||
-               p->icmp_type == 4 || p->icmp_type == 5;
+        return p->icmp_type == 3 || p->icmp_type == 11 || p->icmp_type == 12 || p->icmp_type == 4 ||
+               p->icmp_type == 5;
     if (p->proto == 58)
         return p->icmp_type >= 1 && p->icmp_type <= 4;
     return false;
@@ -418,8 +424,8 @@ enum wp_outcome wp_outcome_of(const struct wp_flow *f)
         return (o->st & WP_OCT_DECIDED) ? WP_OUT_UNANSWERED : WP_OUT_PENDING;
     }
     uint8_t s = o->seen;
-    bool est = (s & WP_OCS_SSYNACK) ||
-               ((s & WP_OCS_CSYN) && (s & WP_OCS_CDATA) && (s & WP_OCS_SDATA));
+    bool est =
+        (s & WP_OCS_SSYNACK) || ((s & WP_OCS_CSYN) && (s & WP_OCS_CDATA) && (s & WP_OCS_SDATA));
     if (est) {
         if ((s & WP_OCS_CFIN) && (s & WP_OCS_SFIN))
             return WP_OUT_CLOSED;
@@ -466,8 +472,8 @@ enum wp_zeek_state wp_outcome_zeek(const struct wp_flow *f)
     }
     if (os == EP_RESET) {
         if (r_inactive) {
-            bool s_then_r = (o->st & WP_OCT_FIRST_S) && (o->st & WP_OCT_ORIG_R) &&
-                            !(o->st & WP_OCT_DISQ);
+            bool s_then_r =
+                (o->st & WP_OCT_FIRST_S) && (o->st & WP_OCT_ORIG_R) && !(o->st & WP_OCT_DISQ);
             return s_then_r ? WP_ZS_RSTOS0 : WP_ZS_OTH;
         }
         return WP_ZS_RSTO;
@@ -571,8 +577,8 @@ void wp_oc_row_merge(struct wp_oc_row *d, const struct wp_oc_row *s)
 const char *wp_outcome_name(unsigned o)
 {
     static const char *const names[WP_OUT_COUNT] = {
-        "established", "refused", "unanswered", "blocked", "reset", "closed",
-        "mid-stream", "one-way", "answered", "pending", "icmp-error",
+        "established", "refused", "unanswered", "blocked", "reset",      "closed",
+        "mid-stream",  "one-way", "answered",   "pending", "icmp-error",
     };
     return o < WP_OUT_COUNT ? names[o] : NULL;
 }
@@ -589,17 +595,33 @@ const char *wp_unreach_code_name(bool v6, uint8_t code)
 {
     /* RFC 792, RFC 1122, RFC 1812 (ICMP type 3); RFC 4443, RFC 7915 (ICMPv6 type 1) */
     static const char *const v4[16] = {
-        "net unreachable", "host unreachable", "protocol unreachable", "port unreachable",
-        "fragmentation needed", "source route failed", "destination network unknown",
-        "destination host unknown", "source host isolated", "network administratively prohibited",
-        "host administratively prohibited", "network unreachable for TOS",
-        "host unreachable for TOS", "administratively prohibited", "host precedence violation",
+        "net unreachable",
+        "host unreachable",
+        "protocol unreachable",
+        "port unreachable",
+        "fragmentation needed",
+        "source route failed",
+        "destination network unknown",
+        "destination host unknown",
+        "source host isolated",
+        "network administratively prohibited",
+        "host administratively prohibited",
+        "network unreachable for TOS",
+        "host unreachable for TOS",
+        "administratively prohibited",
+        "host precedence violation",
         "precedence cutoff in effect",
     };
     static const char *const v6n[9] = {
-        "no route to destination", "administratively prohibited", "beyond scope of source address",
-        "address unreachable", "port unreachable", "source address failed ingress/egress policy",
-        "reject route to destination", "error in source routing header", "headers too long",
+        "no route to destination",
+        "administratively prohibited",
+        "beyond scope of source address",
+        "address unreachable",
+        "port unreachable",
+        "source address failed ingress/egress policy",
+        "reject route to destination",
+        "error in source routing header",
+        "headers too long",
     };
     if (v6)
         return code < WP_ARRAY_LEN(v6n) ? v6n[code] : NULL;

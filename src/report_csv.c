@@ -54,10 +54,11 @@ static void lead(FILE *fp, const struct wp_report *r)
 static void ports(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->csv_header)
-        fprintf(fp, "%stransport,port,service,label,apple_service,packets,bytes,"
-                    "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
-                    "unattributed_packets,unattributed_bytes,flows,clients,servers,"
-                    "apple_packets,apple_bytes,apple_flows,apple_server_flows,names%s\r\n",
+        fprintf(fp,
+                "%stransport,port,service,label,apple_service,packets,bytes,"
+                "to_service_packets,to_service_bytes,from_service_packets,from_service_bytes,"
+                "unattributed_packets,unattributed_bytes,flows,clients,servers,"
+                "apple_packets,apple_bytes,apple_flows,apple_server_flows,names%s\r\n",
                 r->has_interval ? "time," : "", wp_outcome_csv_row_head);
     for (size_t i = 0; i < r->n_ports; i++) {
         const struct wp_port_row *p = r->ports[i];

@@ -31,7 +31,8 @@ void wp_outcome_json_flow(FILE *fp, const struct wp_report *r, const struct wp_f
         return;
     }
     char b[96];
-    fprintf(fp, "{\"icmp\": %s, \"type\": %u, \"code\": %u, \"text\": ", v6 ? "\"icmp6\"" : "\"icmp\"",
+    fprintf(fp,
+            "{\"icmp\": %s, \"type\": %u, \"code\": %u, \"text\": ", v6 ? "\"icmp6\"" : "\"icmp\"",
             v6 ? 1u : 3u, (unsigned)code);
     wp_json_string(fp, wp_unreach_text(b, sizeof(b), v6, code));
     fputs(", \"from\": ", fp);
@@ -82,10 +83,11 @@ void wp_outcome_json_row(FILE *fp, const struct wp_oc_row *o)
 
 void wp_outcome_json_totals(FILE *fp, const struct wp_oc_counts *c)
 {
-    fprintf(fp, ", \"icmp_errors\": {\"unreachable\": %" PRIu64 ", \"matched\": %" PRIu64
-                ", \"no_flow\": %" PRIu64 ", \"quote_truncated\": %" PRIu64
-                ", \"quote_garbage\": %" PRIu64 ", \"quote_unsupported\": %" PRIu64
-                ", \"not_a_block\": %" PRIu64 "}",
+    fprintf(fp,
+            ", \"icmp_errors\": {\"unreachable\": %" PRIu64 ", \"matched\": %" PRIu64
+            ", \"no_flow\": %" PRIu64 ", \"quote_truncated\": %" PRIu64
+            ", \"quote_garbage\": %" PRIu64 ", \"quote_unsupported\": %" PRIu64
+            ", \"not_a_block\": %" PRIu64 "}",
             c->icmp_unreach, c->matched, c->no_flow, c->quote_truncated, c->quote_garbage,
             c->quote_unsupported, c->ignored_other);
 }
@@ -104,11 +106,13 @@ void wp_outcome_csv_row(FILE *fp, const struct wp_oc_row *o)
         wp_csv_field(fp, row_blk_text(b, sizeof(b), o, true));
 }
 
-const char wp_outcome_csv_flow_head[] = ",outcome,zeek_state,blocked_by,blocked_from,blocked_sent_by";
+const char wp_outcome_csv_flow_head[] =
+    ",outcome,zeek_state,blocked_by,blocked_from,blocked_sent_by";
 
 void wp_outcome_csv_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f)
 {
-    fprintf(fp, ",%s,%s,", wp_outcome_name(wp_outcome_of(f)), wp_zeek_state_name(wp_outcome_zeek(f)));
+    fprintf(fp, ",%s,%s,", wp_outcome_name(wp_outcome_of(f)),
+            wp_zeek_state_name(wp_outcome_zeek(f)));
     bool v6, by_server;
     uint8_t code;
     uint32_t from;

@@ -228,8 +228,8 @@ static void header(FILE *fp, const struct wp_report *r)
 
 static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"PORT", "PACKETS", "BYTES", "FLOWS", "CLI/SRV",
-                                       "APPLE", "OUTCOME", "SERVICE"};
+    static const char *const head[] = {"PORT",    "PACKETS", "BYTES",   "FLOWS",
+                                       "CLI/SRV", "APPLE",   "OUTCOME", "SERVICE"};
     static const bool left[] = {true, false, false, false, false, false, true, true};
     struct table t;
     table_init(&t, 8, head, left);
@@ -483,5 +483,6 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
         tunnels_table(fp, r);
     if (r->peers_capped)
         fputs("\nnote: too many distinct addresses to count them all; CLI/SRV counts are "
-              "lower bounds\n", fp);
+              "lower bounds\n",
+              fp);
 }

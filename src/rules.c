@@ -28,12 +28,12 @@ struct rule {
     uint8_t proto, family;
     uint8_t addr[16];
     uint16_t lo, hi;
-    uint32_t name_id;        /* a valid name, 0 none */
+    uint32_t name_id; /* a valid name, 0 none */
     uint64_t pkts, bytes, flows;
     int64_t first, last;
     bool have_time;
-    bool documented;         /* from --rules-documented, not seen */
-    int svc;                 /* Apple service (documented entries), -1 none */
+    bool documented; /* from --rules-documented, not seen */
+    int svc;         /* Apple service (documented entries), -1 none */
 };
 
 int wp_rules_format_of(const char *s)
@@ -119,8 +119,8 @@ static void merge(struct vec *v)
         struct rule *d = &v->v[w], *s = &v->v[i];
         bool same_dest = d->documented == s->documented && d->proto == s->proto &&
                          d->family == s->family && memcmp(d->addr, s->addr, 16) == 0;
-        bool same = same_dest && (s->documented ? (uint32_t)s->lo <= (uint32_t)d->hi + 1
-                                                : d->lo == s->lo);
+        bool same =
+            same_dest && (s->documented ? (uint32_t)s->lo <= (uint32_t)d->hi + 1 : d->lo == s->lo);
         if (same) {
             if (s->hi > d->hi)
                 d->hi = s->hi;
@@ -247,7 +247,8 @@ static void nft_set(FILE *fp, const struct wp_report *r, const struct vec *v, ui
     const char *tn = proto == 6 ? "tcp" : "udp";
     bool any = false;
     for (size_t i = 0; i < v->n; i++)
-        any = any || (v->v[i].proto == proto && v->v[i].family == family && v->v[i].documented == doc);
+        any = any ||
+              (v->v[i].proto == proto && v->v[i].family == family && v->v[i].documented == doc);
     fprintf(fp, "\tset %s%c%s {\n\t\ttype %s . inet_service\n%s", tn, family == 4 ? '4' : '6',
             doc ? "_documented" : "", family == 4 ? "ipv4_addr" : "ipv6_addr",
             doc ? "\t\tflags interval\n" : "");
@@ -317,8 +318,8 @@ static void write_pf(FILE *fp, const struct wp_report *r, const struct vec *v)
         char a[64], c[256];
         wp_fmt_addr(a, sizeof(a), e->family, e->addr);
         fprintf(fp, "# %s\n", comment(c, sizeof(c), r, e));
-        fprintf(fp, "pass out quick %s proto %s from any to %s port ", e->family == 4 ? "inet" : "inet6",
-                e->proto == 6 ? "tcp" : "udp", a);
+        fprintf(fp, "pass out quick %s proto %s from any to %s port ",
+                e->family == 4 ? "inet" : "inet6", e->proto == 6 ? "tcp" : "udp", a);
         if (e->lo == e->hi)
             fprintf(fp, "%u", e->lo);
         else
@@ -331,7 +332,8 @@ static void write_lsrules(FILE *fp, const struct wp_report *r, const struct vec 
 {
     fputs("{\n  \"name\": \"whichports: seen succeeding\",\n  \"description\": ", fp);
     char d[512];
-    size_t off = (size_t)snprintf(d, sizeof(d), "Allows what whichports %s saw succeed in ", WP_VERSION);
+    size_t off =
+        (size_t)snprintf(d, sizeof(d), "Allows what whichports %s saw succeed in ", WP_VERSION);
     for (size_t i = 0; i < r->n_sources && i < 3 && off < sizeof(d); i++)
         off += (size_t)snprintf(d + off, sizeof(d) - off, "%s%s", i ? ", " : "", r->sources[i]);
     wp_json_string(fp, d);
@@ -345,9 +347,11 @@ static void write_lsrules(FILE *fp, const struct wp_report *r, const struct vec 
             snprintf(ports, sizeof(ports), "%u", e->lo);
         else
             snprintf(ports, sizeof(ports), "%u-%u", e->lo, e->hi);
-        fprintf(fp, "%s\n    {\"action\": \"allow\", \"process\": \"any\", \"direction\": \"outgoing\", "
-                    "\"protocol\": \"%s\", \"ports\": \"%s\", ",
-                i ? "," : "", e->proto == 6 ? "tcp" : "udp", ports);
+        fprintf(
+            fp,
+            "%s\n    {\"action\": \"allow\", \"process\": \"any\", \"direction\": \"outgoing\", "
+            "\"protocol\": \"%s\", \"ports\": \"%s\", ",
+            i ? "," : "", e->proto == 6 ? "tcp" : "udp", ports);
         if (nm != NULL) {
             fputs("\"remote-hosts\": ", fp);
             wp_json_string(fp, nm);

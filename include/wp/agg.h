@@ -67,7 +67,7 @@ struct wp_apple_row {
     int svc;
     struct wp_port_key port;
     uint64_t packets, bytes, flows;
-    struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
+    struct wp_oc_row outcomes; /* flows by outcome (outcome.h) */
 };
 
 #define WP_APPLE_SERVERS 16

@@ -30,8 +30,8 @@ struct wp_engine_opts {
      * proclive.h); NULL: none. Must not touch the engine. */
     void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
     void *on_new_flow_ctx;
-    int64_t answer_timeout_ns;           /* a flow without an answer is unanswered this long
-                                          * after its first packet (live); 0: at once (files) */
+    int64_t answer_timeout_ns; /* a flow without an answer is unanswered this long
+                                * after its first packet (live); 0: at once (files) */
 };
 
 /* Live process attribution (live.c, proclive.h), for the report. */

@@ -38,8 +38,8 @@ struct wp_cli {
     size_t n_processes;
     const char **baselines; /* --baseline, in order */
     size_t n_baselines;
-    bool new_only; /* --new-only */
-    int64_t answer_timeout_ns;    /* --answer-timeout (live), default 5 s */
+    bool new_only;             /* --new-only */
+    int64_t answer_timeout_ns; /* --answer-timeout (live), default 5 s */
 
     /* output */
     enum wp_format format;

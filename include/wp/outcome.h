@@ -29,12 +29,12 @@ struct wp_nametab;
 
 /* The per-flow state. Zeroed with the flow; 8 bytes. */
 struct wp_oc {
-    uint8_t ep;           /* Zeek endpoint states: client bits 0-2, server bits 3-5;
-                           * bit 6/7: client/server went CLOSED -> RESET */
-    uint8_t seen;         /* WP_OCS_*: what each side sent */
-    uint8_t st;           /* WP_OCT_*: history and decision bits */
-    uint8_t code;         /* ICMP code of blocked_by (WP_OCT_BLOCKED) */
-    uint32_t from_id;     /* name-table id of the ICMP sender's address text; 0 unknown */
+    uint8_t ep;       /* Zeek endpoint states: client bits 0-2, server bits 3-5;
+                       * bit 6/7: client/server went CLOSED -> RESET */
+    uint8_t seen;     /* WP_OCS_*: what each side sent */
+    uint8_t st;       /* WP_OCT_*: history and decision bits */
+    uint8_t code;     /* ICMP code of blocked_by (WP_OCT_BLOCKED) */
+    uint32_t from_id; /* name-table id of the ICMP sender's address text; 0 unknown */
 };
 
 /* The outcome of a flow. */
@@ -55,8 +55,19 @@ enum wp_outcome {
 
 /* Zeek conn_state values. */
 enum wp_zeek_state {
-    WP_ZS_S0 = 0, WP_ZS_S1, WP_ZS_SF, WP_ZS_REJ, WP_ZS_S2, WP_ZS_S3, WP_ZS_RSTO,
-    WP_ZS_RSTR, WP_ZS_RSTOS0, WP_ZS_RSTRH, WP_ZS_SH, WP_ZS_SHR, WP_ZS_OTH,
+    WP_ZS_S0 = 0,
+    WP_ZS_S1,
+    WP_ZS_SF,
+    WP_ZS_REJ,
+    WP_ZS_S2,
+    WP_ZS_S3,
+    WP_ZS_RSTO,
+    WP_ZS_RSTR,
+    WP_ZS_RSTOS0,
+    WP_ZS_RSTRH,
+    WP_ZS_SH,
+    WP_ZS_SHR,
+    WP_ZS_OTH,
     WP_ZS_COUNT
 };
 
@@ -65,8 +76,8 @@ enum wp_zeek_state {
  * them. */
 struct wp_oc_row {
     uint64_t n[WP_OUT_COUNT];
-    uint8_t n_blk;          /* distinct unreachables kept in blk (0-2) */
-    bool blk_more;          /* blocked flows got more than two different ones */
+    uint8_t n_blk; /* distinct unreachables kept in blk (0-2) */
+    bool blk_more; /* blocked flows got more than two different ones */
     struct {
         bool v6;
         uint8_t code;
@@ -81,14 +92,14 @@ void wp_oc_row_merge(struct wp_oc_row *d, const struct wp_oc_row *s);
 
 /* Counters of ICMP errors, by what became of them (totals.outcome). */
 struct wp_oc_counts {
-    uint64_t icmp_unreach;       /* destination unreachable messages seen */
-    uint64_t matched;            /* matched to the flow they quote */
-    uint64_t no_flow;            /* quote of a flow that was never seen */
-    uint64_t quote_truncated;    /* quote shorter than its IP header + 8 bytes */
-    uint64_t quote_garbage;      /* quote is not an IP packet of this family */
-    uint64_t quote_unsupported;  /* quote of a fragment or of a transport we do not key */
-    uint64_t ignored_other;      /* packet too big (ICMP 3/4 included), time exceeded,
-                                  * parameter problem: not a block */
+    uint64_t icmp_unreach;      /* destination unreachable messages seen */
+    uint64_t matched;           /* matched to the flow they quote */
+    uint64_t no_flow;           /* quote of a flow that was never seen */
+    uint64_t quote_truncated;   /* quote shorter than its IP header + 8 bytes */
+    uint64_t quote_garbage;     /* quote is not an IP packet of this family */
+    uint64_t quote_unsupported; /* quote of a fragment or of a transport we do not key */
+    uint64_t ignored_other;     /* packet too big (ICMP 3/4 included), time exceeded,
+                                 * parameter problem: not a block */
 };
 
 /* The state after one packet of `f` sent by endpoint `sender` (0 or 1 of

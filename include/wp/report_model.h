@@ -39,7 +39,7 @@ struct wp_report_opts {
     bool apple;                   /* text and csv: the view by Apple service (--apple) */
     const char *const *processes; /* --process patterns, for the report to name */
     size_t n_processes;
-    bool new_only; /* --new-only: leave out what the baseline had */
+    bool new_only;         /* --new-only: leave out what the baseline had */
     int rules;             /* --rules: enum wp_rules_format (rules.h), -1: the report */
     bool rules_documented; /* --rules-documented */
 };

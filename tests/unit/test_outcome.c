@@ -169,10 +169,10 @@ static void tcp_case(const char *what, const struct step *st, size_t n, const ch
     eng_free(&g);
 }
 
-#define CASE(what, outcome, zeek, ...)                                                   \
-    do {                                                                                 \
-        static const struct step st_[] = {__VA_ARGS__};                                  \
-        tcp_case(what, st_, sizeof(st_) / sizeof(st_[0]), outcome, zeek);                \
+#define CASE(what, outcome, zeek, ...)                                                             \
+    do {                                                                                           \
+        static const struct step st_[] = {__VA_ARGS__};                                            \
+        tcp_case(what, st_, sizeof(st_) / sizeof(st_[0]), outcome, zeek);                          \
     } while (0)
 
 static void test_tcp_states(void)
@@ -188,18 +188,18 @@ static void test_tcp_states(void)
          {1, F | A, 0});
     CASE("FIN from server only", "established", "S3", {1, S, 0}, {0, S | A, 0}, {1, A, 0},
          {0, F | A, 0});
-    CASE("client resets", "reset", "RSTO", {1, S, 0}, {0, S | A, 0}, {1, A, 0},
-         {1, P | A, 5}, {1, R | A, 0});
-    CASE("server resets", "reset", "RSTR", {1, S, 0}, {0, S | A, 0}, {1, A, 0},
-         {1, P | A, 5}, {0, R | A, 0});
+    CASE("client resets", "reset", "RSTO", {1, S, 0}, {0, S | A, 0}, {1, A, 0}, {1, P | A, 5},
+         {1, R | A, 0});
+    CASE("server resets", "reset", "RSTR", {1, S, 0}, {0, S | A, 0}, {1, A, 0}, {1, P | A, 5},
+         {0, R | A, 0});
     CASE("SYN then client RST", "unanswered", "RSTOS0", {1, S, 0}, {1, R, 0});
     CASE("SYN, FIN, no answer", "unanswered", "SH", {1, S, 0}, {1, F, 0});
     CASE("SYN-ACK then RST, no SYN", "reset", "RSTRH", {0, S | A, 0}, {0, R, 0});
     CASE("SYN-ACK then FIN, no SYN", "established", "SHR", {0, S | A, 0}, {0, F | A, 0});
     CASE("mid-stream both ways", "mid-stream", "OTH", {1, P | A, 10}, {0, P | A, 10});
     CASE("mid-stream one way", "one-way", "OTH", {1, P | A, 10}, {1, P | A, 10});
-    CASE("mid-stream closed", "mid-stream", "SF", {1, P | A, 10}, {0, P | A, 10},
-         {1, F | A, 0}, {0, F | A, 0});
+    CASE("mid-stream closed", "mid-stream", "SF", {1, P | A, 10}, {0, P | A, 10}, {1, F | A, 0},
+         {0, F | A, 0});
     CASE("data both ways after SYN, SYN-ACK missed", "established", "OTH", {1, S, 0},
          {1, P | A, 10}, {0, P | A, 10});
 }
@@ -263,24 +263,24 @@ static void test_icmp(void)
     /* hostile and damaged quotes, none may change any flow */
     n = tcp_pkt(q, 4, C4, S4, 40003, 8008, S, 0);
     feed(&g, q, n);
-    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 24));       /* cut inside the 8 bytes */
-    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 10));       /* cut inside the IP header */
+    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 24)); /* cut inside the 8 bytes */
+    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 10)); /* cut inside the IP header */
     uint8_t junk[28];
     memset(junk, 0xa5, sizeof(junk));
-    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, junk, 28));    /* not IP */
-    n = tcp_pkt(syn, 4, C4, S4, 40009, 9999, S, 0);          /* a flow never seen */
+    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, junk, 28)); /* not IP */
+    n = tcp_pkt(syn, 4, C4, S4, 40009, 9999, S, 0);       /* a flow never seen */
     feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, syn, n));
-    n = tcp_pkt(syn, 6, C6, S6, 40003, 8008, S, 0);          /* IPv6 quote in ICMPv4 */
+    n = tcp_pkt(syn, 6, C6, S6, 40003, 8008, S, 0); /* IPv6 quote in ICMPv4 */
     feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, syn, n));
     uint8_t bad[28];
     memcpy(bad, q, 28);
-    bad[0] = 0x44;                                           /* IHL 4: invalid */
+    bad[0] = 0x44; /* IHL 4: invalid */
     feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, bad, 28));
     memcpy(bad, q, 28);
     bad[6] = 0x00;
-    bad[7] = 0x10;                                           /* a later fragment */
+    bad[7] = 0x10; /* a later fragment */
     feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, bad, 28));
-    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 0));        /* no quote at all */
+    feed(&g, b, icmp_err(b, 4, R4, C4, 3, 13, q, 0)); /* no quote at all */
 
     const struct wp_flow *f = flow_on(&g, 6, 8004);
     bool v6, srv;
@@ -320,8 +320,10 @@ static void test_names(void)
 {
     char b[96];
     TAP_OK(strcmp(wp_unreach_text(b, sizeof(b), false, 13),
-                  "icmp 3/13 administratively prohibited") == 0, "text of 3/13");
-    TAP_OK(strcmp(wp_unreach_text(b, sizeof(b), true, 1), "icmp6 1/1 administratively prohibited") == 0,
+                  "icmp 3/13 administratively prohibited") == 0,
+           "text of 3/13");
+    TAP_OK(strcmp(wp_unreach_text(b, sizeof(b), true, 1),
+                  "icmp6 1/1 administratively prohibited") == 0,
            "text of icmp6 1/1");
     TAP_OK(strcmp(wp_unreach_text(b, sizeof(b), false, 99), "icmp 3/99") == 0, "unnamed code");
     TAP_OK(wp_outcome_name(WP_OUT_COUNT) == NULL && wp_zeek_state_name(WP_ZS_COUNT) == NULL,

@@ -16,6 +16,7 @@
 #include "wp/classify.h"
 #include "wp/hash.h"
 #include "wp/report.h"
+#include "wp/rules.h"
 #if FUZZ_HAVE_NAMES
 #include "wp/names.h"
 #endif
@@ -207,6 +208,7 @@ void fuzz_report(struct wp_engine *e, bool complete, const char *const *errors, 
 
     struct wp_report_opts o;
     memset(&o, 0, sizeof(o));
+    o.rules = -1;
     o.csv_header = true;
     if (which == FUZZ_REPORT_SOME) {
         o.format = WP_FMT_TEXT;
@@ -233,9 +235,14 @@ void fuzz_report(struct wp_engine *e, bool complete, const char *const *errors, 
         o.json_lines = true;
         (void)wp_report_write(devnull, &r, &o);
         o.format = WP_FMT_CSV;
-        for (int v = WP_VIEW_PORTS; v <= WP_VIEW_TOTALS; v++) {
+        for (int v = WP_VIEW_PORTS; v <= WP_VIEW_BASELINE; v++) {
             o.view = (enum wp_view)v;
             (void)wp_report_write(devnull, &r, &o);
+        }
+        /* The firewall rules from the same model, in every format. */
+        for (int fmt = WP_RULES_NFT; fmt <= WP_RULES_LSRULES; fmt++) {
+            (void)wp_rules_write(devnull, &r, (enum wp_rules_format)fmt, false, true);
+            (void)wp_rules_write(devnull, &r, (enum wp_rules_format)fmt, true, false);
         }
         o.apple = true;
         (void)wp_report_write(devnull, &r, &o);

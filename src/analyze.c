@@ -721,13 +721,9 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 #define WP_X(field, desc) d->names.field += s->names.field;
     WP_NAME_COUNTS_LIST(WP_X)
 #undef WP_X
-    d->outcome.icmp_unreach += s->outcome.icmp_unreach;
-    d->outcome.matched += s->outcome.matched;
-    d->outcome.no_flow += s->outcome.no_flow;
-    d->outcome.quote_truncated += s->outcome.quote_truncated;
-    d->outcome.quote_garbage += s->outcome.quote_garbage;
-    d->outcome.quote_unsupported += s->outcome.quote_unsupported;
-    d->outcome.ignored_other += s->outcome.ignored_other;
+#define WP_X(field, name, desc) d->outcome.field += s->outcome.field;
+    WP_ICMP_ERROR_COUNTS_LIST(WP_X)
+#undef WP_X
     if (s->have_ts) {
         if (!d->have_ts || s->first_ns < d->first_ns)
             d->first_ns = s->first_ns;

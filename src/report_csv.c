@@ -244,13 +244,9 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
         counter(fp, r, "process_attribution.queue_full", t->attr.queue_full);
         counter(fp, r, "process_attribution.lookup_failed", t->attr.failed);
     }
-    counter(fp, r, "icmp_errors.unreachable", t->outcome.icmp_unreach);
-    counter(fp, r, "icmp_errors.matched", t->outcome.matched);
-    counter(fp, r, "icmp_errors.no_flow", t->outcome.no_flow);
-    counter(fp, r, "icmp_errors.quote_truncated", t->outcome.quote_truncated);
-    counter(fp, r, "icmp_errors.quote_garbage", t->outcome.quote_garbage);
-    counter(fp, r, "icmp_errors.quote_unsupported", t->outcome.quote_unsupported);
-    counter(fp, r, "icmp_errors.not_a_block", t->outcome.ignored_other);
+#define WP_X(field, name, desc) counter(fp, r, "icmp_errors." name, t->outcome.field);
+    WP_ICMP_ERROR_COUNTS_LIST(WP_X)
+#undef WP_X
 #define WP_X(field, desc) counter(fp, r, "names." #field, t->names.field);
     WP_NAME_COUNTS_LIST(WP_X)
 #undef WP_X

@@ -83,13 +83,14 @@ void wp_outcome_json_row(FILE *fp, const struct wp_oc_row *o)
 
 void wp_outcome_json_totals(FILE *fp, const struct wp_oc_counts *c)
 {
-    fprintf(fp,
-            ", \"icmp_errors\": {\"unreachable\": %" PRIu64 ", \"matched\": %" PRIu64
-            ", \"no_flow\": %" PRIu64 ", \"quote_truncated\": %" PRIu64
-            ", \"quote_garbage\": %" PRIu64 ", \"quote_unsupported\": %" PRIu64
-            ", \"not_a_block\": %" PRIu64 "}",
-            c->icmp_unreach, c->matched, c->no_flow, c->quote_truncated, c->quote_garbage,
-            c->quote_unsupported, c->ignored_other);
+    const char *sep = "";
+    fputs(", \"icmp_errors\": {", fp);
+#define WP_X(field, name, desc)                                                                    \
+    fprintf(fp, "%s\"" name "\": %" PRIu64, sep, c->field);                                         \
+    sep = ", ";
+    WP_ICMP_ERROR_COUNTS_LIST(WP_X)
+#undef WP_X
+    fputc('}', fp);
 }
 
 const char wp_outcome_csv_row_head[] =

@@ -90,6 +90,18 @@
     X(http_host, "flows named by an HTTP Host header")                                             \
     X(names_dropped, "names not kept: the name table was full")
 
+/* The ICMP and ICMPv6 error counters (struct wp_oc_counts, outcome.h), in
+ * output order: JSON "icmp_errors": {"name": n}, CSV "icmp_errors.name".
+ * X(field, "name", "description") */
+#define WP_ICMP_ERROR_COUNTS_LIST(X)                                                               \
+    X(icmp_unreach, "unreachable", "destination unreachable messages seen")                        \
+    X(matched, "matched", "matched to the flow they quote")                                        \
+    X(no_flow, "no_flow", "quote of a flow that was never seen")                                   \
+    X(quote_truncated, "quote_truncated", "quote shorter than its IP header + 8 bytes")            \
+    X(quote_garbage, "quote_garbage", "quote is not an IP packet of this family")                  \
+    X(quote_unsupported, "quote_unsupported", "quote of a fragment or an unkeyed transport")       \
+    X(ignored_other, "not_a_block", "packet too big, time exceeded, parameter problem")
+
 /* Malformed process information (wp/proc.h): a block, option or comment
  * that names a process but cannot be read. The packet itself is still
  * counted; only its process is unknown. Reported by name in every format.

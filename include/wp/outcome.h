@@ -92,14 +92,9 @@ void wp_oc_row_merge(struct wp_oc_row *d, const struct wp_oc_row *s);
 
 /* Counters of ICMP errors, by what became of them (totals.outcome). */
 struct wp_oc_counts {
-    uint64_t icmp_unreach;      /* destination unreachable messages seen */
-    uint64_t matched;           /* matched to the flow they quote */
-    uint64_t no_flow;           /* quote of a flow that was never seen */
-    uint64_t quote_truncated;   /* quote shorter than its IP header + 8 bytes */
-    uint64_t quote_garbage;     /* quote is not an IP packet of this family */
-    uint64_t quote_unsupported; /* quote of a fragment or of a transport we do not key */
-    uint64_t ignored_other;     /* packet too big (ICMP 3/4 included), time exceeded,
-                                 * parameter problem: not a block */
+#define WP_X(field, name, desc) uint64_t field;
+    WP_ICMP_ERROR_COUNTS_LIST(WP_X) /* counters.h */
+#undef WP_X
 };
 
 /* The state after one packet of `f` sent by endpoint `sender` (0 or 1 of

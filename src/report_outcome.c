@@ -86,7 +86,7 @@ void wp_outcome_json_totals(FILE *fp, const struct wp_oc_counts *c)
     const char *sep = "";
     fputs(", \"icmp_errors\": {", fp);
 #define WP_X(field, name, desc)                                                                    \
-    fprintf(fp, "%s\"" name "\": %" PRIu64, sep, c->field);                                         \
+    fprintf(fp, "%s\"" name "\": %" PRIu64, sep, c->field);                                        \
     sep = ", ";
     WP_ICMP_ERROR_COUNTS_LIST(WP_X)
 #undef WP_X

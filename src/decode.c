@@ -985,7 +985,10 @@ static void decode_null(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 }
 
 /* PKTAP (macOS): a little-endian header whose first field is its own length
- * and whose third is the link type (a DLT value) of the frame after it. */
+ * and whose third is the link type (a DLT value) of the frame after it. A
+ * v2 header (xnu's pktap_v2_hdr, flag WP_PKTAP_FLAG_V2 at offset 36) keeps
+ * its length in its first byte (at least the 40 fixed bytes) and the link
+ * type in a 16-bit field at offset 6; it is always a packet record. */
 static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 {
     if (!have(c, 12)) {
@@ -995,7 +998,14 @@ static void decode_pktap(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
     uint32_t hl = wp_le32(c->p);
     uint32_t rectype = wp_le32(c->p + 4);
     uint32_t dlt = wp_le32(c->p + 8);
-    if (hl < 108 || hl > c->wlen) {
+    uint32_t min = 108;
+    if (have(c, WP_PKTAP_V2_FIXED) && (wp_le32(c->p + 36) & WP_PKTAP_FLAG_V2)) {
+        hl = c->p[0];
+        rectype = 1;
+        dlt = wp_le16(c->p + 6);
+        min = WP_PKTAP_V2_FIXED;
+    }
+    if (hl < min || hl > c->wlen) {
         set_malformed(pkt, WP_MAL_pktap_bad_header_length);
         return;
     }

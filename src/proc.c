@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "wp/proc.h"
+#include "wp/proto.h"
 
 const char *const wp_proc_malformed_name[WP_PMAL_COUNT] = {
 #define WP_X(id, d) #id,
@@ -90,9 +91,7 @@ static void desc_init(struct wp_proc_desc *d, uint8_t source)
 #define PTH_FLAG_DIR_IN    0x1u
 #define PTH_FLAG_DIR_OUT   0x2u
 #define PTH_FLAG_DELEGATED 0x4u
-#define PTH_FLAG_V2_HDR    0x80000u
 #define PKTAP_V1_MIN       108u
-#define PKTAP_V2_FIXED     40u
 #define COMM_MAX           17u /* MAXCOMLEN + 1 */
 
 static int64_t pid_of(uint32_t raw)
@@ -107,7 +106,7 @@ static bool v2_str(const uint8_t *d, size_t hl, uint8_t off, size_t max, struct 
     out->len = 0;
     if (off == 0)
         return true;
-    if (off < PKTAP_V2_FIXED || off >= hl)
+    if (off < WP_PKTAP_V2_FIXED || off >= hl)
         return false;
     size_t room = hl - off;
     *out = cstr(d + off, room < max ? room : max);
@@ -117,13 +116,13 @@ static bool v2_str(const uint8_t *d, size_t hl, uint8_t off, size_t max, struct 
 bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_proc_bad *bad)
 {
     wp_proc_view_init(v, WP_PSRC_PKTAP);
-    if (caplen < PKTAP_V2_FIXED)
+    if (caplen < WP_PKTAP_V2_FIXED)
         return false; /* the decoder counts the truncation */
     uint32_t flags = wp_le32(d + 36);
     uint32_t pid, epid;
-    if (flags & PTH_FLAG_V2_HDR) {
+    if (flags & WP_PKTAP_FLAG_V2) {
         size_t hl = d[0];
-        if (hl < PKTAP_V2_FIXED || hl > caplen) {
+        if (hl < WP_PKTAP_V2_FIXED || hl > caplen) {
             *bad |= BAD(pktap_v2_bad_offset);
             return false;
         }

@@ -486,6 +486,21 @@ static const uint8_t F_PKTAP_NESTED[] = {PKTAP_HDR(0x6c, 0x01, 0x95), PKTAP_INNE
 static const uint8_t F_PKTAP_HUGE[] = {PKTAP_HDR(0xff, 0x01, 0x01), PKTAP_INNER};
 _Static_assert(sizeof(F_PKTAP) == 108 + 46, "F_PKTAP size: 108-byte header + 46");
 
+/* PKTAP v2 header (xnu pktap_v2_hdr, little-endian): pth_length (one byte),
+ * five string offsets (comm at 40), dlt 1 (Ethernet) at 6, pid 4242 at 28,
+ * flags 0x80002 (v2 header, outbound) at 36, then the comm "curl" padded to
+ * `len` bytes. */
+#define PKTAP_V2_HDR(len)                                                              \
+    len, 0, 0, 0, 40, 0, 0x01, 0x00,        /* length, offsets, dlt */                  \
+    0, 0, 0, 0, 0, 0, 0, 0,                 /* pre, post, iftype, ipproto */            \
+    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* family, svc, flowid */                   \
+    0x92, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff, /* pid 4242, epid -1 */                   \
+    0x02, 0x00, 0x08, 0x00,                 /* flags: V2_HDR | DIR_OUT */               \
+    'c', 'u', 'r', 'l', 0, 0, 0, 0
+static const uint8_t F_PKTAP_V2[] = {PKTAP_V2_HDR(48), PKTAP_INNER};
+static const uint8_t F_PKTAP_V2_SHORT[] = {PKTAP_V2_HDR(39), PKTAP_INNER};
+_Static_assert(sizeof(F_PKTAP_V2) == 48 + 46, "F_PKTAP_V2 size: 48-byte v2 header + 46");
+
 /* ARP over Ethernet (42). */
 static const uint8_t F_ARP[] = {ETH_MACS, 0x08, 0x06, ARP_BODY};
 _Static_assert(sizeof(F_ARP) == 42, "F_ARP size");
@@ -599,6 +614,14 @@ static void test_link_types(void)
     expect_status(&p, WP_DEC_OK, 0, "PKTAP 149");
     expect_ip(&p, 4, 17, A4_SRC, A4_DST, "PKTAP 149");
     expect_ports(&p, 40000, 53, "PKTAP 149");
+    DECODE(WP_LT_PKTAP, F_PKTAP_V2, false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "PKTAP v2");
+    expect_ip(&p, 4, 17, A4_SRC, A4_DST, "PKTAP v2");
+    expect_ports(&p, 40000, 53, "PKTAP v2");
+    TAP_EQ(p.payload_len, 4, "PKTAP v2: payload");
+    DECODE(WP_LT_PKTAP, F_PKTAP_V2_SHORT, false, &p);
+    expect_status(&p, WP_DEC_MALFORMED, WP_MAL_pktap_bad_header_length,
+                  "PKTAP v2 length 39, below the 40 fixed bytes");
     DECODE(WP_LT_PKTAP, F_PKTAP_LEN20, false, &p);
     expect_status(&p, WP_DEC_MALFORMED, WP_MAL_pktap_bad_header_length, "PKTAP length 20");
     TAP_EQ(p.family, 0, "PKTAP length 20: no IP");

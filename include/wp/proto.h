@@ -133,7 +133,7 @@ const char *wp_ip_proto_name(unsigned proto);
 /* PKTAP (macOS, xnu bsd/net/pktap.h): the flags word at offset 36 of both
  * header versions has this bit for a v2 header, whose fixed part is 40
  * bytes (its length is then its first byte). */
-#define WP_PKTAP_FLAG_V2 0x80000u
+#define WP_PKTAP_FLAG_V2  0x80000u
 #define WP_PKTAP_V2_FIXED 40u
 
 #endif

@@ -490,13 +490,13 @@ _Static_assert(sizeof(F_PKTAP) == 108 + 46, "F_PKTAP size: 108-byte header + 46"
  * five string offsets (comm at 40), dlt 1 (Ethernet) at 6, pid 4242 at 28,
  * flags 0x80002 (v2 header, outbound) at 36, then the comm "curl" padded to
  * `len` bytes. */
-#define PKTAP_V2_HDR(len)                                                              \
-    len, 0, 0, 0, 40, 0, 0x01, 0x00,        /* length, offsets, dlt */                  \
-    0, 0, 0, 0, 0, 0, 0, 0,                 /* pre, post, iftype, ipproto */            \
-    2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,     /* family, svc, flowid */                   \
-    0x92, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff, /* pid 4242, epid -1 */                   \
-    0x02, 0x00, 0x08, 0x00,                 /* flags: V2_HDR | DIR_OUT */               \
-    'c', 'u', 'r', 'l', 0, 0, 0, 0
+#define PKTAP_V2_HDR(len)                                                                          \
+    len, 0, 0, 0, 40, 0, 0x01, 0x00,              /* length, offsets, dlt */                       \
+        0, 0, 0, 0, 0, 0, 0, 0,                   /* pre, post, iftype, ipproto */                 \
+        2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,       /* family, svc, flowid */                        \
+        0x92, 0x10, 0, 0, 0xff, 0xff, 0xff, 0xff, /* pid 4242, epid -1 */                          \
+        0x02, 0x00, 0x08, 0x00,                   /* flags: V2_HDR | DIR_OUT */                    \
+        'c', 'u', 'r', 'l', 0, 0, 0, 0
 static const uint8_t F_PKTAP_V2[] = {PKTAP_V2_HDR(48), PKTAP_INNER};
 static const uint8_t F_PKTAP_V2_SHORT[] = {PKTAP_V2_HDR(39), PKTAP_INNER};
 _Static_assert(sizeof(F_PKTAP_V2) == 48 + 46, "F_PKTAP_V2 size: 48-byte v2 header + 46");

@@ -236,13 +236,9 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
         counter(fp, r, "dropped_interface", t->ifdropped);
     }
     if (t->attr.state == WP_ATTR_ON) {
-        counter(fp, r, "process_attribution.requested", t->attr.requested);
-        counter(fp, r, "process_attribution.attributed", t->attr.attributed);
-        counter(fp, r, "process_attribution.not_local", t->attr.not_local);
-        counter(fp, r, "process_attribution.gone", t->attr.gone);
-        counter(fp, r, "process_attribution.no_permission", t->attr.no_permission);
-        counter(fp, r, "process_attribution.queue_full", t->attr.queue_full);
-        counter(fp, r, "process_attribution.lookup_failed", t->attr.failed);
+#define WP_X(field, name) counter(fp, r, "process_attribution." name, t->attr.field);
+        WP_ATTR_TOP_LIST(WP_X) WP_ATTR_UNKNOWN_LIST(WP_X) WP_ATTR_LATE_LIST(WP_X)
+#undef WP_X
     }
 #define WP_X(field, name, desc) counter(fp, r, "icmp_errors." name, t->outcome.field);
     WP_ICMP_ERROR_COUNTS_LIST(WP_X)

@@ -106,14 +106,19 @@ static void totals(const struct jw *w, const struct wp_report *r)
             wp_json_string(fp, ac->off_reason);
         else
             fputs("null", fp);
-        fprintf(fp,
-                ", \"requested\": %" PRIu64 ", \"attributed\": %" PRIu64
-                ", \"unknown\": {\"not_local\": %" PRIu64 ", \"gone\": %" PRIu64
-                ", \"no_permission\": %" PRIu64 ", \"queue_full\": %" PRIu64
-                ", \"lookup_failed\": %" PRIu64 "}, \"unanswered\": %" PRIu64
-                ", \"flow_gone\": %" PRIu64 "}",
-                ac->requested, ac->attributed, ac->not_local, ac->gone, ac->no_permission,
-                ac->queue_full, ac->failed, ac->unanswered, ac->flow_gone);
+#define WP_X(field, name) fprintf(fp, ", \"" name "\": %" PRIu64, ac->field);
+        WP_ATTR_TOP_LIST(WP_X)
+        fputs(", \"unknown\": {", fp);
+        const char *asep = "";
+#define WP_Y(field, name)                                                                          \
+    fprintf(fp, "%s\"" name "\": %" PRIu64, asep, ac->field);                                        \
+    asep = ", ";
+        WP_ATTR_UNKNOWN_LIST(WP_Y)
+#undef WP_Y
+        fputc('}', fp);
+        WP_ATTR_LATE_LIST(WP_X)
+#undef WP_X
+        fputc('}', fp);
     }
     fputs(", \"names\": {", fp);
     sep = "";

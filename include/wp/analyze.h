@@ -44,11 +44,9 @@ enum wp_attr_state {
 struct wp_attr_counts {
     uint8_t state;          /* enum wp_attr_state */
     const char *off_reason; /* static text, for WP_ATTR_OFF */
-    uint64_t requested;     /* new TCP/UDP flows */
-    uint64_t attributed;    /* given a process */
-    uint64_t not_local, gone, no_permission, queue_full, failed;
-    uint64_t unanswered; /* still being looked up at the report */
-    uint64_t flow_gone;  /* answered after the flow left the table */
+#define WP_X(field, name) uint64_t field;
+    WP_ATTR_TOP_LIST(WP_X) WP_ATTR_UNKNOWN_LIST(WP_X) WP_ATTR_LATE_LIST(WP_X) /* counters.h */
+#undef WP_X
 };
 
 /* Every frame lands in exactly one of: a port row (packets of flows, or

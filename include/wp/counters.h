@@ -90,6 +90,23 @@
     X(http_host, "flows named by an HTTP Host header")                                             \
     X(names_dropped, "names not kept: the name table was full")
 
+/* The live process attribution counters (struct wp_attr_counts, analyze.h),
+ * in output order: JSON "process_attribution": {top..., "unknown": {...},
+ * late...}; CSV "process_attribution.name" for all three lists.
+ * X(field, "name") */
+#define WP_ATTR_TOP_LIST(X)                                                                        \
+    X(requested, "requested")   /* new TCP/UDP flows */                                            \
+    X(attributed, "attributed") /* given a process */
+#define WP_ATTR_UNKNOWN_LIST(X)                                                                    \
+    X(not_local, "not_local")                                                                      \
+    X(gone, "gone")                                                                                \
+    X(no_permission, "no_permission")                                                              \
+    X(queue_full, "queue_full")                                                                    \
+    X(failed, "lookup_failed")
+#define WP_ATTR_LATE_LIST(X)                                                                       \
+    X(unanswered, "unanswered") /* still being looked up at the report */                          \
+    X(flow_gone, "flow_gone")   /* answered after the flow left the table */
+
 /* The ICMP and ICMPv6 error counters (struct wp_oc_counts, outcome.h), in
  * output order: JSON "icmp_errors": {"name": n}, CSV "icmp_errors.name".
  * X(field, "name", "description") */

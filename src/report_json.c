@@ -111,7 +111,7 @@ static void totals(const struct jw *w, const struct wp_report *r)
         fputs(", \"unknown\": {", fp);
         const char *asep = "";
 #define WP_Y(field, name)                                                                          \
-    fprintf(fp, "%s\"" name "\": %" PRIu64, asep, ac->field);                                        \
+    fprintf(fp, "%s\"" name "\": %" PRIu64, asep, ac->field);                                      \
     asep = ", ";
         WP_ATTR_UNKNOWN_LIST(WP_Y)
 #undef WP_Y

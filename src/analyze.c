@@ -36,6 +36,7 @@ struct wp_engine {
     bool finalized;              /* live flows already folded into agg */
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
     struct wp_procstate *ps;     /* processes named by the records (proctab.h) */
+    int64_t clock_ns; /* the latest time wp_engine_expire() was given */
 };
 
 /* The Apple service of a flow (wp_apple_classify_flow). */
@@ -143,6 +144,8 @@ static inline void make_room(struct wp_engine *e)
 
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns)
 {
+    if (now_ns > e->clock_ns)
+        e->clock_ns = now_ns; /* live: the wall clock, even with no packet */
     for (int c = 0; c < WP_FC_COUNT; c++) {
         int64_t to = e->o.timeout_ns[c];
         if (to <= 0)
@@ -569,7 +572,8 @@ static void snap_one(void *ctx, struct wp_flow *f)
 {
     struct snap_ctx *s = ctx;
     if (s->e != NULL)
-        wp_outcome_settle(f, s->e->t.last_ns, s->e->o.answer_timeout_ns, false);
+        wp_outcome_settle(f, s->e->t.last_ns > s->e->clock_ns ? s->e->t.last_ns : s->e->clock_ns,
+                          s->e->o.answer_timeout_ns, false);
     if (s->e != NULL && s->e->names != NULL && f->name_id == 0)
         wp_names_from_dns(s->e->names, f);
     if (s->e != NULL)

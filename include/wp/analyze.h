@@ -80,7 +80,10 @@ void wp_engine_free(struct wp_engine *e);
  * is still counted (totals and port rows stay exact). */
 void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec);
 
-/* Evict flows idle longer than their timeout at capture time `now_ns`. */
+/* Evict flows idle longer than their timeout at capture time `now_ns`. The
+ * engine also keeps `now_ns` as its clock: live, where it is the wall clock,
+ * a report then decides a flow that waited --answer-timeout for an answer
+ * even when no packet has come since. */
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns);
 
 const struct wp_totals *wp_engine_totals(const struct wp_engine *e);

@@ -19,6 +19,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -177,6 +178,24 @@ def scenarios(ck, wp, pcap):
     same_as_offline(ck, docs[-1], ref, "--interval final line")
     ends = [d["interval"]["end"] for d in docs]
     ck.check(ends == sorted(ends), "--interval: interval ends increase")
+
+    # 5b. --answer-timeout on a silent link: a UDP query nobody answers is
+    # pending in the reports before the timeout and unanswered in those after
+    # it, although no packet came since (the wall clock decides, live)
+    one = os.path.join(os.path.dirname(pcap), "outcomes.pcap")
+    with tempfile.TemporaryDirectory() as tmp:
+        q = os.path.join(tmp, "one.pcap")
+        sh("tshark", "-r", one, "-Y", "udp.dstport == 8010", "-w", q, "-F", "pcap")
+        p = start(wp, ["-T", "json", "--interval", "0.5", "--answer-timeout", "2"])
+        t0 = time.monotonic()
+        replay(q)
+        time.sleep(max(0.0, 4.5 - (time.monotonic() - t0)))
+        rc, out, err = finish(p)
+    docs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    seen = [[f["outcome"] for f in d["flows"] if f["server_port"] == 8010] for d in docs[:-1]]
+    seen = [x[0] for x in seen if x]
+    ck.check(len(seen) >= 3 and seen[0] == "pending" and seen[-1] == "unanswered",
+             "--answer-timeout 2: pending, then unanswered with no packet since", str(seen))
 
     # 6. SIGUSR1 prints a report and goes on
     p = start(wp, ["-T", "json"])

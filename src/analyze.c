@@ -36,7 +36,7 @@ struct wp_engine {
     bool finalized;              /* live flows already folded into agg */
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
     struct wp_procstate *ps;     /* processes named by the records (proctab.h) */
-    int64_t clock_ns; /* the latest time wp_engine_expire() was given */
+    int64_t clock_ns;            /* the latest time wp_engine_expire() was given */
 };
 
 /* The Apple service of a flow (wp_apple_classify_flow). */

@@ -54,7 +54,7 @@ for i, line in enumerate(lines):
         rows = True
     elif rows and re.match(r"^ *[0-9,]+ \(", line):
         line = re.sub(r" \[[^]]*\]$", "", line)           # the object file
-        line = re.sub(r"(/[^ ]*/)?build/\.\./", "", line)  # [/work/main/]build/../src/x.c -> src/x.c
+        line = re.sub(r"(/[^ ]*/)?build/\.\./", "", line)  # [/path/to/checkout/]build/../src/x.c -> src/x.c
         line = re.sub(r"\./[^ ]*/([^/ ]+:)", r"\1", line)  # glibc source paths
         key = line.split("  ", 1)[-1].strip()
         if key in seen or key.startswith("???") or "(below main)" in key or "libc_start" in key \

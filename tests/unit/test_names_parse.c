@@ -1456,7 +1456,7 @@ static void test_quic_keys(void)
                hexeq(i2, 12, "91f73e2351d8fa91660e909f") &&
                hexeq(h2, 16, "45b95e15235d6f45a6b19cbcb0294ba9"),
            "quic: test encoder's HMAC-based derivation matches RFC 9369 A.1");
-    /* ... and agrees with the library for draft-29 and other CIDs. */
+    /* ... and agrees with OpenSSL for draft-29 and other CIDs. */
     bool ok = true;
     for (size_t dl = 0; dl <= 20; dl++) {
         uint8_t c[20];

@@ -289,6 +289,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         case 'T':
             if (wp_report_writer_find(optarg, &cli->format) == NULL)
                 return usage_error("--format: expected text, json or csv, not '%s'", optarg);
+            cli->format_given = true;
             break;
         case OPT_VIEW:
             if (strcmp(optarg, "ports") == 0)

@@ -22,6 +22,7 @@
 #include "wp/proc.h"
 #include "wp/proclive.h"
 #include "wp/run.h"
+#include "wp/topterm.h"
 
 static volatile sig_atomic_t report_requested;
 
@@ -96,7 +97,17 @@ struct live {
     int64_t last_report_ns;
     bool tty;
     unsigned reports;
+    struct wp_topterm *top; /* the top view on a terminal (topterm.h), or NULL */
+    bool top_redraw;        /* this report redraws after a key: not a sample */
+    int64_t top_now;
 };
+
+/* The top view in place of the text writer, for the reports before the last. */
+static int top_hook(void *ctx, const struct wp_report *r)
+{
+    struct live *lv = ctx;
+    return wp_topterm_show(lv->top, r, lv->top_now, !lv->top_redraw);
+}
 
 static void on_record(void *ctx, const struct wp_record *rec)
 {
@@ -170,9 +181,15 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
         t->ifdropped = ifd;
     }
     int64_t now = clock_ns(CLOCK_REALTIME);
+    if (lv->top != NULL && final) { /* the final report as without the view */
+        wp_topterm_stop(lv->top);
+        lv->top = NULL;
+        lv->rc.report_hook = NULL;
+    }
+    lv->top_now = now;
     struct wp_run_interval iv = {lv->last_report_ns, now};
     bool periodic = lv->rc.cli->interval_ns > 0 || lv->reports > 0;
-    if (lv->ro.format == WP_FMT_TEXT && periodic && lv->tty && !final)
+    if (lv->ro.format == WP_FMT_TEXT && periodic && lv->tty && !final && lv->top == NULL)
         fputs("\033[H\033[2J", lv->rc.out); /* redraw in place */
     /* Live JSON is always JSON Lines: one object per report, so that a
      * SIGUSR1 report and the final one stay separable. */
@@ -181,9 +198,26 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
     if (lv->ro.format == WP_FMT_TEXT && periodic && !final && !lv->tty)
         fputc('\n', lv->rc.out);
     fflush(lv->rc.out);
+    if (lv->top_redraw)
+        return r;
     lv->ro.csv_header = false;
     lv->last_report_ns = now;
     lv->reports++;
+    return r;
+}
+
+/* A key of the top view: quit (1), redraw now, or nothing. Returns 0, 1 or
+ * -1 after an error. */
+static int top_keys(struct live *lv, struct wp_live *cap)
+{
+    enum wp_topterm_key k = wp_topterm_keys(lv->top);
+    if (k == WP_TK_QUIT)
+        return 1;
+    if (k != WP_TK_REDRAW)
+        return 0;
+    lv->top_redraw = true;
+    int r = report(lv, cap, false, true);
+    lv->top_redraw = false;
     return r;
 }
 
@@ -293,11 +327,23 @@ int wp_run_live(const struct wp_cli *cli)
                 cli->iface, wp_linktype_name(wp_live_linktype(cap), lt, sizeof(lt)),
                 cli->snaplen);
     }
+    /* On a terminal without -T: the top view, redrawn every interval (1 s
+     * unless --interval) */
+    int64_t interval_ns = cli->interval_ns;
+    if (wp_topterm_wanted(lv.rc.out, cli->format_given) && cli->rules == NULL) {
+        lv.top = wp_topterm_start(lv.rc.out, cli->iface, clock_ns(CLOCK_REALTIME));
+        if (lv.top != NULL) {
+            lv.rc.report_hook = top_hook;
+            lv.rc.report_hook_ctx = &lv;
+            if (interval_ns == 0)
+                interval_ns = WP_NS_PER_S;
+        }
+    }
 
     lv.start_ns = clock_ns(CLOCK_REALTIME);
     lv.last_report_ns = lv.start_ns;
     int64_t mono0 = clock_ns(CLOCK_MONOTONIC);
-    int64_t next_interval = cli->interval_ns ? mono0 + cli->interval_ns : 0;
+    int64_t next_interval = interval_ns ? mono0 + interval_ns : 0;
     int64_t next_expire = mono0 + WP_NS_PER_S;
     bool failed = false;
 
@@ -319,6 +365,13 @@ int wp_run_live(const struct wp_cli *cli)
             (void)wp_proclive_poll(lv.pl, on_answer, &lv);
         if (wp_stop_requested)
             break;
+        if (lv.top != NULL) {
+            int k = top_keys(&lv, cap);
+            if (k < 0)
+                goto out;
+            if (k > 0)
+                break;
+        }
         int64_t mono = clock_ns(CLOCK_MONOTONIC);
         if (cli->duration_ns && mono - mono0 >= cli->duration_ns)
             break;
@@ -331,7 +384,7 @@ int wp_run_live(const struct wp_cli *cli)
             if (report(&lv, cap, false, true) != 0)
                 goto out;
             while (next_interval <= mono)
-                next_interval += cli->interval_ns;
+                next_interval += interval_ns;
         }
         if (mono >= next_expire) {
             wp_engine_expire(lv.e, clock_ns(CLOCK_REALTIME));
@@ -358,6 +411,7 @@ int wp_run_live(const struct wp_cli *cli)
     }
     status = failed ? WP_EXIT_DAMAGED : WP_EXIT_OK;
 out:
+    wp_topterm_stop(lv.top);
     wp_proclive_stop(lv.pl);
     wp_live_close(cap);
     wp_engine_free(lv.e);

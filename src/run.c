@@ -229,6 +229,11 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         wp_error("out of memory while building the report");
         return -1;
     }
+    if (rc->report_hook != NULL) {
+        int hr = rc->report_hook(rc->report_hook_ctx, &r);
+        wp_report_release(&r);
+        return hr;
+    }
     int rcode = ro->rules >= 0 ? wp_rules_write(rc->out, &r, (enum wp_rules_format)ro->rules,
                                                 ro->apple, ro->rules_documented)
                                : wp_report_write(rc->out, &r, ro);

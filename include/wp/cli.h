@@ -43,6 +43,7 @@ struct wp_cli {
 
     /* output */
     enum wp_format format;
+    bool format_given; /* -T given: no live top view */
     enum wp_view view;
     unsigned top;
     bool no_flows;

@@ -26,6 +26,10 @@ struct wp_run_ctx {
     bool progress_shown;
     char **errors;       /* messages about damaged input, for the report */
     size_t n_errors;
+    /* When set, wp_run_report() gives the built report to this instead of
+     * a writer (the live top view, topterm.h); returns 0 or -1. */
+    int (*report_hook)(void *ctx, const struct wp_report *r);
+    void *report_hook_ctx;
 };
 
 struct wp_run_interval {

@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""The live top view, driven in tmux.
+
+whichports captures on one end of a veth pair between two network
+namespaces made here; a client in the other sends UDP to port 40123 and TCP
+to port 40124. One whichports runs in a tmux pane (a terminal: the top
+view), another at the same time with its output in a file (no terminal:
+the plain final report, as before the view existed). The test checks:
+the screen shows both ports; `s` cycles the sort (by total: UDP first, it
+carries more; by port: tcp before udp); `p` freezes the screen across
+intervals while traffic goes on; `q` leaves with the final report, whose
+port rows equal those of the SIGINT run for the same traffic; the terminal
+is back in canonical mode with echo afterwards; Ctrl-C in the view also
+gives the final report and restores the terminal.
+
+Needs root and tmux. Exits 77 (skipped) when either is missing or
+namespaces cannot be made.
+
+usage: test_topview_live.py WHICHPORTS SOURCE_ROOT
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+TAG = f"i14top{os.getpid() % 10000}"
+NS_A, NS_B = f"{TAG}a", f"{TAG}b"
+IF_A, IF_B = f"{TAG}x", f"{TAG}y"
+ADDR_A, ADDR_B = "10.214.0.1", "10.214.0.2"
+UDP_PORT, TCP_PORT = 40123, 40124
+FILTER = f"udp port {UDP_PORT} or tcp port {TCP_PORT}"
+TMUX = ["tmux", "-L", TAG]
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok    " if cond else "FAIL  ") + what)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def sh(*cmd, check_rc=True):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
+    return p
+
+
+def setup():
+    sh("ip", "netns", "add", NS_A)
+    sh("ip", "netns", "add", NS_B)
+    sh("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B,
+       "netns", NS_B)
+    for ns, ifc, addr in ((NS_A, IF_A, ADDR_A), (NS_B, IF_B, ADDR_B)):
+        sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+        sh("ip", "-n", ns, "addr", "add", addr + "/24", "dev", ifc)
+        sh("ip", "-n", ns, "link", "set", ifc, "up")
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+
+
+def teardown():
+    sh(*TMUX, "kill-server", check_rc=False)
+    for ns in (NS_A, NS_B):
+        sh("ip", "netns", "del", ns, check_rc=False)
+
+
+SERVER = f"""
+import socket, threading
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("{ADDR_B}", {UDP_PORT}))
+t = socket.socket()
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(("{ADDR_B}", {TCP_PORT}))
+t.listen(8)
+def udp():
+    while True:
+        _, peer = u.recvfrom(65536)
+        u.sendto(b"k", peer)
+def conn(c):
+    while c.recv(65536):
+        pass
+    c.close()
+threading.Thread(target=udp, daemon=True).start()
+print("ready", flush=True)
+while True:
+    c, _ = t.accept()
+    threading.Thread(target=conn, args=(c,), daemon=True).start()
+"""
+
+CLIENT = f"""
+import socket, sys, time
+n, size, tcp_bytes = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(("{ADDR_A}", 50123))
+for i in range(n):
+    u.sendto(b"u" * size, ("{ADDR_B}", {UDP_PORT}))
+    time.sleep(0.01)
+c = socket.create_connection(("{ADDR_B}", {TCP_PORT}))
+c.sendall(b"t" * tcp_bytes)
+c.shutdown(socket.SHUT_WR)
+c.recv(1)
+c.close()
+"""
+
+
+def exited():
+    """whichports has exited and the shell has printed the terminal mode."""
+    t = pane(True)
+    return "WPEXIT=" in t and "echo" in t[t.index("WPEXIT="):]
+
+
+def traffic(n, size, tcp_bytes):
+    sh("ip", "netns", "exec", NS_A, sys.executable, "-c", CLIENT, str(n), str(size),
+       str(tcp_bytes))
+
+
+def pane(history=False):
+    args = [*TMUX, "capture-pane", "-p", "-t", "top"]
+    if history:
+        args += ["-S", "-500"]
+    return sh(*args).stdout
+
+
+def keys(*k):
+    sh(*TMUX, "send-keys", "-t", "top", *k)
+
+
+def wait_for(pred, secs, step=0.2):
+    end = time.time() + secs
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return False
+
+
+def port_rows(text):
+    """The rows of the SERVICE PORTS table, split into fields."""
+    rows, inside = [], False
+    for ln in text.splitlines():
+        if ln.startswith("SERVICE PORTS"):
+            inside = True
+            continue
+        if inside:
+            if not ln.strip():
+                break
+            if not ln.startswith("PORT"):
+                rows.append(ln.split())
+    return rows
+
+
+def screen_rows(scr):
+    """The port labels of the top view, top to bottom."""
+    return [ln.split()[0] for ln in scr.splitlines()
+            if ln.startswith("udp/") or ln.startswith("tcp/")]
+
+
+def start_view(wp, tmp, name):
+    err = os.path.join(tmp, name + ".err")
+    cmd = (f"LANG=C.UTF-8 ip netns exec {NS_B} {wp} -i {IF_B} -f '{FILTER}' --no-process "
+           f"2>{err}; echo WPEXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo';"
+           f" sleep 600")
+    sh(*TMUX, "new-session", "-d", "-s", "top", "-x", "160", "-y", "50", cmd)
+    return wait_for(lambda: "whichports on" in pane(), 10)
+
+
+def main():
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    wp = os.path.abspath(sys.argv[1])
+    if os.geteuid() != 0:
+        print("SKIP: needs root (network namespaces)")
+        return 77
+    if shutil.which("tmux") is None:
+        print("SKIP: tmux is not installed")
+        return 77
+    try:
+        setup()
+    except RuntimeError as e:
+        teardown()
+        print(f"SKIP: cannot make network namespaces: {e}")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="wp-topview-")
+    server = ref = None
+    try:
+        server = subprocess.Popen(["ip", "netns", "exec", NS_B, sys.executable, "-c", SERVER],
+                                  stdout=subprocess.PIPE, text=True)
+        check(server.stdout.readline().strip() == "ready", "server ready")
+
+        # the run without a terminal: output to a file, stopped by SIGINT
+        ref_out, ref_err = os.path.join(tmp, "ref.txt"), os.path.join(tmp, "ref.err")
+        ref = subprocess.Popen(["ip", "netns", "exec", NS_B, wp, "-i", IF_B, "-f", FILTER,
+                                "--no-process", "-o", ref_out],
+                               stderr=open(ref_err, "w"), stdout=subprocess.DEVNULL)
+        check(wait_for(lambda: "listening" in open(ref_err).read(), 10), "file run listening")
+        check(start_view(wp, tmp, "view"), "the top view appears in tmux")
+        time.sleep(0.5)
+
+        # 200 datagrams of 1000 bytes (about 1.2 MB with headers) and 20000
+        # bytes of TCP: UDP carries more
+        traffic(200, 1000, 20000)
+        time.sleep(2.5)
+        scr = pane()
+        print(scr)
+        check(f"udp/{UDP_PORT}" in scr, "the screen shows the UDP port")
+        check(f"tcp/{TCP_PORT}" in scr, "the screen shows the TCP port")
+        check("sort: now" in scr, "sorted by the current rate at first")
+        check("PORT" in scr and "NOW/s" in scr and "AVG/s" in scr, "the port table's header")
+        check(any(ch in scr for ch in "\u2581\u2582\u2583\u2584\u2585\u2586\u2587\u2588"),
+              "a spark line in Unicode blocks (UTF-8 locale)")
+
+        keys("s")
+        check(wait_for(lambda: "sort: average" in pane(), 3), "s: sort by average")
+        keys("s")
+        check(wait_for(lambda: "sort: total" in pane(), 3), "s: sort by total")
+        rows = screen_rows(pane())
+        check(rows[:2] == [f"udp/{UDP_PORT}", f"tcp/{TCP_PORT}"],
+              f"by total: udp first ({rows})")
+        keys("s")
+        check(wait_for(lambda: "sort: port" in pane(), 3), "s: sort by port")
+        rows = screen_rows(pane())
+        check(rows[:2] == [f"tcp/{TCP_PORT}", f"udp/{UDP_PORT}"],
+              f"by port: tcp (6) first ({rows})")
+
+        keys("p")
+        check(wait_for(lambda: "[paused]" in pane(), 3), "p: the title says paused")
+        time.sleep(0.3)
+        frozen = pane()
+        traffic(50, 1000, 5000)
+        time.sleep(2.5)
+        check(pane() == frozen, "p: the screen stays the same across intervals with traffic")
+        keys("p")
+        check(wait_for(lambda: "[paused]" not in pane(), 3), "p again: redraws")
+        time.sleep(1.5)
+
+        # q to the view and SIGINT to the file run at the same moment
+        keys("q")
+        ref.send_signal(signal.SIGINT)
+        check(wait_for(exited, 10), "q: whichports exits")
+        after = pane(True)
+        ref.wait(timeout=15)
+        ref_text = open(ref_out).read()
+        check("WPEXIT=0" in after, "q: exit status 0")
+        check("\033" not in ref_text and "whichports on" not in ref_text,
+              "without a terminal: no screen, the plain report")
+        got, want = port_rows(after), port_rows(ref_text)
+        print("after q:", got)
+        print("SIGINT: ", want)
+        check(len(want) == 2 and got == want,
+              "the final report after q has the port rows of the SIGINT run")
+        check(want and want[0][0] == f"udp/{UDP_PORT}" and want[1][0] == f"tcp/{TCP_PORT}",
+              "the SIGINT run saw both ports")
+        tail = after[after.index("WPEXIT="):]
+        check("\nicanon" in tail and "\necho" in tail and "-icanon" not in tail,
+              "the terminal is restored (icanon, echo)")
+
+        # Ctrl-C in the view: the final report too, and the terminal restored
+        sh(*TMUX, "kill-session", "-t", "top")
+        check(start_view(wp, tmp, "view2"), "a second view appears")
+        traffic(20, 500, 1000)
+        time.sleep(1.5)
+        keys("C-c")
+        check(wait_for(exited, 10), "Ctrl-C: whichports exits")
+        after = pane(True)
+        check("SERVICE PORTS" in after and f"udp/{UDP_PORT}" in after,
+              "Ctrl-C: the final report")
+        tail = after[after.index("WPEXIT="):]
+        check("\nicanon" in tail and "-icanon" not in tail, "Ctrl-C: the terminal is restored")
+    finally:
+        if ref is not None and ref.poll() is None:
+            ref.kill()
+        if server is not None:
+            server.kill()
+        teardown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"{len(failures)} failed")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

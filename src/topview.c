@@ -137,24 +137,6 @@ size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char
     return len;
 }
 
-char *wp_top_fmt_bytes(char *buf, size_t n, uint64_t v)
-{
-    static const char units[] = "kMGTPE";
-    if (v < 1000) {
-        snprintf(buf, n, "%lluB", (unsigned long long)v);
-        return buf;
-    }
-    uint64_t div = 1000;
-    unsigned u = 0;
-    while (v / div >= 1000 && u < 5) {
-        div *= 1000;
-        u++;
-    }
-    unsigned long long whole = v / div, tenth = (v % div) / (div / 10);
-    snprintf(buf, n, "%llu.%llu%c", whole, tenth, units[u]);
-    return buf;
-}
-
 const char *wp_top_sort_name(enum wp_top_sort s)
 {
     static const char *const names[WP_TOP_SORT_COUNT] = {"now", "average", "total", "port"};
@@ -305,7 +287,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
          t->paused ? "  [paused]" : "");
     char b1[16];
     line(&s, "packets %llu  bytes %s  flows %llu  evicted %llu  not stored %llu",
-         (unsigned long long)tot->packets, wp_top_fmt_bytes(b1, sizeof(b1), tot->bytes),
+         (unsigned long long)tot->packets, wp_fmt_bytes(b1, sizeof(b1), tot->bytes),
          (unsigned long long)tot->flows, (unsigned long long)tot->flows_evicted,
          (unsigned long long)tot->flows_dropped);
     if (tot->dropped_known)
@@ -338,7 +320,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
     }
     sort_by = t->sort;
     qsort(pv, r->n_ports, sizeof(*pv), cmp_ports);
-    line(&s, "%-12s %-14s %8s %8s %8s %7s  %s", "PORT", "SERVICE", "NOW/s", "AVG/s", "TOTAL",
+    line(&s, "%-12s %-14s %9s %9s %9s %6s  %s", "PORT", "SERVICE", "NOW/s", "AVG/s", "TOTAL",
          "FLOWS", spark_w ? "HISTORY" : "");
     size_t shown = r->n_ports < port_rows - 1 ? r->n_ports : port_rows - 1;
     for (size_t i = 0; i < shown; i++) {
@@ -347,14 +329,14 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
         const struct wp_service *apple = NULL;
         const struct wp_service *svc = wp_report_port_service(r, pv[i].row, &apple);
         if (pv[i].h != NULL)
-            wp_top_fmt_bytes(now, sizeof(now), pv[i].h->rate);
+            wp_fmt_bytes(now, sizeof(now), pv[i].h->rate);
         else
             snprintf(now, sizeof(now), "-");
         if (pv[i].h != NULL && spark_w)
             wp_top_spark(pv[i].h, spark_w, t->utf8, spark, sizeof(spark));
-        line(&s, "%-12s %-14.14s %8s %8s %8s %7llu  %s", lab, svc ? svc->name : "-", now,
-             wp_top_fmt_bytes(avg, sizeof(avg), pv[i].avg),
-             wp_top_fmt_bytes(total, sizeof(total), pv[i].bytes),
+        line(&s, "%-12s %-14.14s %9s %9s %9s %6llu  %s", lab, svc ? svc->name : "-", now,
+             wp_fmt_bytes(avg, sizeof(avg), pv[i].avg),
+             wp_fmt_bytes(total, sizeof(total), pv[i].bytes),
              (unsigned long long)pv[i].row->flows, spark);
     }
     if (r->n_ports > shown && shown < port_rows) /* room for the summary line */
@@ -368,7 +350,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
         for (size_t i = 0; i < r->n_flows; i++)
             fv[i] = r->flows[i];
         qsort(fv, r->n_flows, sizeof(*fv), cmp_flows);
-        line(&s, "%-5s %-30s %-30s %8s  %s", "PROTO", "CLIENT", "SERVER", "BYTES", "NAME");
+        line(&s, "%-5s %-30s %-30s %9s  %s", "PROTO", "CLIENT", "SERVER", "BYTES", "NAME");
         size_t nf = r->n_flows < flow_rows - 1 ? r->n_flows : flow_rows - 1;
         for (size_t i = 0; i < nf; i++) {
             const struct wp_flow *f = fv[i];
@@ -378,13 +360,13 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
             const char *nm = f->name_id && r->names ? wp_nametab_get(r->names, f->name_id) : NULL;
             if (nm != NULL)
                 wp_text_sanitize(name, sizeof(name), nm);
-            line(&s, "%-5s %-30s %-30s %8s  %s", proto_name(f->key.proto, pb, sizeof(pb)), cl, sv,
-                 wp_top_fmt_bytes(by, sizeof(by), f->bytes[0] + f->bytes[1]), name);
+            line(&s, "%-5s %-30s %-30s %9s  %s", proto_name(f->key.proto, pb, sizeof(pb)), cl, sv,
+                 wp_fmt_bytes(by, sizeof(by), f->bytes[0] + f->bytes[1]), name);
         }
         free(fv);
     }
     if (proc_rows >= 2 && r->proctab != NULL) {
-        line(&s, "%-24s %8s %8s %7s", "PROCESS", "SENT", "RECEIVED", "FLOWS");
+        line(&s, "%-24s %9s %9s %6s", "PROCESS", "SENT", "RECEIVED", "FLOWS");
         size_t np = r->n_procs < proc_rows - 1 ? r->n_procs : proc_rows - 1;
         for (size_t i = 0; i < np; i++) {
             const struct wp_proc_row *p = r->procs[i];
@@ -394,8 +376,8 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
                 wp_text_sanitize(name, sizeof(name), e->name);
             else if (e != NULL)
                 snprintf(name, sizeof(name), "pid %lld", (long long)e->pid);
-            line(&s, "%-24.24s %8s %8s %7llu", name, wp_top_fmt_bytes(o, sizeof(o), p->out.bytes),
-                 wp_top_fmt_bytes(in, sizeof(in), p->in.bytes), (unsigned long long)p->flows);
+            line(&s, "%-24.24s %9s %9s %6llu", name, wp_fmt_bytes(o, sizeof(o), p->out.bytes),
+                 wp_fmt_bytes(in, sizeof(in), p->in.bytes), (unsigned long long)p->flows);
         }
     }
     line(&s, "q quit (final report)  p pause  s sort");

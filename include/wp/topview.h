@@ -68,16 +68,11 @@ const struct wp_top_hist *wp_top_find(const struct wp_top *t, const struct wp_po
  * "._-=+*#@". Returns the bytes written. */
 size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char *out, size_t cap);
 
-/* A byte quantity in at most 6 characters: below 1000 the number and "B",
- * else one decimal and k, M, G or T (powers of 1000), rounded down
- * (1999 -> "1.9k"). */
-char *wp_top_fmt_bytes(char *buf, size_t n, uint64_t v);
-
 /* Render the screen of report `r` at now_ns into buf (capacity cap,
  * NUL-terminated, lines ended by '\n', no escape sequences; text from the
  * network sanitized): a title line, totals and drop counters, the service
  * ports sorted by t->sort (rate now, average rate, total bytes, flows, and
- * the spark line), the top flows by bytes and the processes when a record
+ * the spark line; bytes in the report's binary units, wp_fmt_bytes), the top flows by bytes and the processes when a record
  * named one, and a line of keys. At most `rows` lines (at least 4 are
  * needed) of at most `cols` characters (counted as UTF-8 code points).
  * Returns the length, or -1 when memory ran out. */

@@ -65,15 +65,6 @@ static unsigned widest(const char *s)
 
 int main(void)
 {
-    char b[16];
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 0), "0B", "0 bytes");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 999), "999B", "999 bytes");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 1000), "1.0k", "1000 bytes");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 1999), "1.9k", "1999 bytes rounded down");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 1500000), "1.5M", "1.5 MB");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 999999999), "999.9M", "just under 1 GB");
-    str_eq(wp_top_fmt_bytes(b, sizeof(b), 2000000000ull), "2.0G", "2 GB");
-
     /* udp/40123: 3000 bytes after 1 s, 7000 after 3 s; tcp/40124: 500
      * bytes after 1 s and no more. */
     struct wp_port_row udp, tcp;
@@ -132,24 +123,25 @@ int main(void)
     wp_top_spark(ht, 4, false, sp, sizeof(sp));
     str_eq(sp, "  @ ", "tcp spark: 500 then nothing");
 
-    /* 100 columns: spark 20 wide. Average over 3 s: udp 7000/3 = 2333/s
-     * "2.3k", tcp 500/3 = 166/s "166B". */
+    /* 100 columns: spark 20 wide. Average over 3 s: udp 7000/3 = 2333/s,
+     * tcp 500/3 = 166/s. */
     char scr[8192], ln[512];
     int n = wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(n > 0 && (size_t)n == strlen(scr), "rendered");
     str_eq(line_of(scr, 0, ln, sizeof(ln)), "whichports on lo?[2J  up 0:00:03  sort: now",
            "title: escape sanitized, uptime, sort");
     str_eq(line_of(scr, 1, ln, sizeof(ln)),
-           "packets 20  bytes 7.5k  flows 3  evicted 0  not stored 0", "totals");
+           "packets 20  bytes 7.32 KiB  flows 3  evicted 0  not stored 0",
+           "totals: 7500 / 1024 = 7.32 KiB");
     str_eq(line_of(scr, 2, ln, sizeof(ln)), "dropped: kernel 4  interface 5", "drops");
     str_eq(line_of(scr, 3, ln, sizeof(ln)),
-           "PORT         SERVICE           NOW/s    AVG/s    TOTAL   FLOWS  HISTORY", "header");
+           "PORT         SERVICE            NOW/s     AVG/s     TOTAL  FLOWS  HISTORY", "header");
+    /* 2000/1024 = 1.953, 2333/1024 = 2.278, 7000/1024 = 6.836 */
     str_eq(line_of(scr, 4, ln, sizeof(ln)),
-           "udp/40123    -                  2.0k     2.3k     7.0k       1                    "
-           "@*",
+           "udp/40123    -               1.95 KiB  2.28 KiB  6.84 KiB      1                    @*",
            "udp first by current rate");
     str_eq(line_of(scr, 5, ln, sizeof(ln)),
-           "tcp/40124    -                    0B     166B     500B       2                    @",
+           "tcp/40124    -                    0 B     166 B     500 B      2                    @",
            "tcp second");
     TAP_OK(strstr(scr, "q quit") != NULL, "keys line");
     TAP_OK(count_lines(scr) <= 20, "at most 20 lines");
@@ -191,8 +183,8 @@ int main(void)
     r.n_flows = 1;
     wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strstr(scr, "udp   10.0.0.1:5555") != NULL && strstr(scr, "10.0.0.2:40123") != NULL &&
-               strstr(scr, "    3.0k") != NULL,
-           "the flow: client, server, 3.0k bytes");
+               strstr(scr, " 2.93 KiB") != NULL,
+           "the flow: client, server, 3000 / 1024 = 2.93 KiB");
 
     /* small terminals: never more lines or columns than there are */
     for (unsigned rws = 4; rws <= 12; rws += 4)

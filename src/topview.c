@@ -153,6 +153,7 @@ struct screen {
 
 /* Append one line (printf format), cut at s->cols code points; nothing
  * once s->rows lines are written. */
+__attribute__((format(printf, 2, 3))) static void line(struct screen *s, const char *fmt, ...);
 static void line(struct screen *s, const char *fmt, ...)
 {
     if (s->lines >= s->rows)

@@ -271,8 +271,8 @@ static void endpoint(const struct wp_flow *f, unsigned i, char *buf, size_t n)
         snprintf(buf, n, "%s:%u", a, f->key.port[i]);
 }
 
-int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now_ns,
-                  unsigned rows, unsigned cols, char *buf, size_t cap)
+int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
+                  unsigned cols, char *buf, size_t cap)
 {
     struct screen s = {buf, cap, 0, rows, cols, 0};
     if (cap == 0)
@@ -337,8 +337,8 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
             wp_top_spark(pv[i].h, spark_w, t->utf8, spark, sizeof(spark));
         line(&s, "%-12s %-14.14s %9s %9s %9s %6llu  %s", lab, svc ? svc->name : "-", now,
              wp_fmt_bytes(avg, sizeof(avg), pv[i].avg),
-             wp_fmt_bytes(total, sizeof(total), pv[i].bytes),
-             (unsigned long long)pv[i].row->flows, spark);
+             wp_fmt_bytes(total, sizeof(total), pv[i].bytes), (unsigned long long)pv[i].row->flows,
+             spark);
     }
     if (r->n_ports > shown && shown < port_rows) /* room for the summary line */
         line(&s, "... %zu more ports", r->n_ports - shown);

@@ -13,7 +13,7 @@
 #include "wp/common.h"
 #include "wp/report_model.h"
 
-#define WP_TOP_HIST 120  /* samples kept per port: two minutes at 1 s */
+#define WP_TOP_HIST  120 /* samples kept per port: two minutes at 1 s */
 #define WP_TOP_PORTS 256 /* ports with a history; later ones show no rate */
 
 /* The sort column, cycled by the `s` key. */
@@ -72,12 +72,12 @@ size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char
  * NUL-terminated, lines ended by '\n', no escape sequences; text from the
  * network sanitized): a title line, totals and drop counters, the service
  * ports sorted by t->sort (rate now, average rate, total bytes, flows, and
- * the spark line; bytes in the report's binary units, wp_fmt_bytes), the top flows by bytes and the processes when a record
- * named one, and a line of keys. At most `rows` lines (at least 4 are
+ * the spark line; bytes in the report's binary units, wp_fmt_bytes), the top flows by bytes and the
+ * processes when a record named one, and a line of keys. At most `rows` lines (at least 4 are
  * needed) of at most `cols` characters (counted as UTF-8 code points).
  * Returns the length, or -1 when memory ran out. */
-int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now_ns,
-                  unsigned rows, unsigned cols, char *buf, size_t cap);
+int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
+                  unsigned cols, char *buf, size_t cap);
 
 /* The name of a sort column, as the title line shows it. */
 const char *wp_top_sort_name(enum wp_top_sort s);

@@ -163,9 +163,9 @@ def screen_rows(scr):
             if ln.startswith("udp/") or ln.startswith("tcp/")]
 
 
-def start_view(wp, tmp, name):
+def start_view(wp, tmp, name, lang="C.UTF-8"):
     err = os.path.join(tmp, name + ".err")
-    cmd = (f"LANG=C.UTF-8 ip netns exec {NS_B} {wp} -i {IF_B} -f '{FILTER}' --no-process "
+    cmd = (f"LC_ALL= LC_CTYPE= LANG={lang} ip netns exec {NS_B} {wp} -i {IF_B} -f '{FILTER}' --no-process "
            f"2>{err}; echo WPEXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo';"
            f" sleep 600")
     sh(*TMUX, "new-session", "-d", "-s", "top", "-x", "160", "-y", "50", cmd)
@@ -265,14 +265,18 @@ def main():
 
         # Ctrl-C in the view: the final report too, and the terminal restored
         sh(*TMUX, "kill-session", "-t", "top")
-        check(start_view(wp, tmp, "view2"), "a second view appears")
+        check(start_view(wp, tmp, "view2", "C"), "a second view appears (LANG=C)")
         traffic(20, 500, 1000)
         time.sleep(1.5)
+        scr = pane()
+        check(f"udp/{UDP_PORT}" in scr and not any(ord(ch) > 127 for ch in scr),
+              "LANG=C: the screen is ASCII")
         keys("C-c")
         check(wait_for(exited, 10), "Ctrl-C: whichports exits")
         after = pane(True)
         check("SERVICE PORTS" in after and f"udp/{UDP_PORT}" in after,
               "Ctrl-C: the final report")
+        check("WPEXIT=0" in after, "Ctrl-C: exit status 0")
         tail = after[after.index("WPEXIT="):]
         check("\nicanon" in tail and "-icanon" not in tail, "Ctrl-C: the terminal is restored")
     finally:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tap.h"
+#include "wp/proctab.h"
 #include "wp/topview.h"
 
 #define S WP_NS_PER_S
@@ -186,6 +187,31 @@ int main(void)
                strstr(scr, " 2.93 KiB") != NULL,
            "the flow: client, server, 3000 / 1024 = 2.93 KiB");
 
+    /* a process (its name with an escape character, sanitized): 2048
+     * bytes sent, 1024 received, one flow */
+    struct wp_proctab *pt = wp_proctab_new();
+    struct wp_proc_desc d;
+    memset(&d, 0, sizeof(d));
+    d.pid = 42;
+    d.name = (struct wp_proc_str){"iperf\033x", 7};
+    d.source = WP_PSRC_LIVE;
+    struct wp_proc_row pr;
+    memset(&pr, 0, sizeof(pr));
+    pr.group = pt != NULL ? wp_proctab_intern(pt, &d) : 0;
+    pr.out.bytes = 2048;
+    pr.in.bytes = 1024;
+    pr.flows = 1;
+    struct wp_proc_row *prs[1] = {&pr};
+    r.proctab = pt;
+    r.procs = prs;
+    r.n_procs = 1;
+    wp_top_render(t, &r, 3 * S, 30, 100, scr, sizeof(scr));
+    TAP_OK(strstr(scr, "\nPROCESS                       SENT  RECEIVED  FLOWS\n") != NULL,
+           "the processes' header");
+    TAP_OK(strstr(scr, "\niperf?x                   2.00 KiB  1.00 KiB      1\n") != NULL,
+           "the process: name sanitized, 2048 B sent = 2.00 KiB, 1024 B received");
+    r.n_procs = 0;
+
     /* small terminals: never more lines or columns than there are */
     for (unsigned rws = 4; rws <= 12; rws += 4)
         for (unsigned cls = 20; cls <= 120; cls += 50) {
@@ -193,5 +219,6 @@ int main(void)
             TAP_OK(count_lines(scr) <= rws && widest(scr) <= cls, "%ux%u fits", rws, cls);
         }
     free(t);
+    wp_proctab_free(pt);
     return tap_done();
 }

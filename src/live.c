@@ -181,11 +181,6 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
         t->ifdropped = ifd;
     }
     int64_t now = clock_ns(CLOCK_REALTIME);
-    if (lv->top != NULL && final) { /* the final report as without the view */
-        wp_topterm_stop(lv->top);
-        lv->top = NULL;
-        lv->rc.report_hook = NULL;
-    }
     lv->top_now = now;
     struct wp_run_interval iv = {lv->last_report_ns, now};
     bool periodic = lv->rc.cli->interval_ns > 0 || lv->reports > 0;
@@ -392,6 +387,11 @@ int wp_run_live(const struct wp_cli *cli)
         }
     }
 
+    if (lv.top != NULL) { /* back to the normal screen before any message */
+        wp_topterm_stop(lv.top);
+        lv.top = NULL;
+        lv.rc.report_hook = NULL;
+    }
     if (failed) {
         char msg[WP_ERRBUF_SIZE + 64];
         snprintf(msg, sizeof(msg), "capture on '%s' stopped: %s", cli->iface, err);

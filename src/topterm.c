@@ -26,7 +26,7 @@ struct wp_topterm {
     int out_fd, in_fd; /* in_fd -1: no keys */
     char *buf;
     size_t cap;
-    struct wp_top top;
+    struct wp_topview top;
 };
 
 /* One view per process: what the signal handlers and atexit() restore. */
@@ -100,7 +100,7 @@ struct wp_topterm *wp_topterm_start(FILE *out, const char *iface, int64_t start_
     tt->out = out;
     tt->out_fd = fileno(out);
     tt->in_fd = isatty(STDIN_FILENO) ? STDIN_FILENO : -1;
-    wp_top_init(&tt->top, iface, start_ns, utf8_locale());
+    wp_topview_init(&tt->top, iface, start_ns, utf8_locale());
 
     have_saved = false;
     if (tt->in_fd >= 0 && tcgetattr(tt->in_fd, &saved) == 0) {
@@ -165,7 +165,7 @@ enum wp_topterm_key wp_topterm_keys(struct wp_topterm *tt)
             break;
         case 's':
         case 'S':
-            tt->top.sort = (enum wp_top_sort)((tt->top.sort + 1) % WP_TOP_SORT_COUNT);
+            tt->top.sort = (enum wp_topview_sort)((tt->top.sort + 1) % WP_TOPVIEW_SORT_COUNT);
             k = WP_TK_REDRAW;
             break;
         default:
@@ -192,7 +192,7 @@ static int write_all(int fd, const char *p, size_t n)
 int wp_topterm_show(struct wp_topterm *tt, const struct wp_report *r, int64_t now_ns, bool sample)
 {
     if (sample)
-        wp_top_sample(&tt->top, r, now_ns);
+        wp_topview_sample(&tt->top, r, now_ns);
     if (sample && tt->top.paused)
         return 0;
     unsigned rows = 24, cols = 80;
@@ -201,7 +201,7 @@ int wp_topterm_show(struct wp_topterm *tt, const struct wp_report *r, int64_t no
         rows = ws.ws_row;
         cols = ws.ws_col;
     }
-    int n = wp_top_render(&tt->top, r, now_ns, rows, cols, tt->buf, tt->cap);
+    int n = wp_topview_render(&tt->top, r, now_ns, rows, cols, tt->buf, tt->cap);
     if (n < 0)
         return -1;
     /* each line: text, erase to its end; then erase below the last */

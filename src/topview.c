@@ -27,7 +27,7 @@ static bool key_eq(const struct wp_port_key *a, const struct wp_port_key *b)
     return a->proto == b->proto && a->has_port == b->has_port && a->port == b->port;
 }
 
-void wp_top_init(struct wp_top *t, const char *iface, int64_t start_ns, bool utf8)
+void wp_topview_init(struct wp_topview *t, const char *iface, int64_t start_ns, bool utf8)
 {
     memset(t, 0, sizeof(*t));
     t->iface = iface;
@@ -36,7 +36,7 @@ void wp_top_init(struct wp_top *t, const char *iface, int64_t start_ns, bool utf
     t->utf8 = utf8;
 }
 
-static ptrdiff_t find_index(const struct wp_top *t, const struct wp_port_key *key)
+static ptrdiff_t find_index(const struct wp_topview *t, const struct wp_port_key *key)
 {
     for (size_t i = 0; i < t->n_hist; i++)
         if (key_eq(&t->hist[i].key, key))
@@ -44,24 +44,24 @@ static ptrdiff_t find_index(const struct wp_top *t, const struct wp_port_key *ke
     return -1;
 }
 
-const struct wp_top_hist *wp_top_find(const struct wp_top *t, const struct wp_port_key *key)
+const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t, const struct wp_port_key *key)
 {
     ptrdiff_t i = find_index(t, key);
     return i < 0 ? NULL : &t->hist[i];
 }
 
-void wp_top_sample(struct wp_top *t, const struct wp_report *r, int64_t now_ns)
+void wp_topview_sample(struct wp_topview *t, const struct wp_report *r, int64_t now_ns)
 {
     if (now_ns <= t->last_ns)
         return;
     int64_t dt = now_ns - t->last_ns;
-    bool *seen = calloc(WP_TOP_PORTS, sizeof(*seen));
+    bool *seen = calloc(WP_TOPVIEW_PORTS, sizeof(*seen));
     for (size_t i = 0; i < r->n_ports; i++) {
         const struct wp_port_row *p = r->ports[i];
         ptrdiff_t at = find_index(t, &p->key);
-        struct wp_top_hist *h = at < 0 ? NULL : &t->hist[at];
+        struct wp_topview_hist *h = at < 0 ? NULL : &t->hist[at];
         if (h == NULL) {
-            if (t->n_hist >= WP_TOP_PORTS)
+            if (t->n_hist >= WP_TOPVIEW_PORTS)
                 continue;
             h = &t->hist[t->n_hist++];
             memset(h, 0, sizeof(*h));
@@ -71,7 +71,7 @@ void wp_top_sample(struct wp_top *t, const struct wp_report *r, int64_t now_ns)
         uint64_t grew = by >= h->last_bytes ? by - h->last_bytes : 0;
         h->rate = (uint64_t)((double)grew * (double)WP_NS_PER_S / (double)dt);
         h->last_bytes = by;
-        h->ring[h->n % WP_TOP_HIST] = h->rate;
+        h->ring[h->n % WP_TOPVIEW_HIST] = h->rate;
         h->n++;
         if (seen != NULL)
             seen[h - t->hist] = true;
@@ -80,29 +80,29 @@ void wp_top_sample(struct wp_top *t, const struct wp_report *r, int64_t now_ns)
     for (size_t i = 0; seen != NULL && i < t->n_hist; i++) {
         if (seen[i])
             continue;
-        struct wp_top_hist *h = &t->hist[i];
+        struct wp_topview_hist *h = &t->hist[i];
         h->rate = 0;
-        h->ring[h->n % WP_TOP_HIST] = 0;
+        h->ring[h->n % WP_TOPVIEW_HIST] = 0;
         h->n++;
     }
     free(seen);
     t->last_ns = now_ns;
 }
 
-size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char *out, size_t cap)
+size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool utf8, char *out, size_t cap)
 {
     static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
                                           "\u2585", "\u2586", "\u2587", "\u2588"};
     static const char ascii[8] = {'.', '_', '-', '=', '+', '*', '#', '@'};
-    if (width > WP_TOP_HIST)
-        width = WP_TOP_HIST;
+    if (width > WP_TOPVIEW_HIST)
+        width = WP_TOPVIEW_HIST;
     size_t len = 0;
     if (cap == 0)
         return 0;
     uint64_t have = h->n < width ? h->n : width;
     uint64_t max = 0;
     for (uint64_t i = 0; i < have; i++) {
-        uint64_t v = h->ring[(h->n - 1 - i) % WP_TOP_HIST];
+        uint64_t v = h->ring[(h->n - 1 - i) % WP_TOPVIEW_HIST];
         if (v > max)
             max = v;
     }
@@ -112,7 +112,7 @@ size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char
         const char *s = " ";
         char one[2] = {0, 0};
         if (ago < have) {
-            uint64_t v = h->ring[(h->n - 1 - ago) % WP_TOP_HIST];
+            uint64_t v = h->ring[(h->n - 1 - ago) % WP_TOPVIEW_HIST];
             if (v > 0 && max > 0) {
                 unsigned level = (unsigned)(((double)v * 8.0 + (double)max - 1.0) / (double)max);
                 if (level < 1)
@@ -137,10 +137,10 @@ size_t wp_top_spark(const struct wp_top_hist *h, unsigned width, bool utf8, char
     return len;
 }
 
-const char *wp_top_sort_name(enum wp_top_sort s)
+const char *wp_topview_sort_name(enum wp_topview_sort s)
 {
-    static const char *const names[WP_TOP_SORT_COUNT] = {"now", "average", "total", "port"};
-    return (unsigned)s < WP_TOP_SORT_COUNT ? names[s] : "?";
+    static const char *const names[WP_TOPVIEW_SORT_COUNT] = {"now", "average", "total", "port"};
+    return (unsigned)s < WP_TOPVIEW_SORT_COUNT ? names[s] : "?";
 }
 
 /* ---- the screen buffer: lines cut at cols code points ---------------- */
@@ -186,11 +186,11 @@ static void line(struct screen *s, const char *fmt, ...)
 
 struct port_view {
     const struct wp_port_row *row;
-    const struct wp_top_hist *h;
+    const struct wp_topview_hist *h;
     uint64_t bytes, avg;
 };
 
-static enum wp_top_sort sort_by;
+static enum wp_topview_sort sort_by;
 
 static int cmp_u64(uint64_t a, uint64_t b)
 {
@@ -211,19 +211,19 @@ static int cmp_ports(const void *pa, const void *pb)
     const struct port_view *a = pa, *b = pb;
     int c = 0;
     switch (sort_by) {
-    case WP_TOP_SORT_RATE:
+    case WP_TOPVIEW_SORT_RATE:
         c = cmp_u64(a->h ? a->h->rate : 0, b->h ? b->h->rate : 0);
         break;
-    case WP_TOP_SORT_AVG:
+    case WP_TOPVIEW_SORT_AVG:
         c = cmp_u64(a->avg, b->avg);
         break;
-    case WP_TOP_SORT_BYTES:
+    case WP_TOPVIEW_SORT_BYTES:
         c = cmp_u64(a->bytes, b->bytes);
         break;
     default:
         break;
     }
-    if (c == 0 && sort_by != WP_TOP_SORT_PORT)
+    if (c == 0 && sort_by != WP_TOPVIEW_SORT_PORT)
         c = cmp_u64(a->bytes, b->bytes);
     return c != 0 ? c : cmp_port_key(&a->row->key, &b->row->key);
 }
@@ -271,7 +271,7 @@ static void endpoint(const struct wp_flow *f, unsigned i, char *buf, size_t n)
         snprintf(buf, n, "%s:%u", a, f->key.port[i]);
 }
 
-int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
+int wp_topview_render(const struct wp_topview *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
                   unsigned cols, char *buf, size_t cap)
 {
     struct screen s = {buf, cap, 0, rows, cols, 0};
@@ -284,7 +284,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
     char iface[64];
     wp_text_sanitize(iface, sizeof(iface), t->iface ? t->iface : "?");
     line(&s, "whichports on %s  up %lld:%02lld:%02lld  sort: %s%s", iface, (long long)(up / 3600),
-         (long long)(up / 60 % 60), (long long)(up % 60), wp_top_sort_name(t->sort),
+         (long long)(up / 60 % 60), (long long)(up % 60), wp_topview_sort_name(t->sort),
          t->paused ? "  [paused]" : "");
     char b1[16];
     line(&s, "packets %llu  bytes %s  flows %llu  evicted %llu  not stored %llu",
@@ -315,7 +315,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
     double secs = (double)up_ns / (double)WP_NS_PER_S;
     for (size_t i = 0; i < r->n_ports; i++) {
         pv[i].row = r->ports[i];
-        pv[i].h = wp_top_find(t, &r->ports[i]->key);
+        pv[i].h = wp_topview_find(t, &r->ports[i]->key);
         pv[i].bytes = row_bytes(r->ports[i]);
         pv[i].avg = secs > 0 ? (uint64_t)((double)pv[i].bytes / secs) : 0;
     }
@@ -325,7 +325,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
          "FLOWS", spark_w ? "HISTORY" : "");
     size_t shown = r->n_ports < port_rows - 1 ? r->n_ports : port_rows - 1;
     for (size_t i = 0; i < shown; i++) {
-        char lab[24], now[16], avg[16], total[16], spark[WP_TOP_HIST * 3 + 1] = "";
+        char lab[24], now[16], avg[16], total[16], spark[WP_TOPVIEW_HIST * 3 + 1] = "";
         port_label(&pv[i].row->key, lab, sizeof(lab));
         const struct wp_service *apple = NULL;
         const struct wp_service *svc = wp_report_port_service(r, pv[i].row, &apple);
@@ -334,7 +334,7 @@ int wp_top_render(const struct wp_top *t, const struct wp_report *r, int64_t now
         else
             snprintf(now, sizeof(now), "-");
         if (pv[i].h != NULL && spark_w)
-            wp_top_spark(pv[i].h, spark_w, t->utf8, spark, sizeof(spark));
+            wp_topview_spark(pv[i].h, spark_w, t->utf8, spark, sizeof(spark));
         line(&s, "%-12s %-14.14s %9s %9s %9s %6llu  %s", lab, svc ? svc->name : "-", now,
              wp_fmt_bytes(avg, sizeof(avg), pv[i].avg),
              wp_fmt_bytes(total, sizeof(total), pv[i].bytes), (unsigned long long)pv[i].row->flows,

@@ -94,11 +94,11 @@ int main(void)
     r.ports = rows;
     r.n_ports = 2;
 
-    struct wp_top *t = malloc(sizeof(*t));
-    wp_top_init(t, "lo\033[2J", 0, false);
-    wp_top_sample(t, &r, 1 * S);
-    const struct wp_top_hist *hu = wp_top_find(t, &udp.key);
-    const struct wp_top_hist *ht = wp_top_find(t, &tcp.key);
+    struct wp_topview *t = malloc(sizeof(*t));
+    wp_topview_init(t, "lo\033[2J", 0, false);
+    wp_topview_sample(t, &r, 1 * S);
+    const struct wp_topview_hist *hu = wp_topview_find(t, &udp.key);
+    const struct wp_topview_hist *ht = wp_topview_find(t, &tcp.key);
     TAP_OK(hu != NULL && ht != NULL, "both ports tracked");
     if (hu == NULL || ht == NULL)
         return tap_done();
@@ -108,26 +108,26 @@ int main(void)
     udp.to_service.bytes = 6000; /* 7000 in all: 4000 more in 2 s */
     tot.packets = 20;
     tot.bytes = 7500;
-    wp_top_sample(t, &r, 3 * S);
+    wp_topview_sample(t, &r, 3 * S);
     TAP_EQ(hu->rate, 2000, "udp: 4000 bytes in 2 s = 2000/s");
     TAP_EQ(ht->rate, 0, "tcp: nothing more");
-    wp_top_sample(t, &r, 3 * S);
+    wp_topview_sample(t, &r, 3 * S);
     TAP_EQ(hu->n, 2, "a sample at the same time is ignored");
 
     /* spark, 4 columns: two samples, so two blanks first; max 3000: 3000
      * -> level 8, 2000 -> ceil(16000/3000) = 6, 0 -> blank */
     char sp[64];
-    wp_top_spark(hu, 4, false, sp, sizeof(sp));
+    wp_topview_spark(hu, 4, false, sp, sizeof(sp));
     str_eq(sp, "  @*", "udp spark, ASCII");
-    wp_top_spark(hu, 4, true, sp, sizeof(sp));
+    wp_topview_spark(hu, 4, true, sp, sizeof(sp));
     str_eq(sp, "  \u2588\u2586", "udp spark, UTF-8");
-    wp_top_spark(ht, 4, false, sp, sizeof(sp));
+    wp_topview_spark(ht, 4, false, sp, sizeof(sp));
     str_eq(sp, "  @ ", "tcp spark: 500 then nothing");
 
     /* 100 columns: spark 20 wide. Average over 3 s: udp 7000/3 = 2333/s,
      * tcp 500/3 = 166/s. */
     char scr[8192], ln[512];
-    int n = wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    int n = wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(n > 0 && (size_t)n == strlen(scr), "rendered");
     str_eq(line_of(scr, 0, ln, sizeof(ln)), "whichports on lo?[2J  up 0:00:03  sort: now",
            "title: escape sanitized, uptime, sort");
@@ -147,23 +147,23 @@ int main(void)
     TAP_OK(strstr(scr, "q quit") != NULL, "keys line");
     TAP_OK(count_lines(scr) <= 20, "at most 20 lines");
 
-    t->sort = WP_TOP_SORT_PORT; /* tcp (6) before udp (17) */
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    t->sort = WP_TOPVIEW_SORT_PORT; /* tcp (6) before udp (17) */
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strncmp(line_of(scr, 4, ln, sizeof(ln)), "tcp/40124", 9) == 0, "sort by port: tcp");
     TAP_OK(strstr(line_of(scr, 0, ln, sizeof(ln)), "sort: port") != NULL, "title names the sort");
-    t->sort = WP_TOP_SORT_BYTES;
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    t->sort = WP_TOPVIEW_SORT_BYTES;
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strncmp(line_of(scr, 4, ln, sizeof(ln)), "udp/40123", 9) == 0, "sort by total: udp");
 
     /* tcp ahead by total now (9000 > 7000), udp still ahead by rate */
     tcp.to_service.bytes = 8800;
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strncmp(line_of(scr, 4, ln, sizeof(ln)), "tcp/40124", 9) == 0, "sort by total: tcp");
-    t->sort = WP_TOP_SORT_RATE;
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    t->sort = WP_TOPVIEW_SORT_RATE;
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strncmp(line_of(scr, 4, ln, sizeof(ln)), "udp/40123", 9) == 0, "sort by rate: udp");
     t->paused = true;
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strstr(line_of(scr, 0, ln, sizeof(ln)), "[paused]") != NULL, "pause shown");
     t->paused = false;
 
@@ -182,7 +182,7 @@ int main(void)
     struct wp_flow *fl[1] = {&f};
     r.flows = fl;
     r.n_flows = 1;
-    wp_top_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
+    wp_topview_render(t, &r, 3 * S, 20, 100, scr, sizeof(scr));
     TAP_OK(strstr(scr, "udp   10.0.0.1:5555") != NULL && strstr(scr, "10.0.0.2:40123") != NULL &&
                strstr(scr, " 2.93 KiB") != NULL,
            "the flow: client, server, 3000 / 1024 = 2.93 KiB");
@@ -205,7 +205,7 @@ int main(void)
     r.proctab = pt;
     r.procs = prs;
     r.n_procs = 1;
-    wp_top_render(t, &r, 3 * S, 30, 100, scr, sizeof(scr));
+    wp_topview_render(t, &r, 3 * S, 30, 100, scr, sizeof(scr));
     TAP_OK(strstr(scr, "\nPROCESS                       SENT  RECEIVED  FLOWS\n") != NULL,
            "the processes' header");
     TAP_OK(strstr(scr, "\niperf?x                   2.00 KiB  1.00 KiB      1\n") != NULL,
@@ -215,7 +215,7 @@ int main(void)
     /* small terminals: never more lines or columns than there are */
     for (unsigned rws = 4; rws <= 12; rws += 4)
         for (unsigned cls = 20; cls <= 120; cls += 50) {
-            wp_top_render(t, &r, 3 * S, rws, cls, scr, sizeof(scr));
+            wp_topview_render(t, &r, 3 * S, rws, cls, scr, sizeof(scr));
             TAP_OK(count_lines(scr) <= rws && widest(scr) <= cls, "%ux%u fits", rws, cls);
         }
     free(t);

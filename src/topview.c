@@ -44,7 +44,8 @@ static ptrdiff_t find_index(const struct wp_topview *t, const struct wp_port_key
     return -1;
 }
 
-const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t, const struct wp_port_key *key)
+const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t,
+                                              const struct wp_port_key *key)
 {
     ptrdiff_t i = find_index(t, key);
     return i < 0 ? NULL : &t->hist[i];
@@ -89,7 +90,8 @@ void wp_topview_sample(struct wp_topview *t, const struct wp_report *r, int64_t 
     t->last_ns = now_ns;
 }
 
-size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool utf8, char *out, size_t cap)
+size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool utf8, char *out,
+                        size_t cap)
 {
     static const char *const blocks[8] = {"\u2581", "\u2582", "\u2583", "\u2584",
                                           "\u2585", "\u2586", "\u2587", "\u2588"};
@@ -271,8 +273,8 @@ static void endpoint(const struct wp_flow *f, unsigned i, char *buf, size_t n)
         snprintf(buf, n, "%s:%u", a, f->key.port[i]);
 }
 
-int wp_topview_render(const struct wp_topview *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
-                  unsigned cols, char *buf, size_t cap)
+int wp_topview_render(const struct wp_topview *t, const struct wp_report *r, int64_t now_ns,
+                      unsigned rows, unsigned cols, char *buf, size_t cap)
 {
     struct screen s = {buf, cap, 0, rows, cols, 0};
     if (cap == 0)

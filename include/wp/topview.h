@@ -58,7 +58,8 @@ void wp_topview_init(struct wp_topview *t, const char *iface, int64_t start_ns, 
 void wp_topview_sample(struct wp_topview *t, const struct wp_report *r, int64_t now_ns);
 
 /* The history of `key`, or NULL when it is not tracked. */
-const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t, const struct wp_port_key *key);
+const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t,
+                                              const struct wp_port_key *key);
 
 /* Write the spark line of the last `width` samples of h (oldest left, one
  * character per sample, blank before the port's first sample) into out
@@ -66,7 +67,8 @@ const struct wp_topview_hist *wp_topview_find(const struct wp_topview *t, const 
  * the largest rate of those samples: 0 is a blank, any other rate one of 8
  * levels, level = ceil(rate * 8 / max). UTF-8: U+2581..U+2588; ASCII:
  * "._-=+*#@". Returns the bytes written. */
-size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool utf8, char *out, size_t cap);
+size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool utf8, char *out,
+                        size_t cap);
 
 /* Render the screen of report `r` at now_ns into buf (capacity cap,
  * NUL-terminated, lines ended by '\n', no escape sequences; text from the
@@ -76,8 +78,8 @@ size_t wp_topview_spark(const struct wp_topview_hist *h, unsigned width, bool ut
  * processes when a record named one, and a line of keys. At most `rows` lines (at least 4 are
  * needed) of at most `cols` characters (counted as UTF-8 code points).
  * Returns the length, or -1 when memory ran out. */
-int wp_topview_render(const struct wp_topview *t, const struct wp_report *r, int64_t now_ns, unsigned rows,
-                  unsigned cols, char *buf, size_t cap);
+int wp_topview_render(const struct wp_topview *t, const struct wp_report *r, int64_t now_ns,
+                      unsigned rows, unsigned cols, char *buf, size_t cap);
 
 /* The name of a sort column, as the title line shows it. */
 const char *wp_topview_sort_name(enum wp_topview_sort s);

@@ -201,6 +201,15 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
     return r;
 }
 
+/* Redraw the top view now, without a sample. Returns 0 or -1. */
+static int top_redraw(struct live *lv, struct wp_live *cap)
+{
+    lv->top_redraw = true;
+    int r = report(lv, cap, false, true);
+    lv->top_redraw = false;
+    return r;
+}
+
 /* A key of the top view: quit (1), redraw now, or nothing. Returns 0, 1 or
  * -1 after an error. */
 static int top_keys(struct live *lv, struct wp_live *cap)
@@ -210,10 +219,7 @@ static int top_keys(struct live *lv, struct wp_live *cap)
         return 1;
     if (k != WP_TK_REDRAW)
         return 0;
-    lv->top_redraw = true;
-    int r = report(lv, cap, false, true);
-    lv->top_redraw = false;
-    return r;
+    return top_redraw(lv, cap);
 }
 
 int wp_run_live(const struct wp_cli *cli)
@@ -332,6 +338,8 @@ int wp_run_live(const struct wp_cli *cli)
             lv.rc.report_hook_ctx = &lv;
             if (interval_ns == 0)
                 interval_ns = WP_NS_PER_S;
+            if (top_redraw(&lv, cap) != 0) /* the screen at once, not after 1 s */
+                goto out;
         }
     }
 

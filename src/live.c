@@ -119,9 +119,9 @@ struct worker {
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool pause;     /* main: stop between batches */
-    bool stop;      /* main: leave */
-    size_t paused;  /* workers waiting */
+    bool pause;          /* main: stop between batches */
+    bool stop;           /* main: leave */
+    size_t paused;       /* workers waiting */
     atomic_ullong taken; /* -c: packets accepted so far, all threads */
 } pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 0, 0};
 
@@ -517,8 +517,7 @@ int wp_run_live(const struct wp_cli *cli)
     if (!cli->quiet) {
         char lt[48];
         fprintf(stderr, "whichports: listening on %s, link-type %s, snapshot length %u bytes",
-                cli->iface, wp_linktype_name(wp_live_linktype(cap), lt, sizeof(lt)),
-                cli->snaplen);
+                cli->iface, wp_linktype_name(wp_live_linktype(cap), lt, sizeof(lt)), cli->snaplen);
         if (lv.n_workers > 0)
             fprintf(stderr, ", %zu capture threads", lv.n_workers);
         fputc('\n', stderr);

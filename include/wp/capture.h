@@ -65,9 +65,8 @@ WP_NODISCARD int wp_live_open(struct wp_live **out, const struct wp_live_opts *o
  * with the reason in `why` when fanout is not available (other systems,
  * the "any" device, the kernel refused): one ordinary capture then. -1 with
  * a message in errbuf when no capture could be opened. */
-WP_NODISCARD int wp_live_open_fanout(struct wp_live **out, size_t n,
-                                     const struct wp_live_opts *o, char why[WP_ERRBUF_SIZE],
-                                     char errbuf[WP_ERRBUF_SIZE]);
+WP_NODISCARD int wp_live_open_fanout(struct wp_live **out, size_t n, const struct wp_live_opts *o,
+                                     char why[WP_ERRBUF_SIZE], char errbuf[WP_ERRBUF_SIZE]);
 
 /* The link type of the capture (DLT value; equal to the file LINKTYPE except
  * for DLT_RAW, which the decoder accepts as such). */

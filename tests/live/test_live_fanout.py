@@ -7,7 +7,7 @@ namespaces; whichports -i -j 2 captures on the other. The final report must
 equal the offline analysis of the same captures (totals, port rows with
 packets and bytes, hosts, flows), with no kernel drops and every packet
 sent (tcpreplay's own count), so that nothing the kernel dropped or added
-hides a difference. A periodic report (--interval) is a merge of both
+hides a difference. -c counts over both threads. A periodic report (--interval) is a merge of both
 threads too: its packets never exceed the final ones. On the "any" device
 fanout is not available: one thread, said on standard error.
 
@@ -166,6 +166,16 @@ def scenarios(ck, wp, root):
           "--interval -j 2: the last periodic report has every packet (both threads)")
     ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"],
           "--interval -j 2: final packets = offline")
+
+    # -c over both threads: exactly that many packets, then the process ends
+    p = start(wp, IF_B, ["-j", "2", "-c", "100", "-T", "json", "--no-flows", "--no-process"])
+    replay(pcaps[0], 4000)
+    p.wait(timeout=20)
+    p.reader.join(timeout=20)
+    docs = [json.loads(l) for l in b"".join(p.collected).decode().splitlines() if l.strip()]
+    ck.eq(p.returncode, 0, "-c 100 -j 2: ends by itself, exit 0")
+    ck.eq(docs[-1]["totals"]["packets"] if docs else None, 100,
+          "-c 100 -j 2: 100 packets over the two threads")
 
     # the "any" device: no fanout, one thread, said so
     p = start(wp, "any", ["-j", "2", "-T", "json", "--no-flows", "--no-process"])

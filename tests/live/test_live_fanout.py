@@ -167,6 +167,15 @@ def scenarios(ck, wp, root):
     ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"],
           "--interval -j 2: final packets = offline")
 
+    # a filter on every handle of the group
+    rc, ref, err = wptest.wp_json(wp, ["-r", pcaps[0], "udp"])
+    p = start(wp, IF_B, ["-j", "2", "-T", "json", "--no-process", "udp"])
+    replay(pcaps[0], 4000)
+    rc, out, err = finish(p)
+    docs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"], "filter udp -j 2: packets = offline")
+    ck.eq(docs[-1]["ports"], ref["ports"], "filter udp -j 2: port rows = offline")
+
     # -c over both threads: exactly that many packets, then the process ends
     p = start(wp, IF_B, ["-j", "2", "-c", "100", "-T", "json", "--no-flows", "--no-process"])
     replay(pcaps[0], 4000)

@@ -167,6 +167,17 @@ def scenarios(ck, wp, root):
     ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"],
           "--interval -j 2: final packets = offline")
 
+    # SIGUSR1: a report now, merged over both threads
+    p = start(wp, IF_B, ["-j", "2", "-T", "json", "--no-flows", "--no-process"])
+    replay(pcap, 4000)
+    p.send_signal(signal.SIGUSR1)
+    time.sleep(1.5)
+    rc, out, err = finish(p)
+    docs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
+    ck.eq(len(docs), 2, "SIGUSR1 -j 2: a report, then the final one")
+    ck.eq(docs[0]["totals"]["packets"] if docs else None, ref["totals"]["packets"],
+          "SIGUSR1 -j 2: the report has every packet")
+
     # a filter on every handle of the group
     rc, ref, err = wptest.wp_json(wp, ["-r", pcaps[0], "udp"])
     p = start(wp, IF_B, ["-j", "2", "-T", "json", "--no-process", "udp"])

@@ -184,7 +184,8 @@ def scenarios(ck, wp, root):
     replay(pcaps[0], 4000)
     rc, out, err = finish(p)
     docs = [json.loads(l) for l in out.decode().splitlines() if l.strip()]
-    ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"], "filter udp -j 2: packets = offline")
+    ck.eq(docs[-1]["totals"]["packets"], ref["totals"]["packets"],
+          "filter udp -j 2: packets = offline")
     ck.eq(docs[-1]["ports"], ref["ports"], "filter udp -j 2: port rows = offline")
 
     # -c over both threads: exactly that many packets, then the process ends

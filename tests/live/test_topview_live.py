@@ -12,7 +12,8 @@ carries more; by port: tcp before udp); `p` freezes the screen across
 intervals while traffic goes on; `q` leaves with the final report, whose
 port rows equal those of the SIGINT run for the same traffic; the terminal
 is back in canonical mode with echo afterwards; Ctrl-C in the view also
-gives the final report and restores the terminal.
+gives the final report and restores the terminal; with -j 2 (two capture
+threads) the view shows the ports and q quits with the report.
 
 Needs root and tmux. Exits 77 (skipped) when either is missing or
 namespaces cannot be made.
@@ -163,9 +164,10 @@ def screen_rows(scr):
             if ln.startswith("udp/") or ln.startswith("tcp/")]
 
 
-def start_view(wp, tmp, name, lang="C.UTF-8"):
+def start_view(wp, tmp, name, lang="C.UTF-8", extra=""):
     err = os.path.join(tmp, name + ".err")
-    cmd = (f"LC_ALL= LC_CTYPE= LANG={lang} ip netns exec {NS_B} {wp} -i {IF_B} -f '{FILTER}' --no-process "
+    cmd = (f"LC_ALL= LC_CTYPE= LANG={lang} ip netns exec {NS_B} {wp} -i {IF_B} "
+           f"-f '{FILTER}' --no-process {extra} "
            f"2>{err}; echo WPEXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo';"
            f" sleep 600")
     sh(*TMUX, "new-session", "-d", "-s", "top", "-x", "160", "-y", "50", cmd)
@@ -279,6 +281,19 @@ def main():
         check("WPEXIT=0" in after, "Ctrl-C: exit status 0")
         tail = after[after.index("WPEXIT="):]
         check("\nicanon" in tail and "-icanon" not in tail, "Ctrl-C: the terminal is restored")
+
+        # -j 2: two capture threads, the same view
+        sh(*TMUX, "kill-session", "-t", "top")
+        check(start_view(wp, tmp, "view3", extra="-j 2"), "-j 2: the view appears")
+        traffic(20, 500, 1000)
+        check(wait_for(lambda: f"udp/{UDP_PORT}" in pane() and f"tcp/{TCP_PORT}" in pane(), 5),
+              "-j 2: the screen shows both ports")
+        keys("s")
+        check(wait_for(lambda: "sort: average" in pane(), 3), "-j 2: s: sort by average")
+        keys("q")
+        check(wait_for(exited, 10), "-j 2: q: whichports exits")
+        after = pane(True)
+        check("WPEXIT=0" in after and "SERVICE PORTS" in after, "-j 2: the final report")
     finally:
         if ref is not None and ref.poll() is None:
             ref.kill()

@@ -5,12 +5,12 @@
 
 #include "wp/ipfix.h"
 
-#define IPFIX_VERSION 10
-#define SET_TEMPLATE 2
+#define IPFIX_VERSION        10
+#define SET_TEMPLATE         2
 #define SET_OPTIONS_TEMPLATE 3
-#define PEN_REVERSE 29305u /* RFC 5103 reverse Information Elements */
-#define VARLEN 0xffff
-#define APP_ENGINE_IANA_L4 3 /* RFC 6759 classification engine */
+#define PEN_REVERSE          29305u /* RFC 5103 reverse Information Elements */
+#define VARLEN               0xffff
+#define APP_ENGINE_IANA_L4   3 /* RFC 6759 classification engine */
 
 /* One template field: IANA element ID, length, enterprise number (0 none). */
 struct field {
@@ -39,7 +39,10 @@ static const struct field rec_fields[] = {
 };
 #define REC_NFIELDS (sizeof rec_fields / sizeof rec_fields[0])
 
-static void put8(uint8_t *p, uint8_t v) { p[0] = v; }
+static void put8(uint8_t *p, uint8_t v)
+{
+    p[0] = v;
+}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -72,8 +75,8 @@ void wp_ipfix_init(struct wp_ipfix *x, uint32_t odid, size_t mtu)
     x->mtu = mtu;
 }
 
-bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_t *buf,
-                        size_t cap, uint32_t export_s)
+bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_t *buf, size_t cap,
+                        uint32_t export_s)
 {
     if (cap < WP_IPFIX_MTU_MIN)
         return false;

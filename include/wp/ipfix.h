@@ -31,37 +31,37 @@ enum {
 /* One biflow record, from the client's side: index 0 of the arrays is the
  * forward direction (client -> server), 1 the reverse (RFC 5103). */
 struct wp_ipfix_rec {
-    uint8_t family;         /* 4 or 6 */
-    uint8_t proto;          /* IP protocol */
-    uint8_t end_reason;     /* WP_IPFIX_END_* */
-    uint8_t src[16];        /* client address (IPv4: first 4 octets) */
-    uint8_t dst[16];        /* server address */
-    uint16_t sport, dport;  /* client port, service port (0 without ports) */
-    uint16_t vlan;          /* outer VLAN id, 0 when none */
-    uint64_t start_ms;      /* flowStartMilliseconds (Unix epoch) */
-    uint64_t end_ms;        /* flowEndMilliseconds */
-    uint64_t pkts[2];       /* packetDeltaCount, reversePacketDeltaCount */
-    uint64_t l2_octets[2];  /* layer2OctetDeltaCount and its reverse: frame bytes */
-    uint16_t app_port;      /* applicationId selector (IANA-L4 engine): service port */
-    const char *http_host;  /* httpRequestHost, NULL or "" when none */
+    uint8_t family;        /* 4 or 6 */
+    uint8_t proto;         /* IP protocol */
+    uint8_t end_reason;    /* WP_IPFIX_END_* */
+    uint8_t src[16];       /* client address (IPv4: first 4 octets) */
+    uint8_t dst[16];       /* server address */
+    uint16_t sport, dport; /* client port, service port (0 without ports) */
+    uint16_t vlan;         /* outer VLAN id, 0 when none */
+    uint64_t start_ms;     /* flowStartMilliseconds (Unix epoch) */
+    uint64_t end_ms;       /* flowEndMilliseconds */
+    uint64_t pkts[2];      /* packetDeltaCount, reversePacketDeltaCount */
+    uint64_t l2_octets[2]; /* layer2OctetDeltaCount and its reverse: frame bytes */
+    uint16_t app_port;     /* applicationId selector (IANA-L4 engine): service port */
+    const char *http_host; /* httpRequestHost, NULL or "" when none */
 };
 
 /* Encoder state of one transport session and Observation Domain: the
  * sequence number (RFC 7011 section 3.1) and the message size limit. */
 struct wp_ipfix {
-    uint32_t odid;     /* Observation Domain ID */
-    uint32_t seq;      /* data records sent before the next message */
-    size_t mtu;        /* maximum message size in octets */
+    uint32_t odid; /* Observation Domain ID */
+    uint32_t seq;  /* data records sent before the next message */
+    size_t mtu;    /* maximum message size in octets */
 };
 
 /* One message being built into a caller buffer. */
 struct wp_ipfix_msg {
     uint8_t *buf;
-    size_t cap;        /* min(buffer size, mtu) */
-    size_t len;        /* octets written, header included */
-    size_t set_off;    /* offset of the open set's header; 0 when none */
-    uint16_t set_id;   /* the open set's ID */
-    uint32_t nrec;     /* data records in this message (options data included) */
+    size_t cap;      /* min(buffer size, mtu) */
+    size_t len;      /* octets written, header included */
+    size_t set_off;  /* offset of the open set's header; 0 when none */
+    uint16_t set_id; /* the open set's ID */
+    uint32_t nrec;   /* data records in this message (options data included) */
 };
 
 /* Initialise an encoder: sequence 0, `mtu` clamped to at least
@@ -71,8 +71,8 @@ void wp_ipfix_init(struct wp_ipfix *x, uint32_t odid, size_t mtu);
 /* Start a message in `buf` (size `cap`; at least WP_IPFIX_MTU_MIN) with
  * export time `export_s` (Unix seconds). The sequence number written is the
  * encoder's current one. Returns false when `cap` is too small. */
-bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_t *buf,
-                        size_t cap, uint32_t export_s);
+bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_t *buf, size_t cap,
+                        uint32_t export_s);
 
 /* Append the template set (both biflow templates) and the options template
  * set (applicationId scope). Returns false, leaving `m` unchanged, when they

@@ -9,7 +9,10 @@
 
 /* ---- a minimal, independent IPFIX reader (RFC 7011 section 3) ---------- */
 
-static unsigned rd16(const uint8_t *p) { return (unsigned)p[0] << 8 | p[1]; }
+static unsigned rd16(const uint8_t *p)
+{
+    return (unsigned)p[0] << 8 | p[1];
+}
 static unsigned long rd32(const uint8_t *p)
 {
     return (unsigned long)rd16(p) << 16 | rd16(p + 2);
@@ -290,8 +293,8 @@ static void test_mtu(void)
             k++, total++;
         size_t n = wp_ipfix_msg_end(&x, &m);
         nrecs = 0;
-        if (n > 1400 || read_msg(buf, n, &seq, &odid) != 0 || seq != want_seq ||
-            nrecs != (int)k || k == 0)
+        if (n > 1400 || read_msg(buf, n, &seq, &odid) != 0 || seq != want_seq || nrecs != (int)k ||
+            k == 0)
             ok = 0;
         want_seq += k;
         msgs++;

@@ -56,6 +56,9 @@ void wp_cli_usage(FILE *fp)
           "  -j N               analyse the -r files in N threads\n"
           "  --answer-timeout SECS  live: a flow that asked and got nothing back is\n"
           "                     unanswered after SECS (default 5; files: at the end)\n"
+          "  --ipfix-file FILE  files: also write every flow as IPFIX biflow records\n"
+          "                     (RFC 5655 file; docs/ipfix.md)\n"
+          "  --ipfix-mtu N      IPFIX messages of at most N octets (default 1400)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
           "  --new-only         with --baseline: leave out what the baseline had\n"
@@ -121,6 +124,8 @@ enum {
     OPT_ANSWER_TIMEOUT,
     OPT_RULES,
     OPT_RULES_DOC,
+    OPT_IPFIX_FILE,
+    OPT_IPFIX_MTU,
 };
 
 static const struct option longopts[] = {
@@ -146,6 +151,8 @@ static const struct option longopts[] = {
     {"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
     {"rules", required_argument, NULL, OPT_RULES},
     {"rules-documented", no_argument, NULL, OPT_RULES_DOC},
+    {"ipfix-file", required_argument, NULL, OPT_IPFIX_FILE},
+    {"ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -352,6 +359,14 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;
+            break;
+        case OPT_IPFIX_FILE:
+            cli->ipfix_file = optarg;
+            break;
+        case OPT_IPFIX_MTU:
+            if (wp_parse_u64(optarg, &v) != 0 || v < 256 || v > 65535)
+                return usage_error("--ipfix-mtu: expected 256 to 65535 octets, not '%s'", optarg);
+            cli->ipfix_mtu = (uint32_t)v;
             break;
         case OPT_ANSWER_TIMEOUT:
             if (wp_parse_seconds(optarg, &ns) != 0)

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "wp/rules.h"
+#include "wp/ipfix.h"
+#include "wp/ipfix_export.h"
 #include "wp/analyze.h"
 #include "wp/capture.h"
 #include "wp/classify.h"
@@ -261,6 +263,31 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
 
 /* ---- offline ------------------------------------------------------------ */
 
+/* Export the flows still in the engine at the end of the input (flowEndReason
+ * 3 for a TCP flow that ended with FIN or RST, else 4: forced end) and close
+ * the IPFIX file. Returns 0, or -1 after printing the error. */
+static int ipfix_flush(struct wp_ipfix_exp *x, struct wp_engine *e, const char *path)
+{
+    size_t n = 0;
+    struct wp_flow **fl = wp_engine_flows(e, &n);
+    if (fl == NULL && n != 0) {
+        wp_error("out of memory");
+        wp_ipfix_exp_close(x);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        wp_ipfix_exp_flow(x, fl[i],
+                          fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN : WP_IPFIX_END_FORCED);
+    free(fl);
+    if (wp_ipfix_exp_close(x) != 0) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+        wp_error(msg);
+        return -1;
+    }
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -472,6 +499,7 @@ int wp_run_files(const struct wp_cli *cli)
     int status = WP_EXIT_ERROR;
     struct file_job *jobs = NULL;
     struct wp_engine *total = NULL;
+    struct wp_ipfix_exp *ipfix = NULL;
     if (wp_run_ctx_init(&rc, cli) != 0)
         goto out;
     if (precheck(cli) != 0)
@@ -489,6 +517,17 @@ int wp_run_files(const struct wp_cli *cli)
      * so that a run that fails leaves an earlier report in place. */
     if (wp_run_check_output(&rc) != 0)
         goto out;
+    if (cli->ipfix_file != NULL) {
+        char err[WP_ERRBUF_SIZE];
+        ipfix = wp_ipfix_exp_open_file(cli->ipfix_file, rc.services, rc.nametab, 1,
+                                       cli->ipfix_mtu, err);
+        if (ipfix == NULL) {
+            wp_error(err);
+            goto out;
+        }
+        rc.opts.on_flow_end = wp_ipfix_exp_on_flow_end;
+        rc.opts.on_flow_end_ctx = ipfix;
+    }
     wp_run_install_signals();
 
     jobs = calloc(cli->n_files, sizeof(*jobs));
@@ -575,6 +614,9 @@ int wp_run_files(const struct wp_cli *cli)
                  (unsigned long long)wp_engine_totals(total)->unsupported_packets);
         wp_warn(&rc, msg);
     }
+    if (ipfix != NULL && ipfix_flush(ipfix, total, cli->ipfix_file) != 0)
+        goto out;
+    ipfix = NULL;
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
     if (wp_run_report(&rc, total, "file", cli->files, cli->n_files, complete, true, &ro, NULL) !=
@@ -589,6 +631,8 @@ out:
         free(jobs);
     }
     wp_engine_free(total);
+    if (ipfix != NULL)
+        wp_ipfix_exp_close(ipfix);
     wp_run_ctx_free(&rc);
     return status;
 }

@@ -52,6 +52,8 @@ struct wp_cli {
     bool quiet;                   /* -q */
     const char *rules;            /* --rules: "nft", "pf", "lsrules"; NULL: the report */
     bool rules_documented;        /* --rules-documented */
+    const char *ipfix_file;       /* --ipfix-file: IPFIX records of the flows (files) */
+    uint32_t ipfix_mtu;           /* --ipfix-mtu, 0: default */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""--ipfix-file against tshark's reading of the file and whichports' JSON.
+
+For pcaps/apple-session.pcap and a sample of public captures in
+SHARED_PCAPS (when the folder exists): whichports writes the JSON report
+and an IPFIX file (RFC 5655) in one run; tshark decodes the file (its cflow
+dissector, an independent decoder). Every JSON flow must appear exactly
+once as a biflow record, from the client's side (source = client,
+destination = server and service port), with packets and frame bytes in
+both directions equal, start and end equal to first and last (in whole
+milliseconds), and sequence numbers without gap (each message's number is
+the previous one plus the previous message's data records). Two runs give
+the same file.
+
+usage: test_ipfix.py WHICHPORTS SOURCE_ROOT [SHARED_PCAPS]
+"""
+
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+SAMPLE = ['nDPI/tests/cfgs/default/pcap/iphone.pcap',
+          'nDPI/tests/cfgs/default/pcap/1kxun.pcap',
+          'nDPI/tests/cfgs/default/pcap/tls_certificate_too_long.pcap',
+          'nDPI/tests/cfgs/default/pcap/dns_ambiguous_names.pcap']
+PROTO = {'tcp': 6, 'udp': 17, 'icmp': 1, 'icmpv6': 58, 'sctp': 132}
+
+n_test = 0
+failed = 0
+
+
+def ok(cond, msg):
+    global n_test, failed
+    n_test += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n_test, msg))
+    if not cond:
+        failed += 1
+    return cond
+
+
+def iso_ms(s):
+    """JSON time (ISO 8601, microseconds, Z) -> whole milliseconds."""
+    t = datetime.datetime.strptime(s, '%Y-%m-%dT%H:%M:%S.%fZ').replace(
+        tzinfo=datetime.timezone.utc)
+    us = int(t.timestamp()) * 1000000 + t.microsecond
+    return us // 1000
+
+
+def tshark_records(path):
+    """(messages [(sequence, data records)], flow records [dict]) as tshark
+    decodes the file."""
+    out = subprocess.run(['tshark', '-r', path, '-T', 'pdml'], check=True,
+                         capture_output=True).stdout
+    root = ET.fromstring(out)
+    msgs, recs = [], []
+    for pkt in root.iter('packet'):
+        for proto in pkt.iter('proto'):
+            if proto.get('name') != 'cflow':
+                continue
+            seq = None
+            nrec = 0
+            for f in proto.iter('field'):
+                if f.get('name') == 'cflow.sequence':
+                    seq = int(f.get('show'))
+            for s in proto:
+                show = s.get('show') or ''
+                if not show.startswith('Set ') or '[id=' not in show:
+                    continue
+                sid = int(show.split('[id=')[1].split(']')[0])
+                if sid < 256:
+                    continue
+                for fl in s:
+                    if not (fl.get('show') or '').startswith('Flow '):
+                        continue
+                    nrec += 1
+                    if sid == 258:
+                        continue
+                    r = {}
+                    for c in fl.iter('field'):
+                        n = c.get('name')
+                        if n in ('cflow.abstimestart', 'cflow.abstimeend'):
+                            r[n] = int(c.get('value'), 16)
+                        elif n and n.startswith('cflow.') and c.get('show') is not None:
+                            r.setdefault(n, []).append(c.get('show'))
+                    recs.append(r)
+            msgs.append((seq, nrec))
+    return msgs, recs
+
+
+def check(wp, pcap, tmp, label):
+    js, fx = os.path.join(tmp, 'o.json'), os.path.join(tmp, 'o.ipfix')
+    p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx],
+                       capture_output=True, text=True)
+    if not ok(p.returncode in (0, 3), '%s: whichports runs (%d %s)' %
+              (label, p.returncode, p.stderr.strip()[:200])):
+        return
+    flows = json.load(open(js))['flows']
+    msgs, recs = tshark_records(fx)
+    gaps = [i for i in range(1, len(msgs))
+            if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    ok(msgs and msgs[0][0] == 0 and not gaps,
+       '%s: %d messages, sequence numbers without gap %s' % (label, len(msgs), gaps[:3]))
+    want = {}
+    for f in flows:
+        if f['first'] is None:
+            continue
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0,
+             PROTO.get(f['transport']), f['vlan'] or 0)
+        want.setdefault(k, []).append(f)
+    got = {}
+    for r in recs:
+        src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
+        dst = (r.get('cflow.dstaddr') or r.get('cflow.dstaddrv6'))[0]
+        k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
+             str(ipaddress.ip_address(dst)), int(r['cflow.dstport'][0]),
+             int(r['cflow.protocol'][0]), int(r['cflow.vlanid'][0]))
+        got.setdefault(k, []).append(r)
+    ok(len(recs) == sum(len(v) for v in want.values()),
+       '%s: %d records for %d flows' % (label, len(recs), sum(len(v) for v in want.values())))
+    bad = []
+    for k, fl in want.items():
+        rs = got.get(k, [])
+        if k[4] is None:  # a transport without a protocol number in the map
+            rs = [r for kk, v in got.items() if kk[:4] == k[:4] for r in v]
+        if len(rs) != len(fl):
+            bad.append((k, 'records %d flows %d' % (len(rs), len(fl))))
+            continue
+        pairs = sorted((iso_ms(f['first']), id(f), f) for f in fl)
+        rsort = sorted(rs, key=lambda r: r['cflow.abstimestart'])
+        for (_, _, f), r in zip(pairs, rsort):
+            exp = ([str(f['to_server']['packets']), str(f['to_client']['packets'])],
+                   [str(f['to_server']['bytes']), str(f['to_client']['bytes'])],
+                   iso_ms(f['first']), iso_ms(f['last']))
+            have = (r.get('cflow.packets'), r.get('cflow.layer2_octet_delta_count'),
+                    r['cflow.abstimestart'], r['cflow.abstimeend'])
+            if exp != have:
+                bad.append((k, exp, have))
+    ok(not bad, '%s: every flow once, counts both ways and times equal %s' %
+       (label, bad[:3]))
+    return fx
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    wp, src = sys.argv[1], sys.argv[2]
+    shared = sys.argv[3] if len(sys.argv) > 3 else ''
+    if shutil.which('tshark') is None:
+        print('1..0 # SKIP tshark is not installed')
+        return 77
+    pcaps = [('apple-session', os.path.join(src, 'pcaps', 'apple-session.pcap'))]
+    if shared and os.path.isdir(shared):
+        pcaps += [(os.path.basename(s), os.path.join(shared, s)) for s in SAMPLE
+                  if os.path.exists(os.path.join(shared, s))]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, pcap in pcaps:
+            fx = check(wp, pcap, tmp, label)
+            if label == 'apple-session' and fx:
+                first = open(fx, 'rb').read()
+                check(wp, pcap, tmp, label + ' again')
+                ok(open(fx, 'rb').read() == first, 'the same file on every run')
+    print('1..%d' % n_test)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -58,6 +58,10 @@ void wp_cli_usage(FILE *fp)
           "                     unanswered after SECS (default 5; files: at the end)\n"
           "  --ipfix-file FILE  files: also write every flow as IPFIX biflow records\n"
           "                     (RFC 5655 file; docs/ipfix.md)\n"
+          "  --ipfix [tcp:]HOST:PORT  export every flow to an IPFIX collector\n"
+          "                     (UDP unless tcp:; docs/ipfix.md)\n"
+          "  --ipfix-refresh SECS  UDP: resend IPFIX templates every SECS (default 600)\n"
+          "  --ipfix-refresh-msgs N  UDP: ... and every N messages (default 16)\n"
           "  --ipfix-mtu N      IPFIX messages of at most N octets (default 1400)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
@@ -126,6 +130,9 @@ enum {
     OPT_RULES_DOC,
     OPT_IPFIX_FILE,
     OPT_IPFIX_MTU,
+    OPT_IPFIX,
+    OPT_IPFIX_REFRESH,
+    OPT_IPFIX_REFRESH_MSGS,
 };
 
 static const struct option longopts[] = {
@@ -153,6 +160,9 @@ static const struct option longopts[] = {
     {"rules-documented", no_argument, NULL, OPT_RULES_DOC},
     {"ipfix-file", required_argument, NULL, OPT_IPFIX_FILE},
     {"ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU},
+    {"ipfix", required_argument, NULL, OPT_IPFIX},
+    {"ipfix-refresh", required_argument, NULL, OPT_IPFIX_REFRESH},
+    {"ipfix-refresh-msgs", required_argument, NULL, OPT_IPFIX_REFRESH_MSGS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -362,6 +372,21 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_IPFIX_FILE:
             cli->ipfix_file = optarg;
+            break;
+        case OPT_IPFIX:
+            cli->ipfix = optarg;
+            break;
+        case OPT_IPFIX_REFRESH:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 86400)
+                return usage_error("--ipfix-refresh: expected 1 to 86400 seconds, not '%s'",
+                                   optarg);
+            cli->ipfix_refresh_secs = (uint32_t)v;
+            break;
+        case OPT_IPFIX_REFRESH_MSGS:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 1000000)
+                return usage_error("--ipfix-refresh-msgs: expected 1 to 1000000, not '%s'",
+                                   optarg);
+            cli->ipfix_refresh_msgs = (uint32_t)v;
             break;
         case OPT_IPFIX_MTU:
             if (wp_parse_u64(optarg, &v) != 0 || v < 256 || v > 65535)

@@ -266,24 +266,33 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
 /* Export the flows still in the engine at the end of the input (flowEndReason
  * 3 for a TCP flow that ended with FIN or RST, else 4: forced end) and close
  * the IPFIX file. Returns 0, or -1 after printing the error. */
-static int ipfix_flush(struct wp_ipfix_exp *x, struct wp_engine *e, const char *path)
+static int ipfix_flush(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, struct wp_engine *e,
+                       const char *path)
 {
     size_t n = 0;
     struct wp_flow **fl = wp_engine_flows(e, &n);
     if (fl == NULL && n != 0) {
         wp_error("out of memory");
-        wp_ipfix_exp_close(x);
+        wp_ipfix_exp_close(x, NULL);
         return -1;
     }
     for (size_t i = 0; i < n; i++)
         wp_ipfix_exp_flow(x, fl[i],
                           fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN : WP_IPFIX_END_FORCED);
     free(fl);
-    if (wp_ipfix_exp_close(x) != 0) {
+    uint64_t dropped = 0;
+    if (wp_ipfix_exp_close(x, &dropped) != 0) {
         char msg[WP_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
         wp_error(msg);
         return -1;
+    }
+    wp_engine_totals_mut(e)->export_dropped += dropped;
+    if (dropped > 0) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg), "IPFIX export to %s lost %llu flow records (totals.export_dropped)",
+                 path, (unsigned long long)dropped);
+        wp_warn(rc, msg);
     }
     return 0;
 }
@@ -517,10 +526,14 @@ int wp_run_files(const struct wp_cli *cli)
      * so that a run that fails leaves an earlier report in place. */
     if (wp_run_check_output(&rc) != 0)
         goto out;
-    if (cli->ipfix_file != NULL) {
+    if (cli->ipfix_file != NULL || cli->ipfix != NULL) {
         char err[WP_ERRBUF_SIZE];
-        ipfix = wp_ipfix_exp_open_file(cli->ipfix_file, rc.services, rc.nametab, 1,
-                                       cli->ipfix_mtu, err);
+        struct wp_ipfix_net_opts no = {cli->ipfix_mtu, 0, true, cli->ipfix_refresh_secs,
+                                       cli->ipfix_refresh_msgs};
+        ipfix = cli->ipfix_file != NULL
+                    ? wp_ipfix_exp_open_file(cli->ipfix_file, rc.services, rc.nametab, 1,
+                                             cli->ipfix_mtu, err)
+                    : wp_ipfix_exp_open_net(cli->ipfix, rc.services, rc.nametab, 1, &no, err);
         if (ipfix == NULL) {
             wp_error(err);
             goto out;
@@ -614,7 +627,8 @@ int wp_run_files(const struct wp_cli *cli)
                  (unsigned long long)wp_engine_totals(total)->unsupported_packets);
         wp_warn(&rc, msg);
     }
-    if (ipfix != NULL && ipfix_flush(ipfix, total, cli->ipfix_file) != 0)
+    if (ipfix != NULL &&
+        ipfix_flush(&rc, ipfix, total, cli->ipfix_file ? cli->ipfix_file : cli->ipfix) != 0)
         goto out;
     ipfix = NULL;
     struct wp_report_opts ro;
@@ -632,7 +646,7 @@ out:
     }
     wp_engine_free(total);
     if (ipfix != NULL)
-        wp_ipfix_exp_close(ipfix);
+        wp_ipfix_exp_close(ipfix, NULL);
     wp_run_ctx_free(&rc);
     return status;
 }

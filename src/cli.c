@@ -384,8 +384,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_IPFIX_REFRESH_MSGS:
             if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 1000000)
-                return usage_error("--ipfix-refresh-msgs: expected 1 to 1000000, not '%s'",
-                                   optarg);
+                return usage_error("--ipfix-refresh-msgs: expected 1 to 1000000, not '%s'", optarg);
             cli->ipfix_refresh_msgs = (uint32_t)v;
             break;
         case OPT_IPFIX_MTU:

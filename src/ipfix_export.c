@@ -21,7 +21,7 @@
 struct queue {
     pthread_mutex_t lock;
     pthread_cond_t nonempty, nonfull;
-    uint8_t *slots;   /* cap slots of mtu octets */
+    uint8_t *slots; /* cap slots of mtu octets */
     uint32_t *len, *nrec;
     unsigned cap, head, count;
     bool closing;
@@ -29,7 +29,7 @@ struct queue {
 
 struct wp_ipfix_exp {
     pthread_mutex_t lock;
-    FILE *fp;          /* file sink; NULL for a network sink */
+    FILE *fp; /* file sink; NULL for a network sink */
     /* network sink */
     bool net, tcp, block;
     struct addrinfo *ai;
@@ -37,7 +37,7 @@ struct wp_ipfix_exp {
     struct queue q;
     pthread_t thread;
     bool thread_started;
-    uint64_t dropped;  /* data records lost (under q.lock) */
+    uint64_t dropped; /* data records lost (under q.lock) */
     unsigned refresh_secs, refresh_msgs, since_tmpl;
     time_t last_tmpl;
 
@@ -45,9 +45,9 @@ struct wp_ipfix_exp {
     struct wp_nametab *names;
     struct wp_ipfix enc;
     struct wp_ipfix_msg msg;
-    bool open;       /* msg holds a message being built */
-    bool failed;     /* a write failed */
-    int err;         /* its errno */
+    bool open;   /* msg holds a message being built */
+    bool failed; /* a write failed */
+    int err;     /* its errno */
     uint64_t records;
     uint64_t last_ms; /* latest flowEndMilliseconds exported */
     uint8_t buf[65536];

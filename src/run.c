@@ -290,8 +290,9 @@ static int ipfix_flush(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, stru
     wp_engine_totals_mut(e)->export_dropped += dropped;
     if (dropped > 0) {
         char msg[WP_ERRBUF_SIZE];
-        snprintf(msg, sizeof(msg), "IPFIX export to %s lost %llu flow records (totals.export_dropped)",
-                 path, (unsigned long long)dropped);
+        snprintf(msg, sizeof(msg),
+                 "IPFIX export to %s lost %llu flow records (totals.export_dropped)", path,
+                 (unsigned long long)dropped);
         wp_warn(rc, msg);
     }
     return 0;

@@ -20,11 +20,11 @@ struct wp_ipfix_exp *wp_ipfix_exp_open_file(const char *path, const struct wp_se
 
 /* Options of a network exporter. */
 struct wp_ipfix_net_opts {
-    size_t mtu;             /* message size limit; 0: default */
-    unsigned queue;         /* messages the queue holds; 0: 1024 */
-    bool block;             /* a full queue waits (files) instead of dropping (live) */
-    unsigned refresh_secs;  /* UDP: resend templates after this many seconds; 0: 600 */
-    unsigned refresh_msgs;  /* UDP: ... and every this many messages; 0: 16 */
+    size_t mtu;            /* message size limit; 0: default */
+    unsigned queue;        /* messages the queue holds; 0: 1024 */
+    bool block;            /* a full queue waits (files) instead of dropping (live) */
+    unsigned refresh_secs; /* UDP: resend templates after this many seconds; 0: 600 */
+    unsigned refresh_msgs; /* UDP: ... and every this many messages; 0: 16 */
 };
 
 /* Open a network exporter to `dest`: "HOST:PORT" (UDP) or "tcp:HOST:PORT"

@@ -21,6 +21,7 @@
 #include "wp/capture.h"
 #include "wp/proc.h"
 #include "wp/proclive.h"
+#include "wp/ipfix_export.h"
 #include "wp/run.h"
 
 static volatile sig_atomic_t report_requested;
@@ -192,6 +193,7 @@ int wp_run_live(const struct wp_cli *cli)
     struct live lv;
     memset(&lv, 0, sizeof(lv));
     struct wp_live *cap = NULL;
+    struct wp_ipfix_exp *ipfix = NULL;
     int status = WP_EXIT_ERROR;
     char err[WP_ERRBUF_SIZE];
 
@@ -261,6 +263,8 @@ int wp_run_live(const struct wp_cli *cli)
         }
     }
     if (wp_run_open_output(&lv.rc) != 0)
+        goto out;
+    if (wp_run_ipfix_open(&lv.rc, false, &ipfix) != 0)
         goto out;
     lv.e = wp_engine_new(&lv.rc.opts);
     if (lv.e == NULL) {
@@ -345,6 +349,10 @@ int wp_run_live(const struct wp_cli *cli)
         wp_warn(&lv.rc, msg);
         wp_run_add_error(&lv.rc, msg);
     }
+    struct wp_ipfix_exp *x = ipfix;
+    ipfix = NULL;
+    if (x != NULL && wp_run_ipfix_finish(&lv.rc, x, lv.e) != 0)
+        goto out;
     if (report(&lv, cap, true, !failed) != 0)
         goto out;
     const struct wp_totals *t = wp_engine_totals(lv.e);
@@ -361,6 +369,8 @@ out:
     wp_proclive_stop(lv.pl);
     wp_live_close(cap);
     wp_engine_free(lv.e);
+    if (ipfix != NULL)
+        wp_ipfix_exp_close(ipfix, NULL);
     wp_run_ctx_free(&lv.rc);
     return status;
 }

@@ -263,12 +263,33 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
 
 /* ---- offline ------------------------------------------------------------ */
 
-/* Export the flows still in the engine at the end of the input (flowEndReason
- * 3 for a TCP flow that ended with FIN or RST, else 4: forced end) and close
- * the IPFIX file. Returns 0, or -1 after printing the error. */
-static int ipfix_flush(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, struct wp_engine *e,
-                       const char *path)
+int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **out)
 {
+    const struct wp_cli *cli = rc->cli;
+    *out = NULL;
+    if (cli->ipfix_file == NULL && cli->ipfix == NULL)
+        return 0;
+    char err[WP_ERRBUF_SIZE];
+    struct wp_ipfix_net_opts no = {cli->ipfix_mtu, 0, block, cli->ipfix_refresh_secs,
+                                   cli->ipfix_refresh_msgs};
+    struct wp_ipfix_exp *x =
+        cli->ipfix_file != NULL
+            ? wp_ipfix_exp_open_file(cli->ipfix_file, rc->services, rc->nametab, 1, cli->ipfix_mtu,
+                                     err)
+            : wp_ipfix_exp_open_net(cli->ipfix, rc->services, rc->nametab, 1, &no, err);
+    if (x == NULL) {
+        wp_error(err);
+        return -1;
+    }
+    rc->opts.on_flow_end = wp_ipfix_exp_on_flow_end;
+    rc->opts.on_flow_end_ctx = x;
+    *out = x;
+    return 0;
+}
+
+int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, struct wp_engine *e)
+{
+    const char *path = rc->cli->ipfix_file ? rc->cli->ipfix_file : rc->cli->ipfix;
     size_t n = 0;
     struct wp_flow **fl = wp_engine_flows(e, &n);
     if (fl == NULL && n != 0) {
@@ -527,21 +548,8 @@ int wp_run_files(const struct wp_cli *cli)
      * so that a run that fails leaves an earlier report in place. */
     if (wp_run_check_output(&rc) != 0)
         goto out;
-    if (cli->ipfix_file != NULL || cli->ipfix != NULL) {
-        char err[WP_ERRBUF_SIZE];
-        struct wp_ipfix_net_opts no = {cli->ipfix_mtu, 0, true, cli->ipfix_refresh_secs,
-                                       cli->ipfix_refresh_msgs};
-        ipfix = cli->ipfix_file != NULL
-                    ? wp_ipfix_exp_open_file(cli->ipfix_file, rc.services, rc.nametab, 1,
-                                             cli->ipfix_mtu, err)
-                    : wp_ipfix_exp_open_net(cli->ipfix, rc.services, rc.nametab, 1, &no, err);
-        if (ipfix == NULL) {
-            wp_error(err);
-            goto out;
-        }
-        rc.opts.on_flow_end = wp_ipfix_exp_on_flow_end;
-        rc.opts.on_flow_end_ctx = ipfix;
-    }
+    if (wp_run_ipfix_open(&rc, true, &ipfix) != 0)
+        goto out;
     wp_run_install_signals();
 
     jobs = calloc(cli->n_files, sizeof(*jobs));
@@ -628,8 +636,7 @@ int wp_run_files(const struct wp_cli *cli)
                  (unsigned long long)wp_engine_totals(total)->unsupported_packets);
         wp_warn(&rc, msg);
     }
-    if (ipfix != NULL &&
-        ipfix_flush(&rc, ipfix, total, cli->ipfix_file ? cli->ipfix_file : cli->ipfix) != 0)
+    if (ipfix != NULL && wp_run_ipfix_finish(&rc, ipfix, total) != 0)
         goto out;
     ipfix = NULL;
     struct wp_report_opts ro;

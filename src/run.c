@@ -312,7 +312,7 @@ int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, str
     if (dropped > 0) {
         char msg[WP_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg),
-                 "IPFIX export to %s lost %llu flow records (totals.export_dropped)", path,
+                 "IPFIX export to %s lost %llu data records (totals.export_dropped)", path,
                  (unsigned long long)dropped);
         wp_warn(rc, msg);
     }

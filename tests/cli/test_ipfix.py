@@ -279,6 +279,16 @@ def main():
         if shutil.which('nfcapd') and shutil.which('nfdump'):
             for label, pcap in pcaps:
                 check_nfcapd(wp, pcap, tmp, label)
+            # a collector that is not there: losses counted and warned, capture exact
+            pcap = pcaps[0][1]
+            for dest in ('127.0.0.1:%d' % free_udp_port(), 'tcp:127.0.0.1:%d' % free_udp_port()):
+                js = os.path.join(tmp, 'down.json')
+                p = run_offline(wp, pcap, js, dest)
+                rep = json.load(open(js))
+                ok(p.returncode == 0 and rep['totals']['export_dropped'] > 0 and
+                   'totals.export_dropped' in p.stderr and rep['totals']['flows'] == 50,
+                   'collector down (%s): exit 0, %d records counted lost, warned' %
+                   (dest, rep['totals']['export_dropped']))
             if os.geteuid() == 0 and shutil.which('tcpreplay') and shutil.which('ip'):
                 check_nfcapd(wp, pcaps[0][1], tmp, 'live ' + pcaps[0][0], run_live)
             else:

@@ -283,7 +283,8 @@ def main():
             pcap = pcaps[0][1]
             for dest in ('127.0.0.1:%d' % free_udp_port(), 'tcp:127.0.0.1:%d' % free_udp_port()):
                 js = os.path.join(tmp, 'down.json')
-                p = run_offline(wp, pcap, js, dest)
+                p = subprocess.run([wp, '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
+                                   capture_output=True, text=True)
                 rep = json.load(open(js))
                 ok(p.returncode == 0 and rep['totals']['export_dropped'] > 0 and
                    'totals.export_dropped' in p.stderr and rep['totals']['flows'] == 50,

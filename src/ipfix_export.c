@@ -52,6 +52,8 @@ struct wp_ipfix_exp {
     uint64_t last_ms; /* latest flowEndMilliseconds exported */
     uint8_t buf[65536];
     const char *app_name[65536]; /* service port -> name, first seen */
+    uint16_t app_port[65536];    /* the ports with a name, in order first seen */
+    unsigned n_app;
 };
 
 /* The export time of a message: the capture time (the latest flow end
@@ -388,8 +390,10 @@ void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reas
     if (r.app_port != 0 && x->app_name[r.app_port] == NULL && x->services != NULL) {
         const struct wp_service *sv =
             wp_services_lookup(x->services, r.proto, r.app_port, wp_flow_server_apple(f));
-        if (sv != NULL)
+        if (sv != NULL) {
             x->app_name[r.app_port] = sv->name;
+            x->app_port[x->n_app++] = r.app_port;
+        }
     }
     if (r.end_ms > x->last_ms)
         x->last_ms = r.end_ms;
@@ -415,14 +419,13 @@ int wp_ipfix_exp_close(struct wp_ipfix_exp *x, uint64_t *dropped)
     if (x->open && x->msg.nrec > 0)
         write_msg(x);
     x->open = false;
-    for (unsigned p = 1; p < 65536; p++) {
-        if (x->app_name[p] == NULL)
-            continue;
+    for (unsigned i = 0; i < x->n_app; i++) {
+        uint16_t p = x->app_port[i];
         begin(x);
-        if (!wp_ipfix_msg_add_app(&x->msg, (uint16_t)p, x->app_name[p])) {
+        if (!wp_ipfix_msg_add_app(&x->msg, p, x->app_name[p])) {
             write_msg(x);
             begin(x);
-            wp_ipfix_msg_add_app(&x->msg, (uint16_t)p, x->app_name[p]);
+            wp_ipfix_msg_add_app(&x->msg, p, x->app_name[p]);
         }
     }
     if (x->open)

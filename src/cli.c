@@ -62,6 +62,8 @@ void wp_cli_usage(FILE *fp)
           "                     (UDP unless tcp:; docs/ipfix.md)\n"
           "  --ipfix-refresh SECS  UDP: resend IPFIX templates every SECS (default 600)\n"
           "  --ipfix-refresh-msgs N  UDP: ... and every N messages (default 16)\n"
+          "  --ipfix-pen N      IPFIX: also names, Apple service, rule and outcome as\n"
+          "                     enterprise elements of YOUR enterprise number N\n"
           "  --ipfix-mtu N      IPFIX messages of at most N octets (default 1400)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
@@ -133,6 +135,7 @@ enum {
     OPT_IPFIX,
     OPT_IPFIX_REFRESH,
     OPT_IPFIX_REFRESH_MSGS,
+    OPT_IPFIX_PEN,
 };
 
 static const struct option longopts[] = {
@@ -163,6 +166,7 @@ static const struct option longopts[] = {
     {"ipfix", required_argument, NULL, OPT_IPFIX},
     {"ipfix-refresh", required_argument, NULL, OPT_IPFIX_REFRESH},
     {"ipfix-refresh-msgs", required_argument, NULL, OPT_IPFIX_REFRESH_MSGS},
+    {"ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -373,6 +377,12 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         case OPT_IPFIX_FILE:
             cli->ipfix_file = optarg;
             break;
+        case OPT_IPFIX_PEN:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 0xffffffffu)
+                return usage_error("--ipfix-pen: expected a private enterprise number, not '%s'",
+                                   optarg);
+            cli->ipfix_pen = (uint32_t)v;
+            break;
         case OPT_IPFIX:
             cli->ipfix = optarg;
             break;
@@ -388,8 +398,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             cli->ipfix_refresh_msgs = (uint32_t)v;
             break;
         case OPT_IPFIX_MTU:
-            if (wp_parse_u64(optarg, &v) != 0 || v < 256 || v > 65535)
-                return usage_error("--ipfix-mtu: expected 256 to 65535 octets, not '%s'", optarg);
+            if (wp_parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535)
+                return usage_error("--ipfix-mtu: expected 1024 to 65535 octets, not '%s'",
+                                   optarg);
             cli->ipfix_mtu = (uint32_t)v;
             break;
         case OPT_ANSWER_TIMEOUT:

@@ -72,6 +72,7 @@ void wp_ipfix_init(struct wp_ipfix *x, uint32_t odid, size_t mtu)
         mtu = 65535;
     x->odid = odid;
     x->seq = 0;
+    x->pen = 0;
     x->mtu = mtu;
 }
 
@@ -86,6 +87,7 @@ bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_
     m->set_off = 0;
     m->set_id = 0;
     m->nrec = 0;
+    m->pen = x->pen;
     put16(buf, IPFIX_VERSION);
     put16(buf + 2, 0); /* length: at the end */
     put32(buf + 4, export_s);
@@ -138,19 +140,34 @@ static size_t put_field(uint8_t *p, uint16_t ie, uint16_t len, uint32_t pen)
     return 8;
 }
 
-static size_t template_size(void)
+/* The enterprise elements (IDs WP_IPFIX_ENT_BASE + 1...), in record
+ * order: RFC 5610 data type, semantics, name, description. */
+static const struct ent {
+    uint16_t len;
+    uint8_t type, semantics;
+    const char *name, *descr;
+} ent_fields[WP_IPFIX_ENT_COUNT] = {
+    {VARLEN, 13, 0, "wpServerName", "server name: TLS or QUIC SNI, HTTP Host, or DNS name"},
+    {1, 1, 4, "wpNameSource", "where the name came from: 1 DNS, 2 HTTP, 3 QUIC, 4 TLS"},
+    {1, 11, 0, "wpApple", "the flow is Apple's, by address or by name"},
+    {VARLEN, 13, 0, "wpAppleService", "the Apple service of the flow"},
+    {VARLEN, 13, 0, "wpServerRule", "the rule that decided the server side"},
+    {VARLEN, 13, 0, "wpOutcome", "connection outcome"},
+};
+
+static size_t template_size(uint32_t pen)
 {
     size_t n = 4;
     for (size_t i = 0; i < REC_NFIELDS; i++)
         n += rec_fields[i].pen ? 8 : 4;
-    return n;
+    return n + (pen ? 8 * WP_IPFIX_ENT_COUNT : 0);
 }
 
-static size_t put_template(uint8_t *p, uint16_t tid, int family)
+static size_t put_template(uint8_t *p, uint16_t tid, int family, uint32_t pen)
 {
     size_t o = 0;
     put16(p, tid);
-    put16(p + 2, (uint16_t)REC_NFIELDS);
+    put16(p + 2, (uint16_t)(REC_NFIELDS + (pen ? WP_IPFIX_ENT_COUNT : 0)));
     o = 4;
     for (size_t i = 0; i < REC_NFIELDS; i++) {
         struct field f = rec_fields[i];
@@ -160,18 +177,22 @@ static size_t put_template(uint8_t *p, uint16_t tid, int family)
         }
         o += put_field(p + o, f.ie, f.len, f.pen);
     }
+    for (unsigned i = 0; pen != 0 && i < WP_IPFIX_ENT_COUNT; i++)
+        o += put_field(p + o, (uint16_t)(WP_IPFIX_ENT_BASE + 1 + i), ent_fields[i].len, pen);
     return o;
 }
 
 bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m)
 {
-    size_t tsize = 2 * template_size();
+    size_t tsize = 2 * template_size(m->pen);
     size_t osize = 6 + 4 + 4; /* header with scope count, 95, 96 */
+    if (m->pen != 0)
+        osize += 6 + 9 * 4; /* the RFC 5610 type template */
     if (m->len + WP_IPFIX_SET_HDR + tsize + WP_IPFIX_SET_HDR + osize > m->cap)
         return false;
     uint8_t *p = set_reserve(m, SET_TEMPLATE, tsize);
-    size_t o = put_template(p, WP_IPFIX_TID_V4, 4);
-    put_template(p + o, WP_IPFIX_TID_V6, 6);
+    size_t o = put_template(p, WP_IPFIX_TID_V4, 4, m->pen);
+    put_template(p + o, WP_IPFIX_TID_V6, 6, m->pen);
     set_close(m);
     p = set_reserve(m, SET_OPTIONS_TEMPLATE, osize);
     put16(p, WP_IPFIX_TID_APPS);
@@ -179,7 +200,51 @@ bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m)
     put16(p + 4, 1); /* scope field count */
     put_field(p + 6, 95, 3, 0);
     put_field(p + 10, 96, VARLEN, 0);
+    if (m->pen != 0) {
+        /* RFC 5610: scope privateEnterpriseNumber, informationElementId;
+         * data type, semantics, units, range low/high, name, description */
+        static const struct field tf[9] = {{346, 4, 0}, {303, 2, 0},    {339, 1, 0},
+                                           {344, 1, 0}, {345, 2, 0},    {342, 8, 0},
+                                           {343, 8, 0}, {341, VARLEN, 0}, {340, VARLEN, 0}};
+        p += 14;
+        put16(p, WP_IPFIX_TID_TYPES);
+        put16(p + 2, 9);
+        put16(p + 4, 2);
+        for (unsigned i = 0; i < 9; i++)
+            put_field(p + 6 + 4 * i, tf[i].ie, tf[i].len, 0);
+    }
     set_close(m);
+    return true;
+}
+
+bool wp_ipfix_msg_add_types(struct wp_ipfix_msg *m)
+{
+    if (m->pen == 0)
+        return true;
+    size_t need = 0;
+    for (unsigned i = 0; i < WP_IPFIX_ENT_COUNT; i++)
+        need += 4 + 2 + 1 + 1 + 2 + 8 + 8 + 1 + strlen(ent_fields[i].name) + 1 +
+                strlen(ent_fields[i].descr);
+    size_t extra = m->set_id == WP_IPFIX_TID_TYPES ? 0 : WP_IPFIX_SET_HDR;
+    if (m->len + extra + need > m->cap)
+        return false;
+    for (unsigned i = 0; i < WP_IPFIX_ENT_COUNT; i++) {
+        const struct ent *e = &ent_fields[i];
+        size_t nl = strlen(e->name), dl = strlen(e->descr);
+        uint8_t *p = set_reserve(m, WP_IPFIX_TID_TYPES, 32 + nl + dl);
+        put32(p, m->pen);
+        put16(p + 4, (uint16_t)(WP_IPFIX_ENT_BASE + 1 + i));
+        put8(p + 6, e->type);
+        put8(p + 7, e->semantics);
+        put16(p + 8, 0);
+        put64(p + 10, 0);
+        put64(p + 18, 0);
+        put8(p + 26, (uint8_t)nl);
+        memcpy(p + 27, e->name, nl);
+        put8(p + 27 + nl, (uint8_t)dl);
+        memcpy(p + 28 + nl, e->descr, dl);
+        m->nrec++;
+    }
     return true;
 }
 
@@ -216,6 +281,13 @@ bool wp_ipfix_msg_add_rec(struct wp_ipfix_msg *m, const struct wp_ipfix_rec *r)
     size_t alen = r->family == 6 ? 16 : 4;
     size_t hn = str_len(r->http_host);
     size_t need = 8 + 8 + 2 * alen + 2 + 2 + 1 + 1 + 1 + 2 + 4 * 8 + 3 + 1 + hn;
+    const char *es[4] = {r->server_name, r->apple_service, r->rule, r->outcome};
+    size_t el[4] = {0, 0, 0, 0};
+    if (m->pen != 0) {
+        for (unsigned i = 0; i < 4; i++)
+            el[i] = str_len(es[i]);
+        need += 4 + el[0] + el[1] + el[2] + el[3] + 2;
+    }
     uint16_t tid = r->family == 6 ? WP_IPFIX_TID_V6 : WP_IPFIX_TID_V4;
     uint8_t *p = set_reserve(m, tid, need);
     if (p == NULL)
@@ -242,6 +314,20 @@ bool wp_ipfix_msg_add_rec(struct wp_ipfix_msg *m, const struct wp_ipfix_rec *r)
     put8(p + 3, (uint8_t)hn);
     if (hn != 0)
         memcpy(p + 4, r->http_host, hn);
+    p += 4 + hn;
+    if (m->pen != 0) {
+        for (unsigned i = 0; i < 4; i++) {
+            put8(p, (uint8_t)el[i]);
+            if (el[i] != 0)
+                memcpy(p + 1, es[i], el[i]);
+            p += 1 + el[i];
+            if (i == 0) { /* after the server name: name source, Apple flag */
+                put8(p, r->name_source);
+                put8(p + 1, r->apple);
+                p += 2;
+            }
+        }
+    }
     m->nrec++;
     return true;
 }

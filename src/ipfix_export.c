@@ -15,6 +15,7 @@
 #include "wp/decode.h"
 #include "wp/ipfix.h"
 #include "wp/ipfix_export.h"
+#include "wp/outcome.h"
 
 /* The bounded queue of encoded messages between the exporter (capture
  * side) and the sender thread. */
@@ -42,6 +43,7 @@ struct wp_ipfix_exp {
     time_t last_tmpl;
 
     const struct wp_services *services;
+    const struct wp_applesvc *applesvc;
     struct wp_nametab *names;
     struct wp_ipfix enc;
     struct wp_ipfix_msg msg;
@@ -115,6 +117,8 @@ static void begin(struct wp_ipfix_exp *x)
     if (x->net && !x->tcp) {
         if (x->since_tmpl >= x->refresh_msgs || now - x->last_tmpl >= (time_t)x->refresh_secs) {
             wp_ipfix_msg_add_templates(&x->msg);
+            /* the type records follow (the CLI asks 1024 octets with a PEN) */
+            wp_ipfix_msg_add_types(&x->msg);
             x->since_tmpl = 0;
             x->last_tmpl = now;
         }
@@ -123,7 +127,7 @@ static void begin(struct wp_ipfix_exp *x)
 }
 
 static struct wp_ipfix_exp *exp_new(const struct wp_services *services, struct wp_nametab *names,
-                                    uint32_t odid, size_t mtu)
+                                    uint32_t odid, const struct wp_ipfix_net_opts *o)
 {
     struct wp_ipfix_exp *x = calloc(1, sizeof(*x));
     if (x == NULL)
@@ -132,15 +136,18 @@ static struct wp_ipfix_exp *exp_new(const struct wp_services *services, struct w
     x->services = services;
     x->names = names;
     x->sock = -1;
-    wp_ipfix_init(&x->enc, odid, mtu);
+    wp_ipfix_init(&x->enc, odid, o->mtu);
+    x->enc.pen = o->pen;
+    x->applesvc = o->applesvc;
     return x;
 }
 
 struct wp_ipfix_exp *wp_ipfix_exp_open_file(const char *path, const struct wp_services *services,
-                                            struct wp_nametab *names, uint32_t odid, size_t mtu,
+                                            struct wp_nametab *names, uint32_t odid,
+                                            const struct wp_ipfix_net_opts *o,
                                             char errbuf[WP_ERRBUF_SIZE])
 {
-    struct wp_ipfix_exp *x = exp_new(services, names, odid, mtu);
+    struct wp_ipfix_exp *x = exp_new(services, names, odid, o);
     if (x == NULL) {
         snprintf(errbuf, WP_ERRBUF_SIZE, "%s: out of memory", path);
         return NULL;
@@ -153,6 +160,11 @@ struct wp_ipfix_exp *wp_ipfix_exp_open_file(const char *path, const struct wp_se
     }
     begin(x);
     wp_ipfix_msg_add_templates(&x->msg); /* fits: mtu >= WP_IPFIX_MTU_MIN */
+    if (!wp_ipfix_msg_add_types(&x->msg)) {
+        write_msg(x);
+        begin(x);
+        wp_ipfix_msg_add_types(&x->msg); /* fits: the CLI asks 1024 octets with a PEN */
+    }
     write_msg(x);
     return x;
 }
@@ -299,7 +311,7 @@ struct wp_ipfix_exp *wp_ipfix_exp_open_net(const char *dest, const struct wp_ser
         snprintf(errbuf, WP_ERRBUF_SIZE, "%s: %s", dest, gai_strerror(g));
         return NULL;
     }
-    struct wp_ipfix_exp *x = exp_new(services, names, odid, o->mtu);
+    struct wp_ipfix_exp *x = exp_new(services, names, odid, o);
     unsigned cap = o->queue ? o->queue : 1024;
     if (x != NULL) {
         x->q.slots = malloc((size_t)cap * x->enc.mtu);
@@ -378,6 +390,16 @@ static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
     r->app_port = r->dport;
     if (f->name_src == WP_NAME_HTTP && f->name_id != 0 && x->names != NULL)
         r->http_host = wp_nametab_get(x->names, f->name_id);
+    if (x->enc.pen != 0) {
+        if (f->name_id != 0 && x->names != NULL)
+            r->server_name = wp_nametab_get(x->names, f->name_id);
+        r->name_source = f->name_src;
+        r->apple = wp_flow_apple(f);
+        if (f->apple_svc != 0 && x->applesvc != NULL)
+            r->apple_service = wp_applesvc_key(x->applesvc, f->apple_svc - 1);
+        r->rule = wp_how_name(f->how);
+        r->outcome = wp_outcome_name(wp_outcome_of(f));
+    }
 }
 
 void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason)

@@ -270,12 +270,17 @@ int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **o
     if (cli->ipfix_file == NULL && cli->ipfix == NULL)
         return 0;
     char err[WP_ERRBUF_SIZE];
-    struct wp_ipfix_net_opts no = {cli->ipfix_mtu, 0, block, cli->ipfix_refresh_secs,
-                                   cli->ipfix_refresh_msgs};
+    struct wp_ipfix_net_opts no = {
+        .mtu = cli->ipfix_mtu,
+        .block = block,
+        .refresh_secs = cli->ipfix_refresh_secs,
+        .refresh_msgs = cli->ipfix_refresh_msgs,
+        .pen = cli->ipfix_pen,
+        .applesvc = rc->applesvc,
+    };
     struct wp_ipfix_exp *x =
         cli->ipfix_file != NULL
-            ? wp_ipfix_exp_open_file(cli->ipfix_file, rc->services, rc->nametab, 1, cli->ipfix_mtu,
-                                     err)
+            ? wp_ipfix_exp_open_file(cli->ipfix_file, rc->services, rc->nametab, 1, &no, err)
             : wp_ipfix_exp_open_net(cli->ipfix, rc->services, rc->nametab, 1, &no, err);
     if (x == NULL) {
         wp_error(err);

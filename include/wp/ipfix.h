@@ -10,6 +10,7 @@ enum {
     WP_IPFIX_TID_V4 = 256,   /* biflow record, IPv4 addresses */
     WP_IPFIX_TID_V6 = 257,   /* biflow record, IPv6 addresses */
     WP_IPFIX_TID_APPS = 258, /* options: applicationId -> applicationName */
+    WP_IPFIX_TID_TYPES = 259, /* options: RFC 5610 type records of enterprise IEs */
 };
 
 /* IANA flowEndReason values (IE 136). */
@@ -26,7 +27,7 @@ enum {
 /* Default maximum message size (octets), below a 1500-octet path MTU. */
 #define WP_IPFIX_MTU_DEFAULT 1400
 /* Smallest message size the encoder accepts: a header, the templates. */
-#define WP_IPFIX_MTU_MIN 256
+#define WP_IPFIX_MTU_MIN 512
 
 /* One biflow record, from the client's side: index 0 of the arrays is the
  * forward direction (client -> server), 1 the reverse (RFC 5103). */
@@ -44,12 +45,25 @@ struct wp_ipfix_rec {
     uint64_t l2_octets[2]; /* layer2OctetDeltaCount and its reverse: frame bytes */
     uint16_t app_port;     /* applicationId selector (IANA-L4 engine): service port */
     const char *http_host; /* httpRequestHost, NULL or "" when none */
+    /* enterprise elements, only when the encoder has a PEN (strings: NULL
+     * or "" when none; at most 254 octets used) */
+    const char *server_name;   /* 1: TLS/QUIC SNI, HTTP Host or DNS name */
+    uint8_t name_source;       /* 2: enum wp_name_src (names.h) */
+    uint8_t apple;             /* 3: 1 when the flow is Apple's */
+    const char *apple_service; /* 4: Apple service key */
+    const char *rule;          /* 5: the rule that decided the server side */
+    const char *outcome;       /* 6: connection outcome */
 };
+
+/* Enterprise element IDs (under the user's PEN): base + the numbers above. */
+#define WP_IPFIX_ENT_BASE 100
+#define WP_IPFIX_ENT_COUNT 6
 
 /* Encoder state of one transport session and Observation Domain: the
  * sequence number (RFC 7011 section 3.1) and the message size limit. */
 struct wp_ipfix {
     uint32_t odid; /* Observation Domain ID */
+    uint32_t pen;  /* private enterprise number of the extra elements; 0: none */
     uint32_t seq;  /* data records sent before the next message */
     size_t mtu;    /* maximum message size in octets */
 };
@@ -62,9 +76,11 @@ struct wp_ipfix_msg {
     size_t set_off;  /* offset of the open set's header; 0 when none */
     uint16_t set_id; /* the open set's ID */
     uint32_t nrec;   /* data records in this message (options data included) */
+    uint32_t pen;    /* the encoder's */
 };
 
-/* Initialise an encoder: sequence 0, `mtu` clamped to at least
+/* Initialise an encoder (no PEN: set x->pen after to add the enterprise
+ * elements): sequence 0, `mtu` clamped to at least
  * WP_IPFIX_MTU_MIN and at most 65535 (0 means WP_IPFIX_MTU_DEFAULT). */
 void wp_ipfix_init(struct wp_ipfix *x, uint32_t odid, size_t mtu);
 
@@ -75,7 +91,7 @@ bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_
                         uint32_t export_s);
 
 /* Append the template set (both biflow templates) and the options template
- * set (applicationId scope). Returns false, leaving `m` unchanged, when they
+ * set (applicationId scope; with a PEN also the RFC 5610 type template). Returns false, leaving `m` unchanged, when they
  * do not fit. */
 bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m);
 
@@ -83,6 +99,11 @@ bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m);
  * IANA-L4 applicationId) to `name` (applicationName, at most 255 octets
  * used). Returns false, leaving `m` unchanged, when it does not fit. */
 bool wp_ipfix_msg_add_app(struct wp_ipfix_msg *m, uint16_t port, const char *name);
+
+/* With a PEN: append the RFC 5610 type records describing the enterprise
+ * elements (one data record each). Returns false, leaving `m` unchanged,
+ * when they do not fit. */
+bool wp_ipfix_msg_add_types(struct wp_ipfix_msg *m);
 
 /* Append one biflow data record (its set opened or continued). Returns
  * false, leaving `m` unchanged, when it does not fit the message. */

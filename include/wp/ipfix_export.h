@@ -4,28 +4,34 @@
 #define WP_IPFIX_EXPORT_H
 
 #include "wp/common.h"
+#include "wp/applesvc.h"
 #include "wp/classify.h"
 #include "wp/flow.h"
 #include "wp/names.h"
 
 struct wp_ipfix_exp;
 
-/* Open an IPFIX file exporter writing to `path` ("-" is not accepted):
- * messages of at most `mtu` octets (0: the default), Observation Domain
- * `odid`. `services` and `names` are borrowed and must outlive it (names
- * may be NULL). Returns NULL with "PATH: reason" in errbuf. */
-struct wp_ipfix_exp *wp_ipfix_exp_open_file(const char *path, const struct wp_services *services,
-                                            struct wp_nametab *names, uint32_t odid, size_t mtu,
-                                            char errbuf[WP_ERRBUF_SIZE]);
-
-/* Options of a network exporter. */
+/* Options of an exporter. */
 struct wp_ipfix_net_opts {
     size_t mtu;            /* message size limit; 0: default */
-    unsigned queue;        /* messages the queue holds; 0: 1024 */
-    bool block;            /* a full queue waits (files) instead of dropping (live) */
+    unsigned queue;        /* network: messages the queue holds; 0: 1024 */
+    bool block;            /* network: a full queue waits (files) instead of dropping (live) */
     unsigned refresh_secs; /* UDP: resend templates after this many seconds; 0: 600 */
     unsigned refresh_msgs; /* UDP: ... and every this many messages; 0: 16 */
+    uint32_t pen;          /* --ipfix-pen: enterprise elements under it; 0: none
+                            * (then mtu must be at least 1024) */
+    const struct wp_applesvc *applesvc; /* borrowed, for the Apple service; may be NULL */
 };
+
+/* Open an IPFIX file exporter writing to `path`: messages of at most
+ * o->mtu octets, Observation Domain `odid`, enterprise elements under
+ * o->pen (the other options are for the network). `services` and `names`
+ * are borrowed and must outlive it (names may be NULL). Returns NULL with
+ * "PATH: reason" in errbuf. */
+struct wp_ipfix_exp *wp_ipfix_exp_open_file(const char *path, const struct wp_services *services,
+                                            struct wp_nametab *names, uint32_t odid,
+                                            const struct wp_ipfix_net_opts *o,
+                                            char errbuf[WP_ERRBUF_SIZE]);
 
 /* Open a network exporter to `dest`: "HOST:PORT" (UDP) or "tcp:HOST:PORT"
  * ("[v6]:PORT" for an IPv6 literal). A sender thread sends the messages of

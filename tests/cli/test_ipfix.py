@@ -86,13 +86,18 @@ def tshark_records(path):
                     if not (fl.get('show') or '').startswith('Flow '):
                         continue
                     nrec += 1
-                    if sid == 258:
+                    if sid in (258, 259):  # options: application names, RFC 5610 types
                         continue
                     r = {}
                     for c in fl.iter('field'):
                         n = c.get('name')
                         if n in ('cflow.abstimestart', 'cflow.abstimeend'):
                             r[n] = int(c.get('value'), 16)
+                        elif n == 'cflow.enterprise_private_entry':
+                            sn = c.get('showname') or ''
+                            if 'Documentation Use' in sn and 'Type ' in sn:
+                                t = int(sn.split('Type ')[1].split(':')[0])
+                                r.setdefault('pen', {})[t] = bytes.fromhex(c.get('value') or '')
                         elif n and n.startswith('cflow.') and c.get('show') is not None:
                             r.setdefault(n, []).append(c.get('show'))
                     recs.append(r)
@@ -164,6 +169,40 @@ def free_udp_port():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
+
+
+NAME_SRC = {None: 0, 'dns': 1, 'http': 2, 'quic': 3, 'sni': 4}
+
+
+def check_pen(wp, pcap, tmp, label):
+    """--ipfix-pen 32473 (RFC 5612, documentation): the enterprise elements
+    of each record equal the JSON flow's name, name_source, apple,
+    apple_service, how and outcome."""
+    js, fx = os.path.join(tmp, 'p.json'), os.path.join(tmp, 'p.ipfix')
+    p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx,
+                        '--ipfix-pen', '32473'], capture_output=True, text=True)
+    ok(p.returncode == 0, '%s: --ipfix-pen runs (%s)' % (label, p.stderr.strip()[:200]))
+    flows = json.load(open(js))['flows']
+    _, recs = tshark_records(fx)
+    want = {}
+    for f in flows:
+        k = (f['client'], f['client_port'] or 0, f['server_port'] or 0)
+        want[k] = {101: (f['name'] or '').encode(), 102: bytes([NAME_SRC[f['name_source']]]),
+                   103: bytes([1 if f['apple'] else 0]),
+                   104: (f['apple_service'] or '').encode(), 105: f['how'].encode(),
+                   106: (f['outcome'] or '').encode()}
+    bad = []
+    for r in recs:
+        src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
+        k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
+             int(r['cflow.dstport'][0]))
+        w = want.get(k)
+        got = r.get('pen', {})
+        # tshark leaves out empty variable-length values
+        if w is None or any(got.get(t, b'') != v for t, v in w.items()):
+            bad.append((k, w, got))
+    ok(recs and not bad, '%s: enterprise elements (PEN 32473) equal the JSON flows (%d records) %s'
+       % (label, len(recs), bad[:1]))
 
 
 def run_offline(wp, pcap, js, dest):
@@ -272,6 +311,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for label, pcap in pcaps:
             fx = check(wp, pcap, tmp, label)
+            if label == 'apple-session':
+                check_pen(wp, pcap, tmp, label)
             if label == 'apple-session' and fx:
                 first = open(fx, 'rb').read()
                 check(wp, pcap, tmp, label + ' again')

@@ -399,8 +399,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_IPFIX_MTU:
             if (wp_parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535)
-                return usage_error("--ipfix-mtu: expected 1024 to 65535 octets, not '%s'",
-                                   optarg);
+                return usage_error("--ipfix-mtu: expected 1024 to 65535 octets, not '%s'", optarg);
             cli->ipfix_mtu = (uint32_t)v;
             break;
         case OPT_ANSWER_TIMEOUT:

@@ -203,8 +203,8 @@ bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m)
     if (m->pen != 0) {
         /* RFC 5610: scope privateEnterpriseNumber, informationElementId;
          * data type, semantics, units, range low/high, name, description */
-        static const struct field tf[9] = {{346, 4, 0}, {303, 2, 0},    {339, 1, 0},
-                                           {344, 1, 0}, {345, 2, 0},    {342, 8, 0},
+        static const struct field tf[9] = {{346, 4, 0}, {303, 2, 0},      {339, 1, 0},
+                                           {344, 1, 0}, {345, 2, 0},      {342, 8, 0},
                                            {343, 8, 0}, {341, VARLEN, 0}, {340, VARLEN, 0}};
         p += 14;
         put16(p, WP_IPFIX_TID_TYPES);

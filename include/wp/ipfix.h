@@ -7,9 +7,9 @@
 
 /* Template IDs this encoder defines. */
 enum {
-    WP_IPFIX_TID_V4 = 256,   /* biflow record, IPv4 addresses */
-    WP_IPFIX_TID_V6 = 257,   /* biflow record, IPv6 addresses */
-    WP_IPFIX_TID_APPS = 258, /* options: applicationId -> applicationName */
+    WP_IPFIX_TID_V4 = 256,    /* biflow record, IPv4 addresses */
+    WP_IPFIX_TID_V6 = 257,    /* biflow record, IPv6 addresses */
+    WP_IPFIX_TID_APPS = 258,  /* options: applicationId -> applicationName */
     WP_IPFIX_TID_TYPES = 259, /* options: RFC 5610 type records of enterprise IEs */
 };
 
@@ -56,7 +56,7 @@ struct wp_ipfix_rec {
 };
 
 /* Enterprise element IDs (under the user's PEN): base + the numbers above. */
-#define WP_IPFIX_ENT_BASE 100
+#define WP_IPFIX_ENT_BASE  100
 #define WP_IPFIX_ENT_COUNT 6
 
 /* Encoder state of one transport session and Observation Domain: the
@@ -91,8 +91,8 @@ bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_
                         uint32_t export_s);
 
 /* Append the template set (both biflow templates) and the options template
- * set (applicationId scope; with a PEN also the RFC 5610 type template). Returns false, leaving `m` unchanged, when they
- * do not fit. */
+ * set (applicationId scope; with a PEN also the RFC 5610 type template). Returns false, leaving `m`
+ * unchanged, when they do not fit. */
 bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m);
 
 /* Append one options data record mapping service port `port` (as an

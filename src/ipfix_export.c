@@ -116,11 +116,16 @@ static void begin(struct wp_ipfix_exp *x)
      * seconds (RFC 7011 section 8.4); TCP sends them on connecting. */
     if (x->net && !x->tcp) {
         if (x->since_tmpl >= x->refresh_msgs || now - x->last_tmpl >= (time_t)x->refresh_secs) {
+            /* in a message of their own: nfacctd 1.7.7 lost the data
+             * records that shared a message with the templates and the
+             * type records */
             wp_ipfix_msg_add_templates(&x->msg);
-            /* the type records follow (the CLI asks 1024 octets with a PEN) */
-            wp_ipfix_msg_add_types(&x->msg);
+            wp_ipfix_msg_add_types(&x->msg); /* fits: the CLI asks 1024 octets with a PEN */
             x->since_tmpl = 0;
             x->last_tmpl = now;
+            write_msg(x);
+            wp_ipfix_msg_begin(&x->enc, &x->msg, x->buf, sizeof(x->buf), t);
+            x->open = true;
         }
         x->since_tmpl++;
     }

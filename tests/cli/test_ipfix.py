@@ -205,6 +205,67 @@ def check_pen(wp, pcap, tmp, label):
        % (label, len(recs), bad[:1]))
 
 
+def check_nfacctd(wp, pcap, tmp, label):
+    """pmacct's nfacctd with custom primitives (aggregate_primitives) keeps
+    the enterprise elements of PEN 32473 intact."""
+    import time
+    d = tempfile.mkdtemp(dir=tmp)
+    port = free_udp_port()
+    prim = [('sname', 101, 'vlen', 'str'), ('nsrc', 102, '1', 'u_int'),
+            ('apple', 103, '1', 'u_int'), ('asvc', 104, 'vlen', 'str'),
+            ('rule', 105, 'vlen', 'str'), ('outc', 106, 'vlen', 'str')]
+    with open(os.path.join(d, 'prim.lst'), 'w') as f:
+        for n, i, ln, sem in prim:
+            f.write('name=%s\tfield_type=32473:%d\tlen=%s\tsemantics=%s\n' % (n, i, ln, sem))
+    out = os.path.join(d, 'flows.json')
+    with open(os.path.join(d, 'nfacctd.conf'), 'w') as f:
+        f.write('daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: %d\n'
+                'aggregate_primitives: %s\nplugins: print[p]\n'
+                'aggregate[p]: src_host, dst_host, src_port, dst_port, proto, %s\n'
+                'print_output[p]: json\nprint_output_file[p]: %s\nprint_refresh_time[p]: 1\n'
+                % (port, os.path.join(d, 'prim.lst'), ', '.join(p[0] for p in prim), out))
+    log = open(os.path.join(d, 'log'), 'w')
+    nf = subprocess.Popen(['nfacctd', '-f', os.path.join(d, 'nfacctd.conf')], stdout=log,
+                          stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if subprocess.run(['ss', '-Hlun', 'sport = :%d' % port], capture_output=True,
+                              text=True).stdout.strip():
+                break
+            time.sleep(0.05)
+        js = os.path.join(d, 'o.json')
+        p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix',
+                            '127.0.0.1:%d' % port, '--ipfix-pen', '32473'],
+                           capture_output=True, text=True)
+        time.sleep(2.5)
+    finally:
+        nf.send_signal(2)
+        nf.wait()
+        log.close()
+    flows = json.load(open(js))['flows']
+    want = {}
+    for f in flows:
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0)
+        want.setdefault(k, set()).add(
+            (f['name'] or '', str(NAME_SRC[f['name_source']]), '1' if f['apple'] else '0',
+             f['apple_service'] or '', f['how'], f['outcome'] or ''))
+    rows = [json.loads(l) for l in open(out)] if os.path.exists(out) else []
+    bad = []
+    seen = set()
+    for r in rows:
+        k = (str(ipaddress.ip_address(r['ip_src'])), r['port_src'],
+             str(ipaddress.ip_address(r['ip_dst'])), r['port_dst'])
+        seen.add(k)
+        v = (r['sname'], r['nsrc'], r['apple'], r['asvc'], r['rule'], r['outc'])
+        if v not in want.get(k, set()):
+            bad.append((k, v, want.get(k)))
+    ok(rows and not bad and seen == set(want),
+       '%s: nfacctd custom primitives: names, Apple flag and service, rule, outcome intact '
+       '(%d rows, %d keys) %s %s' % (label, len(rows), len(want), bad[:1],
+                                     list(set(want) ^ seen)[:2]))
+
+
 def run_offline(wp, pcap, js, dest):
     return subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
                           capture_output=True, text=True)
@@ -320,6 +381,8 @@ def main():
         if shutil.which('nfcapd') and shutil.which('nfdump'):
             for label, pcap in pcaps:
                 check_nfcapd(wp, pcap, tmp, label)
+            if shutil.which('nfacctd'):
+                check_nfacctd(wp, pcaps[0][1], tmp, pcaps[0][0])
             # a collector that is not there: losses counted and warned, capture exact
             pcap = pcaps[0][1]
             for dest in ('127.0.0.1:%d' % free_udp_port(), 'tcp:127.0.0.1:%d' % free_udp_port()):

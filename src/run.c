@@ -292,20 +292,24 @@ int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **o
     return 0;
 }
 
-int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, struct wp_engine *e)
+int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x,
+                        struct wp_engine *const *es, size_t n_es)
 {
     const char *path = rc->cli->ipfix_file ? rc->cli->ipfix_file : rc->cli->ipfix;
-    size_t n = 0;
-    struct wp_flow **fl = wp_engine_flows(e, &n);
-    if (fl == NULL && n != 0) {
-        wp_error("out of memory");
-        wp_ipfix_exp_close(x, NULL);
-        return -1;
+    for (size_t k = 0; k < n_es; k++) {
+        size_t n = 0;
+        struct wp_flow **fl = wp_engine_flows(es[k], &n);
+        if (fl == NULL && n != 0) {
+            wp_error("out of memory");
+            wp_ipfix_exp_close(x, NULL);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            wp_ipfix_exp_flow(x, fl[i],
+                              fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN
+                                                             : WP_IPFIX_END_FORCED);
+        free(fl);
     }
-    for (size_t i = 0; i < n; i++)
-        wp_ipfix_exp_flow(x, fl[i],
-                          fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN : WP_IPFIX_END_FORCED);
-    free(fl);
     uint64_t dropped = 0;
     if (wp_ipfix_exp_close(x, &dropped) != 0) {
         char msg[WP_ERRBUF_SIZE];
@@ -313,7 +317,7 @@ int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x, str
         wp_error(msg);
         return -1;
     }
-    wp_engine_totals_mut(e)->export_dropped += dropped;
+    wp_engine_totals_mut(es[0])->export_dropped += dropped;
     if (dropped > 0) {
         char msg[WP_ERRBUF_SIZE];
         snprintf(msg, sizeof(msg),
@@ -641,7 +645,7 @@ int wp_run_files(const struct wp_cli *cli)
                  (unsigned long long)wp_engine_totals(total)->unsupported_packets);
         wp_warn(&rc, msg);
     }
-    if (ipfix != NULL && wp_run_ipfix_finish(&rc, ipfix, total) != 0)
+    if (ipfix != NULL && wp_run_ipfix_finish(&rc, ipfix, &total, 1) != 0)
         goto out;
     ipfix = NULL;
     struct wp_report_opts ro;

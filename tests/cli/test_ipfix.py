@@ -271,7 +271,11 @@ def run_offline(wp, pcap, js, dest):
                           capture_output=True, text=True)
 
 
-def run_live(wp, pcap, js, dest):
+def run_live_j2(wp, pcap, js, dest):
+    return run_live(wp, pcap, js, dest, ['-j', '2'])
+
+
+def run_live(wp, pcap, js, dest, extra=()):
     """Replay `pcap` on a veth pair into a network namespace made for the
     test; whichports captures the host side live and exports over UDP."""
     import time
@@ -286,7 +290,7 @@ def run_live(wp, pcap, js, dest):
         sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', b, 'up')
         sh('sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % a)
         w = subprocess.Popen([wp, '-q', '-i', a, '--duration', '5', '--no-process', '-T', 'json',
-                              '-o', js, '--ipfix', dest], stdout=subprocess.PIPE,
+                              '-o', js, '--ipfix', dest] + list(extra), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         sh('ip', 'netns', 'exec', ns, 'tcpreplay', '-q', '-i', b, '--topspeed', pcap)
@@ -396,6 +400,7 @@ def main():
                    (dest, rep['totals']['export_dropped']))
             if os.geteuid() == 0 and shutil.which('tcpreplay') and shutil.which('ip'):
                 check_nfcapd(wp, pcaps[0][1], tmp, 'live ' + pcaps[0][0], run_live)
+                check_nfcapd(wp, pcaps[0][1], tmp, 'live -j 2 ' + pcaps[0][0], run_live_j2)
             else:
                 print('# not root or no tcpreplay: the live export is not checked')
         else:

@@ -305,9 +305,8 @@ int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x,
             return -1;
         }
         for (size_t i = 0; i < n; i++)
-            wp_ipfix_exp_flow(x, fl[i],
-                              fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN
-                                                             : WP_IPFIX_END_FORCED);
+            wp_ipfix_exp_flow(
+                x, fl[i], fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN : WP_IPFIX_END_FORCED);
         free(fl);
     }
     uint64_t dropped = 0;

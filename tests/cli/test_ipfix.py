@@ -59,10 +59,10 @@ def iso_ms(s):
     return int(t.timestamp()) * 1000 + int(frac[:3])
 
 
-def tshark_records(path):
+def tshark_records(path, extra=()):
     """(messages [(sequence, data records)], flow records [dict]) as tshark
     decodes the file."""
-    out = subprocess.run(['tshark', '-r', path, '-T', 'pdml'], check=True,
+    out = subprocess.run(['tshark', '-r', path, '-T', 'pdml'] + list(extra), check=True,
                          capture_output=True).stdout
     root = ET.fromstring(out)
     msgs, recs = [], []
@@ -266,6 +266,33 @@ def check_nfacctd(wp, pcap, tmp, label):
                                      list(set(want) ^ seen)[:2]))
 
 
+def check_udp_stream(wp, pcap, tmp, label):
+    """The UDP export captured on the loopback (tcpdump) and decoded by
+    tshark (-d udp.port==N,cflow): no sequence gap, every JSON flow once."""
+    import socket
+    import time
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(('127.0.0.1', 0))
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    port = sink.getsockname()[1]
+    cap = os.path.join(tmp, 'udp.pcap')
+    td = subprocess.Popen(['tcpdump', '-i', 'lo', '--immediate-mode', '-U', '-w', cap, 'udp port %d' % port],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    js = os.path.join(tmp, 'udp.json')
+    p = run_offline(wp, pcap, js, '127.0.0.1:%d' % port)
+    time.sleep(0.5)
+    td.terminate()
+    td.wait()
+    sink.close()
+    msgs, recs = tshark_records(cap, ['-d', 'udp.port==%d,cflow' % port])
+    gaps = [i for i in range(1, len(msgs)) if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    flows = [f for f in json.load(open(js))['flows'] if f['first'] is not None]
+    ok(p.returncode == 0 and msgs and not gaps and len(recs) == len(flows),
+       '%s: tshark decodes the UDP export: %d messages, no sequence gap %s, %d records for '
+       '%d flows' % (label, len(msgs), gaps[:3], len(recs), len(flows)))
+
+
 def run_offline(wp, pcap, js, dest):
     return subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
                           capture_output=True, text=True)
@@ -398,6 +425,8 @@ def main():
                    'totals.export_dropped' in p.stderr and rep['totals']['flows'] == 50,
                    'collector down (%s): exit 0, %d records counted lost, warned' %
                    (dest, rep['totals']['export_dropped']))
+            if os.geteuid() == 0 and shutil.which('tcpdump'):
+                check_udp_stream(wp, pcaps[0][1], tmp, pcaps[0][0])
             if os.geteuid() == 0 and shutil.which('tcpreplay') and shutil.which('ip'):
                 check_nfcapd(wp, pcaps[0][1], tmp, 'live ' + pcaps[0][0], run_live)
                 check_nfcapd(wp, pcaps[0][1], tmp, 'live -j 2 ' + pcaps[0][0], run_live_j2)

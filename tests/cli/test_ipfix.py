@@ -293,6 +293,45 @@ def check_udp_stream(wp, pcap, tmp, label):
        '%d flows' % (label, len(msgs), gaps[:3], len(recs), len(flows)))
 
 
+def check_tcp(wp, pcap, tmp, label):
+    """--ipfix tcp:HOST:PORT: the byte stream a TCP listener receives is a
+    sequence of messages, so written to a file it is an RFC 5655 file that
+    tshark reads: templates first, every JSON flow once, no sequence gap."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    data = []
+
+    def accept():
+        c, _ = srv.accept()
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            data.append(b)
+        c.close()
+    th = threading.Thread(target=accept)
+    th.start()
+    js = os.path.join(tmp, 'tcp.json')
+    p = run_offline(wp, pcap, js, 'tcp:127.0.0.1:%d' % port)
+    th.join(10)
+    srv.close()
+    fx = os.path.join(tmp, 'tcp.ipfix')
+    with open(fx, 'wb') as f:
+        f.write(b''.join(data))
+    msgs, recs = tshark_records(fx)
+    gaps = [i for i in range(1, len(msgs)) if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    rep = json.load(open(js))
+    flows = [f for f in rep['flows'] if f['first'] is not None]
+    ok(p.returncode == 0 and msgs and not gaps and len(recs) == len(flows) and
+       rep['totals']['export_dropped'] == 0,
+       '%s: TCP export: %d messages, no sequence gap %s, %d records for %d flows' %
+       (label, len(msgs), gaps[:3], len(recs), len(flows)))
+
+
 def run_offline(wp, pcap, js, dest):
     return subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
                           capture_output=True, text=True)
@@ -412,6 +451,7 @@ def main():
         if shutil.which('nfcapd') and shutil.which('nfdump'):
             for label, pcap in pcaps:
                 check_nfcapd(wp, pcap, tmp, label)
+            check_tcp(wp, pcaps[0][1], tmp, pcaps[0][0])
             if shutil.which('nfacctd'):
                 check_nfacctd(wp, pcaps[0][1], tmp, pcaps[0][0])
             # a collector that is not there: losses counted and warned, capture exact

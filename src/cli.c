@@ -57,6 +57,15 @@ void wp_cli_usage(FILE *fp)
           "                     threads, the flows spread by the kernel (fanout)\n"
           "  --answer-timeout SECS  live: a flow that asked and got nothing back is\n"
           "                     unanswered after SECS (default 5; files: at the end)\n"
+          "  --ipfix-file FILE  files: also write every flow as IPFIX biflow records\n"
+          "                     (RFC 5655 file; docs/ipfix.md)\n"
+          "  --ipfix [tcp:]HOST:PORT  export every flow to an IPFIX collector\n"
+          "                     (UDP unless tcp:; docs/ipfix.md)\n"
+          "  --ipfix-refresh SECS  UDP: resend IPFIX templates every SECS (default 600)\n"
+          "  --ipfix-refresh-msgs N  UDP: ... and every N messages (default 16)\n"
+          "  --ipfix-pen N      IPFIX: also names, Apple service, rule and outcome as\n"
+          "                     enterprise elements of YOUR enterprise number N\n"
+          "  --ipfix-mtu N      IPFIX messages of at most N octets (default 1400)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
           "  --new-only         with --baseline: leave out what the baseline had\n"
@@ -122,6 +131,12 @@ enum {
     OPT_ANSWER_TIMEOUT,
     OPT_RULES,
     OPT_RULES_DOC,
+    OPT_IPFIX_FILE,
+    OPT_IPFIX_MTU,
+    OPT_IPFIX,
+    OPT_IPFIX_REFRESH,
+    OPT_IPFIX_REFRESH_MSGS,
+    OPT_IPFIX_PEN,
 };
 
 static const struct option longopts[] = {
@@ -147,6 +162,12 @@ static const struct option longopts[] = {
     {"answer-timeout", required_argument, NULL, OPT_ANSWER_TIMEOUT},
     {"rules", required_argument, NULL, OPT_RULES},
     {"rules-documented", no_argument, NULL, OPT_RULES_DOC},
+    {"ipfix-file", required_argument, NULL, OPT_IPFIX_FILE},
+    {"ipfix-mtu", required_argument, NULL, OPT_IPFIX_MTU},
+    {"ipfix", required_argument, NULL, OPT_IPFIX},
+    {"ipfix-refresh", required_argument, NULL, OPT_IPFIX_REFRESH},
+    {"ipfix-refresh-msgs", required_argument, NULL, OPT_IPFIX_REFRESH_MSGS},
+    {"ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -354,6 +375,34 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_NO_NAMES:
             cli->no_names = true;
+            break;
+        case OPT_IPFIX_FILE:
+            cli->ipfix_file = optarg;
+            break;
+        case OPT_IPFIX_PEN:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 0xffffffffu)
+                return usage_error("--ipfix-pen: expected a private enterprise number, not '%s'",
+                                   optarg);
+            cli->ipfix_pen = (uint32_t)v;
+            break;
+        case OPT_IPFIX:
+            cli->ipfix = optarg;
+            break;
+        case OPT_IPFIX_REFRESH:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 86400)
+                return usage_error("--ipfix-refresh: expected 1 to 86400 seconds, not '%s'",
+                                   optarg);
+            cli->ipfix_refresh_secs = (uint32_t)v;
+            break;
+        case OPT_IPFIX_REFRESH_MSGS:
+            if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 1000000)
+                return usage_error("--ipfix-refresh-msgs: expected 1 to 1000000, not '%s'", optarg);
+            cli->ipfix_refresh_msgs = (uint32_t)v;
+            break;
+        case OPT_IPFIX_MTU:
+            if (wp_parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535)
+                return usage_error("--ipfix-mtu: expected 1024 to 65535 octets, not '%s'", optarg);
+            cli->ipfix_mtu = (uint32_t)v;
             break;
         case OPT_ANSWER_TIMEOUT:
             if (wp_parse_seconds(optarg, &ns) != 0)

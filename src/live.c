@@ -23,6 +23,7 @@
 #include "wp/capture.h"
 #include "wp/proc.h"
 #include "wp/proclive.h"
+#include "wp/ipfix_export.h"
 #include "wp/run.h"
 #include "wp/topterm.h"
 
@@ -329,7 +330,9 @@ static int report_merged(struct live *lv, bool final, bool complete)
         pthread_cond_wait(&pool.cond, &pool.lock);
     pthread_mutex_unlock(&pool.lock);
     int r = -1;
-    struct wp_engine *m = wp_engine_new(&lv->rc.opts);
+    struct wp_engine_opts mo = lv->rc.opts;
+    mo.on_flow_end = NULL; /* a copy for the report: its flows are exported by the workers */
+    struct wp_engine *m = wp_engine_new(&mo);
     if (m == NULL) {
         wp_error("out of memory");
     } else {
@@ -428,6 +431,7 @@ int wp_run_live(const struct wp_cli *cli)
     struct live lv;
     memset(&lv, 0, sizeof(lv));
     struct wp_live *cap = NULL;
+    struct wp_ipfix_exp *ipfix = NULL;
     int status = WP_EXIT_ERROR;
     char err[WP_ERRBUF_SIZE];
 
@@ -526,6 +530,8 @@ int wp_run_live(const struct wp_cli *cli)
         }
     }
     if (wp_run_open_output(&lv.rc) != 0)
+        goto out;
+    if (wp_run_ipfix_open(&lv.rc, false, &ipfix) != 0)
         goto out;
     lv.e = wp_engine_new(&lv.rc.opts);
     if (lv.e == NULL) {
@@ -652,6 +658,27 @@ int wp_run_live(const struct wp_cli *cli)
         wp_warn(&lv.rc, msg);
         wp_run_add_error(&lv.rc, msg);
     }
+    struct wp_ipfix_exp *x = ipfix;
+    ipfix = NULL;
+    if (x != NULL) {
+        /* the flows left: each capture thread's engine (-j), or the one */
+        struct wp_engine *one[1] = {lv.e};
+        struct wp_engine **es = one;
+        size_t n = 1;
+        if (lv.n_workers > 0) {
+            es = calloc(lv.n_workers, sizeof(*es));
+            for (size_t i = 0; es != NULL && i < lv.n_workers; i++)
+                es[i] = lv.w[i].e;
+            n = es != NULL ? lv.n_workers : 1;
+            if (es == NULL)
+                es = one;
+        }
+        int rx = wp_run_ipfix_finish(&lv.rc, x, es, n);
+        if (es != one)
+            free(es);
+        if (rx != 0)
+            goto out;
+    }
     if (lv.n_workers > 0 ? report_merged(&lv, true, !failed) != 0
                          : report(&lv, cap, true, !failed) != 0)
         goto out;
@@ -676,6 +703,8 @@ out:
     }
     free(lv.w);
     wp_engine_free(lv.e);
+    if (ipfix != NULL)
+        wp_ipfix_exp_close(ipfix, NULL);
     wp_run_ctx_free(&lv.rc);
     return status;
 }

@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "wp/rules.h"
+#include "wp/ipfix.h"
+#include "wp/ipfix_export.h"
 #include "wp/analyze.h"
 #include "wp/capture.h"
 #include "wp/classify.h"
@@ -266,6 +268,70 @@ void wp_run_report_opts(const struct wp_cli *cli, struct wp_report_opts *ro)
 
 /* ---- offline ------------------------------------------------------------ */
 
+int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **out)
+{
+    const struct wp_cli *cli = rc->cli;
+    *out = NULL;
+    if (cli->ipfix_file == NULL && cli->ipfix == NULL)
+        return 0;
+    char err[WP_ERRBUF_SIZE];
+    struct wp_ipfix_net_opts no = {
+        .mtu = cli->ipfix_mtu,
+        .block = block,
+        .refresh_secs = cli->ipfix_refresh_secs,
+        .refresh_msgs = cli->ipfix_refresh_msgs,
+        .pen = cli->ipfix_pen,
+        .applesvc = rc->applesvc,
+    };
+    struct wp_ipfix_exp *x =
+        cli->ipfix_file != NULL
+            ? wp_ipfix_exp_open_file(cli->ipfix_file, rc->services, rc->nametab, 1, &no, err)
+            : wp_ipfix_exp_open_net(cli->ipfix, rc->services, rc->nametab, 1, &no, err);
+    if (x == NULL) {
+        wp_error(err);
+        return -1;
+    }
+    rc->opts.on_flow_end = wp_ipfix_exp_on_flow_end;
+    rc->opts.on_flow_end_ctx = x;
+    *out = x;
+    return 0;
+}
+
+int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x,
+                        struct wp_engine *const *es, size_t n_es)
+{
+    const char *path = rc->cli->ipfix_file ? rc->cli->ipfix_file : rc->cli->ipfix;
+    for (size_t k = 0; k < n_es; k++) {
+        size_t n = 0;
+        struct wp_flow **fl = wp_engine_flows(es[k], &n);
+        if (fl == NULL && n != 0) {
+            wp_error("out of memory");
+            wp_ipfix_exp_close(x, NULL);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++)
+            wp_ipfix_exp_flow(
+                x, fl[i], fl[i]->cls == WP_FC_TCP_CLOSED ? WP_IPFIX_END_FIN : WP_IPFIX_END_FORCED);
+        free(fl);
+    }
+    uint64_t dropped = 0;
+    if (wp_ipfix_exp_close(x, &dropped) != 0) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg), "%s: %s", path, strerror(errno));
+        wp_error(msg);
+        return -1;
+    }
+    wp_engine_totals_mut(es[0])->export_dropped += dropped;
+    if (dropped > 0) {
+        char msg[WP_ERRBUF_SIZE];
+        snprintf(msg, sizeof(msg),
+                 "IPFIX export to %s lost %llu data records (totals.export_dropped)", path,
+                 (unsigned long long)dropped);
+        wp_warn(rc, msg);
+    }
+    return 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -477,6 +543,7 @@ int wp_run_files(const struct wp_cli *cli)
     int status = WP_EXIT_ERROR;
     struct file_job *jobs = NULL;
     struct wp_engine *total = NULL;
+    struct wp_ipfix_exp *ipfix = NULL;
     if (wp_run_ctx_init(&rc, cli) != 0)
         goto out;
     if (precheck(cli) != 0)
@@ -493,6 +560,8 @@ int wp_run_files(const struct wp_cli *cli)
     /* The -o file is only checked now and written once the input is read,
      * so that a run that fails leaves an earlier report in place. */
     if (wp_run_check_output(&rc) != 0)
+        goto out;
+    if (wp_run_ipfix_open(&rc, true, &ipfix) != 0)
         goto out;
     wp_run_install_signals();
 
@@ -580,6 +649,9 @@ int wp_run_files(const struct wp_cli *cli)
                  (unsigned long long)wp_engine_totals(total)->unsupported_packets);
         wp_warn(&rc, msg);
     }
+    if (ipfix != NULL && wp_run_ipfix_finish(&rc, ipfix, &total, 1) != 0)
+        goto out;
+    ipfix = NULL;
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
     if (wp_run_report(&rc, total, "file", cli->files, cli->n_files, complete, true, &ro, NULL) !=
@@ -594,6 +666,8 @@ out:
         free(jobs);
     }
     wp_engine_free(total);
+    if (ipfix != NULL)
+        wp_ipfix_exp_close(ipfix, NULL);
     wp_run_ctx_free(&rc);
     return status;
 }

@@ -30,6 +30,11 @@ struct wp_engine_opts {
      * proclive.h); NULL: none. Must not touch the engine. */
     void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
     void *on_new_flow_ctx;
+    /* Called for each flow the engine evicts (idle timeout: reason 1,
+     * --max-flows: reason 5, the IPFIX flowEndReason), before it is
+     * forgotten (ipfix_export.h); NULL: none. May run in a -j worker. */
+    void (*on_flow_end)(void *ctx, const struct wp_flow *f, int reason);
+    void *on_flow_end_ctx;
     int64_t answer_timeout_ns; /* a flow without an answer is unanswered this long
                                 * after its first packet (live); 0: at once (files) */
 };

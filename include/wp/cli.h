@@ -53,6 +53,12 @@ struct wp_cli {
     bool quiet;                   /* -q */
     const char *rules;            /* --rules: "nft", "pf", "lsrules"; NULL: the report */
     bool rules_documented;        /* --rules-documented */
+    const char *ipfix_file;       /* --ipfix-file: IPFIX records of the flows (files) */
+    uint32_t ipfix_mtu;           /* --ipfix-mtu, 0: default */
+    uint32_t ipfix_pen;           /* --ipfix-pen N: enterprise elements, 0: none */
+    const char *ipfix;            /* --ipfix [tcp:]HOST:PORT */
+    uint32_t ipfix_refresh_secs;  /* --ipfix-refresh SECS (UDP templates), 0: 600 */
+    uint32_t ipfix_refresh_msgs;  /* --ipfix-refresh-msgs N, 0: 16 */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed

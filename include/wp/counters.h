@@ -73,8 +73,9 @@
     X(tunneled, "tunneled") /* frames decapsulated */                                              \
     X(flows, "flows")       /* flows created */                                                    \
     X(flows_evicted, "flows_evicted")                                                              \
-    X(flows_dropped, "flows_dropped") /* not stored: out of memory */                              \
-    X(agg_dropped, "agg_dropped")     /* aggregate updates lost: out of memory */
+    X(flows_dropped, "flows_dropped")   /* not stored: out of memory */                            \
+    X(agg_dropped, "agg_dropped")       /* aggregate updates lost: out of memory */                \
+    X(export_dropped, "export_dropped") /* IPFIX data records lost (ipfix_export.h) */
 
 /* The name counters (struct wp_name_counts, names.h), in output order; the
  * field is also the JSON key ("names.field" in CSV).

@@ -36,6 +36,23 @@ struct wp_run_interval {
     int64_t start_ns, end_ns;
 };
 
+struct wp_ipfix_exp;
+struct wp_engine;
+
+/* Open the --ipfix or --ipfix-file exporter (ipfix_export.h), if any, and
+ * hook it into rc->opts so that evicted flows are exported; `block`: a full
+ * queue waits (files) rather than drops (live). *out is NULL when neither
+ * option is given. Returns 0, or -1 after printing the error. */
+int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **out);
+
+/* Export the flows still in the engines es[0..n_es) (flowEndReason 3 for
+ * a TCP flow ended by FIN or RST, else 4: end of input or capture), close
+ * the exporter, add its losses to es[0]'s totals.export_dropped with a
+ * warning. Returns 0, or -1 after printing the error (a file that could
+ * not be written). */
+int wp_run_ipfix_finish(const struct wp_run_ctx *rc, struct wp_ipfix_exp *x,
+                        struct wp_engine *const *es, size_t n_es);
+
 /* Set by SIGINT/SIGTERM; a second signal exits at once with status 130. */
 extern volatile sig_atomic_t wp_stop_requested;
 

@@ -1,0 +1,482 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""--ipfix-file against tshark's reading of the file and whichports' JSON.
+
+For pcaps/apple-session.pcap and a sample of public captures in
+SHARED_PCAPS (when the folder exists): whichports writes the JSON report
+and an IPFIX file (RFC 5655) in one run; tshark decodes the file (its cflow
+dissector, an independent decoder). Every JSON flow must appear exactly
+once as a biflow record, from the client's side (source = client,
+destination = server and service port), with packets and frame bytes in
+both directions equal, start and end equal to first and last (in whole
+milliseconds), and sequence numbers without gap (each message's number is
+the previous one plus the previous message's data records). Two runs give
+the same file.
+
+With nfcapd and nfdump installed (Debian package nfdump), the same
+captures go over UDP with --ipfix to an nfcapd on 127.0.0.1: every flow
+arrives once with packets both ways, first and last and the service port
+as destination port; its log shows no sequence error and no error line
+except the known nfdump 1.7.1 quirk named below.
+
+usage: test_ipfix.py WHICHPORTS SOURCE_ROOT [SHARED_PCAPS]
+"""
+
+import datetime
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+SAMPLE = ['nDPI/tests/cfgs/default/pcap/iphone.pcap',
+          'nDPI/tests/cfgs/default/pcap/1kxun.pcap',
+          'nDPI/tests/cfgs/default/pcap/tls_certificate_too_long.pcap',
+          'nDPI/tests/cfgs/default/pcap/dns_ambiguous_names.pcap']
+PROTO = {'tcp': 6, 'udp': 17, 'icmp': 1, 'icmpv6': 58, 'sctp': 132}
+
+n_test = 0
+failed = 0
+
+
+def ok(cond, msg):
+    global n_test, failed
+    n_test += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n_test, msg))
+    if not cond:
+        failed += 1
+    return cond
+
+
+def iso_ms(s):
+    """JSON time (ISO 8601, micro- or nanoseconds, Z) -> whole milliseconds."""
+    whole, frac = s.rstrip('Z').split('.')
+    t = datetime.datetime.strptime(whole, '%Y-%m-%dT%H:%M:%S').replace(
+        tzinfo=datetime.timezone.utc)
+    return int(t.timestamp()) * 1000 + int(frac[:3])
+
+
+def tshark_records(path, extra=()):
+    """(messages [(sequence, data records)], flow records [dict]) as tshark
+    decodes the file."""
+    out = subprocess.run(['tshark', '-r', path, '-T', 'pdml'] + list(extra), check=True,
+                         capture_output=True).stdout
+    root = ET.fromstring(out)
+    msgs, recs = [], []
+    for pkt in root.iter('packet'):
+        for proto in pkt.iter('proto'):
+            if proto.get('name') != 'cflow':
+                continue
+            seq = None
+            nrec = 0
+            for f in proto.iter('field'):
+                if f.get('name') == 'cflow.sequence':
+                    seq = int(f.get('show'))
+            for s in proto:
+                show = s.get('show') or ''
+                if not show.startswith('Set ') or '[id=' not in show:
+                    continue
+                sid = int(show.split('[id=')[1].split(']')[0])
+                if sid < 256:
+                    continue
+                for fl in s:
+                    if not (fl.get('show') or '').startswith('Flow '):
+                        continue
+                    nrec += 1
+                    if sid in (258, 259):  # options: application names, RFC 5610 types
+                        continue
+                    r = {}
+                    for c in fl.iter('field'):
+                        n = c.get('name')
+                        if n in ('cflow.abstimestart', 'cflow.abstimeend'):
+                            r[n] = int(c.get('value'), 16)
+                        elif n == 'cflow.enterprise_private_entry':
+                            sn = c.get('showname') or ''
+                            if 'Documentation Use' in sn and 'Type ' in sn:
+                                t = int(sn.split('Type ')[1].split(':')[0])
+                                r.setdefault('pen', {})[t] = bytes.fromhex(c.get('value') or '')
+                        elif n and n.startswith('cflow.') and c.get('show') is not None:
+                            r.setdefault(n, []).append(c.get('show'))
+                    recs.append(r)
+            msgs.append((seq, nrec))
+    return msgs, recs
+
+
+def check(wp, pcap, tmp, label):
+    js, fx = os.path.join(tmp, 'o.json'), os.path.join(tmp, 'o.ipfix')
+    p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx],
+                       capture_output=True, text=True)
+    if not ok(p.returncode in (0, 3), '%s: whichports runs (%d %s)' %
+              (label, p.returncode, p.stderr.strip()[:200])):
+        return
+    flows = json.load(open(js))['flows']
+    msgs, recs = tshark_records(fx)
+    gaps = [i for i in range(1, len(msgs))
+            if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    ok(msgs and msgs[0][0] == 0 and not gaps,
+       '%s: %d messages, sequence numbers without gap %s' % (label, len(msgs), gaps[:3]))
+    want = {}
+    for f in flows:
+        if f['first'] is None:
+            continue
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0,
+             PROTO.get(f['transport']), f['vlan'] or 0)
+        want.setdefault(k, []).append(f)
+    got = {}
+    for r in recs:
+        src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
+        dst = (r.get('cflow.dstaddr') or r.get('cflow.dstaddrv6'))[0]
+        k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
+             str(ipaddress.ip_address(dst)), int(r['cflow.dstport'][0]),
+             int(r['cflow.protocol'][0]), int(r['cflow.vlanid'][0]))
+        got.setdefault(k, []).append(r)
+    ok(len(recs) == sum(len(v) for v in want.values()),
+       '%s: %d records for %d flows' % (label, len(recs), sum(len(v) for v in want.values())))
+    bad = []
+    for k, fl in want.items():
+        rs = got.get(k, [])
+        if k[4] is None:  # a transport without a protocol number in the map
+            rs = [r for kk, v in got.items() if kk[:4] == k[:4] for r in v]
+        if len(rs) != len(fl):
+            bad.append((k, 'records %d flows %d' % (len(rs), len(fl))))
+            continue
+        pairs = sorted((iso_ms(f['first']), id(f), f) for f in fl)
+        rsort = sorted(rs, key=lambda r: r['cflow.abstimestart'])
+        for (_, _, f), r in zip(pairs, rsort):
+            exp = ([str(f['to_server']['packets']), str(f['to_client']['packets'])],
+                   [str(f['to_server']['bytes']), str(f['to_client']['bytes'])],
+                   iso_ms(f['first']), iso_ms(f['last']))
+            have = (r.get('cflow.packets'), r.get('cflow.layer2_octet_delta_count'),
+                    r['cflow.abstimestart'], r['cflow.abstimeend'])
+            if exp != have:
+                bad.append((k, exp, have))
+    ok(not bad, '%s: every flow once, counts both ways and times equal %s' %
+       (label, bad[:3]))
+    return fx
+
+
+# nfdump 1.7.1 reads applicationName in the options records only as a
+# fixed-length field (fixed in 1.7.2); RFC 7011 allows variable length.
+NFCAPD_QUIRKS = ['nbar option size error']
+
+
+def free_udp_port():
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+NAME_SRC = {None: 0, 'dns': 1, 'http': 2, 'quic': 3, 'sni': 4}
+
+
+def check_pen(wp, pcap, tmp, label):
+    """--ipfix-pen 32473 (RFC 5612, documentation): the enterprise elements
+    of each record equal the JSON flow's name, name_source, apple,
+    apple_service, how and outcome."""
+    js, fx = os.path.join(tmp, 'p.json'), os.path.join(tmp, 'p.ipfix')
+    p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx,
+                        '--ipfix-pen', '32473'], capture_output=True, text=True)
+    ok(p.returncode == 0, '%s: --ipfix-pen runs (%s)' % (label, p.stderr.strip()[:200]))
+    flows = json.load(open(js))['flows']
+    _, recs = tshark_records(fx)
+    want = {}
+    for f in flows:
+        k = (f['client'], f['client_port'] or 0, f['server_port'] or 0)
+        want[k] = {101: (f['name'] or '').encode(), 102: bytes([NAME_SRC[f['name_source']]]),
+                   103: bytes([1 if f['apple'] else 0]),
+                   104: (f['apple_service'] or '').encode(), 105: f['how'].encode(),
+                   106: (f['outcome'] or '').encode()}
+    bad = []
+    for r in recs:
+        src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
+        k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
+             int(r['cflow.dstport'][0]))
+        w = want.get(k)
+        got = r.get('pen', {})
+        # tshark leaves out empty variable-length values
+        if w is None or any(got.get(t, b'') != v for t, v in w.items()):
+            bad.append((k, w, got))
+    ok(recs and not bad, '%s: enterprise elements (PEN 32473) equal the JSON flows (%d records) %s'
+       % (label, len(recs), bad[:1]))
+
+
+def check_nfacctd(wp, pcap, tmp, label):
+    """pmacct's nfacctd with custom primitives (aggregate_primitives) keeps
+    the enterprise elements of PEN 32473 intact."""
+    import time
+    d = tempfile.mkdtemp(dir=tmp)
+    port = free_udp_port()
+    prim = [('sname', 101, 'vlen', 'str'), ('nsrc', 102, '1', 'u_int'),
+            ('apple', 103, '1', 'u_int'), ('asvc', 104, 'vlen', 'str'),
+            ('rule', 105, 'vlen', 'str'), ('outc', 106, 'vlen', 'str')]
+    with open(os.path.join(d, 'prim.lst'), 'w') as f:
+        for n, i, ln, sem in prim:
+            f.write('name=%s\tfield_type=32473:%d\tlen=%s\tsemantics=%s\n' % (n, i, ln, sem))
+    out = os.path.join(d, 'flows.json')
+    with open(os.path.join(d, 'nfacctd.conf'), 'w') as f:
+        f.write('daemonize: false\nnfacctd_ip: 127.0.0.1\nnfacctd_port: %d\n'
+                'aggregate_primitives: %s\nplugins: print[p]\n'
+                'aggregate[p]: src_host, dst_host, src_port, dst_port, proto, %s\n'
+                'print_output[p]: json\nprint_output_file[p]: %s\nprint_refresh_time[p]: 1\n'
+                % (port, os.path.join(d, 'prim.lst'), ', '.join(p[0] for p in prim), out))
+    log = open(os.path.join(d, 'log'), 'w')
+    nf = subprocess.Popen(['nfacctd', '-f', os.path.join(d, 'nfacctd.conf')], stdout=log,
+                          stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if subprocess.run(['ss', '-Hlun', 'sport = :%d' % port], capture_output=True,
+                              text=True).stdout.strip():
+                break
+            time.sleep(0.05)
+        js = os.path.join(d, 'o.json')
+        p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix',
+                            '127.0.0.1:%d' % port, '--ipfix-pen', '32473'],
+                           capture_output=True, text=True)
+        time.sleep(2.5)
+    finally:
+        nf.send_signal(2)
+        nf.wait()
+        log.close()
+    flows = json.load(open(js))['flows']
+    want = {}
+    for f in flows:
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0)
+        want.setdefault(k, set()).add(
+            (f['name'] or '', str(NAME_SRC[f['name_source']]), '1' if f['apple'] else '0',
+             f['apple_service'] or '', f['how'], f['outcome'] or ''))
+    rows = [json.loads(l) for l in open(out)] if os.path.exists(out) else []
+    bad = []
+    seen = set()
+    for r in rows:
+        k = (str(ipaddress.ip_address(r['ip_src'])), r['port_src'],
+             str(ipaddress.ip_address(r['ip_dst'])), r['port_dst'])
+        seen.add(k)
+        v = (r['sname'], r['nsrc'], r['apple'], r['asvc'], r['rule'], r['outc'])
+        if v not in want.get(k, set()):
+            bad.append((k, v, want.get(k)))
+    ok(rows and not bad and seen == set(want),
+       '%s: nfacctd custom primitives: names, Apple flag and service, rule, outcome intact '
+       '(%d rows, %d keys) %s %s' % (label, len(rows), len(want), bad[:1],
+                                     list(set(want) ^ seen)[:2]))
+
+
+def check_udp_stream(wp, pcap, tmp, label):
+    """The UDP export captured on the loopback (tcpdump) and decoded by
+    tshark (-d udp.port==N,cflow): no sequence gap, every JSON flow once."""
+    import socket
+    import time
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind(('127.0.0.1', 0))
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    port = sink.getsockname()[1]
+    cap = os.path.join(tmp, 'udp.pcap')
+    td = subprocess.Popen(['tcpdump', '-i', 'lo', '--immediate-mode', '-U', '-w', cap, 'udp port %d' % port],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    js = os.path.join(tmp, 'udp.json')
+    p = run_offline(wp, pcap, js, '127.0.0.1:%d' % port)
+    time.sleep(0.5)
+    td.terminate()
+    td.wait()
+    sink.close()
+    msgs, recs = tshark_records(cap, ['-d', 'udp.port==%d,cflow' % port])
+    gaps = [i for i in range(1, len(msgs)) if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    flows = [f for f in json.load(open(js))['flows'] if f['first'] is not None]
+    ok(p.returncode == 0 and msgs and not gaps and len(recs) == len(flows),
+       '%s: tshark decodes the UDP export: %d messages, no sequence gap %s, %d records for '
+       '%d flows' % (label, len(msgs), gaps[:3], len(recs), len(flows)))
+
+
+def check_tcp(wp, pcap, tmp, label):
+    """--ipfix tcp:HOST:PORT: the byte stream a TCP listener receives is a
+    sequence of messages, so written to a file it is an RFC 5655 file that
+    tshark reads: templates first, every JSON flow once, no sequence gap."""
+    import socket
+    import threading
+    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    srv.bind(('127.0.0.1', 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    data = []
+
+    def accept():
+        c, _ = srv.accept()
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            data.append(b)
+        c.close()
+    th = threading.Thread(target=accept)
+    th.start()
+    js = os.path.join(tmp, 'tcp.json')
+    p = run_offline(wp, pcap, js, 'tcp:127.0.0.1:%d' % port)
+    th.join(10)
+    srv.close()
+    fx = os.path.join(tmp, 'tcp.ipfix')
+    with open(fx, 'wb') as f:
+        f.write(b''.join(data))
+    msgs, recs = tshark_records(fx)
+    gaps = [i for i in range(1, len(msgs)) if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    rep = json.load(open(js))
+    flows = [f for f in rep['flows'] if f['first'] is not None]
+    ok(p.returncode == 0 and msgs and not gaps and len(recs) == len(flows) and
+       rep['totals']['export_dropped'] == 0,
+       '%s: TCP export: %d messages, no sequence gap %s, %d records for %d flows' %
+       (label, len(msgs), gaps[:3], len(recs), len(flows)))
+
+
+def run_offline(wp, pcap, js, dest):
+    return subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
+                          capture_output=True, text=True)
+
+
+def run_live_j2(wp, pcap, js, dest):
+    return run_live(wp, pcap, js, dest, ['-j', '2'])
+
+
+def run_live(wp, pcap, js, dest, extra=()):
+    """Replay `pcap` on a veth pair into a network namespace made for the
+    test; whichports captures the host side live and exports over UDP."""
+    import time
+    ns, a, b = 'wpipfix%d' % os.getpid(), 'wpx%da' % (os.getpid() % 100000), \
+        'wpx%db' % (os.getpid() % 100000)
+    sh = lambda *c: subprocess.run(list(c), check=True, capture_output=True)
+    sh('ip', 'netns', 'add', ns)
+    try:
+        sh('ip', 'link', 'add', a, 'type', 'veth', 'peer', 'name', b)
+        sh('ip', 'link', 'set', b, 'netns', ns)
+        sh('ip', 'link', 'set', a, 'up')
+        sh('ip', 'netns', 'exec', ns, 'ip', 'link', 'set', b, 'up')
+        sh('sysctl', '-qw', 'net.ipv6.conf.%s.disable_ipv6=1' % a)
+        w = subprocess.Popen([wp, '-q', '-i', a, '--duration', '5', '--no-process', '-T', 'json',
+                              '-o', js, '--ipfix', dest] + list(extra), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        sh('ip', 'netns', 'exec', ns, 'tcpreplay', '-q', '-i', b, '--topspeed', pcap)
+        out, err = w.communicate(timeout=60)
+        with open(js) as f:  # live JSON is JSON Lines: the final report is the last
+            last = f.read().splitlines()[-1]
+        with open(js, 'w') as f:
+            f.write(last)
+        return subprocess.CompletedProcess(w.args, w.returncode, out, err)
+    finally:
+        subprocess.run(['ip', 'link', 'del', a], capture_output=True)
+        subprocess.run(['ip', 'netns', 'del', ns], capture_output=True)
+
+
+def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
+    import time
+    nf = tempfile.mkdtemp(dir=tmp)
+    port = free_udp_port()
+    log = open(os.path.join(nf, 'nfcapd.log'), 'w')
+    cap = subprocess.Popen(['nfcapd', '-b', '127.0.0.1', '-p', str(port), '-w', nf, '-t', '3600'],
+                           stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            if subprocess.run(['ss', '-Hlun', 'sport = :%d' % port], capture_output=True,
+                              text=True).stdout.strip():
+                break
+            time.sleep(0.05)
+        js = os.path.join(nf, 'o.json')
+        p = run(wp, pcap, js, '127.0.0.1:%d' % port)
+        ok(p.returncode in (0, 3), '%s: whichports --ipfix runs (%s)' % (label, p.stderr.strip()[:200]))
+        time.sleep(0.3)
+    finally:
+        cap.terminate()
+        cap.wait()
+        log.close()
+    rep = json.load(open(js))
+    ok(rep['totals'].get('export_dropped') == 0, '%s: export_dropped 0' % label)
+    text = open(os.path.join(nf, 'nfcapd.log')).read()
+    errs = [l for l in text.splitlines() if 'error' in l.lower() and 'Sequence Errors' not in l
+            and not any(q in l for q in NFCAPD_QUIRKS)]
+    ok('Sequence Errors: 0' in text and not errs, '%s: nfcapd: no sequence or other error %s'
+       % (label, errs[:2]))
+    out = subprocess.run(['nfdump', '-6', '-R', nf, '-q', '-o',
+                          'fmt:%ts|%te|%pr|%sa|%sp|%da|%dp|%ipkt|%opkt|%bfd'],
+                         capture_output=True, text=True, check=True).stdout
+    got = {}
+    for line in out.splitlines():
+        c = [x.strip() for x in line.split('|')]
+        # ICMP: nfdump shows the destination port as type.code (both 0 here)
+        dp = sum(int(x) for x in c[6].split('.')) if '.' in c[6] else int(c[6])
+        k = (str(ipaddress.ip_address(c[3])), int(c[4]), str(ipaddress.ip_address(c[5])), dp)
+        got.setdefault(k, []).append((c[0], c[1], int(c[7]), int(c[8])))
+    def fmt(ms):
+        t = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
+        return t.strftime('%Y-%m-%d %H:%M:%S.') + '%03d' % (ms % 1000)
+    want = {}
+    for f in rep['flows']:
+        if f['first'] is None:
+            continue
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0)
+        want.setdefault(k, []).append((fmt(iso_ms(f['first'])), fmt(iso_ms(f['last'])),
+                                       f['to_server']['packets'], f['to_client']['packets']))
+    bad = [(k, v, got.get(k)) for k, v in want.items() if sorted(v) != sorted(got.get(k, []))]
+    extra = [k for k in got if k not in want]
+    ok(not bad and not extra, '%s: nfdump: every flow once, packets both ways, times %s %s'
+       % (label, bad[:2], extra[:2]))
+
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__)
+        return 2
+    wp, src = sys.argv[1], sys.argv[2]
+    shared = sys.argv[3] if len(sys.argv) > 3 else ''
+    if shutil.which('tshark') is None:
+        print('1..0 # SKIP tshark is not installed')
+        return 77
+    pcaps = [('apple-session', os.path.join(src, 'pcaps', 'apple-session.pcap'))]
+    if shared and os.path.isdir(shared):
+        pcaps += [(os.path.basename(s), os.path.join(shared, s)) for s in SAMPLE
+                  if os.path.exists(os.path.join(shared, s))]
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, pcap in pcaps:
+            fx = check(wp, pcap, tmp, label)
+            if label == 'apple-session':
+                check_pen(wp, pcap, tmp, label)
+            if label == 'apple-session' and fx:
+                first = open(fx, 'rb').read()
+                check(wp, pcap, tmp, label + ' again')
+                ok(open(fx, 'rb').read() == first, 'the same file on every run')
+        if shutil.which('nfcapd') and shutil.which('nfdump'):
+            for label, pcap in pcaps:
+                check_nfcapd(wp, pcap, tmp, label)
+            check_tcp(wp, pcaps[0][1], tmp, pcaps[0][0])
+            if shutil.which('nfacctd'):
+                check_nfacctd(wp, pcaps[0][1], tmp, pcaps[0][0])
+            # a collector that is not there: losses counted and warned, capture exact
+            pcap = pcaps[0][1]
+            for dest in ('127.0.0.1:%d' % free_udp_port(), 'tcp:127.0.0.1:%d' % free_udp_port()):
+                js = os.path.join(tmp, 'down.json')
+                p = subprocess.run([wp, '-r', pcap, '-T', 'json', '-o', js, '--ipfix', dest],
+                                   capture_output=True, text=True)
+                rep = json.load(open(js))
+                ok(p.returncode == 0 and rep['totals']['export_dropped'] > 0 and
+                   'totals.export_dropped' in p.stderr and rep['totals']['flows'] == 50,
+                   'collector down (%s): exit 0, %d records counted lost, warned' %
+                   (dest, rep['totals']['export_dropped']))
+            if os.geteuid() == 0 and shutil.which('tcpdump'):
+                check_udp_stream(wp, pcaps[0][1], tmp, pcaps[0][0])
+            if os.geteuid() == 0 and shutil.which('tcpreplay') and shutil.which('ip'):
+                check_nfcapd(wp, pcaps[0][1], tmp, 'live ' + pcaps[0][0], run_live)
+                check_nfcapd(wp, pcaps[0][1], tmp, 'live -j 2 ' + pcaps[0][0], run_live_j2)
+            else:
+                print('# not root or no tcpreplay: the live export is not checked')
+        else:
+            print('# nfcapd/nfdump not installed: the UDP export is not checked')
+    print('1..%d' % n_test)
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -348,6 +348,8 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
         case WP_IPPROTO_UDP:
             sb_add(&b,
                    "(udp && (!udp.checksum || (udp.length < 8 && !(ipv6 && udp.length == 0))))");
+            if (tt != NULL && tt->truncated_at[WP_TRUNC_udp] > 0)
+                *note = "UDP headers cut by the snaplen are not all selected";
             break;
         default:
             sb_add(&b, "ip.proto == %u || ipv6.nxt == %u", proto, proto);

@@ -87,9 +87,9 @@ struct wp_packet {
     const uint8_t *dst;
     uint32_t frag_id;         /* IPv4 identification or IPv6 fragment id */
 
-    bool has_ports;           /* sport/dport valid (TCP, UDP, SCTP, UDP-Lite, DCCP); also
-                                 set on a TCP frame truncated after WP_TCP_FLOW_BYTES */
-    bool has_l4;              /* the transport header was decoded (TCP: its flow fields) */
+    bool has_ports; /* sport/dport valid (TCP, UDP, SCTP, UDP-Lite, DCCP); also
+                       set on a TCP frame truncated after WP_TCP_FLOW_BYTES */
+    bool has_l4;    /* the transport header was decoded (TCP: its flow fields) */
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint8_t icmp_type; /* ICMP or ICMPv6 type when has_l4 */

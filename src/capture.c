@@ -5,12 +5,18 @@
  * savefile.c; libpcap compiles and runs BPF filters (pcap_offline_filter
  * needs no open capture) and captures live traffic. */
 
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <pcap/pcap.h>
+#ifdef __linux__
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+#include <unistd.h>
+#endif
 
 #include "wp/capture.h"
 #include "wp/decode.h"
@@ -187,13 +193,26 @@ struct wp_live {
     void *ctx;
 };
 
-static pcap_t *volatile active_handle;
+/* The open handles, for wp_capture_break() from a signal handler. */
+static pcap_t *volatile active_handles[WP_LIVE_MAX_HANDLES];
 
 void wp_capture_break(void)
 {
-    pcap_t *p = active_handle;
-    if (p != NULL)
-        pcap_breakloop(p);
+    for (size_t i = 0; i < WP_LIVE_MAX_HANDLES; i++) {
+        pcap_t *p = active_handles[i];
+        if (p != NULL)
+            pcap_breakloop(p);
+    }
+}
+
+static void set_active(pcap_t *old, pcap_t *p)
+{
+    for (size_t i = 0; i < WP_LIVE_MAX_HANDLES; i++) {
+        if (active_handles[i] == old) {
+            active_handles[i] = p;
+            return;
+        }
+    }
 }
 
 static void activation_error(char errbuf[WP_ERRBUF_SIZE], const char *iface, int rc, pcap_t *p)
@@ -277,7 +296,7 @@ int wp_live_open(struct wp_live **out, const struct wp_live_opts *o, char errbuf
         l->fd = -1;
     l->linktype = (uint32_t)pcap_datalink(p);
     l->nanos = nanos && pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-    active_handle = p;
+    set_active(NULL, p);
     *out = l;
     return 0;
 }
@@ -348,10 +367,137 @@ void wp_live_close(struct wp_live *l)
 {
     if (l == NULL)
         return;
-    if (active_handle == l->p)
-        active_handle = NULL;
+    set_active(l->p, NULL);
     pcap_close(l->p);
     free(l);
+}
+
+/* ---- several handles in one fanout group ------------------------------------ */
+
+#ifdef __linux__
+static int set_filter(struct wp_live *l, const char *expr, char errbuf[WP_ERRBUF_SIZE])
+{
+    struct bpf_program bpf;
+    if (pcap_compile(l->p, &bpf, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(errbuf, WP_ERRBUF_SIZE, "filter '%s': %s", expr, pcap_geterr(l->p));
+        return -1;
+    }
+    int r = pcap_setfilter(l->p, &bpf);
+    if (r != 0)
+        snprintf(errbuf, WP_ERRBUF_SIZE, "filter '%s': %s", expr, pcap_geterr(l->p));
+    pcap_freecode(&bpf);
+    return r;
+}
+
+static void discard(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    (void)user;
+    (void)h;
+    (void)bytes;
+}
+
+/* Join the socket of `l` to fanout group *id (PACKET_FANOUT_HASH: the kernel
+ * hashes the flow symmetrically, so both directions of a flow reach the same
+ * handle). With *id < 0, a new group with an id unique on the system
+ * (PACKET_FANOUT_FLAG_UNIQUEID, Linux 4.3) or else one made of the process
+ * id; *id is then set. Returns 0, or -1 with the reason. */
+static int join_fanout(struct wp_live *l, int *id, char why[WP_ERRBUF_SIZE])
+{
+    int fd = pcap_get_selectable_fd(l->p);
+    if (fd < 0) {
+        snprintf(why, WP_ERRBUF_SIZE, "no socket to join a fanout group");
+        return -1;
+    }
+    int arg;
+    if (*id < 0) {
+#ifdef PACKET_FANOUT_FLAG_UNIQUEID
+        arg = (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+        if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0) {
+            socklen_t len = sizeof(arg);
+            if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) == 0) {
+                *id = arg & 0xffff;
+                return 0;
+            }
+        }
+#endif
+        *id = (int)((unsigned)getpid() & 0xffffu);
+    }
+    arg = *id | (PACKET_FANOUT_HASH << 16);
+    if (setsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) != 0) {
+        snprintf(why, WP_ERRBUF_SIZE, "PACKET_FANOUT: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+#endif
+
+int wp_live_open_fanout(struct wp_live **out, size_t n, const struct wp_live_opts *o,
+                        char why[WP_ERRBUF_SIZE], char errbuf[WP_ERRBUF_SIZE])
+{
+    why[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        out[i] = NULL;
+    if (n > WP_LIVE_MAX_HANDLES)
+        n = WP_LIVE_MAX_HANDLES;
+#ifdef __linux__
+    if (n > 1 && strcmp(o->iface, "any") == 0) {
+        snprintf(why, WP_ERRBUF_SIZE, "the 'any' device has no fanout");
+        n = 1;
+    }
+#else
+    if (n > 1)
+        snprintf(why, WP_ERRBUF_SIZE, "capture fanout needs Linux (PACKET_FANOUT)");
+    n = 1;
+#endif
+    if (n <= 1)
+        return wp_live_open(&out[0], o, errbuf) == 0 ? 1 : -1;
+#ifdef __linux__
+    /* Each handle drops everything until all have joined the group: until
+     * it joins, a socket sees every packet, which another handle counts. */
+    struct wp_live_opts first = *o;
+    first.filter = NULL;
+    if (wp_live_open(&out[0], &first, errbuf) != 0)
+        return -1;
+    size_t opened = 1;
+    bool single = false;
+    int id = -1;
+    for (size_t i = 0; i < n && !single; i++) {
+        if (i > 0 && wp_live_open(&out[i], &first, errbuf) != 0)
+            goto fail;
+        opened = i + 1;
+        if (set_filter(out[i], "less 0", errbuf) != 0)
+            goto fail;
+        while (pcap_dispatch(out[i]->p, -1, discard, NULL) > 0)
+            ; /* what came in before the drop-all filter */
+        if (join_fanout(out[i], &id, why) != 0) {
+            single = true;
+            break;
+        }
+    }
+    if (single) { /* one handle, as if -j 1 */
+        for (size_t i = 1; i < opened; i++) {
+            wp_live_close(out[i]);
+            out[i] = NULL;
+        }
+        wp_live_close(out[0]);
+        out[0] = NULL;
+        if (wp_live_open(&out[0], o, errbuf) != 0)
+            return -1;
+        return 1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (set_filter(out[i], o->filter != NULL ? o->filter : "", errbuf) != 0)
+            goto fail;
+    return (int)n;
+fail:
+    for (size_t i = 0; i < opened; i++) {
+        wp_live_close(out[i]);
+        out[i] = NULL;
+    }
+    return -1;
+#else
+    return -1; /* not reached: n is 1 here */
+#endif
 }
 
 int wp_live_list(FILE *fp, char errbuf[WP_ERRBUF_SIZE])

@@ -53,7 +53,8 @@ void wp_cli_usage(FILE *fp)
           "                     (default live: 1000000; files: no limit)\n"
           "  --idle-timeout T   evict idle flows: SECS, or tcp=S,fin=S,other=S\n"
           "                     (default live: tcp=300,fin=30,other=60; files: never)\n"
-          "  -j N               analyse the -r files in N threads\n"
+          "  -j N               analyse the -r files in N threads; live (Linux): N capture\n"
+          "                     threads, the flows spread by the kernel (fanout)\n"
           "  --answer-timeout SECS  live: a flow that asked and got nothing back is\n"
           "                     unanswered after SECS (default 5; files: at the end)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
@@ -429,8 +430,6 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                              cli->snaplen != 262144 || cli->no_promisc || cli->buffer_kib))
         return usage_error("%s", "-s, -p, -B, -Z, --duration and --interval apply to live "
                                  "capture (-i)");
-    if (cli->iface != NULL && cli->jobs > 1)
-        return usage_error("%s", "-j applies to files (-r)");
     if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--view applies to --format csv");
     if (cli->apple_view && cli->view != WP_VIEW_PORTS)

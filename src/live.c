@@ -9,8 +9,10 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +98,32 @@ struct live {
     int64_t last_report_ns;
     bool tty;
     unsigned reports;
+    /* -j N: one capture handle and engine for each worker thread */
+    struct worker *w;
+    size_t n_workers;
 };
+
+/* -j N live: a capture thread with its own handle (one of a fanout group)
+ * and its own engine. The main thread pauses them all to merge the engines
+ * for a report. */
+struct worker {
+    struct live *lv;
+    struct wp_live *cap;
+    struct wp_engine *e;
+    pthread_t th;
+    bool started;
+    bool failed;
+    char err[WP_ERRBUF_SIZE];
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool pause;          /* main: stop between batches */
+    bool stop;           /* main: leave */
+    size_t paused;       /* workers waiting */
+    atomic_ullong taken; /* -c: packets accepted so far, all threads */
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false, false, 0, 0};
 
 static void on_record(void *ctx, const struct wp_record *rec)
 {
@@ -153,9 +180,32 @@ static void attr_totals(struct live *lv)
     c->unanswered = st->queued - st->answered;
 }
 
-static int report(struct live *lv, struct wp_live *cap, bool final, bool complete)
+/* The kernel drops of every handle, summed into `t`. */
+static void drop_totals(struct live *lv, struct wp_live *cap, struct wp_totals *t)
 {
     uint64_t d, ifd;
+    if (lv->n_workers == 0) {
+        if (wp_live_stats(cap, &d, &ifd) == 0) {
+            t->dropped_known = true;
+            t->dropped = d;
+            t->ifdropped = ifd;
+        }
+        return;
+    }
+    t->dropped_known = true;
+    t->dropped = t->ifdropped = 0;
+    for (size_t i = 0; i < lv->n_workers; i++) {
+        if (wp_live_stats(lv->w[i].cap, &d, &ifd) != 0) {
+            t->dropped_known = false;
+            continue;
+        }
+        t->dropped += d;
+        t->ifdropped += ifd;
+    }
+}
+
+static int report(struct live *lv, struct wp_live *cap, bool final, bool complete)
+{
     struct wp_totals *t = wp_engine_totals_mut(lv->e);
     if (lv->pl != NULL) {
         if (final) /* the last answers: wait briefly for those in flight */
@@ -164,11 +214,7 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
             (void)wp_proclive_poll(lv->pl, on_answer, lv);
         attr_totals(lv);
     }
-    if (wp_live_stats(cap, &d, &ifd) == 0) {
-        t->dropped_known = true;
-        t->dropped = d;
-        t->ifdropped = ifd;
-    }
+    drop_totals(lv, cap, t);
     int64_t now = clock_ns(CLOCK_REALTIME);
     struct wp_run_interval iv = {lv->last_report_ns, now};
     bool periodic = lv->rc.cli->interval_ns > 0 || lv->reports > 0;
@@ -177,7 +223,9 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
     /* Live JSON is always JSON Lines: one object per report, so that a
      * SIGUSR1 report and the final one stay separable. */
     lv->ro.json_lines = true;
-    int r = wp_run_report(&lv->rc, lv->e, "live", lv->sources, 1, complete, final, &lv->ro, &iv);
+    /* -j N: lv->e is a merge made for this report alone, finalized at once */
+    int r = wp_run_report(&lv->rc, lv->e, "live", lv->sources, 1, complete,
+                          final || lv->n_workers > 0, &lv->ro, &iv);
     if (lv->ro.format == WP_FMT_TEXT && periodic && !final && !lv->tty)
         fputc('\n', lv->rc.out);
     fflush(lv->rc.out);
@@ -185,6 +233,149 @@ static int report(struct live *lv, struct wp_live *cap, bool final, bool complet
     lv->last_report_ns = now;
     lv->reports++;
     return r;
+}
+
+/* ---- -j N: capture threads --------------------------------------------------- */
+
+static void on_record_worker(void *ctx, const struct wp_record *rec)
+{
+    struct worker *w = ctx;
+    uint64_t count = w->lv->rc.cli->count;
+    if (count != 0 && atomic_fetch_add(&pool.taken, 1) >= count)
+        return;
+    wp_engine_packet(w->e, rec);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    int64_t next_expire = clock_ns(CLOCK_MONOTONIC) + WP_NS_PER_S;
+    for (;;) {
+        pthread_mutex_lock(&pool.lock);
+        if (pool.pause && !pool.stop) {
+            pool.paused++;
+            pthread_cond_broadcast(&pool.cond);
+            while (pool.pause && !pool.stop)
+                pthread_cond_wait(&pool.cond, &pool.lock);
+            pool.paused--;
+        }
+        bool stop = pool.stop;
+        pthread_mutex_unlock(&pool.lock);
+        if (stop)
+            break;
+        if (wp_live_dispatch(w->cap, 0, on_record_worker, w, w->err) == -1) {
+            w->failed = true;
+            break;
+        }
+        int64_t mono = clock_ns(CLOCK_MONOTONIC);
+        if (mono >= next_expire) {
+            wp_engine_expire(w->e, clock_ns(CLOCK_REALTIME));
+            next_expire = mono + WP_NS_PER_S;
+        }
+    }
+    /* gone: counts as paused for good */
+    pthread_mutex_lock(&pool.lock);
+    pool.paused++;
+    pthread_cond_broadcast(&pool.cond);
+    pthread_mutex_unlock(&pool.lock);
+    return NULL;
+}
+
+/* Report on the merge of every worker's engine, the workers paused between
+ * batches meanwhile: the same as -j with files. */
+static int report_merged(struct live *lv, bool final, bool complete)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.pause = true;
+    while (pool.paused < lv->n_workers)
+        pthread_cond_wait(&pool.cond, &pool.lock);
+    pthread_mutex_unlock(&pool.lock);
+    int r = -1;
+    struct wp_engine *m = wp_engine_new(&lv->rc.opts);
+    if (m == NULL) {
+        wp_error("out of memory");
+    } else {
+        for (size_t i = 0; i < lv->n_workers; i++)
+            if (wp_engine_merge(m, lv->w[i].e) != 0)
+                wp_warn(&lv->rc, "out of memory while merging: some counts may be missing");
+        wp_engine_expire(m, clock_ns(CLOCK_REALTIME));
+        wp_engine_totals_mut(m)->attr = wp_engine_totals(lv->e)->attr;
+        struct wp_engine *keep = lv->e;
+        lv->e = m;
+        r = report(lv, NULL, final, complete);
+        lv->e = keep;
+        if (final) { /* the totals for the drop warning */
+            *wp_engine_totals_mut(keep) = *wp_engine_totals(m);
+        }
+        wp_engine_free(m);
+    }
+    pthread_mutex_lock(&pool.lock);
+    pool.pause = false;
+    pthread_cond_broadcast(&pool.cond);
+    pthread_mutex_unlock(&pool.lock);
+    return r;
+}
+
+/* The main thread with -j N: start the workers, then watch the clock and
+ * the signals, and report. Returns 0, or -1 when a report failed; *failed
+ * with the first capture error in err. */
+static int run_workers(struct live *lv, bool *failed, char err[WP_ERRBUF_SIZE])
+{
+    const struct wp_cli *cli = lv->rc.cli;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the signals go to this thread */
+    for (size_t i = 0; i < lv->n_workers; i++) {
+        if (pthread_create(&lv->w[i].th, NULL, worker_main, &lv->w[i]) != 0) {
+            pthread_mutex_lock(&pool.lock);
+            pool.paused++; /* never started: counts as gone */
+            pthread_mutex_unlock(&pool.lock);
+            continue;
+        }
+        lv->w[i].started = true;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int64_t mono0 = clock_ns(CLOCK_MONOTONIC);
+    int64_t next_interval = cli->interval_ns ? mono0 + cli->interval_ns : 0;
+    int rc = 0;
+    for (;;) {
+        struct timespec tick = {0, 50 * 1000 * 1000};
+        nanosleep(&tick, NULL); /* EINTR: a signal, looked at below */
+        for (size_t i = 0; i < lv->n_workers && !*failed; i++) {
+            if (lv->w[i].failed) {
+                *failed = true;
+                snprintf(err, WP_ERRBUF_SIZE, "%s", lv->w[i].err);
+            }
+        }
+        if (*failed || wp_stop_requested)
+            break;
+        if (cli->count && atomic_load(&pool.taken) >= cli->count)
+            break;
+        int64_t mono = clock_ns(CLOCK_MONOTONIC);
+        if (cli->duration_ns && mono - mono0 >= cli->duration_ns)
+            break;
+        if (report_requested) {
+            report_requested = 0;
+            if ((rc = report_merged(lv, false, true)) != 0)
+                break;
+        }
+        if (next_interval && mono >= next_interval) {
+            if ((rc = report_merged(lv, false, true)) != 0)
+                break;
+            while (next_interval <= mono)
+                next_interval += cli->interval_ns;
+        }
+    }
+    /* the last batches, then the final report */
+    pthread_mutex_lock(&pool.lock);
+    pool.stop = true;
+    pthread_cond_broadcast(&pool.cond);
+    pthread_mutex_unlock(&pool.lock);
+    wp_capture_break();
+    for (size_t i = 0; i < lv->n_workers; i++)
+        if (lv->w[i].started)
+            pthread_join(lv->w[i].th, NULL);
+    return rc;
 }
 
 int wp_run_live(const struct wp_cli *cli)
@@ -208,17 +399,46 @@ int wp_run_live(const struct wp_cli *cli)
 
     struct wp_live_opts lo = {cli->iface, cli->snaplen, !cli->no_promisc, cli->buffer_kib,
                               cli->filter, 100};
-    if (wp_live_open(&cap, &lo, err) != 0) {
+    /* -j N: N handles in one fanout group, each with a thread and an engine */
+    size_t n_caps = cli->jobs > 1 ? cli->jobs : 1;
+    struct wp_live *caps[WP_LIVE_MAX_HANDLES];
+    char why[WP_ERRBUF_SIZE] = "";
+    int got = wp_live_open_fanout(caps, n_caps, &lo, why, err);
+    if (got < 0) {
         wp_error(err);
         goto out;
+    }
+    cap = caps[0];
+    if (n_caps > 1 && got == 1) {
+        char msg[WP_ERRBUF_SIZE + 64];
+        snprintf(msg, sizeof(msg), "-j %u: one capture thread only: %s", cli->jobs, why);
+        wp_warn(&lv.rc, msg);
+    }
+    if (got > 1) {
+        lv.w = calloc((size_t)got, sizeof(*lv.w));
+        if (lv.w == NULL) {
+            for (int i = 1; i < got; i++)
+                wp_live_close(caps[i]);
+            wp_error("out of memory");
+            goto out;
+        }
+        lv.n_workers = (size_t)got;
+        for (size_t i = 0; i < lv.n_workers; i++) {
+            lv.w[i].lv = &lv;
+            lv.w[i].cap = caps[i];
+        }
     }
     /* Process attribution: on by default, off with --no-process; with -Z
      * it keeps two capabilities or stops (never full root). */
     bool attr = !cli->no_process;
     static char attr_off[WP_ERRBUF_SIZE + 64];
-    char why[WP_ERRBUF_SIZE] = "";
+    why[0] = '\0';
     if (!attr)
         snprintf(attr_off, sizeof(attr_off), "--no-process");
+    if (attr && lv.n_workers > 0) {
+        attr = false;
+        snprintf(attr_off, sizeof(attr_off), "not with several capture threads (-j)");
+    }
     /* the watch capture needs the right to capture: open it before -Z */
     void *watch = NULL;
     char watch_err[WP_ERRBUF_SIZE] = "";
@@ -267,6 +487,13 @@ int wp_run_live(const struct wp_cli *cli)
         wp_error("out of memory");
         goto out;
     }
+    for (size_t i = 0; i < lv.n_workers; i++) {
+        lv.w[i].e = wp_engine_new(&lv.rc.opts);
+        if (lv.w[i].e == NULL) {
+            wp_error("out of memory");
+            goto out;
+        }
+    }
     wp_engine_totals_mut(lv.e)->attr.state = attr ? WP_ATTR_ON : WP_ATTR_OFF;
     wp_engine_totals_mut(lv.e)->attr.off_reason = attr ? NULL : attr_off;
     if (!attr && !cli->no_process && !cli->quiet) {
@@ -289,9 +516,11 @@ int wp_run_live(const struct wp_cli *cli)
 
     if (!cli->quiet) {
         char lt[48];
-        fprintf(stderr, "whichports: listening on %s, link-type %s, snapshot length %u bytes\n",
-                cli->iface, wp_linktype_name(wp_live_linktype(cap), lt, sizeof(lt)),
-                cli->snaplen);
+        fprintf(stderr, "whichports: listening on %s, link-type %s, snapshot length %u bytes",
+                cli->iface, wp_linktype_name(wp_live_linktype(cap), lt, sizeof(lt)), cli->snaplen);
+        if (lv.n_workers > 0)
+            fprintf(stderr, ", %zu capture threads", lv.n_workers);
+        fputc('\n', stderr);
     }
 
     lv.start_ns = clock_ns(CLOCK_REALTIME);
@@ -301,7 +530,11 @@ int wp_run_live(const struct wp_cli *cli)
     int64_t next_expire = mono0 + WP_NS_PER_S;
     bool failed = false;
 
-    for (;;) {
+    if (lv.n_workers > 0) {
+        if (run_workers(&lv, &failed, err) != 0)
+            goto out;
+    }
+    for (; lv.n_workers == 0;) {
         int max = 0;
         if (cli->count) {
             uint64_t done = wp_engine_totals(lv.e)->packets;
@@ -345,7 +578,8 @@ int wp_run_live(const struct wp_cli *cli)
         wp_warn(&lv.rc, msg);
         wp_run_add_error(&lv.rc, msg);
     }
-    if (report(&lv, cap, true, !failed) != 0)
+    if (lv.n_workers > 0 ? report_merged(&lv, true, !failed) != 0
+                         : report(&lv, cap, true, !failed) != 0)
         goto out;
     const struct wp_totals *t = wp_engine_totals(lv.e);
     if (t->dropped_known && (t->dropped || t->ifdropped)) {
@@ -359,7 +593,13 @@ int wp_run_live(const struct wp_cli *cli)
     status = failed ? WP_EXIT_DAMAGED : WP_EXIT_OK;
 out:
     wp_proclive_stop(lv.pl);
-    wp_live_close(cap);
+    if (lv.n_workers == 0)
+        wp_live_close(cap);
+    for (size_t i = 0; i < lv.n_workers; i++) {
+        wp_live_close(lv.w[i].cap);
+        wp_engine_free(lv.w[i].e);
+    }
+    free(lv.w);
     wp_engine_free(lv.e);
     wp_run_ctx_free(&lv.rc);
     return status;

@@ -55,6 +55,19 @@ struct wp_live;
 WP_NODISCARD int wp_live_open(struct wp_live **out, const struct wp_live_opts *o,
                               char errbuf[WP_ERRBUF_SIZE]);
 
+/* The most handles wp_live_open_fanout opens. */
+#define WP_LIVE_MAX_HANDLES 256
+
+/* Open `n` captures on o->iface as one PACKET_FANOUT group (Linux): the
+ * kernel spreads the packets over them by a symmetric hash of the flow, so
+ * that each flow, both directions, reaches one handle only; a packet goes
+ * to exactly one handle. Returns the number of handles in out[] (n), or 1
+ * with the reason in `why` when fanout is not available (other systems,
+ * the "any" device, the kernel refused): one ordinary capture then. -1 with
+ * a message in errbuf when no capture could be opened. */
+WP_NODISCARD int wp_live_open_fanout(struct wp_live **out, size_t n, const struct wp_live_opts *o,
+                                     char why[WP_ERRBUF_SIZE], char errbuf[WP_ERRBUF_SIZE]);
+
 /* The link type of the capture (DLT value; equal to the file LINKTYPE except
  * for DLT_RAW, which the decoder accepts as such). */
 uint32_t wp_live_linktype(const struct wp_live *l);

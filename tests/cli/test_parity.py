@@ -1126,11 +1126,11 @@ def make_cut(src, n, sampled, d, k):
         whole = os.path.join(d, f"{k}-{base}.whole.pcapng")
         rc, _, err = run(["editcap"] + rng + [src, whole] + tail)
         if rc != 0:
-            return None, err.decode("utf-8", "replace").strip()
+            return None, err.strip()
     out = os.path.join(d, f"{k}-{base}.s{n}.pcapng")
     rc, _, err = run(["editcap", "-s", str(n), whole, out])
     if rc != 0:
-        return None, err.decode("utf-8", "replace").strip()
+        return None, err.strip()
     return out, whole
 
 

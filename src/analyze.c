@@ -359,12 +359,15 @@ static void count_frame(struct wp_engine *e, const struct wp_record *rec)
 }
 
 /* Step 2, after wp_decode(): the named reason of a truncated or malformed
- * frame (counters.h). */
+ * frame (counters.h); a truncated frame whose ports were read is also
+ * "captured short" and goes on to its flow. */
 static void count_status(struct wp_totals *t, const struct wp_packet *p)
 {
     if (p->status == WP_DEC_TRUNCATED) {
         t->truncated++;
         t->truncated_at[p->reason]++;
+        if (p->has_ports) /* cut after its flow's fields: counted under its flow */
+            t->captured_short[p->reason]++;
     } else if (p->status == WP_DEC_MALFORMED) {
         t->malformed[p->reason]++;
     }

@@ -412,7 +412,12 @@ static void decode_geneve(struct ctx *x, struct cursor *c, struct wp_packet *pkt
 /* Each decode_<transport>() takes its header from the cursor and fills the
  * packet's transport fields: true, or false with the status set. */
 
-/* TCP (RFC 9293): the data offset gives the header length. */
+/* TCP (RFC 9293): the data offset gives the header length. The flow's
+ * fields (ports, sequence number, flags) are read once the first
+ * WP_TCP_FLOW_BYTES bytes were captured, as Wireshark places a frame in its
+ * TCP stream from that point: a header cut after them (its options, or the
+ * window onward) leaves the status truncated/tcp with has_ports set, so the
+ * frame still counts under its flow ("captured short"), without payload. */
 static bool decode_tcp(struct cursor *c, struct wp_packet *pkt)
 {
     if (!have(c, 13) || c->wlen < 20) {
@@ -429,16 +434,20 @@ static bool decode_tcp(struct cursor *c, struct wp_packet *pkt)
         set_malformed(pkt, WP_MAL_tcp_data_offset_exceeds_segment);
         return false;
     }
-    const uint8_t *h;
-    if (take(c, doff, &h) != TAKE_OK) {
+    if (!have(c, WP_TCP_FLOW_BYTES)) {
         set_truncated(pkt, WP_TRUNC_tcp);
         return false;
     }
+    const uint8_t *h = c->p;
     pkt->sport = wp_be16(h);
     pkt->dport = wp_be16(h + 2);
     pkt->tcp_flags = h[13];
     pkt->tcp_seq = wp_be32(h + 4);
     pkt->has_ports = pkt->has_l4 = true;
+    if (take(c, doff, &h) != TAKE_OK) {
+        set_truncated(pkt, WP_TRUNC_tcp);
+        return false;
+    }
     return true;
 }
 

@@ -325,7 +325,8 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
         if (tt != NULL && tt->flows_evicted > 0)
             *note = "flows were evicted: which addresses use the port as a client is not known";
         if (tt != NULL && *note == NULL &&
-            ((proto == WP_IPPROTO_TCP && tt->truncated_at[WP_TRUNC_tcp] > 0) ||
+            ((proto == WP_IPPROTO_TCP &&
+              tt->truncated_at[WP_TRUNC_tcp] > tt->captured_short[WP_TRUNC_tcp]) ||
              (proto != WP_IPPROTO_TCP && tt->truncated_at[WP_TRUNC_udp] > 0)))
             *note = "also selects packets whose transport header the snaplen cut "
                     "(counted without a port)";
@@ -341,12 +342,14 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
             break;
         case WP_IPPROTO_TCP:
             sb_add(&b, "(tcp && (!tcp.len || tcp.hdr_len < 20))");
-            if (tt != NULL && tt->truncated_at[WP_TRUNC_tcp] > 0)
+            if (tt != NULL && tt->truncated_at[WP_TRUNC_tcp] > tt->captured_short[WP_TRUNC_tcp])
                 *note = "TCP headers cut by the snaplen are not all selected";
             break;
         case WP_IPPROTO_UDP:
             sb_add(&b,
                    "(udp && (!udp.checksum || (udp.length < 8 && !(ipv6 && udp.length == 0))))");
+            if (tt != NULL && tt->truncated_at[WP_TRUNC_udp] > 0)
+                *note = "UDP headers cut by the snaplen are not all selected";
             break;
         default:
             sb_add(&b, "ip.proto == %u || ipv6.nxt == %u", proto, proto);

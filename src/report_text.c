@@ -218,6 +218,15 @@ static void header(FILE *fp, const struct wp_report *r)
             if (t->truncated_at[i])
                 fprintf(fp, " %s %" PRIu64, wp_truncated_name[i], t->truncated_at[i]);
         fputc('\n', fp);
+        bool cs = false;
+        for (int i = 0; i < WP_TRUNC_COUNT; i++)
+            if (t->captured_short[i]) {
+                fputs(cs ? "" : "  of which counted under their flow (captured short):", fp);
+                fprintf(fp, " %s %" PRIu64, wp_truncated_name[i], t->captured_short[i]);
+                cs = true;
+            }
+        if (cs)
+            fputc('\n', fp);
     }
     for (size_t i = 0; i < r->n_errors; i++) {
         fputs("  WARNING: ", fp);

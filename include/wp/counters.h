@@ -66,6 +66,9 @@
     X(undecodable_bytes, "undecodable_bytes")                                                      \
     X(truncated, "truncated") /* frames cut inside a needed header */                              \
     A(truncated_at, "truncated_at", WP_TRUNC_COUNT, wp_truncated_name)                             \
+    /* the part of truncated_at counted under its flow: the fields that */                         \
+    /* identify the flow were captured, the rest of the header was cut */                          \
+    A(captured_short, "captured_short", WP_TRUNC_COUNT, wp_truncated_name)                         \
     X(snapped, "snapped") /* caplen < wirelen, counted in full */                                  \
     A(malformed, "malformed", WP_MAL_COUNT, wp_malformed_name)                                     \
     X(fragments, "fragments") /* non-first IP fragments */                                         \

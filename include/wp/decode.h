@@ -54,6 +54,12 @@ enum wp_tunnel_kind {
     WP_TUN_COUNT
 };
 
+/* Bytes of a TCP header that identify its flow (ports, sequence number,
+ * acknowledgement, offset and flags, window): with these captured, a frame
+ * cut inside the rest of its header keeps status WP_DEC_TRUNCATED (reason
+ * tcp) but has its ports, flags and sequence number set. */
+#define WP_TCP_FLOW_BYTES 16
+
 #define WP_VLAN_NONE 0xffffu
 #define WP_MAX_VLAN_DEPTH 8
 #define WP_MAX_IPV6_EXT 250 /* Wireshark gives up at 256 protocol layers in a frame */
@@ -81,8 +87,9 @@ struct wp_packet {
     const uint8_t *dst;
     uint32_t frag_id;         /* IPv4 identification or IPv6 fragment id */
 
-    bool has_ports;           /* sport/dport valid (TCP, UDP, SCTP, UDP-Lite, DCCP) */
-    bool has_l4;              /* the transport header was decoded */
+    bool has_ports; /* sport/dport valid (TCP, UDP, SCTP, UDP-Lite, DCCP); also
+                       set on a TCP frame truncated after WP_TCP_FLOW_BYTES */
+    bool has_l4;    /* the transport header was decoded (TCP: its flow fields) */
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint8_t icmp_type; /* ICMP or ICMPv6 type when has_l4 */

@@ -83,7 +83,12 @@ RULES = {
                     "counted under its outer transport",
     "tunnel-depth": "more than 4 nested tunnels: whichports stops decapsulating at the limit",
     "transport-cut": "a TCP/UDP header cut short or beyond the IP payload: no conversation in "
-                     "tshark, no flow in whichports (counted as unattributed)",
+                     "tshark, no flow in whichports (counted as unattributed); for TCP, fewer "
+                     "than its first 16 bytes captured",
+    "tcp-cut-conv": "a TCP header cut by the snap length after its first 16 bytes (in its "
+                    "options, say): Wireshark gives the frame a tcp.stream but leaves it out of "
+                    "its Conversations table (-z conv); whichports counts it under its flow "
+                    "(captured_short.tcp): compared with the tcp.stream",
     "tcp-bad-option": "a TCP segment whose options Wireshark cannot parse: missing from "
                       "tshark's Conversations table (-z conv), but it has a tcp.stream and "
                       "whichports counts it",
@@ -105,6 +110,12 @@ RULES = {
     "apple-name": "a flow whose server name (TLS SNI, DNS answer, HTTP Host) is Apple's "
                   "counts in the Apple share whatever its addresses; Wireshark's address "
                   "filters cannot say that: the name attribution is taken from whichports",
+    "phs-quote-cut": "tshark's -z io,phs leaves out a frame cut by the snap length inside the "
+                     "packet an ICMP error quotes; such frames are added back to the totals' "
+                     "and the port rows' filter counts",
+    "name-dns-other": "(cut variants) a flow whose own name (TLS SNI, QUIC, HTTP Host) or "
+                      "whose deciding DNS answer was cut keeps another name that DNS gave its "
+                      "server: one of tshark's DNS answers for that address",
     "fragment-filter": "a port filter does not select later fragments (they have no ports) "
                        "although whichports counts them in the row",
 }
@@ -162,7 +173,7 @@ class Frame:
     __slots__ = ("num", "len", "record", "link", "ip", "fam", "src", "dst", "proto", "sport",
                  "dport", "frag", "frag_id", "wp_ports", "quote", "tunnel", "outer",
                  "other_tunnel", "deep", "taps", "bad_option", "key", "sender", "ext_cut",
-                 "ip_hdr", "snapped", "any_later")
+                 "ip_hdr", "snapped", "any_later", "cut_conv", "phs_miss")
 
 
 def nth(d, field, i):
@@ -179,6 +190,9 @@ def make_frame(line):
     f.len = int(d["frame.len"][0])
     f.record = bool(d["frame.encap_type"])
     f.ip = f.wp_ports = f.quote = f.other_tunnel = f.deep = f.bad_option = f.ext_cut = False
+    f.cut_conv = False
+    # phs-quote-cut: -z io,phs leaves out a frame cut inside a quoted packet
+    f.phs_miss = False
     f.fam = f.src = f.dst = f.proto = f.sport = f.dport = None
     f.frag = f.frag_id = f.tunnel = f.outer = f.key = f.sender = None
     f.taps = []
@@ -192,6 +206,7 @@ def make_frame(line):
     for i, t in enumerate(toks):
         if t in ("icmp", "icmpv6"):
             f.quote = any(x in ("ip", "ipv6") for x in toks[i + 1:])
+            f.phs_miss = f.quote and bool(d["_ws.short"])
             toks = toks[:i + 1]
             break
     idx, seen = [], collections.Counter()
@@ -219,6 +234,9 @@ def make_frame(line):
             # not in conv,tcp; whichports counts it when the header is whole
             # (tcp.len is present when the header fits in the IP payload)
             f.bad_option = nth(d, "tcp.len", k) is not None and "TCP truncated" not in marks
+            # tcp-cut-conv: the header cut after the bytes that give it a
+            # tcp.stream (its first 16): whichports counts it under its flow
+            f.cut_conv = "TCP truncated" in marks
             continue
         f.taps.append((t, int(st), k, (norm_addr(src), int(sp)), (norm_addr(dst), int(dp))))
     ips = [i for i, (t, _) in enumerate(idx) if t in ("ip", "ipv6")]
@@ -266,10 +284,15 @@ def make_frame(line):
     if f.proto in PORT_PROTOS and f.sport is not None:
         t, k = idx[tpos]
         if t == "tcp":
-            f.wp_ports = any(x[0] == "tcp" and x[2] == k for x in f.taps) or f.bad_option
+            f.wp_ports = any(x[0] == "tcp" and x[2] == k for x in f.taps) or f.bad_option or \
+                f.cut_conv
         elif t in ("udp", "udplite"):
             ul = nth(d, "udp.length", k)
             f.wp_ports = ul is not None and (int(ul) >= 8 or (int(ul) == 0 and f.fam == 6))
+            # a UDP header cut short (its ports and length may be shown):
+            # no udp.stream, no flow (transport-cut)
+            if t == "udp" and k == seen["udp"] - 1 and "UDP truncated" in marks:
+                f.wp_ports = False
         else:
             f.wp_ports = True
     return f, d, idx
@@ -632,6 +655,13 @@ def compare(ck, name, r, apple):
     # The totals' display filters (docs/wireshark.md), counted by tshark on
     # every packet record it read (damaged tail included).
     tf = dict(zip(TOTAL_FILTERS, phs[len(r["filters"]):]))
+    miss = [f for f in records if f.phs_miss]
+    if miss and all(v is not None for v in tf.values()):
+        rules["phs-quote-cut"] += len(miss)
+        add = {"packets": len(miss), "ip_packets": sum(f.ip_hdr for f in miss),
+               "snapped": sum(f.snapped for f in miss),
+               "fragments": sum(f.any_later for f in miss)}
+        tf = {k: (v[0] + add[k], v[1]) for k, v in tf.items()}
     if all(v is not None for v in tf.values()):
         tail = records[t["packets"]:] if rules["damaged-tail"] else []
         ck.eq(tf["packets"][0] - len(tail), t["packets"],
@@ -660,6 +690,9 @@ def compare(ck, name, r, apple):
           (sum(1 for f in frames if f.ip), sum(f.len for f in frames if f.ip)),
           f"{name}: IP packets and bytes = tshark frames with an IP header")
     wptest.check_invariant(ck, doc, name)
+    ck.eq(t.get("captured_short", {}).get("tcp"), sum(f.cut_conv for f in frames),
+          f"{name}: captured_short.tcp = frames whose TCP header tshark shows cut after its "
+          "tcp.stream (rule tcp-cut-conv)")
 
     # -- tshark's conversations and whichports' view of each frame --------------
     streams = collections.defaultdict(set)
@@ -671,6 +704,7 @@ def compare(ck, name, r, apple):
         rules["tunnel-other"] += f.other_tunnel
         rules["tunnel-depth"] += f.deep
         rules["tcp-bad-option"] += f.bad_option
+        rules["tcp-cut-conv"] += f.cut_conv
         rules["ext-cut"] += f.ext_cut
         if not f.ip:
             continue
@@ -869,6 +903,11 @@ def compare(ck, name, r, apple):
             ck.check(False, f"{name}: --filters row {label} is in the JSON report")
             continue
         got = phs[i]
+        if got is not None:
+            mf = [f for f in frames if f.phs_miss and f.ip and
+                  ((proto_name(f.proto), None) if f.key is None else
+                   (f.key[0], server_of.get(f.key, (None, None))[1])) == rk]
+            got = (got[0] + len(mf), got[1] + sum(f.len for f in mf))
         if got is None:
             ck.check(False, f"{name}: tshark evaluates the filter of {label}: {flt}", terr_last)
             continue
@@ -1048,6 +1087,123 @@ def make_synthetic(d):
 
 
 
+# ---- captures cut by a snap length ---------------------------------------------------
+
+SNAPS = [54, 60, 64, 68, 74, 80, 96, 128, 200]
+SAMPLE_PACKETS = 2000   # a shared capture's cut variant keeps its first packets (CI)
+
+
+def snap_variants(caps, root, d):
+    """The cut variants to compare: (source, N, sampled). WP_PARITY_SNAP=all:
+    every capture at every N, whole; =0: none; default (CI): the captures
+    of pcaps/ at every N, and each other capture at one N in turn (the
+    first SAMPLE_PACKETS packets). The synthetic captures are not cut: each
+    is made for one case of a whole header."""
+    mode = os.environ.get("WP_PARITY_SNAP", "")
+    if mode == "0":
+        return []
+    own = os.path.join(os.path.abspath(root), "pcaps") + os.sep
+    out = []
+    for i, c in enumerate(caps):
+        if c.startswith(d):
+            continue
+        if mode == "all" or os.path.abspath(c).startswith(own):
+            out += [(c, n, False) for n in SNAPS]
+        else:
+            out.append((c, SNAPS[i % len(SNAPS)], True))
+    return out
+
+
+def make_cut(src, n, sampled, d, k):
+    """editcap -s N (and -r 1-SAMPLE_PACKETS when sampled) of src into d:
+    (cut path, uncut sample path or src), or (None, editcap's message)."""
+    os.makedirs(d, exist_ok=True)
+    base = re.sub(r"[^A-Za-z0-9._-]", "_", os.path.basename(src))
+    rng = ["-r"] if sampled else []
+    tail = [f"1-{SAMPLE_PACKETS}"] if sampled else []
+    whole = src
+    if sampled or src.endswith(".gz"):   # whichports reads no gzip: an uncut copy
+        whole = os.path.join(d, f"{k}-{base}.whole.pcapng")
+        rc, _, err = run(["editcap"] + rng + [src, whole] + tail)
+        if rc != 0:
+            return None, err.strip()
+    out = os.path.join(d, f"{k}-{base}.s{n}.pcapng")
+    rc, _, err = run(["editcap", "-s", str(n), whole, out])
+    if rc != 0:
+        return None, err.strip()
+    return out, whole
+
+
+def flow_names(doc):
+    """Names per flow (unordered endpoints): {(name, source, server)}, and
+    per host address."""
+    fl, ho = collections.defaultdict(set), collections.defaultdict(set)
+    for f in doc["flows"]:
+        if f.get("name"):
+            fl[ep_key(f["transport"], (f["client"], f["client_port"]),
+                      (f["server"], f["server_port"]))].add(
+                          (f["name"], f["name_source"], f["server"]))
+    for h in doc.get("hosts", []):
+        ho[h["addr"]].update(h.get("names") or [])
+    return fl, ho
+
+
+def dns_names(path):
+    """tshark's DNS answers in the capture: address (A, AAAA, SVCB/HTTPS
+    address hints) -> every name of a response that carries it (query name,
+    answer owner names, CNAMEs)."""
+    cmd = ["tshark", "-n", "-r", path, "-Y", "dns.flags.response == 1", "-T", "fields",
+           "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|",
+           "-e", "dns.a", "-e", "dns.aaaa", "-e", "dns.svcb.svcparam.ipv4hint.ip",
+           "-e", "dns.svcb.svcparam.ipv6hint.ip", "-e", "dns.qry.name", "-e", "dns.resp.name",
+           "-e", "dns.cname"]
+    _, out, _ = run(cmd, timeout=1500)
+    m = collections.defaultdict(set)
+    for line in out.decode("utf-8", "replace").splitlines():
+        cols = (line.split("\t") + [""] * 7)[:7]
+        names = {n.lower().rstrip(".") for c in cols[4:] for n in c.split("|") if n}
+        for c in cols[:4]:
+            for x in c.split("|"):
+                if x:
+                    m[norm_addr(x)] |= names
+    return m
+
+
+def check_names(ck, name, cut_doc, whole_doc, rules, dns):
+    """Names under a cut capture: each one is the name of the whole capture
+    from the same source (absent is allowed, different is not). A name from
+    DNS may instead be another name tshark sees DNS give that address in the
+    whole capture (rule name-dns-other): its own name (SNI, QUIC, HTTP Host)
+    or the answer that decided in the whole capture was cut. Returns names
+    compared."""
+    cf, ch = flow_names(cut_doc)
+    wf, wh = flow_names(whole_doc)
+    n = 0
+    for k, names in cf.items():
+        whole = wf.get(k, set())
+        for nm, src, srv in names:
+            n += 1
+            same = {x for x, s_, _ in whole if s_ == src}
+            if same == {nm}:
+                ck.check(True, "name")
+                continue
+            if src == "dns" and whole:
+                rules["name-dns-other"] += 1
+                ck.check(nm.lower() in dns.get(norm_addr(srv), set()), f"{name}: flow {k[0]} "
+                         f"{sorted(k[1], key=str)}: its DNS name is one tshark sees DNS give "
+                         "its server in the whole capture", f"cut {nm} whole {sorted(whole)}, "
+                         f"tshark DNS {sorted(dns.get(norm_addr(srv), set()))}")
+                continue
+            ck.check(False, f"{name}: flow {k[0]} {sorted(k[1], key=str)} name "
+                     "as in the whole capture", f"cut {nm} ({src}) whole {sorted(whole)}")
+    for a, names in ch.items():
+        n += len(names)
+        ok = {x for x in names if x not in wh.get(a, set())} <= dns.get(norm_addr(a), set())
+        ck.check(ok, f"{name}: host {a} names as in the whole capture (or from tshark's DNS "
+                 "answers for it)", f"cut {sorted(names)} whole {sorted(wh.get(a, set()))}")
+    return n
+
+
 def main():
     wp, root = sys.argv[1], sys.argv[2]
     shared = sys.argv[3] if len(sys.argv) > 3 else os.path.join(root, "..", "shared", "pcaps")
@@ -1073,30 +1229,68 @@ def main():
     tmp = tempfile.TemporaryDirectory(prefix="wp-parity-")
     synth = make_synthetic(os.path.join(tmp.name, "synthetic"))
     caps += synth
+    cuts = {}   # cut path -> (label, uncut path)
+    cut_dir = os.path.join(tmp.name, "snap")
+    for k, (src, n, sampled) in enumerate(snap_variants(caps, root,
+                                                          os.path.join(tmp.name, "synthetic"))):
+        out, whole = make_cut(src, n, sampled, cut_dir, k)
+        label = f"-s {n}{f' (first {SAMPLE_PACKETS} packets)' if sampled else ''}"
+        if out is None:
+            print(f"{src}: {label}: not cut, editcap failed: {whole}")
+            continue
+        cuts[out] = (label, whole, src)
+    print(f"snap-length variants: {len(cuts)} (WP_PARITY_SNAP="
+          f"{os.environ.get('WP_PARITY_SNAP', '')!r}; 'all' for every capture at every length)")
     apple = Apple(root)
     total = collections.Counter()
-    n_cmp = n_ok = 0
+    n_cmp = n_ok = n_names = 0
+    per_snap = collections.defaultdict(lambda: [0, 0])   # N -> conversations, matched
+    dns_cache = {}
     jobs = max(1, min(8, os.cpu_count() or 1))
+
+    def display(path):
+        sd = os.path.abspath(shared)
+        if path in synth:
+            return "synthetic/" + os.path.basename(path)
+        if os.path.abspath(path).startswith(sd + os.sep):
+            return os.path.relpath(path, os.path.dirname(sd))
+        return os.path.relpath(path, root)
+
     with concurrent.futures.ThreadPoolExecutor(jobs) as ex:
-        futs = [ex.submit(probe, wp, p) for p in caps]
-        for path, fut in zip(caps, futs):
+        every = caps + list(cuts)
+        futs = [ex.submit(probe, wp, p) for p in every]
+        for path, fut in zip(every, futs):
             r = fut.result()
-            sd = os.path.abspath(shared)
-            if path in synth:
-                name = "synthetic/" + os.path.basename(path)
-            elif os.path.abspath(path).startswith(sd + os.sep):
-                name = os.path.relpath(path, os.path.dirname(sd))
+            if path in cuts:
+                label, whole, src = cuts[path]
+                name = f"{display(src)} {label}"
             else:
-                name = os.path.relpath(path, root)
+                name = display(path)
             c, m, rules = compare(ck, name, r, apple)
             n_cmp += c
             n_ok += m
             total.update(rules)
+            if path in cuts:
+                snap = int(label.split()[1])
+                per_snap[snap][0] += c
+                per_snap[snap][1] += m
+                doc = r["wp"][1]
+                wrc, wout, _ = run([wp, "-q", "-T", "json", "-r", whole])
+                wdoc = json.loads(wout) if wout else None
+                if doc is not None and wdoc is not None:
+                    if whole not in dns_cache:
+                        dns_cache[whole] = dns_names(whole)
+                    n_names += check_names(ck, name, doc, wdoc, total, dns_cache[whole])
     print()
     print("Explained differences (rule: uses in all captures), see docs/wireshark.md:")
     for k, v in RULES.items():
         print(f"  {k}: {total[k]}: {v}")
-    print(f"{len(caps)} captures: {n_cmp} conversations compared, {n_ok} matched; "
+    for snap in sorted(per_snap):
+        c, m = per_snap[snap]
+        print(f"  cut at {snap} bytes: {c} conversations compared, {m} matched")
+    print(f"{len(cuts)} cut variants: {n_names} names compared with the whole capture's")
+    print(f"{len(caps)} captures and {len(cuts)} cut variants: {n_cmp} conversations compared, "
+          f"{n_ok} matched; "
           f"{time.monotonic() - t_start:.0f} s")
     ck.finish()
 

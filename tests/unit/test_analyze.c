@@ -871,6 +871,39 @@ static void add_esp(struct trace *t, int64_t base)
     add_raw(t, b, o + 60, o + 60, base);
 }
 
+/* TCP headers cut by the snap length (data offset 8: 32 bytes): captured to
+ * 15, 16 and 20 bytes. The first has no flow; the other two count under the
+ * flow 10.0.0.50:40001 -> 10.0.0.51:80 and as captured short
+ * (WP_TCP_FLOW_BYTES, as tshark gives them a tcp.stream). */
+static void test_captured_short(void)
+{
+    struct trace tr = {.n = 0};
+    static const uint32_t cut[] = {15, 16, 20};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t b[256];
+        memset(b, 0, sizeof(b));
+        uint32_t o = l2l3(b, -1, "10.0.0.50", "10.0.0.51", 6, 32, (uint16_t)(20 + i), 0);
+        put16(b + o, 40001);
+        put16(b + o + 2, 80);
+        b[o + 12] = 0x80; /* data offset 8 words */
+        b[o + 13] = 0x02; /* SYN */
+        add_raw(&tr, b, o + cut[i], o + 32, T0 + (int64_t)i * MS);
+    }
+    struct wp_engine *e = engine();
+    feed_all(e, &tr);
+    const struct wp_totals *t = wp_engine_totals(e);
+    TAP_EQ(t->truncated, 3, "captured short: 3 truncated");
+    TAP_EQ(t->truncated_at[WP_TRUNC_tcp], 3, "captured short: all 3 in the TCP header");
+    TAP_EQ(t->captured_short[WP_TRUNC_tcp], 2, "captured short: 16 and 20 bytes have a flow");
+    TAP_EQ(t->flows, 1, "captured short: one flow");
+    TAP_EQ(t->ip_packets, 3, "captured short: 3 IP packets");
+    uint64_t sum = 0;
+    for (int i = 0; i < WP_TRUNC_COUNT; i++)
+        sum += t->captured_short[i];
+    TAP_EQ(sum, 2, "captured short: only under tcp");
+    wp_engine_free(e);
+}
+
 static void test_junk(void)
 {
     struct trace tr = {.n = 0};
@@ -1465,6 +1498,7 @@ int main(void)
     test_icmp();
     test_fragments();
     test_junk();
+    test_captured_short();
     test_vlan_v6();
     test_hosts();
     test_invariant();

@@ -1338,16 +1338,19 @@ struct sweep {
     const uint8_t *frame;
     size_t len;
     bool tunnels;
-    bool strict_ports;    /* a truncated frame must not report ports */
+    bool strict_ports;    /* a truncated frame reports ports only from ports_from on */
     size_t payload_at;    /* when OK, payload_len is prefix - payload_at (0: not checked) */
     const struct bound *b;
     size_t nb;
     size_t todo_len;      /* a prefix length hit by a known decoder bug, or SIZE_MAX */
     const char *todo_why;
+    size_t ports_from; /* TCP: its header start + 16 (WP_TCP_FLOW_BYTES), or 0 */
 };
 
 static void run_sweep(const struct sweep *s)
 {
+    struct wp_packet whole;
+    decode_wl(s->lt, s->frame, s->len, s->len, s->tunnels, &whole);
     for (size_t len = 0; len <= s->len; len++) {
         enum wp_dec_status st = WP_DEC_OK;
         unsigned why = 0;
@@ -1362,7 +1365,11 @@ static void run_sweep(const struct sweep *s)
         decode_wl(s->lt, s->frame, len, s->len, s->tunnels, &p);
         bool ok = p.status == st && (st != WP_DEC_TRUNCATED || p.reason == why);
         if (st == WP_DEC_TRUNCATED && s->strict_ports)
-            ok = ok && !p.has_ports;
+            ok = ok && p.has_ports == (s->ports_from != 0 && len >= s->ports_from);
+        if (st == WP_DEC_TRUNCATED && p.has_ports && s->strict_ports)
+            ok = ok && p.sport == whole.sport && p.dport == whole.dport &&
+                 p.tcp_flags == whole.tcp_flags && p.tcp_seq == whole.tcp_seq &&
+                 p.payload == NULL && p.payload_len == 0;
         if (st == WP_DEC_OK && s->payload_at != 0)
             ok = ok && p.payload_len == len - s->payload_at;
         if (len == s->todo_len) {
@@ -1420,33 +1427,34 @@ static void test_truncation_sweep(void)
         {70, WP_TRUNC_ipv4}, {78, WP_TRUNC_udp}};
 
     const struct sweep sweeps[] = {
-        {"eth/ipv4/tcp+options", WP_LT_EN10MB, S_ETH_TCPOPT, sizeof(S_ETH_TCPOPT), true, true,
-         66, b_eth_tcp, WP_ARRAY_LEN(b_eth_tcp), SIZE_MAX, NULL},
-        {"qinq/ipv6+ext/udp", WP_LT_EN10MB, S_QINQ_V6, sizeof(S_QINQ_V6), true, true, 94,
-         b_qinq, WP_ARRAY_LEN(b_qinq), SIZE_MAX, NULL},
+        {"eth/ipv4/tcp+options", WP_LT_EN10MB, S_ETH_TCPOPT, sizeof(S_ETH_TCPOPT), true, true, 66,
+         b_eth_tcp, WP_ARRAY_LEN(b_eth_tcp), SIZE_MAX, NULL, 50},
+        {"qinq/ipv6+ext/udp", WP_LT_EN10MB, S_QINQ_V6, sizeof(S_QINQ_V6), true, true, 94, b_qinq,
+         WP_ARRAY_LEN(b_qinq), SIZE_MAX, NULL, 0},
         {"sll2/ipv4/icmp", WP_LT_LINUX_SLL2, S_SLL2_ICMP, sizeof(S_SLL2_ICMP), true, true, 44,
-         b_sll2, WP_ARRAY_LEN(b_sll2), SIZE_MAX, NULL},
-        {"null/ipv6/tcp", WP_LT_NULL, S_NULL_V6_TCP, sizeof(S_NULL_V6_TCP), true, true, 64,
-         b_null, WP_ARRAY_LEN(b_null), SIZE_MAX, NULL},
+         b_sll2, WP_ARRAY_LEN(b_sll2), SIZE_MAX, NULL, 0},
+        {"null/ipv6/tcp", WP_LT_NULL, S_NULL_V6_TCP, sizeof(S_NULL_V6_TCP), true, true, 64, b_null,
+         WP_ARRAY_LEN(b_null), SIZE_MAX, NULL, 60},
         {"pktap/eth/ipv4/udp", WP_LT_PKTAP, F_PKTAP, sizeof(F_PKTAP), true, true, 150, b_pktap,
-         WP_ARRAY_LEN(b_pktap), SIZE_MAX, NULL},
+         WP_ARRAY_LEN(b_pktap), SIZE_MAX, NULL, 0},
         {"eth/ipv4/gre/ipv4/tcp", WP_LT_EN10MB, S_GRE, sizeof(S_GRE), true, true, 82, b_gre,
-         WP_ARRAY_LEN(b_gre), SIZE_MAX, NULL},
+         WP_ARRAY_LEN(b_gre), SIZE_MAX, NULL, 78},
         /* UDP tunnels: a frame cut inside the tunnel stays counted under the
          * outer UDP ports (by design, see decap() in src/decode.c), so ports
          * are not checked there. */
         {"vxlan", WP_LT_EN10MB, F_VXLAN, sizeof(F_VXLAN), true, false, 104, B_VXLAN,
-         WP_ARRAY_LEN(B_VXLAN), SIZE_MAX, NULL},
+         WP_ARRAY_LEN(B_VXLAN), SIZE_MAX, NULL, 0},
         {"gtpu E+S", WP_LT_EN10MB, F_GTPU_EXT, sizeof(F_GTPU_EXT), true, false, 98, b_gtpu,
-         WP_ARRAY_LEN(b_gtpu), SIZE_MAX, NULL},
-        {"mpls", WP_LT_EN10MB, F_MPLS, sizeof(F_MPLS), true, true, 62, b_mpls,
-         WP_ARRAY_LEN(b_mpls), SIZE_MAX, NULL},
+         WP_ARRAY_LEN(b_gtpu), SIZE_MAX, NULL, 0},
+        {"mpls", WP_LT_EN10MB, F_MPLS, sizeof(F_MPLS), true, true, 62, b_mpls, WP_ARRAY_LEN(b_mpls),
+         SIZE_MAX, NULL, 58},
         {"pppoe", WP_LT_EN10MB, F_PPPOE, sizeof(F_PPPOE), true, true, 62, b_pppoe,
-         WP_ARRAY_LEN(b_pppoe), SIZE_MAX, NULL},
-        {"pptp", WP_LT_EN10MB, F_PPTP, sizeof(F_PPTP), true, true, 78, b_pptp,
-         WP_ARRAY_LEN(b_pptp), 47,
+         WP_ARRAY_LEN(b_pppoe), SIZE_MAX, NULL, 58},
+        {"pptp", WP_LT_EN10MB, F_PPTP, sizeof(F_PPTP), true, true, 78, b_pptp, WP_ARRAY_LEN(b_pptp),
+         47,
          "decode.c inner_ppp: a lone captured 0xff (PPP address) is taken for a compressed "
-         "protocol 0xff, so the cut frame is reported OK"},
+         "protocol 0xff, so the cut frame is reported OK",
+         0},
     };
     for (size_t i = 0; i < WP_ARRAY_LEN(sweeps); i++)
         run_sweep(&sweeps[i]);
@@ -1459,9 +1467,13 @@ static void test_truncation_sweep(void)
     }
     /* GRE without decapsulation: only the outer headers count. */
     static const struct bound b_gre_outer[] = {{14, WP_TRUNC_link}, {34, WP_TRUNC_ipv4}};
-    const struct sweep gre_outer = {"eth/ipv4/gre no decap", WP_LT_EN10MB, S_GRE,
-                                    sizeof(S_GRE), false, true, 0, b_gre_outer,
-                                    WP_ARRAY_LEN(b_gre_outer), SIZE_MAX, NULL};
+    struct sweep gre_outer = sweeps[5]; /* eth/ipv4/gre/ipv4/tcp */
+    gre_outer.name = "eth/ipv4/gre no decap";
+    gre_outer.tunnels = false;
+    gre_outer.payload_at = 0;
+    gre_outer.b = b_gre_outer;
+    gre_outer.nb = WP_ARRAY_LEN(b_gre_outer);
+    gre_outer.ports_from = 0;
     run_sweep(&gre_outer);
 }
 
@@ -1517,8 +1529,14 @@ static const char *check_invariants(const struct wp_packet *p, const uint8_t *bu
         return "tunnel kind or depth out of range";
     if (!tun && (p->tunnel_kind != WP_TUN_NONE || p->tunnel_depth != 0))
         return "tunnel reported with decapsulation off";
-    if (!tun && p->status == WP_DEC_TRUNCATED && p->has_ports)
+    /* A TCP header cut after its flow's fields keeps its ports
+     * (WP_TCP_FLOW_BYTES); any other truncated frame has none. */
+    if (!tun && p->status == WP_DEC_TRUNCATED && p->has_ports &&
+        !(p->proto == WP_IPPROTO_TCP && p->reason == WP_TRUNC_tcp))
         return "truncated frame with ports";
+    if (p->status == WP_DEC_TRUNCATED && p->has_ports && p->proto == WP_IPPROTO_TCP &&
+        p->reason == WP_TRUNC_tcp && (p->payload != NULL || p->payload_len != 0))
+        return "captured-short TCP frame with a payload";
     if (p->tunnel_kind != WP_TUN_NONE && p->outer_family != 0 &&
         (!within(p->outer_src, p->outer_family == 4 ? 4 : 16, buf, len) ||
          !within(p->outer_dst, p->outer_family == 4 ? 4 : 16, buf, len)))

@@ -902,6 +902,7 @@ static void test_captured_short(void)
         sum += t->captured_short[i];
     TAP_EQ(sum, 2, "captured short: only under tcp");
     wp_engine_free(e);
+    trace_free(&tr);
 }
 
 static void test_junk(void)

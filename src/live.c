@@ -36,6 +36,24 @@ static void on_usr1(int sig)
     wp_capture_break();
 }
 
+/* How many periodic reports are due at monotonic time `mono`: one asked for
+ * by SIGUSR1, one when the --interval deadline *next (0: none) has passed,
+ * which then moves past mono by steps of `step`. */
+static int reports_due(int64_t mono, int64_t *next, int64_t step)
+{
+    int due = 0;
+    if (report_requested) {
+        report_requested = 0;
+        due++;
+    }
+    if (*next && mono >= *next) {
+        due++;
+        while (*next <= mono)
+            *next += step;
+    }
+    return due;
+}
+
 int wp_run_list_interfaces(void)
 {
     char err[WP_ERRBUF_SIZE];
@@ -395,17 +413,11 @@ static int run_workers(struct live *lv, bool *failed, char err[WP_ERRBUF_SIZE])
         int64_t mono = clock_ns(CLOCK_MONOTONIC);
         if (cli->duration_ns && mono - mono0 >= cli->duration_ns)
             break;
-        if (report_requested) {
-            report_requested = 0;
-            if ((rc = report_merged(lv, false, true)) != 0)
-                break;
-        }
-        if (next_interval && mono >= next_interval) {
-            if ((rc = report_merged(lv, false, true)) != 0)
-                break;
-            while (next_interval <= mono)
-                next_interval += lv->interval_ns;
-        }
+        for (int due = reports_due(mono, &next_interval, lv->interval_ns); due > 0 && rc == 0;
+             due--)
+            rc = report_merged(lv, false, true);
+        if (rc != 0)
+            break;
         if (lv->top != NULL) {
             int k = top_keys(lv, NULL);
             if (k != 0) {
@@ -630,17 +642,9 @@ int wp_run_live(const struct wp_cli *cli)
         int64_t mono = clock_ns(CLOCK_MONOTONIC);
         if (cli->duration_ns && mono - mono0 >= cli->duration_ns)
             break;
-        if (report_requested) {
-            report_requested = 0;
+        for (int due = reports_due(mono, &next_interval, interval_ns); due > 0; due--)
             if (report(&lv, cap, false, true) != 0)
                 goto out;
-        }
-        if (next_interval && mono >= next_interval) {
-            if (report(&lv, cap, false, true) != 0)
-                goto out;
-            while (next_interval <= mono)
-                next_interval += interval_ns;
-        }
         if (mono >= next_expire) {
             wp_engine_expire(lv.e, clock_ns(CLOCK_REALTIME));
             next_expire = mono + WP_NS_PER_S;

@@ -114,7 +114,7 @@ static void agg_result(struct wp_engine *e, int rc)
 }
 
 /* Fold a flow into the aggregate and forget it. */
-static void evict(struct wp_engine *e, struct wp_flow *f, int reason)
+static void evict(struct wp_engine *e, struct wp_flow *f, enum wp_flow_end why)
 {
     if (e->names != NULL)
         wp_names_flow_gone(e->names, f);
@@ -124,7 +124,7 @@ static void evict(struct wp_engine *e, struct wp_flow *f, int reason)
     wp_outcome_settle(f, 0, 0, true);
     wp_procstate_flow_gone(e->ps, f);
     if (e->o.on_flow_end != NULL)
-        e->o.on_flow_end(e->o.on_flow_end_ctx, f, reason);
+        e->o.on_flow_end(e->o.on_flow_end_ctx, f, why);
     if (wp_procstate_selected(e->ps, f))
         agg_result(e, wp_agg_add_flow(e->agg, f));
     wp_flow_remove(e->flows, f);
@@ -141,7 +141,7 @@ static inline void make_room(struct wp_engine *e)
         return;
     struct wp_flow *old = wp_flow_oldest(e->flows, WP_FC_COUNT);
     if (old != NULL)
-        evict(e, old, 5); /* IPFIX flowEndReason: lack of resources */
+        evict(e, old, WP_FLOW_END_NO_ROOM);
 }
 
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns)
@@ -155,7 +155,7 @@ void wp_engine_expire(struct wp_engine *e, int64_t now_ns)
         struct wp_flow *f;
         while ((f = wp_flow_oldest(e->flows, (enum wp_flow_class)c)) != NULL &&
                now_ns - f->last_ns > to)
-            evict(e, f, 1); /* IPFIX flowEndReason: idle timeout */
+            evict(e, f, WP_FLOW_END_IDLE);
     }
 }
 

@@ -434,9 +434,10 @@ void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reas
     pthread_mutex_unlock(&x->lock);
 }
 
-void wp_ipfix_exp_on_flow_end(void *ctx, const struct wp_flow *f, int reason)
+void wp_ipfix_exp_on_flow_end(void *ctx, const struct wp_flow *f, enum wp_flow_end why)
 {
-    wp_ipfix_exp_flow(ctx, f, reason);
+    wp_ipfix_exp_flow(ctx, f, why == WP_FLOW_END_NO_ROOM ? WP_IPFIX_END_NO_RESOURCES
+                                                         : WP_IPFIX_END_IDLE);
 }
 
 int wp_ipfix_exp_close(struct wp_ipfix_exp *x, uint64_t *dropped)

@@ -14,6 +14,12 @@
 #include "wp/proctab.h"
 #include "wp/outcome.h"
 
+/* Why the engine forgets a flow before the end of input (on_flow_end). */
+enum wp_flow_end {
+    WP_FLOW_END_IDLE = 1, /* its timeout passed without a packet */
+    WP_FLOW_END_NO_ROOM,  /* --max-flows: the oldest flow made room */
+};
+
 struct wp_engine_opts {
     bool tunnels;                        /* decapsulate tunnels (default on) */
     size_t max_flows;                    /* 0: no limit */
@@ -30,10 +36,9 @@ struct wp_engine_opts {
      * proclive.h); NULL: none. Must not touch the engine. */
     void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
     void *on_new_flow_ctx;
-    /* Called for each flow the engine evicts (idle timeout: reason 1,
-     * --max-flows: reason 5, the IPFIX flowEndReason), before it is
+    /* Called for each flow the engine evicts, with why, before it is
      * forgotten (ipfix_export.h); NULL: none. May run in a -j worker. */
-    void (*on_flow_end)(void *ctx, const struct wp_flow *f, int reason);
+    void (*on_flow_end)(void *ctx, const struct wp_flow *f, enum wp_flow_end why);
     void *on_flow_end_ctx;
     int64_t answer_timeout_ns; /* a flow without an answer is unanswered this long
                                 * after its first packet (live); 0: at once (files) */

@@ -19,6 +19,7 @@ enum {
     WP_IPFIX_END_ACTIVE = 2,
     WP_IPFIX_END_FIN = 3,
     WP_IPFIX_END_FORCED = 4,
+    WP_IPFIX_END_NO_RESOURCES = 5,
 };
 
 /* Fixed-size octets of a message header and of a set header. */

@@ -4,6 +4,7 @@
 #define WP_IPFIX_EXPORT_H
 
 #include "wp/common.h"
+#include "wp/analyze.h"
 #include "wp/applesvc.h"
 #include "wp/classify.h"
 #include "wp/flow.h"
@@ -54,8 +55,9 @@ uint64_t wp_ipfix_exp_dropped(struct wp_ipfix_exp *x);
  * several threads. Flows without time (no packet) are skipped. */
 void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason);
 
-/* The engine hook (wp_engine_opts.on_flow_end): `ctx` is the exporter. */
-void wp_ipfix_exp_on_flow_end(void *ctx, const struct wp_flow *f, int reason);
+/* The engine hook (wp_engine_opts.on_flow_end): `ctx` is the exporter; the
+ * engine's reason becomes the IANA flowEndReason. */
+void wp_ipfix_exp_on_flow_end(void *ctx, const struct wp_flow *f, enum wp_flow_end why);
 
 /* Flush, write the applicationId -> applicationName records, close and
  * free (a network exporter first sends what is queued, waiting at most

@@ -436,8 +436,8 @@ void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reas
 
 void wp_ipfix_exp_on_flow_end(void *ctx, const struct wp_flow *f, enum wp_flow_end why)
 {
-    wp_ipfix_exp_flow(ctx, f, why == WP_FLOW_END_NO_ROOM ? WP_IPFIX_END_NO_RESOURCES
-                                                         : WP_IPFIX_END_IDLE);
+    wp_ipfix_exp_flow(ctx, f,
+                      why == WP_FLOW_END_NO_ROOM ? WP_IPFIX_END_NO_RESOURCES : WP_IPFIX_END_IDLE);
 }
 
 int wp_ipfix_exp_close(struct wp_ipfix_exp *x, uint64_t *dropped)

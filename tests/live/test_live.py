@@ -26,34 +26,21 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 import wptest  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import remove, sh, veth_pair  # noqa: E402
+
 TAG = f"wpl{os.getpid() % 100000}"
 NS_A, NS_B = f"{TAG}a", f"{TAG}b"
 IF_A, IF_B = f"{TAG}x", f"{TAG}y"
 
 
-def sh(*cmd, check=True):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
-    return p
-
-
 def setup():
-    sh("ip", "netns", "add", NS_A)
-    sh("ip", "netns", "add", NS_B)
-    sh("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B,
-       "netns", NS_B)
-    for ns, ifc in ((NS_A, IF_A), (NS_B, IF_B)):
-        # no addresses and no IPv6: the kernel must send nothing of its own
-        sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv6.conf.{ifc}.disable_ipv6=1")
-        sh("ip", "-n", ns, "link", "set", ifc, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    # no addresses and no IPv6: the kernel must send nothing of its own
+    veth_pair(NS_A, IF_A, NS_B, IF_B)
 
 
 def teardown():
-    for ns in (NS_A, NS_B):
-        sh("ip", "netns", "del", ns, check=False)
+    remove(NS_A, NS_B)
 
 
 def start(wp, args):

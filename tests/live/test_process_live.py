@@ -38,6 +38,9 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "cli"))
 import wptest  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import remove, sh, veth_pair  # noqa: E402
+
 TAG = f"i10-live-{os.getpid() % 100000}"
 NS_C, NS_S = f"{TAG}c", f"{TAG}s"
 IF_C, IF_S = f"i10l{os.getpid() % 10000}c", f"i10l{os.getpid() % 10000}s"
@@ -47,23 +50,8 @@ PORTS = {"curl": 4433, "s_client": 4434, "dns": 53, "udp4": 9999, "udp6": 9998, 
 NEEDED = ["ip", "openssl", "curl", "dig", "dnsmasq", "nc"]
 
 
-def sh(*cmd, check=True, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
-    if check and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
-    return p
-
-
 def setup():
-    sh("ip", "netns", "add", NS_C)
-    sh("ip", "netns", "add", NS_S)
-    sh("ip", "link", "add", IF_C, "netns", NS_C, "type", "veth", "peer", "name", IF_S,
-       "netns", NS_S)
-    for ns, ifc, a4, a6 in ((NS_C, IF_C, C4, C6), (NS_S, IF_S, S4, S6)):
-        sh("ip", "-n", ns, "addr", "add", f"{a4}/24", "dev", ifc)
-        sh("ip", "-n", ns, "addr", "add", f"{a6}/64", "dev", ifc, "nodad")
-        sh("ip", "-n", ns, "link", "set", ifc, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    veth_pair(NS_C, IF_C, NS_S, IF_S, [f"{C4}/24", f"{C6}/64"], [f"{S4}/24", f"{S6}/64"])
 
 
 def teardown(procs):
@@ -71,8 +59,7 @@ def teardown(procs):
         if p.poll() is None:
             p.kill()
             p.wait()
-    for ns in (NS_C, NS_S):
-        sh("ip", "netns", "del", ns, check=False)
+    remove(NS_C, NS_S)
 
 
 UDP_SERVER = r"""

@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from netns import remove, sh, veth_pair  # noqa: E402
+
 TAG = f"i14top{os.getpid() % 10000}"
 NS_A, NS_B = f"{TAG}a", f"{TAG}b"
 IF_A, IF_B = f"{TAG}x", f"{TAG}y"
@@ -48,29 +51,13 @@ def check(cond, what):
     return cond
 
 
-def sh(*cmd, check_rc=True):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if check_rc and p.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)}: {p.stderr.strip()}")
-    return p
-
-
 def setup():
-    sh("ip", "netns", "add", NS_A)
-    sh("ip", "netns", "add", NS_B)
-    sh("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B,
-       "netns", NS_B)
-    for ns, ifc, addr in ((NS_A, IF_A, ADDR_A), (NS_B, IF_B, ADDR_B)):
-        sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
-        sh("ip", "-n", ns, "addr", "add", addr + "/24", "dev", ifc)
-        sh("ip", "-n", ns, "link", "set", ifc, "up")
-        sh("ip", "-n", ns, "link", "set", "lo", "up")
+    veth_pair(NS_A, IF_A, NS_B, IF_B, [ADDR_A + "/24"], [ADDR_B + "/24"])
 
 
 def teardown():
-    sh(*TMUX, "kill-server", check_rc=False)
-    for ns in (NS_A, NS_B):
-        sh("ip", "netns", "del", ns, check_rc=False)
+    sh(*TMUX, "kill-server", check=False)
+    remove(NS_A, NS_B)
 
 
 SERVER = f"""

@@ -37,18 +37,7 @@ read -r -a WPARGS <<< "${LIVE_DROPS_WP_ARGS:-}"
 for t in tcpreplay tcpdump ip; do command -v $t >/dev/null || { echo "needs $t" >&2; exit 1; }; done
 [ -x "$WP" ] || { echo "build whichports first ($WP)" >&2; exit 1; }
 
-NA=wpdrop$$a NB=wpdrop$$b IA=wpd$$x IB=wpd$$y
-TMP=$(mktemp -d)
-cleanup() { ip netns del "$NA" 2>/dev/null || true; ip netns del "$NB" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-ip netns add "$NA"; ip netns add "$NB"
-ip link add "$IA" netns "$NA" type veth peer name "$IB" netns "$NB"
-for pair in "$NA:$IA" "$NB:$IB"; do
-    ns=${pair%%:*} ifc=${pair##*:}
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
-    ip -n "$ns" link set "$ifc" up
-done
+. "$(dirname "$0")/netns.sh" wpdrop
 for a in ${LIVE_DROPS_LOCAL:-}; do ip -n "$NB" addr add "$a" dev "$IB"; done
 sleep 1
 

@@ -39,19 +39,7 @@ done
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (GNU time)" >&2; exit 1; }
 [ -x "$WP" ] || { echo "build whichports first ($WP)" >&2; exit 1; }
 
-NA=wplive$$a NB=wplive$$b IA=wpl$$x IB=wpl$$y
-TMP=$(mktemp -d)
-cleanup() { ip netns del "$NA" 2>/dev/null || true; ip netns del "$NB" 2>/dev/null || true; rm -rf "$TMP"; }
-trap cleanup EXIT
-ip netns add "$NA"; ip netns add "$NB"
-ip link add "$IA" netns "$NA" type veth peer name "$IB" netns "$NB"
-for pair in "$NA:$IA" "$NB:$IB"; do
-    ns=${pair%%:*} ifc=${pair##*:}
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
-    ip -n "$ns" link set "$ifc" up
-    ip -n "$ns" link set lo up
-done
+. "$(dirname "$0")/netns.sh" wplive
 sleep 1
 
 # trafgen configurations: Ethernet 14 + IPv4 20 + UDP 8 + 18 bytes = 60

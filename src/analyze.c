@@ -779,8 +779,7 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 size_t wp_engine_bytes(const struct wp_engine *e)
 {
     return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg) +
-           wp_timeline_bytes(e->tl) +
-           wp_procstate_bytes(e->ps);
+           wp_timeline_bytes(e->tl) + wp_procstate_bytes(e->ps);
 }
 
 const struct wp_timeline *wp_engine_timeline(const struct wp_engine *e)

@@ -17,14 +17,14 @@ struct series {
 struct wp_timeline {
     bool started, fixed;
     int64_t origin, width;
-    size_t used;                  /* buckets up to the last with a packet */
-    size_t cur;                   /* the bucket of the last packet, and its span */
+    size_t used; /* buckets up to the last with a packet */
+    size_t cur;  /* the bucket of the last packet, and its span */
     int64_t cur_lo, cur_hi;
-    size_t n_series;              /* including `other` */
+    size_t n_series; /* including `other` */
     uint64_t moved;
     struct wp_counts untimed;
     struct series s[WP_TL_MAX_SERIES + 1];
-    uint32_t slot_key[SLOTS];     /* packed port key + 1; 0 empty */
+    uint32_t slot_key[SLOTS]; /* packed port key + 1; 0 empty */
     uint16_t slot_idx[SLOTS];
 };
 
@@ -325,7 +325,7 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
     size_t k = 0;
     for (size_t j = 1; j < n; j++) {
         const struct series *s = &tl->s[j];
-        struct wp_tl_series x = {false, s->key, sum(s->pkts, tl->used), sum(s->bytes, tl->used),
+        struct wp_tl_series x = {false,   s->key,  sum(s->pkts, tl->used), sum(s->bytes, tl->used),
                                  s->pkts, s->bytes};
         if (x.packets > 0)
             v->series[k++] = x;

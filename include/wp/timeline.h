@@ -29,9 +29,9 @@
 #include "wp/agg.h"
 #include "wp/flow.h"
 
-#define WP_TL_BUCKETS 256
+#define WP_TL_BUCKETS    256
 #define WP_TL_MAX_SERIES 256
-#define WP_TL_START_NS 1000000 /* the first automatic bucket: 1 ms */
+#define WP_TL_START_NS   1000000 /* the first automatic bucket: 1 ms */
 /* Packets whose time is 2^62 ns (about 146 years) or more from 1970 are
  * counted as untimed: differences of such times could overflow. */
 #define WP_TL_TIME_LIMIT (INT64_C(1) << 62)
@@ -87,7 +87,7 @@ uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
 
 /* One series of a view. */
 struct wp_tl_series {
-    bool other;              /* the `other` series (key unused) */
+    bool other; /* the `other` series (key unused) */
     struct wp_port_key key;
     uint64_t packets, bytes; /* sums over the buckets */
     const uint64_t *pkts;    /* per bucket, n_buckets each */
@@ -104,7 +104,7 @@ struct wp_tl_view {
     size_t n_series;
     uint64_t moved_packets;
     struct wp_counts untimed; /* packets in no bucket: they had no time */
-    uint64_t *own; /* the `other` arrays */
+    uint64_t *own;            /* the `other` arrays */
 };
 
 /* Fill *v from tl. Returns 0, or -1 when out of memory (*v empty). The view

@@ -25,8 +25,7 @@ static struct wp_flow flow(uint8_t proto, uint16_t sport, uint16_t dport)
 static const struct wp_tl_series *find(const struct wp_tl_view *v, uint8_t proto, uint16_t port)
 {
     for (size_t i = 0; i < v->n_series; i++)
-        if (!v->series[i].other && v->series[i].key.proto == proto &&
-            v->series[i].key.port == port)
+        if (!v->series[i].other && v->series[i].key.proto == proto && v->series[i].key.port == port)
             return &v->series[i];
     return NULL;
 }
@@ -36,9 +35,9 @@ static void fixed_buckets(void)
     struct wp_timeline *tl = wp_timeline_new(1000 * MS);
     struct wp_flow f = flow(6, 40000, 443);
     wp_timeline_start(tl, T0);
-    wp_timeline_add(tl, &f, T0 + 100 * MS, 100);  /* bucket 0 */
-    wp_timeline_add(tl, &f, T0 + 999 * MS, 10);   /* bucket 0 */
-    wp_timeline_add(tl, &f, T0 + 1000 * MS, 1);   /* bucket 1: [1 s, 2 s) */
+    wp_timeline_add(tl, &f, T0 + 100 * MS, 100);   /* bucket 0 */
+    wp_timeline_add(tl, &f, T0 + 999 * MS, 10);    /* bucket 0 */
+    wp_timeline_add(tl, &f, T0 + 1000 * MS, 1);    /* bucket 1: [1 s, 2 s) */
     wp_timeline_add(tl, &f, T0 + 4500 * MS, 1000); /* bucket 4 */
     struct wp_tl_view v;
     TAP_OK(wp_timeline_view(tl, 10, &v) == 0, "view");
@@ -149,7 +148,8 @@ static void merge(void)
     TAP_EQ(v.bucket_ns, 4 * MS, "the coarser bucket");
     TAP_OK(v.start_ns == T0, "the earlier start");
     const struct wp_tl_series *s = find(&v, 6, 443), *u = find(&v, 17, 443);
-    TAP_OK(s && s->packets == 2 && s->pkts[0] == 1 && s->pkts[25] == 1, "a's packets at 0 and 100 ms");
+    TAP_OK(s && s->packets == 2 && s->pkts[0] == 1 && s->pkts[25] == 1,
+           "a's packets at 0 and 100 ms");
     TAP_OK(u && u->packets == 600 && u->bytes == 600, "b's packets all there");
     /* b's buckets start at 50 + 4i ms, across a's 4 ms buckets: each goes
      * whole into the bucket where it starts, and is counted as moved */

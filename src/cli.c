@@ -74,11 +74,12 @@ void wp_cli_usage(FILE *fp)
           "\n",
           fp);
     fputs("Output:\n"
-          "  -T, --format FMT   text (default), json or csv\n"
+          "  -T, --format FMT   text (default), json, csv or html (one page with\n"
+          "                     sortable tables and a chart; use with -o FILE)\n"
           "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
           "                     baseline or totals\n"
           "                     (every counter, malformed reasons included)\n"
-          "  --top N            text: show N flows and servers (default 10, 0: all)\n"
+          "  --top N            text, html: show N flows and servers (default 10, 0: all)\n"
           "  --no-flows         json: leave out the flows array\n"
           "  --filters          text: show a Wireshark display filter for each port\n"
           "  --apple            text, csv: the view by Apple service: the ports each\n"
@@ -310,7 +311,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case 'T':
             if (wp_report_writer_find(optarg, &cli->format) == NULL)
-                return usage_error("--format: expected text, json or csv, not '%s'", optarg);
+                return usage_error("--format: expected text, json, csv or html, not '%s'", optarg);
             cli->format_given = true;
             break;
         case OPT_VIEW:

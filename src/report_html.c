@@ -150,7 +150,7 @@ static void time_text(FILE *fp, bool have, int64_t ns, bool nanos)
 static void header(FILE *fp, const struct wp_report *r)
 {
     const struct wp_totals *t = r->totals;
-    fputs("<h1>whichports report</h1>\n<p>", fp);
+    fputs("<h1>whichports report</h1>\n<p id=\"sources\">", fp);
     fputs(r->n_sources == 1 ? "Source: " : "Sources: ", fp);
     for (size_t i = 0; i < r->n_sources; i++) {
         fputs(i ? ", <code>" : "<code>", fp);

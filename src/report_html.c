@@ -64,7 +64,7 @@ static const char style_css[] =
     "border-bottom:1px solid #ccc}\n"
     "table{border-collapse:collapse;margin:.3em 0;font-variant-numeric:tabular-nums}\n"
     "th,td{padding:.2em .6em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}\n"
-    "td.n,th.n{text-align:right}\n"
+    "td.n,th.n{text-align:right}td.t{white-space:nowrap;font-size:12px}\n"
     "table.wp-sort thead th{cursor:pointer;background:#f3f3f3;user-select:none}\n"
     "table.wp-sort thead th[aria-sort=ascending]::after{content:' \\25b2'}\n"
     "table.wp-sort thead th[aria-sort=descending]::after{content:' \\25bc'}\n"
@@ -337,9 +337,9 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         td_text(fp, pc);
         td_num(fp, f->pkts[0] + f->pkts[1]);
         td_num(fp, f->bytes[0] + f->bytes[1]);
-        fputs("<td>", fp);
+        fputs("<td class=\"t\">", fp);
         time_text(fp, have, f->first_ns, r->nanos);
-        fputs("</td><td>", fp);
+        fputs("</td><td class=\"t\">", fp);
         time_text(fp, have, f->last_ns, r->nanos);
         fputs("</td></tr>\n", fp);
     }

@@ -105,7 +105,7 @@ def body(ck, wp, root, sample, tmp):
     for args, msg in [([], "nothing to read"),
                       (["--bogus"], "unknown option"),
                       (["-r"], "needs an argument"),
-                      (["-r", sample, "-T", "xml"], "expected text, json or csv"),
+                      (["-r", sample, "-T", "xml"], "expected text, json, csv or html"),
                       (["-r", sample, "--view", "flows"], "--view applies to --format csv"),
                       (["-r", sample, "-i", "lo"], "cannot be combined"),
                       (["-r", sample, "-c", "0"], "count must be"),

@@ -86,7 +86,7 @@ static void test_shape(void)
     double v[NS * NB] = {
         100, 200, 0,   50,  0, 10, /* */
         5,   0,   300, 0,   0, 20, /* */
-        NAN, -7,  1,   2,   0, INFINITY, /* */
+        (double)NAN, -7, 1, 2, 0, (double)INFINITY, /* */
         0,   0,   0,   1e9, 0, 1,
     };
     struct wp_svgchart c = {"bytes", names, NS, v, NB, 1700000000000000000LL, 1000000000, 600, 200};

@@ -235,8 +235,8 @@ void wp_html_text(FILE *fp, const char *str)
 /* True for the ASCII characters an attribute value keeps as they are. */
 static bool attr_plain(unsigned c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == ' ' || c == ',' || c == '.' || c == '-' || c == '_' || c == ':' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == ',' || c == '.' || c == '-' || c == '_' || c == ':' || c == '/';
 }
 
 void wp_html_attr(FILE *fp, const char *str)

@@ -39,17 +39,21 @@ static const char script_js[] =
     "th.setAttribute('aria-sort',dir>0?'ascending':'descending');\n"
     "var rows=Array.prototype.slice.call(tb.rows);\n"
     "rows.sort(function(a,b){var x=val(a.cells[col],num),y=val(b.cells[col],num);"
-    "if(x<y)return -dir;if(x>y)return dir;return a.getAttribute('data-i')-b.getAttribute('data-i');});\n"
+    "if(x<y)return -dir;if(x>y)return dir;return "
+    "a.getAttribute('data-i')-b.getAttribute('data-i');});\n"
     "rows.forEach(function(r){tb.appendChild(r);});}\n"
     "Array.prototype.forEach.call(document.querySelectorAll('table.wp-sort thead th'),function(th){"
     "th.addEventListener('click',function(){sortBy(th);});"
     "th.addEventListener('keydown',function(e){if(e.key==='Enter'||e.key===' '){e.preventDefault();"
     "sortBy(th);}});});\n"
     "Array.prototype.forEach.call(document.querySelectorAll('button.wp-copy'),function(b){"
-    "b.addEventListener('click',function(){var c=document.getElementById(b.getAttribute('data-for'));"
+    "b.addEventListener('click',function(){var "
+    "c=document.getElementById(b.getAttribute('data-for'));"
     "var t=c.textContent;function done(){b.textContent='copied';}\n"
-    "if(navigator.clipboard&&navigator.clipboard.writeText){navigator.clipboard.writeText(t).then(done,"
-    "function(){});}else{var s=window.getSelection(),g=document.createRange();g.selectNodeContents(c);"
+    "if(navigator.clipboard&&navigator.clipboard.writeText){navigator.clipboard.writeText(t).then("
+    "done,"
+    "function(){});}else{var "
+    "s=window.getSelection(),g=document.createRange();g.selectNodeContents(c);"
     "s.removeAllRanges();s.addRange(g);try{document.execCommand('copy');done();}catch(e){}}});});\n"
     "var m=/[?&]wp-click=([A-Za-z0-9:,_-]+)/.exec(location.search);\n"
     "if(m)m[1].split(',').forEach(function(k){var p=k.split(':'),t=document.getElementById(p[0]);"
@@ -184,14 +188,15 @@ static void header(FILE *fp, const struct wp_report *r)
         }
         fputs("</p>\n", fp);
     }
-    fputs("<nav><a href=\"#chart\">chart</a><a href=\"#ports\">ports</a><a href=\"#flows\">flows</a>"
-          "<a href=\"#servers\">servers</a><a href=\"#apple\">Apple</a><a href=\"#names\">names</a>"
-          "<a href=\"#processes\">processes</a><a href=\"#totals\">totals</a></nav>\n",
-          fp);
+    fputs(
+        "<nav><a href=\"#chart\">chart</a><a href=\"#ports\">ports</a><a href=\"#flows\">flows</a>"
+        "<a href=\"#servers\">servers</a><a href=\"#apple\">Apple</a><a href=\"#names\">names</a>"
+        "<a href=\"#processes\">processes</a><a href=\"#totals\">totals</a></nav>\n",
+        fp);
     /* the headline numbers */
     fputs("<table class=\"wp-head\" id=\"head\"><tr>", fp);
-    static const char *const heads[] = {"packets", "bytes", "IP packets", "IP bytes", "flows",
-                                        "other packets"};
+    static const char *const heads[] = {"packets",  "bytes", "IP packets",
+                                        "IP bytes", "flows", "other packets"};
     uint64_t v[] = {t->packets, t->bytes, t->ip_packets, t->ip_bytes, t->flows, t->other_packets};
     for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
         fprintf(fp, "<th>%s</th>", heads[i]);
@@ -248,12 +253,13 @@ static void port_names(FILE *fp, const struct wp_report *r, const struct wp_name
 
 static void ports(FILE *fp, const struct wp_report *r)
 {
-    static const char *const cols[] = {"transport", "#port",    "service", "#packets",
-                                       "#bytes",    "#flows",   "#clients", "#servers",
+    static const char *const cols[] = {"transport", "#port",           "service",  "#packets",
+                                       "#bytes",    "#flows",          "#clients", "#servers",
                                        "names",     "Wireshark filter"};
     struct wp_filter_index *fix = wp_report_filter_index(r);
-    fprintf(fp, "<h2 id=\"ports\">Service ports</h2>\n<p class=\"note\">%zu port rows. Click a "
-                "column header to sort.</p>\n",
+    fprintf(fp,
+            "<h2 id=\"ports\">Service ports</h2>\n<p class=\"note\">%zu port rows. Click a "
+            "column header to sort.</p>\n",
             r->n_ports);
     table_head(fp, "ports-table", cols, sizeof(cols) / sizeof(cols[0]));
     for (size_t i = 0; i < r->n_ports; i++) {
@@ -291,8 +297,9 @@ static void ports(FILE *fp, const struct wp_report *r)
         wp_report_port_filter(f, sizeof(f), r, fix, p, &note);
         fprintf(fp, "<td class=\"f\"><code id=\"filter-%zu\">", i);
         wp_html_text(fp, f);
-        fprintf(fp, "</code><button type=\"button\" class=\"wp-copy\" data-for=\"filter-%zu\">copy"
-                    "</button>",
+        fprintf(fp,
+                "</code><button type=\"button\" class=\"wp-copy\" data-for=\"filter-%zu\">copy"
+                "</button>",
                 i);
         if (note != NULL) {
             fputs("<br><span class=\"note\">", fp);
@@ -312,9 +319,9 @@ static size_t limit(size_t n, unsigned top)
 
 static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const cols[] = {"transport", "client", "#client port", "server",
-                                       "#server port", "service", "name", "process",
-                                       "#packets", "#bytes", "first", "last"};
+    static const char *const cols[] = {"transport",    "client",  "#client port", "server",
+                                       "#server port", "service", "name",         "process",
+                                       "#packets",     "#bytes",  "first",        "last"};
     size_t shown = limit(r->n_flows, o->top);
     fputs("<h2 id=\"flows\">Flows</h2>\n", fp);
     table_head(fp, "flows-table", cols, sizeof(cols) / sizeof(cols[0]));
@@ -349,8 +356,9 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         rp += r->flows[i]->pkts[0] + r->flows[i]->pkts[1];
         rb += r->flows[i]->bytes[0] + r->flows[i]->bytes[1];
     }
-    fprintf(fp, "<p class=\"note\" id=\"flows-rest\" data-flows=\"%zu\" data-packets=\"%" PRIu64
-                "\" data-bytes=\"%" PRIu64 "\">",
+    fprintf(fp,
+            "<p class=\"note\" id=\"flows-rest\" data-flows=\"%zu\" data-packets=\"%" PRIu64
+            "\" data-bytes=\"%" PRIu64 "\">",
             r->n_flows - shown, rp, rb);
     if (shown < r->n_flows) {
         fprintf(fp, "The %zu largest of %zu flows are shown (--top N; 0: all). The other ", shown,
@@ -370,8 +378,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
 
 static void servers(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const cols[] = {"server", "Apple", "#packets", "#bytes", "#flows",
-                                       "ports",  "names"};
+    static const char *const cols[] = {"server", "Apple", "#packets", "#bytes",
+                                       "#flows", "ports", "names"};
     size_t shown = limit(r->n_hosts, o->top);
     fputs("<h2 id=\"servers\">Servers</h2>\n", fp);
     table_head(fp, "servers-table", cols, sizeof(cols) / sizeof(cols[0]));
@@ -416,8 +424,9 @@ static void servers(FILE *fp, const struct wp_report *r, const struct wp_report_
         rb += r->hosts_other->bytes;
         rf += r->hosts_other->flows;
     }
-    fprintf(fp, "<p class=\"note\" id=\"servers-rest\" data-packets=\"%" PRIu64
-                "\" data-bytes=\"%" PRIu64 "\" data-flows=\"%" PRIu64 "\">",
+    fprintf(fp,
+            "<p class=\"note\" id=\"servers-rest\" data-packets=\"%" PRIu64
+            "\" data-bytes=\"%" PRIu64 "\" data-flows=\"%" PRIu64 "\">",
             rp, rb, rf);
     if (shown < r->n_hosts || r->hosts_other != NULL) {
         fprintf(fp, "%zu of %zu servers are shown; the others carried ", shown, r->n_hosts);
@@ -433,7 +442,7 @@ static void servers(FILE *fp, const struct wp_report *r, const struct wp_report_
 
 static void apple(FILE *fp, const struct wp_report *r)
 {
-    static const char *const cols[] = {"Apple service", "key", "transport", "#port",
+    static const char *const cols[] = {"Apple service", "key",    "transport", "#port",
                                        "#packets",      "#bytes", "#flows"};
     fputs("<h2 id=\"apple\">Apple services</h2>\n", fp);
     if (r->n_apple_rows == 0 || r->applesvc == NULL) {
@@ -488,7 +497,8 @@ static void names(FILE *fp, const struct wp_report *r)
 
 static void processes(FILE *fp, const struct wp_report *r)
 {
-    static const char *const cols[] = {"process", "#flows", "#packets sent", "#bytes sent",
+    static const char *const cols[] = {"process",           "#flows",
+                                       "#packets sent",     "#bytes sent",
                                        "#packets received", "#bytes received"};
     fputs("<h2 id=\"processes\">Processes</h2>\n", fp);
     if (r->n_procs == 0) {
@@ -512,8 +522,8 @@ static void processes(FILE *fp, const struct wp_report *r)
     }
     fputs("</tbody></table>\n", fp);
     if (r->procs_without != NULL)
-        fprintf(fp, "<p class=\"note\">Flows without a process: %" PRIu64 " (%" PRIu64
-                    " bytes).</p>\n",
+        fprintf(fp,
+                "<p class=\"note\">Flows without a process: %" PRIu64 " (%" PRIu64 " bytes).</p>\n",
                 r->procs_without->flows, r->procs_without->bytes);
 }
 
@@ -522,15 +532,17 @@ static void processes(FILE *fp, const struct wp_report *r)
 static void data_block(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     const struct wp_totals *t = r->totals;
-    fprintf(fp, "<script type=\"application/json\" id=\"wp-data\">{\"schema\": \"%s\", "
-                "\"sources\": [",
+    fprintf(fp,
+            "<script type=\"application/json\" id=\"wp-data\">{\"schema\": \"%s\", "
+            "\"sources\": [",
             WP_SCHEMA);
     for (size_t i = 0; i < r->n_sources; i++) {
         fputs(i ? ", " : "", fp);
         wp_script_json_string(fp, r->sources[i]);
     }
-    fprintf(fp, "], \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"flows\": %zu, "
-                "\"flows_shown\": %zu, \"ports\": %zu, \"names\": [",
+    fprintf(fp,
+            "], \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"flows\": %zu, "
+            "\"flows_shown\": %zu, \"ports\": %zu, \"names\": [",
             t->packets, t->bytes, r->n_flows, limit(r->n_flows, o->top), r->n_ports);
     const char *sep = "";
     for (size_t i = 0; r->names != NULL && i < r->n_ports; i++) {
@@ -550,9 +562,10 @@ void wp_report_html(FILE *fp, const struct wp_report *r, const struct wp_report_
     char hash[128];
     script_hash(hash, sizeof(hash));
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n", fp);
-    fprintf(fp, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-                "style-src 'unsafe-inline'; script-src %s; base-uri 'none'; form-action "
-                "'none'\">\n",
+    fprintf(fp,
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "style-src 'unsafe-inline'; script-src %s; base-uri 'none'; form-action "
+            "'none'\">\n",
             hash);
     fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
           "<meta name=\"generator\" content=\"whichports " WP_VERSION "\">\n<title>whichports: ",
@@ -572,8 +585,9 @@ void wp_report_html(FILE *fp, const struct wp_report *r, const struct wp_report_
     processes(fp, r);
     totals(fp, r);
     data_block(fp, r, o);
-    fprintf(fp, "<p class=\"note\">Made by whichports %s. Bytes are frame lengths on the wire, "
-                "as Wireshark's frame.len.</p>\n",
+    fprintf(fp,
+            "<p class=\"note\">Made by whichports %s. Bytes are frame lengths on the wire, "
+            "as Wireshark's frame.len.</p>\n",
             WP_VERSION);
     fprintf(fp, "<script>%s</script>\n</body>\n</html>\n", script_js);
 }

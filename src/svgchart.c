@@ -79,7 +79,8 @@ int wp_svgchart_write(FILE *fp, const struct wp_svgchart *c)
         fputs("</title>\n", fp);
     }
     /* axes */
-    fprintf(fp, "<path class=\"wp-axis\" d=\"M%d %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#555\"/>\n",
+    fprintf(fp,
+            "<path class=\"wp-axis\" d=\"M%d %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#555\"/>\n",
             MARGIN_L, (double)MARGIN_T, base, MARGIN_L + w);
     char b1[48], b2[48], by[32];
     fprintf(fp, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s/bucket</text>\n",
@@ -91,8 +92,8 @@ int wp_svgchart_write(FILE *fp, const struct wp_svgchart *c)
         wp_html_text(fp, wp_fmt_time(b1, sizeof(b1), c->start_ns, false));
         fprintf(fp, "</text>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">",
                 MARGIN_L + w, base + 16);
-        wp_html_text(fp, wp_fmt_time(b2, sizeof(b2), c->start_ns + (int64_t)nb * c->width_ns,
-                                     false));
+        wp_html_text(fp,
+                     wp_fmt_time(b2, sizeof(b2), c->start_ns + (int64_t)nb * c->width_ns, false));
         fputs("</text>\n", fp);
     }
     /* one area per series: along its top left to right, back along the

@@ -15,7 +15,7 @@
  * [start_ns + b * width_ns, start_ns + (b + 1) * width_ns). Negative,
  * NaN and infinite values count as 0. */
 struct wp_svgchart {
-    const char *title;       /* the chart's title (escaped), or NULL */
+    const char *title;        /* the chart's title (escaped), or NULL */
     const char *const *names; /* n_series names (escaped) */
     size_t n_series;
     const double *values;

@@ -435,19 +435,24 @@ static void test_html(void)
            "&lt;script&gt;a&amp;b&lt;/script&gt;", "markup escaped");
     expect(wp_html_text, "html_text", "\"x'", "&quot;x&#39;", "quotes escaped");
     expect(wp_html_text, "html_text", "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9", "UTF-8 kept");
-    expect(wp_html_text, "html_text", "a\x1b" "b\xff" "c", "a\xef\xbf\xbd" "b\xef\xbf\xbd" "c",
+    expect(wp_html_text, "html_text",
+           "a\x1b"
+           "b\xff"
+           "c",
+           "a\xef\xbf\xbd"
+           "b\xef\xbf\xbd"
+           "c",
            "control and invalid byte become U+FFFD");
     expect(wp_html_text, "html_text", "a\tb\nc", "a\tb\nc", "tab and line feed kept");
-    expect(wp_html_attr, "html_attr", "tcp.port == 443", "tcp.port &#x3d;&#x3d; 443",
-           "= escaped");
+    expect(wp_html_attr, "html_attr", "tcp.port == 443", "tcp.port &#x3d;&#x3d; 443", "= escaped");
     expect(wp_html_attr, "html_attr", "a\"b'c<d>e`f", "a&#x22;b&#x27;c&#x3c;d&#x3e;e&#x60;f",
            "quotes, markup and backtick escaped");
     expect(wp_html_attr, "html_attr", "javascript:x(1)", "javascript:x&#x28;1&#x29;",
            "parentheses escaped");
     expect(wp_script_json_string, "script_json", "</script><!--",
            "\"\\u003c/script\\u003e\\u003c!--\"", "script end and comment escaped");
-    expect(wp_script_json_string, "script_json", "a&'\"\\",
-           "\"a\\u0026\\u0027\\\"\\\\\"", "& ' \" \\ escaped");
+    expect(wp_script_json_string, "script_json", "a&'\"\\", "\"a\\u0026\\u0027\\\"\\\\\"",
+           "& ' \" \\ escaped");
     expect(wp_script_json_string, "script_json", "x\xe2\x80\xa8y\xe2\x80\xa9z",
            "\"x\\u2028y\\u2029z\"", "line and paragraph separators escaped");
     expect(wp_script_json_string, "script_json", "\xff", "\"\\ufffd\"", "invalid byte");

@@ -84,10 +84,10 @@ static void test_shape(void)
     enum { NS = 4, NB = 6 };
     static const char *const names[NS] = {"tcp/443 https", "udp/53 dns", "tcp/80", "other"};
     double v[NS * NB] = {
-        100, 200, 0,   50,  0, 10, /* */
-        5,   0,   300, 0,   0, 20, /* */
-        (double)NAN, -7, 1, 2, 0, (double)INFINITY, /* */
-        0,   0,   0,   1e9, 0, 1,
+        100,         200, 0,   50,  0, 10,               /* */
+        5,           0,   300, 0,   0, 20,               /* */
+        (double)NAN, -7,  1,   2,   0, (double)INFINITY, /* */
+        0,           0,   0,   1e9, 0, 1,
     };
     struct wp_svgchart c = {"bytes", names, NS, v, NB, 1700000000000000000LL, 1000000000, 600, 200};
     size_t n;

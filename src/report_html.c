@@ -361,8 +361,9 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
             "\" data-bytes=\"%" PRIu64 "\">",
             r->n_flows - shown, rp, rb);
     if (shown < r->n_flows) {
-        fprintf(fp, "The %zu largest of %zu flows are shown (--top N; 0: all). The other ", shown,
-                r->n_flows);
+        fprintf(fp, "The %zu largest of ", shown);
+        num(fp, r->n_flows);
+        fputs(" flows are shown (--top N; 0: all). The other ", fp);
         num(fp, r->n_flows - shown);
         fputs(" flows carried ", fp);
         num(fp, rp);

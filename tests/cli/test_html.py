@@ -303,6 +303,33 @@ def check_hostile(ck, chrome, wp, src, tmp):
     check_sorting(ck, chrome, "hostile", out)
 
 
+def check_big(ck, chrome, wp, src, tmp):
+    """200,000 flows (bench/make-flood.py): the page lists --top flows and
+    counts the rest, and stays small."""
+    pcap = os.path.join(tmp, "flood.pcap")
+    r = subprocess.run([sys.executable, os.path.join(src, "bench", "make-flood.py"), "-n",
+                        "200000", "-o", pcap], capture_output=True, text=True)
+    if not ck.check(r.returncode == 0, "flood: capture made", r.stderr[-300:]):
+        return
+    out = os.path.join(tmp, "flood.html")
+    jout = os.path.join(tmp, "flood.json")
+    report(ck, wp, pcap, "html", out, ["--top", "25"])
+    report(ck, wp, pcap, "json", jout, ["--no-flows"])
+    with open(jout) as f:
+        js = json.load(f)
+    ck.eq(js["totals"]["flows"], 200000, "flood: 200,000 flows")
+    ck.check(os.path.getsize(out) < 200000, "flood: the page stays small",
+             str(os.path.getsize(out)))
+    dom = load(chrome, out)
+    flows = dom.tables.get("flows-table", {"rows": []})
+    rest = next((a for t, a in dom.elements if a.get("id") == "flows-rest"), {})
+    ck.eq(len(flows["rows"]), 25, "flood: --top 25 flows in the page")
+    ck.eq(len(flows["rows"]) + int(rest.get("data-flows", -1)), 200000,
+          "flood: the flows shown plus those counted are all the flows")
+    ck.eq(sum(col(flows, 8)) + int(rest.get("data-packets", -1)), js["totals"]["packets"],
+          "flood: their packets are all the packets")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -342,6 +369,7 @@ def main():
             check_netlog(ck, name, netlog)
             if name == "apple-session":
                 check_sorting(ck, chrome, name, out)
+        check_big(ck, chrome, wp, src, tmp)
         check_hostile(ck, chrome, wp, src, tmp)
         check_netlog_control(ck, chrome, tmp)
     ck.finish()

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +34,11 @@ struct wp_topterm {
 static volatile sig_atomic_t active;
 static int saved_fd = -1;
 static int screen_fd = -1;
-static struct termios saved;
+static struct termios saved, raw;
 static bool have_saved;
-static struct sigaction old_int, old_term;
+static struct sigaction old_int, old_term, old_tstp, old_cont, old_winch;
+/* Set by SIGWINCH and SIGCONT: the next wp_topterm_keys() asks for a redraw. */
+static volatile sig_atomic_t redraw_due;
 
 /* Async-signal-safe: tcsetattr() and write() only. */
 static void restore(void)
@@ -63,6 +66,53 @@ static void on_signal(int sig)
         signal(sig, SIG_DFL);
         raise(sig);
     }
+}
+
+/* True when this process is in the terminal's foreground: only then may it
+ * change the terminal's mode (a background process would get SIGTTOU). */
+static bool foreground(int fd)
+{
+    return fd >= 0 && tcgetpgrp(fd) == getpgrp();
+}
+
+/* Ctrl-Z: give the terminal back as it was, stop, and on SIGCONT take it
+ * again and ask for a redraw. Async-signal-safe calls only. */
+static void on_tstp(int sig)
+{
+    int saved_errno = errno;
+    if (active) {
+        if (have_saved && foreground(saved_fd))
+            (void)tcsetattr(saved_fd, TCSAFLUSH, &saved);
+        if (screen_fd >= 0)
+            (void)!write(screen_fd, LEAVE, sizeof(LEAVE) - 1);
+    }
+    struct sigaction dfl, mine;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, &mine);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig); /* stops here until SIGCONT */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigaction(sig, &mine, NULL);
+    if (active) {
+        if (have_saved && foreground(saved_fd))
+            (void)tcsetattr(saved_fd, TCSANOW, &raw);
+        if (screen_fd >= 0)
+            (void)!write(screen_fd, ENTER, sizeof(ENTER) - 1);
+        redraw_due = 1;
+    }
+    errno = saved_errno;
+}
+
+/* SIGWINCH (a new size) and SIGCONT (after a stop from elsewhere): redraw. */
+static void on_redraw(int sig)
+{
+    (void)sig;
+    redraw_due = 1;
 }
 
 static bool utf8_locale(void)
@@ -104,7 +154,7 @@ struct wp_topterm *wp_topterm_start(FILE *out, const char *iface, int64_t start_
 
     have_saved = false;
     if (tt->in_fd >= 0 && tcgetattr(tt->in_fd, &saved) == 0) {
-        struct termios raw = saved;
+        raw = saved;
         raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO); /* ISIG stays: Ctrl-C works */
         raw.c_cc[VMIN] = 0;
         raw.c_cc[VTIME] = 0;
@@ -124,6 +174,12 @@ struct wp_topterm *wp_topterm_start(FILE *out, const char *iface, int64_t start_
     sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
+    sa.sa_handler = on_tstp;
+    sigaction(SIGTSTP, &sa, &old_tstp);
+    sa.sa_handler = on_redraw;
+    sigaction(SIGCONT, &sa, &old_cont);
+    sigaction(SIGWINCH, &sa, &old_winch);
+    redraw_due = 0;
     fflush(out);
     (void)!write(tt->out_fd, ENTER, sizeof(ENTER) - 1);
     return tt;
@@ -136,6 +192,9 @@ void wp_topterm_stop(struct wp_topterm *tt)
     fflush(tt->out);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
+    sigaction(SIGTSTP, &old_tstp, NULL);
+    sigaction(SIGCONT, &old_cont, NULL);
+    sigaction(SIGWINCH, &old_winch, NULL);
     restore();
     free(tt->buf);
     free(tt);
@@ -144,7 +203,13 @@ void wp_topterm_stop(struct wp_topterm *tt)
 enum wp_topterm_key wp_topterm_keys(struct wp_topterm *tt)
 {
     enum wp_topterm_key k = WP_TK_NONE;
-    if (tt == NULL || tt->in_fd < 0)
+    if (tt == NULL)
+        return k;
+    if (redraw_due) {
+        redraw_due = 0;
+        k = WP_TK_REDRAW;
+    }
+    if (tt->in_fd < 0)
         return k;
     for (;;) {
         struct pollfd pfd = {tt->in_fd, POLLIN, 0};

@@ -5,8 +5,10 @@
  * raw mode (no echo, no line buffering; signals still work) on the
  * alternate screen; wp_topterm_stop() gives back the terminal as it was,
  * and so do exit() and a second SIGINT/SIGTERM (the one that leaves at
- * once), so the terminal is restored on every way out. One view per
- * process. */
+ * once), so the terminal is restored on every way out. Ctrl-Z (SIGTSTP)
+ * gives the terminal back before the process stops and takes it again on
+ * SIGCONT; a new window size (SIGWINCH) or a continue makes the next
+ * wp_topterm_keys() ask for a redraw at once. One view per process. */
 #ifndef WP_TOPTERM_H
 #define WP_TOPTERM_H
 
@@ -32,7 +34,8 @@ struct wp_topterm *wp_topterm_start(FILE *out, const char *iface, int64_t start_
 void wp_topterm_stop(struct wp_topterm *tt);
 
 /* Read the keys typed since the last call: `q` (or Q) quits, `p` toggles
- * the pause, `s` cycles the sort column (both ask for a redraw). */
+ * the pause, `s` cycles the sort column (both ask for a redraw). A resize
+ * or a continue after a stop since the last call also asks for a redraw. */
 enum wp_topterm_key wp_topterm_keys(struct wp_topterm *tt);
 
 /* Draw the screen of report `r` made at now_ns. `sample`: a periodic

@@ -13,7 +13,10 @@ intervals while traffic goes on; `q` leaves with the final report, whose
 port rows equal those of the SIGINT run for the same traffic; the terminal
 is back in canonical mode with echo afterwards; Ctrl-C in the view also
 gives the final report and restores the terminal; with -j 2 (two capture
-threads) the view shows the ports and q quits with the report.
+threads) the view shows the ports and q quits with the report; a paused
+view redraws at once when the window grows (the HISTORY column appears past
+80 columns); Ctrl-Z gives the terminal back (canonical mode, normal screen)
+before whichports stops, and fg brings the view back in raw mode.
 
 Needs root and tmux. Exits 77 (skipped) when either is missing or
 namespaces cannot be made.
@@ -151,14 +154,53 @@ def screen_rows(scr):
             if ln.startswith("udp/") or ln.startswith("tcp/")]
 
 
-def start_view(wp, tmp, name, lang="C.UTF-8", extra=""):
+def start_view(wp, tmp, name, lang="C.UTF-8", extra="", width=160):
+    """Run whichports in a tmux pane from a bash script. The script has job
+    control (set -m), so Ctrl-Z stops whichports as in a login shell; then
+    it prints WPSTOPPED, waits for a line (read: only in canonical mode)
+    and brings whichports back with fg."""
     err = os.path.join(tmp, name + ".err")
-    cmd = (f"LC_ALL= LC_CTYPE= LANG={lang} ip netns exec {NS_B} {wp} -i {IF_B} "
-           f"-f '{FILTER}' --no-process {extra} "
-           f"2>{err}; echo WPEXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo';"
-           f" sleep 600")
-    sh(*TMUX, "new-session", "-d", "-s", "top", "-x", "160", "-y", "50", cmd)
+    script = os.path.join(tmp, name + ".sh")
+    with open(script, "w") as f:
+        f.write(f"set -m\n"
+                f"LC_ALL= LC_CTYPE= LANG={lang} ip netns exec {NS_B} {wp} -i {IF_B} "
+                f"-f '{FILTER}' --no-process {extra} 2>{err}\n"
+                f"st=$?\n"
+                f"if [ $st -eq 148 ]; then echo WPSTOPPED; read x; fg; st=$?; fi\n"
+                f"echo WPEXIT=$st\n"
+                f"stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo'\n"
+                f"sleep 600\n")
+    sh(*TMUX, "new-session", "-d", "-s", "top", "-x", str(width), "-y", "50", "bash " + script)
     return wait_for(lambda: "whichports on" in pane(), 10)
+
+
+def view_pid():
+    """The pid of the whichports of the view (its command line names IF_B)."""
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/comm") as f:
+                if f.read().strip() != "whichports":
+                    continue
+            with open(f"/proc/{d}/cmdline", "rb") as f:
+                if IF_B.encode() in f.read().split(b"\0"):
+                    return int(d)
+        except OSError:
+            continue
+    return None
+
+
+def proc_state(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def tty_mode():
+    """icanon and echo of the pane's terminal, as stty prints them."""
+    tty = sh(*TMUX, "display", "-p", "-t", "top", "#{pane_tty}").stdout.strip()
+    words = sh("stty", "-a", "-F", tty).stdout.replace(";", " ").split()
+    return [w for w in words if w.lstrip("-") in ("icanon", "echo")]
 
 
 def main():
@@ -281,6 +323,36 @@ def main():
         check(wait_for(exited, 10), "-j 2: q: whichports exits")
         after = pane(True)
         check("WPEXIT=0" in after and "SERVICE PORTS" in after, "-j 2: the final report")
+
+        # resize and Ctrl-Z
+        sh(*TMUX, "kill-session", "-t", "top")
+        check(start_view(wp, tmp, "view4", width=80), "an 80-column view appears")
+        traffic(20, 500, 1000)
+        check(wait_for(lambda: f"udp/{UDP_PORT}" in pane(), 5), "80 columns: the port shows")
+        check("HISTORY" not in pane(), "80 columns: no HISTORY column")
+        keys("p")
+        check(wait_for(lambda: "[paused]" in pane(), 3), "80 columns: paused")
+        sh(*TMUX, "resize-window", "-t", "top", "-x", "160")
+        check(wait_for(lambda: "HISTORY" in pane(), 3),
+              "paused, grown to 160 columns: redrawn at once with the HISTORY column")
+        pid = view_pid()
+        check(pid is not None, "the view's process found")
+        if pid is not None:
+            check(tty_mode() == ["-icanon", "-echo"], f"raw mode in the view ({tty_mode()})")
+            keys("C-z")
+            check(wait_for(lambda: proc_state(pid) == "T", 5), "Ctrl-Z: whichports stops")
+            check(tty_mode() == ["icanon", "echo"],
+                  f"Ctrl-Z: the terminal is given back ({tty_mode()})")
+            check(wait_for(lambda: "WPSTOPPED" in pane(), 3) and "whichports on" not in pane(),
+                  "Ctrl-Z: the view's screen is left, the shell runs")
+            keys("Enter")  # read returns, fg continues whichports
+            check(wait_for(lambda: "whichports on" in pane(), 5), "fg: the view is back")
+            check(tty_mode() == ["-icanon", "-echo"], f"fg: raw mode again ({tty_mode()})")
+            keys("q")
+            check(wait_for(exited, 10), "after the stop: q exits")
+            after = pane(True)
+            check("WPEXIT=0" in after and f"udp/{UDP_PORT}" in after,
+                  "after the stop: the final report")
     finally:
         if ref is not None and ref.poll() is None:
             ref.kill()

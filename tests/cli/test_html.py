@@ -330,6 +330,37 @@ def check_big(ck, chrome, wp, src, tmp):
           "flood: their packets are all the packets")
 
 
+PROCESS_CAPTURES = ["process/ptcpdump/curl-user.pcapng",
+                    "process/apple-tcpdump/radar-101007576-iperf.pcapng"]
+
+
+def check_processes(ck, chrome, wp, root, tmp):
+    """Captures whose records name processes: the processes table holds
+    the JSON processes, name by name, with their flows and bytes."""
+    for rel in PROCESS_CAPTURES:
+        pcap = os.path.join(root, rel)
+        name = os.path.basename(rel)
+        if not os.path.exists(pcap):
+            ck.skip(rel + " missing")
+            continue
+        out = os.path.join(tmp, name + ".html")
+        jout = os.path.join(tmp, name + ".json")
+        report(ck, wp, pcap, "html", out)
+        report(ck, wp, pcap, "json", jout)
+        with open(jout) as f:
+            js = json.load(f)
+        dom = load(chrome, out)
+        t = dom.tables.get("processes-table")
+        if not ck.check(t is not None and js.get("processes"), f"{name}: processes table"):
+            continue
+        got = [(r[0][0], int(r[1][1]["data-v"]), int(r[3][1]["data-v"]), int(r[5][1]["data-v"]))
+               for r in t["rows"]]
+        want = [(p["name"] if p["name"] is not None else got[i][0], p["flows"],
+                 p["sent"]["bytes"], p["received"]["bytes"])
+                for i, p in enumerate(js["processes"])]
+        ck.eq(got, want, f"{name}: processes rows equal the JSON processes")
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -370,6 +401,8 @@ def main():
             if name == "apple-session":
                 check_sorting(ck, chrome, name, out)
         check_big(ck, chrome, wp, src, tmp)
+        if root:
+            check_processes(ck, chrome, wp, root, tmp)
         check_hostile(ck, chrome, wp, src, tmp)
         check_netlog_control(ck, chrome, tmp)
     ck.finish()

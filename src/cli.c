@@ -481,6 +481,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                              cli->snaplen != 262144 || cli->no_promisc || cli->buffer_kib))
         return usage_error("%s", "-s, -p, -B, -Z, --duration and --interval apply to live "
                                  "capture (-i)");
+    if (cli->format == WP_FMT_HTML && cli->interval_ns)
+        return usage_error("%s", "--interval and -T html cannot be combined (the page is "
+                                 "written once, at the end)");
     if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--view applies to --format csv");
     if (cli->apple_view && cli->view != WP_VIEW_PORTS)

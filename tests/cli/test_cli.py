@@ -107,6 +107,8 @@ def body(ck, wp, root, sample, tmp):
                       (["-r"], "needs an argument"),
                       (["-r", sample, "-T", "xml"], "expected text, json, csv or html"),
                       (["-r", sample, "--view", "flows"], "--view applies to --format csv"),
+                      (["-i", "lo", "-T", "html", "--interval", "1"],
+                       "--interval and -T html cannot be combined"),
                       (["-r", sample, "-i", "lo"], "cannot be combined"),
                       (["-r", sample, "-c", "0"], "count must be"),
                       (["-r", sample, "--top", "x"], "--top"),

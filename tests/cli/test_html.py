@@ -203,6 +203,26 @@ def check_chart(ck, name, dom, js):
     ck.eq(len(paths), len(series), f"{name}: one SVG path per timeline series")
 
 
+def check_print(ck, chrome, name, path, tmp):
+    """Chromium prints the page (print CSS) to a PDF of a few pages."""
+    pdf = os.path.join(tmp, name + ".pdf")
+    with tempfile.TemporaryDirectory() as prof:
+        cmd = [chrome, "--headless", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--user-data-dir=" + prof,
+               "--no-pdf-header-footer", "--print-to-pdf=" + pdf, "file://" + path]
+        if os.geteuid() == 0:
+            cmd.insert(2, "--no-sandbox")
+        subprocess.run(cmd, capture_output=True, timeout=120)
+    try:
+        with open(pdf, "rb") as f:
+            data = f.read()
+    except OSError:
+        data = b""
+    pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
+    ck.check(data.startswith(b"%PDF") and 1 <= pages <= 20, f"{name}: prints to PDF",
+             f"{len(data)} bytes, {pages} pages")
+
+
 def check_sorting(ck, chrome, name, path):
     d1 = load(chrome, path, "wp-click=ports-table:4")
     d2 = load(chrome, path, "wp-click=ports-table:4,ports-table:4")
@@ -400,6 +420,7 @@ def main():
             check_netlog(ck, name, netlog)
             if name == "apple-session":
                 check_sorting(ck, chrome, name, out)
+                check_print(ck, chrome, name, out, tmp)
         check_big(ck, chrome, wp, src, tmp)
         if root:
             check_processes(ck, chrome, wp, root, tmp)

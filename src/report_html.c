@@ -157,7 +157,9 @@ static void header(FILE *fp, const struct wp_report *r)
     fputs("<h1>whichports report</h1>\n<p id=\"sources\">", fp);
     fputs(r->n_sources == 1 ? "Source: " : "Sources: ", fp);
     for (size_t i = 0; i < r->n_sources; i++) {
-        fputs(i ? ", <code>" : "<code>", fp);
+        fputs(i ? ", <code class=\"src\" data-source=\"" : "<code class=\"src\" data-source=\"", fp);
+        wp_html_attr(fp, r->sources[i]);
+        fputs("\">", fp);
         wp_html_text(fp, r->sources[i]);
         fputs("</code>", fp);
     }
@@ -336,7 +338,17 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         td_text(fp, wp_fmt_transport(t, sizeof(t), f->key.proto));
         td_text(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[c]));
         td_port(fp, ports, f->key.port[c]);
-        td_text(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]));
+        /* the server's cell: its address, and its name on hover */
+        const char *fname = r->names && f->name_id ? wp_nametab_get(r->names, f->name_id) : NULL;
+        if (fname != NULL) {
+            fputs("<td title=\"", fp);
+            wp_html_attr(fp, fname);
+            fputs("\">", fp);
+            wp_html_text(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]));
+            fputs("</td>", fp);
+        } else {
+            td_text(fp, wp_fmt_addr(a, sizeof(a), f->key.family, f->key.addr[s]));
+        }
         td_port(fp, ports, f->key.port[s]);
         td_text(fp, svc ? svc->name : NULL);
         td_text(fp, r->names && f->name_id ? wp_nametab_get(r->names, f->name_id) : NULL);

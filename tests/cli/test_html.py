@@ -304,6 +304,12 @@ def check_hostile(ck, chrome, wp, src, tmp):
     # the file name (markup) shows as text, exactly
     ck.check(HOSTILE_FILE in dom.text_by_id.get("sources", ""),
              "hostile: the capture's file name shows as text", dom.text_by_id.get("sources"))
+    srcs = [a.get("data-source") for t, a in dom.elements if "src" in a.get("class", "").split()]
+    ck.eq(srcs, [pcap], "hostile: the file name, as an attribute value, is exactly itself")
+    flows = dom.tables.get("flows-table", {"rows": []})
+    titles = sorted(r[3][1].get("title") for r in flows["rows"] if "title" in r[3][1])
+    jnames = sorted(f["name"] for f in js["flows"] if f["name"] is not None)
+    ck.eq(titles, jnames, "hostile: each flow's name, as the server cell's title, is exact")
     # every name of the JSON shows as the text of a names-table cell
     want = sorted({n["name"] for p in js["ports"] for n in p["names"]})
     got = sorted(set(col(dom.tables.get("names-table", {"rows": []}), 0, num=False)))

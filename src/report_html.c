@@ -157,7 +157,8 @@ static void header(FILE *fp, const struct wp_report *r)
     fputs("<h1>whichports report</h1>\n<p id=\"sources\">", fp);
     fputs(r->n_sources == 1 ? "Source: " : "Sources: ", fp);
     for (size_t i = 0; i < r->n_sources; i++) {
-        fputs(i ? ", <code class=\"src\" data-source=\"" : "<code class=\"src\" data-source=\"", fp);
+        fputs(i ? ", <code class=\"src\" data-source=\"" : "<code class=\"src\" data-source=\"",
+              fp);
         wp_html_attr(fp, r->sources[i]);
         fputs("\">", fp);
         wp_html_text(fp, r->sources[i]);

@@ -22,11 +22,13 @@
 #include "wp/decode.h"
 #include "wp/proctab.h"
 #include "wp/outcome.h"
+#include "wp/timeline.h"
 
 struct wp_engine {
     struct wp_engine_opts o;
     struct wp_flow_table *flows;
     struct wp_agg *agg;          /* evicted flows, unattributed packets, tunnels */
+    struct wp_timeline *tl;      /* port rows' packets by time (timeline.h) */
     struct wp_totals t;
     struct wp_flow *last;        /* one-entry lookup cache */
     int64_t next_expire_ns;
@@ -54,12 +56,13 @@ struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
     e->o = *opts;
     e->flows = wp_flow_table_new(opts->max_flows);
     e->agg = wp_agg_new();
+    e->tl = wp_timeline_new(opts->bucket_ns);
     e->ps = wp_procstate_new(opts->proctab);
     if (e->ps != NULL)
         wp_procstate_set_filter(e->ps, opts->processes, opts->n_processes);
     if (opts->nametab != NULL)
         e->names = wp_names_new(opts->nametab);
-    if (e->flows == NULL || e->agg == NULL || e->ps == NULL ||
+    if (e->flows == NULL || e->agg == NULL || e->tl == NULL || e->ps == NULL ||
         (opts->nametab != NULL && e->names == NULL)) {
         wp_engine_free(e);
         return NULL;
@@ -75,6 +78,7 @@ void wp_engine_free(struct wp_engine *e)
         return;
     wp_flow_table_free(e->flows);
     wp_agg_free(e->agg);
+    wp_timeline_free(e->tl);
     wp_names_free(e->names);
     wp_procstate_free(e->ps);
     free(e);
@@ -286,12 +290,13 @@ static void make_key(const struct wp_packet *p, struct wp_flow_key *k, unsigned 
     k->family = p->family;
 }
 
-static void account(struct wp_flow *f, unsigned sender, const struct wp_packet *p,
-                    const struct wp_record *rec)
+static void account(struct wp_engine *e, struct wp_flow *f, unsigned sender,
+                    const struct wp_packet *p, const struct wp_record *rec)
 {
     f->pkts[sender]++;
     f->bytes[sender] += p->wirelen;
     if (rec->has_ts) {
+        wp_timeline_add(e->tl, f, rec->ts_ns, p->wirelen);
         if (!(f->bits & WP_FB_TIME)) {
             f->first_ns = f->last_ns = rec->ts_ns;
             f->bits |= WP_FB_TIME;
@@ -406,6 +411,10 @@ static void account_unattributed(struct wp_engine *e, const struct wp_packet *p,
                                  const struct wp_record *rec)
 {
     agg_result(e, wp_agg_add_unattributed(e->agg, p->proto, rec->wirelen));
+    if (rec->has_ts) {
+        struct wp_port_key k = {p->proto, 0, 0};
+        wp_timeline_add_key(e->tl, &k, rec->ts_ns, rec->wirelen);
+    }
 }
 
 /* Step 5: a later IP fragment (no ports of its own) goes to the flow of
@@ -429,7 +438,7 @@ static void account_later_fragment(struct wp_engine *e, const struct wp_packet *
                 !(memcmp(f->key.addr[1], p->src, n) == 0 && memcmp(f->key.addr[0], p->dst, n) != 0)
             ? 0
             : 1;
-    account(f, sender, p, rec);
+    account(e, f, sender, p, rec);
     if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
         wp_procstate_packet(e->ps, f, sender, rec);
     wp_flow_touch(e->flows, f, class_of(f));
@@ -513,13 +522,16 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
 {
     sender = self_ping_sender(f, p, sender);
     if (p->proto == WP_IPPROTO_TCP && (p->tcp_flags & WP_TCP_SYN) && !(f->bits & WP_FB_SYN)) {
+        uint8_t was = f->server;
         f->server = (uint8_t)((p->tcp_flags & WP_TCP_ACK) ? sender : 1u - sender);
         f->how = WP_HOW_SYN;
         f->bits |= WP_FB_SYN;
+        if (f->server != was)
+            wp_timeline_flow_moved(e->tl, f, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
         apple_classify(e, f);
     }
     f->tcp_flags |= p->tcp_flags;
-    account(f, sender, p, rec);
+    account(e, f, sender, p, rec);
     wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
     if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)
         (void)wp_outcome_icmp(e->flows, p, e->o.nametab, &e->t.outcome);
@@ -647,6 +659,7 @@ struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n)
 
 struct merge_ctx {
     struct wp_engine *dst;
+    const struct wp_engine *src;
     int rc;
 };
 
@@ -668,6 +681,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         *f = *sf;
         f->lru = lru;
         f->cls = cls;
+        f->tl_series = wp_timeline_map(d->tl, m->src->tl, sf->tl_series);
         /* as a sequential read would have: a DNS answer from an earlier
          * input names the flow when it starts */
         if (f->name_id == 0 && d->names != NULL) {
@@ -679,10 +693,18 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     }
     /* The earlier reader's decision stands unless only the later one saw a SYN. */
     if (!(f->bits & WP_FB_SYN) && (sf->bits & WP_FB_SYN)) {
-        f->server = sf->server;
+        if (f->server != sf->server) {
+            f->server = sf->server;
+            wp_timeline_flow_moved(d->tl, f, f->pkts[0] + f->pkts[1], f->bytes[0] + f->bytes[1]);
+        }
         f->how = sf->how;
         f->bits |= WP_FB_SYN;
     }
+    /* src counted its packets under its own decision: now under f's */
+    if (f->tl_series != 0 && (sf->bits & WP_FB_TIME))
+        wp_timeline_move(d->tl, wp_timeline_map(d->tl, m->src->tl, sf->tl_series), f->tl_series,
+                         sf->first_ns, sf->last_ns, sf->pkts[0] + sf->pkts[1],
+                         sf->bytes[0] + sf->bytes[1]);
     for (int i = 0; i < 2; i++) {
         f->pkts[i] += sf->pkts[i];
         f->bytes[i] += sf->bytes[i];
@@ -709,7 +731,9 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
 
 int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 {
-    struct merge_ctx m = {dst, 0};
+    struct merge_ctx m = {dst, src, 0};
+    if (wp_timeline_merge(dst->tl, src->tl) != 0)
+        m.rc = -1;
     wp_flow_foreach(src->flows, merge_flow, &m);
     if (dst->names != NULL && src->names != NULL)
         wp_names_merge(dst->names, src->names);
@@ -750,7 +774,13 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 size_t wp_engine_bytes(const struct wp_engine *e)
 {
     return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg) +
+           wp_timeline_bytes(e->tl) +
            wp_procstate_bytes(e->ps);
+}
+
+const struct wp_timeline *wp_engine_timeline(const struct wp_engine *e)
+{
+    return e->tl;
 }
 
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e)

@@ -77,8 +77,10 @@ void wp_cli_usage(FILE *fp)
           "  -T, --format FMT   text (default), json, csv or html (one page with\n"
           "                     sortable tables and a chart; use with -o FILE)\n"
           "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
-          "                     baseline or totals\n"
-          "                     (every counter, malformed reasons included)\n"
+          "                     baseline, timeline (a row per time bucket and series)\n"
+          "                     or totals (every counter, malformed reasons included)\n"
+          "  --bucket SECS      the timeline's time bucket (default: from the duration,\n"
+          "                     128 to 256 buckets; doubled if a capture outgrows 256)\n"
           "  --top N            text, html: show N flows and servers (default 10, 0: all)\n"
           "  --no-flows         json: leave out the flows array\n"
           "  --filters          text: show a Wireshark display filter for each port\n"
@@ -119,6 +121,7 @@ enum {
     OPT_SERVICES,
     OPT_NO_TUNNELS,
     OPT_MAX_FLOWS,
+    OPT_BUCKET,
     OPT_IDLE,
     OPT_DURATION,
     OPT_INTERVAL,
@@ -150,6 +153,7 @@ static const struct option longopts[] = {
     {"services", required_argument, NULL, OPT_SERVICES},
     {"no-tunnels", no_argument, NULL, OPT_NO_TUNNELS},
     {"max-flows", required_argument, NULL, OPT_MAX_FLOWS},
+    {"bucket", required_argument, NULL, OPT_BUCKET},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"duration", required_argument, NULL, OPT_DURATION},
     {"interval", required_argument, NULL, OPT_INTERVAL},
@@ -329,9 +333,11 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                 cli->view = WP_VIEW_PROCESSES;
             else if (strcmp(optarg, "baseline") == 0)
                 cli->view = WP_VIEW_BASELINE;
+            else if (strcmp(optarg, "timeline") == 0)
+                cli->view = WP_VIEW_TIMELINE;
             else
                 return usage_error("--view: expected ports, flows, hosts, tunnels, processes, "
-                                   "baseline or totals, not '%s'",
+                                   "baseline, timeline or totals, not '%s'",
                                    optarg);
             break;
         case OPT_TOP:
@@ -419,6 +425,12 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_RULES_DOC:
             cli->rules_documented = true;
+            break;
+        case OPT_BUCKET:
+            if (wp_parse_seconds(optarg, &ns) != 0 || ns < 1000)
+                return usage_error("--bucket: expected seconds (at least 0.000001), not '%s'",
+                                   optarg);
+            cli->bucket_ns = ns;
             break;
         case OPT_MAX_FLOWS:
             if (wp_parse_u64(optarg, &v) != 0 || v == 0)

@@ -249,6 +249,38 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
     counter(fp, r, "complete", r->complete ? 1 : 0);
 }
 
+/* One row per time bucket and series of the timeline (timeline.h). */
+static void timeline(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
+{
+    const struct wp_tl_view *v = &r->timeline;
+    if (o->csv_header)
+        fprintf(fp, "%sbucket_start,bucket_seconds,series,transport,port,packets,bytes\r\n",
+                r->has_interval ? "time," : "");
+    for (size_t i = 0; i < v->n_buckets; i++) {
+        char ts[48], t[16], pt[8];
+        wp_fmt_time(ts, sizeof(ts), v->start_ns + (int64_t)i * v->bucket_ns, r->nanos);
+        for (size_t j = 0; j < v->n_series; j++) {
+            const struct wp_tl_series *s = &v->series[j];
+            lead(fp, r);
+            field(fp, ts, true);
+            fprintf(fp, ",%lld.%09lld", (long long)(v->bucket_ns / WP_NS_PER_S),
+                    (long long)(v->bucket_ns % WP_NS_PER_S));
+            if (s->other) {
+                fputs(",other,,", fp);
+            } else {
+                wp_fmt_transport(t, sizeof(t), s->key.proto);
+                snprintf(pt, sizeof(pt), "%u", s->key.port);
+                fputs(",port", fp);
+                field(fp, t, false);
+                field(fp, s->key.has_port ? pt : NULL, false);
+            }
+            num(fp, s->pkts[i]);
+            num(fp, s->byts[i]);
+            fputs("\r\n", fp);
+        }
+    }
+}
+
 void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     if (o->apple) {
@@ -273,6 +305,9 @@ void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_o
         break;
     case WP_VIEW_BASELINE:
         wp_report_baseline_csv(fp, r, o);
+        break;
+    case WP_VIEW_TIMELINE:
+        timeline(fp, r, o);
         break;
     default:
         ports(fp, r, o);

@@ -12,6 +12,7 @@
  * style, an event attribute or the script itself. */
 
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -232,13 +233,58 @@ static void totals(FILE *fp, const struct wp_report *r)
     fputs("</tbody></table>\n", fp);
 }
 
-/* The chart section. The timeline (bytes per bucket by service port) is
- * drawn when the report carries one; a report without it says so. */
+/* The chart section: the timeline's bytes per bucket by service port
+ * (timeline.h; the top WP_REPORT_TL_TOP ports, then `other`), stacked, the
+ * largest series at the bottom. A report without a packet says so. */
 static void chart(FILE *fp, const struct wp_report *r)
 {
-    (void)r;
+    const struct wp_tl_view *v = &r->timeline;
     fputs("<h2 id=\"chart\">Bytes over time by service port</h2>\n", fp);
-    fputs("<p class=\"note\" id=\"chart-none\">This report has no timeline.</p>\n", fp);
+    if (v->n_series == 0 || v->n_buckets == 0) {
+        fputs("<p class=\"note\" id=\"chart-none\">No packet to draw.</p>\n", fp);
+        return;
+    }
+    size_t ns = v->n_series, nb = v->n_buckets;
+    double *values = calloc(ns * nb, sizeof(double));
+    char(*names)[96] = calloc(ns, sizeof(*names));
+    const char **np = calloc(ns, sizeof(*np));
+    if (values == NULL || names == NULL || np == NULL) {
+        fputs("<p class=\"note\" id=\"chart-none\">Out of memory for the chart.</p>\n", fp);
+        free(values);
+        free(names);
+        free(np);
+        return;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const struct wp_tl_series *s = &v->series[i];
+        if (s->other) {
+            snprintf(names[i], sizeof(names[i]), "other ports");
+        } else {
+            char pk[32];
+            const struct wp_service *asvc = NULL, *svc = NULL;
+            const struct wp_port_row *row = r->agg ? wp_agg_port(r->agg, &s->key) : NULL;
+            if (row != NULL)
+                svc = wp_report_port_service(r, row, &asvc);
+            if (svc == NULL)
+                svc = asvc;
+            snprintf(names[i], sizeof(names[i]), "%s%s%s", wp_fmt_port_key(pk, sizeof(pk), &s->key),
+                     svc ? " " : "", svc ? svc->name : "");
+        }
+        np[i] = names[i];
+        for (size_t b = 0; b < nb; b++)
+            values[i * nb + b] = (double)s->byts[b];
+    }
+    fprintf(fp, "<p class=\"note\">%zu buckets of %g s from the first packet; the %zu series are "
+                "the ports with the most bytes",
+            nb, (double)v->bucket_ns / 1e9, ns);
+    fputs(v->series[ns - 1].other ? ", the other ports summed.</p>\n" : ".</p>\n", fp);
+    struct wp_svgchart c = {"Bytes per time bucket by service port", np, ns, values, nb,
+                            v->start_ns, v->bucket_ns, 0, 0};
+    if (wp_svgchart_write(fp, &c) != 0)
+        fputs("<p class=\"note\" id=\"chart-none\">Out of memory for the chart.</p>\n", fp);
+    free(values);
+    free(names);
+    free(np);
 }
 
 static void port_names(FILE *fp, const struct wp_report *r, const struct wp_name_count *v,

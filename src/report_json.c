@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: the JSON report (schema whichports/2, docs/output.md) */
+/* \summary: the JSON report (schema whichports/3, docs/output.md) */
 
 #include <inttypes.h>
 
@@ -318,6 +318,60 @@ static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
     fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->packets, t->bytes);
 }
 
+static void u64_array(FILE *fp, const uint64_t *v, size_t n)
+{
+    fputc('[', fp);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? "," : "", fp);
+        u64(fp, v[i]);
+    }
+    fputc(']', fp);
+}
+
+/* "timeline": the report's timeline view (timeline.h), docs/output.md 2.9. */
+static void timeline(const struct jw *w, const struct wp_report *r, const char *ind)
+{
+    FILE *fp = w->fp;
+    const struct wp_tl_view *v = &r->timeline;
+    const char *nl = w->nl;
+    fprintf(fp, ",%s%s\"timeline\": {\"start\": ", nl[0] ? nl : " ", ind);
+    time_or_null(fp, v->n_buckets > 0, v->start_ns, r->nanos);
+    fprintf(fp, ", \"bucket_ns\": %lld, \"buckets\": %zu, \"moved_packets\": %" PRIu64
+                ", \"series\": [",
+            (long long)v->bucket_ns, v->n_buckets, v->moved_packets);
+    for (size_t i = 0; i < v->n_series; i++) {
+        const struct wp_tl_series *s = &v->series[i];
+        fprintf(fp, "%s%s%s{", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");
+        char t[16];
+        const struct wp_service *svc = NULL, *asvc = NULL;
+        fprintf(fp, "\"other\": %s, \"transport\": ", s->other ? "true" : "false");
+        if (s->other) {
+            fputs("null, \"port\": null", fp);
+        } else {
+            wp_json_string(fp, wp_fmt_transport(t, sizeof(t), s->key.proto));
+            fputs(", \"port\": ", fp);
+            if (s->key.has_port)
+                fprintf(fp, "%u", s->key.port);
+            else
+                fputs("null", fp);
+            const struct wp_port_row *row = wp_agg_port(r->agg, &s->key);
+            if (row != NULL)
+                svc = wp_report_port_service(r, row, &asvc);
+        }
+        fputs(", \"service\": ", fp);
+        str_or_null(fp, svc ? svc->name : NULL);
+        fputs(", \"apple_service\": ", fp);
+        str_or_null(fp, asvc ? asvc->name : NULL);
+        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
+                s->packets, s->bytes);
+        u64_array(fp, s->pkts, v->n_buckets);
+        fputs(", \"bucket_bytes\": ", fp);
+        u64_array(fp, s->byts, v->n_buckets);
+        fputc('}', fp);
+    }
+    fprintf(fp, "%s%s]}", v->n_series && nl[0] ? nl : "", v->n_series && nl[0] ? ind : "");
+}
+
 void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     struct jw w = {fp, o->json_lines ? "" : "\n"};
@@ -404,6 +458,7 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
     if (r->tunnels_other != NULL)
         fprintf(fp, ",%s%s\"tunnels_other\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
                 nl[0] ? nl : " ", ind, r->tunnels_other->packets, r->tunnels_other->bytes);
+    timeline(&w, r, ind);
     wp_report_apple_json(fp, r, nl, ind);
     wp_report_proc_json(fp, r, o, nl, ind);
     wp_report_baseline_json(fp, r, nl, ind);

@@ -314,6 +314,10 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
                 r->flows[k++] = r->flows[i];
         r->n_flows = k;
     }
+    if (wp_timeline_view(wp_engine_timeline(e), WP_REPORT_TL_TOP, &r->timeline) != 0) {
+        wp_report_release(r);
+        return -1;
+    }
     wp_report_sort(r);
     return 0;
 }
@@ -328,6 +332,7 @@ void wp_report_release(struct wp_report *r)
     free(r->procs);
     free(r->proc_ports);
     free(r->bl_names);
+    wp_timeline_view_release(&r->timeline);
     wp_aggproc_free(r->own_procs);
     wp_agg_free(r->own_agg);
     memset(r, 0, sizeof(*r));

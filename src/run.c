@@ -116,6 +116,7 @@ int wp_run_ctx_init(struct wp_run_ctx *rc, const struct wp_cli *cli)
     rc->opts.applesvc = rc->applesvc;
     rc->opts.tunnels = cli->tunnels;
     rc->opts.max_flows = (size_t)cli->max_flows;
+    rc->opts.bucket_ns = cli->bucket_ns;
     rc->opts.prefixes = rc->prefixes;
     rc->opts.services = rc->services;
     if (cli->timeouts_given)

@@ -40,6 +40,7 @@ struct wp_engine_opts {
      * forgotten (ipfix_export.h); NULL: none. May run in a -j worker. */
     void (*on_flow_end)(void *ctx, const struct wp_flow *f, enum wp_flow_end why);
     void *on_flow_end_ctx;
+    int64_t bucket_ns;         /* the timeline's bucket (timeline.h); 0: automatic */
     int64_t answer_timeout_ns; /* a flow without an answer is unanswered this long
                                 * after its first packet (live); 0: at once (files) */
 };
@@ -122,6 +123,10 @@ struct wp_flow **wp_engine_flows(const struct wp_engine *e, size_t *n);
  * one engine reading both inputs in order unless flows were evicted (idle
  * timeouts, --max-flows) or a datagram's fragments span the two inputs. */
 int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
+
+/* The engine's timeline (timeline.h): packets and bytes per time bucket per
+ * service port, of every packet counted in a port row. */
+const struct wp_timeline *wp_engine_timeline(const struct wp_engine *e);
 
 /* Tests only: the engine's flow table (to inject allocation failures). */
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e);

@@ -27,6 +27,7 @@ struct wp_cli {
     /* analysis */
     bool tunnels;                 /* --no-tunnels turns off */
     uint64_t max_flows;           /* --max-flows */
+    int64_t bucket_ns;            /* --bucket; 0: automatic */
     int64_t timeout_ns[WP_FC_COUNT];
     bool timeouts_given;          /* --idle-timeout */
     const char *prefixes_path;    /* --prefixes */

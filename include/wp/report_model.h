@@ -14,6 +14,7 @@
 #include "wp/names.h"
 #include "wp/agg_proc.h"
 #include "wp/baseline.h"
+#include "wp/timeline.h"
 
 struct wp_proc_port_ref;
 
@@ -25,8 +26,12 @@ enum wp_view {
     WP_VIEW_TUNNELS,
     WP_VIEW_TOTALS,
     WP_VIEW_PROCESSES,
-    WP_VIEW_BASELINE
+    WP_VIEW_BASELINE,
+    WP_VIEW_TIMELINE
 };
+
+/* Port series a report's timeline shows by name; the rest are `other`. */
+#define WP_REPORT_TL_TOP 10
 
 struct wp_report_opts {
     enum wp_format format;
@@ -97,6 +102,9 @@ struct wp_report {
     bool proc_filter;                         /* --process given: only those flows */
     struct wp_proc_port_ref *proc_ports;      /* processes by port, sorted */
     size_t n_proc_ports;
+
+    /* the timeline (timeline.h): the top WP_REPORT_TL_TOP ports, then other */
+    struct wp_tl_view timeline;
 
     /* --baseline (baseline.h): NULL without it */
     const struct wp_baseline *baseline;

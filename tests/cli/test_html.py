@@ -193,14 +193,42 @@ def check_sums(ck, name, dom, js, pcap):
         ck.check(at is not None and len(at["rows"]) > 0, f"{name}: Apple table rendered")
 
 
+def path_points(d):
+    """The (x, y) points of an SVG path made of M and L commands."""
+    pts = []
+    for part in d.replace("Z", "").replace("M", " L").split("L")[1:]:
+        x, y = part.split()
+        pts.append((float(x), float(y)))
+    return pts
+
+
 def check_chart(ck, name, dom, js):
     paths = [a for t, a in dom.elements if t == "path" and "wp-series" in a.get("class", "")]
     tl = js.get("timeline")
-    if tl is None:
+    if tl is None or not tl.get("series"):
         ck.check("chart-none" in dom.text_by_id, f"{name}: no timeline: the chart says so")
         return
-    series = tl.get("ports", tl.get("series", []))
-    ck.eq(len(paths), len(series), f"{name}: one SVG path per timeline series")
+    series = tl["series"]
+    ck.eq(len(paths), len(series), f"{name}: one SVG path per JSON timeline series")
+    nb = tl["buckets"]
+    if len(paths) != len(series) or nb == 0:
+        return
+    # the top edge of the stack, bucket by bucket, against the JSON bucket sums
+    totals = [sum(s["bucket_bytes"][b] for s in series) for b in range(nb)]
+    top = path_points(paths[-1]["d"])[:2 * nb]
+    base = path_points(paths[0]["d"])[-1][1]
+    ys = [top[2 * b][1] for b in range(nb)]
+    height = base - min(ys)
+    mx = max(totals)
+    bad = [b for b in range(nb)
+           if abs((base - ys[b]) - totals[b] / mx * height) > 0.11 + 1e-9]
+    ck.check(height > 0 and not bad,
+             f"{name}: the stack's height in each of {nb} buckets is the JSON bucket sum",
+             f"buckets off: {bad[:5]}")
+    ck.check(all(top[2 * b][1] == top[2 * b + 1][1] for b in range(nb)),
+             f"{name}: each bucket drawn flat over its width")
+    for i, s in enumerate(series):
+        ck.eq(sum(s["bucket_bytes"]), s["bytes"], f"{name}: series {i} buckets sum to its bytes")
 
 
 def check_print(ck, chrome, name, path, tmp):

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the timeline: packets and bytes per time bucket per service port
+ *
+ * The engine adds every frame it counts under a service-port row (a flow's
+ * port row, or the row without a port of an unattributed packet) into the
+ * timeline: one bucket array per series, one addition per packet once the
+ * flow knows its series (the index is kept in the flow, wp_flow.tl_series).
+ *
+ * Bounded: at most WP_TL_BUCKETS buckets and WP_TL_MAX_SERIES port series;
+ * ports first seen after that are summed in one `other` series. The bucket
+ * is fixed (--bucket) or automatic: it starts at 1 ms and doubles (adjacent
+ * buckets summed in pairs) whenever a packet falls past the last bucket, so
+ * a capture of any duration ends with between WP_TL_BUCKETS / 2 and
+ * WP_TL_BUCKETS buckets (fewer only for captures shorter than
+ * WP_TL_BUCKETS ms). Bucket 0 starts at the first packet's time, as in
+ * tshark's -z io,stat.
+ *
+ * Exact: the bucket sums of a port equal its row's packets and bytes. A
+ * packet goes to the bucket of its own time, with two exceptions, each
+ * counted in `moved_packets`: a flow whose server side is decided late (a
+ * SYN after other packets) has its earlier packets moved to its new port
+ * in the bucket of its first packet; timelines merged (-j) whose first
+ * packets are not a whole number of buckets apart place the later one's
+ * packets in the bucket where their bucket starts. */
+#ifndef WP_TIMELINE_H
+#define WP_TIMELINE_H
+
+#include "wp/common.h"
+#include "wp/agg.h"
+#include "wp/flow.h"
+
+#define WP_TL_BUCKETS 256
+#define WP_TL_MAX_SERIES 256
+#define WP_TL_START_NS 1000000 /* the first automatic bucket: 1 ms */
+
+struct wp_timeline;
+
+/* A new, empty timeline with buckets of `bucket_ns` (0: automatic). NULL
+ * when out of memory. */
+struct wp_timeline *wp_timeline_new(int64_t bucket_ns);
+void wp_timeline_free(struct wp_timeline *tl);
+
+/* Add a packet of `bytes` at ts_ns to flow f's series (given it at the
+ * flow's first packet, by its port key then). */
+void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes);
+
+/* Add a packet without a flow to the series of `key`. */
+void wp_timeline_add_key(struct wp_timeline *tl, const struct wp_port_key *key, int64_t ts_ns,
+                         uint32_t bytes);
+
+/* Flow f's port key changed (its server side was decided again): move what
+ * it has so far, less the packet being counted (pkts, bytes), to the series
+ * of its new key. */
+void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t pkts,
+                            uint64_t bytes);
+
+/* Move pkts packets and bytes bytes seen from first_ns to last_ns from
+ * series `from` to series `to` (tl_series values). */
+void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_t first_ns,
+                      int64_t last_ns, uint64_t pkts, uint64_t bytes);
+
+/* Add everything in src to dst; series of the same key are summed. Flows
+ * of src keep src's series indexes: call before their flows join dst's
+ * table (wp_engine_merge), which gives them dst's index again. Returns -1
+ * when memory ran out (the series that could not be made go to `other`). */
+int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src);
+
+/* The series index dst uses for `key` (made when new); for flows that join
+ * dst from another engine. Returns the index to store in tl_series. */
+uint16_t wp_timeline_series_of(struct wp_timeline *tl, const struct wp_port_key *key);
+
+/* The series index in dst of src's series `src_series` (a flow's
+ * tl_series), for a flow that moves from src's engine to dst's. */
+uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
+                         uint16_t src_series);
+
+/* One series of a view. */
+struct wp_tl_series {
+    bool other;              /* the `other` series (key unused) */
+    struct wp_port_key key;
+    uint64_t packets, bytes; /* sums over the buckets */
+    const uint64_t *pkts;    /* per bucket, n_buckets each */
+    const uint64_t *byts;
+};
+
+/* What a report shows: the top `top` port series by bytes, then `other`
+ * (the rest summed, present when not empty). */
+struct wp_tl_view {
+    int64_t start_ns;  /* bucket 0 starts here; 0 when no packet was added */
+    int64_t bucket_ns; /* width of every bucket */
+    size_t n_buckets;  /* up to the last bucket with a packet */
+    struct wp_tl_series *series;
+    size_t n_series;
+    uint64_t moved_packets;
+    uint64_t *own; /* the `other` arrays */
+};
+
+/* Fill *v from tl. Returns 0, or -1 when out of memory (*v empty). The view
+ * borrows tl's arrays: release it before tl changes. */
+int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_view *v);
+void wp_timeline_view_release(struct wp_tl_view *v);
+
+/* Approximate heap bytes held. */
+size_t wp_timeline_bytes(const struct wp_timeline *tl);
+
+#endif

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* \summary: the timeline: packets and bytes per time bucket per service port */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "wp/timeline.h"
+
+#define SLOTS 1024 /* open addressing, a power of two above 2 * WP_TL_MAX_SERIES */
+#define OTHER 0    /* series 0 is `other`; port series from 1 */
+
+struct series {
+    struct wp_port_key key;
+    uint64_t *pkts, *bytes; /* WP_TL_BUCKETS each; NULL: not made */
+};
+
+struct wp_timeline {
+    bool started, fixed;
+    int64_t origin, width;
+    size_t used;                  /* buckets up to the last with a packet */
+    size_t cur;                   /* the bucket of the last packet, and its span */
+    int64_t cur_lo, cur_hi;
+    size_t n_series;              /* including `other` */
+    uint64_t moved;
+    struct series s[WP_TL_MAX_SERIES + 1];
+    uint32_t slot_key[SLOTS];     /* packed port key + 1; 0 empty */
+    uint16_t slot_idx[SLOTS];
+};
+
+static uint32_t pack(const struct wp_port_key *k)
+{
+    return ((uint32_t)k->proto << 17 | (uint32_t)(k->has_port != 0) << 16 | k->port) + 1;
+}
+
+static int make_series(struct series *s)
+{
+    s->pkts = calloc(2 * WP_TL_BUCKETS, sizeof(uint64_t));
+    if (s->pkts == NULL)
+        return -1;
+    s->bytes = s->pkts + WP_TL_BUCKETS;
+    return 0;
+}
+
+struct wp_timeline *wp_timeline_new(int64_t bucket_ns)
+{
+    struct wp_timeline *tl = calloc(1, sizeof(*tl));
+    if (tl == NULL)
+        return NULL;
+    tl->fixed = bucket_ns > 0;
+    tl->width = bucket_ns > 0 ? bucket_ns : WP_TL_START_NS;
+    if (make_series(&tl->s[OTHER]) != 0) {
+        free(tl);
+        return NULL;
+    }
+    tl->n_series = 1;
+    return tl;
+}
+
+void wp_timeline_free(struct wp_timeline *tl)
+{
+    if (tl == NULL)
+        return;
+    for (size_t i = 0; i < tl->n_series; i++)
+        free(tl->s[i].pkts);
+    free(tl);
+}
+
+uint16_t wp_timeline_series_of(struct wp_timeline *tl, const struct wp_port_key *key)
+{
+    uint32_t k = pack(key);
+    uint32_t h = (k * 2654435761u) >> 22; /* 10 bits: SLOTS */
+    for (;; h = (h + 1) & (SLOTS - 1)) {
+        if (tl->slot_key[h] == k)
+            return (uint16_t)(tl->slot_idx[h] + 1);
+        if (tl->slot_key[h] == 0)
+            break;
+    }
+    if (tl->n_series > WP_TL_MAX_SERIES)
+        return OTHER + 1; /* full: not remembered, so a later lookup probes again */
+    struct series *s = &tl->s[tl->n_series];
+    if (make_series(s) != 0)
+        return OTHER + 1;
+    s->key = *key;
+    tl->slot_key[h] = k;
+    tl->slot_idx[h] = (uint16_t)tl->n_series;
+    return (uint16_t)(++tl->n_series);
+}
+
+uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
+                         uint16_t src_series)
+{
+    if (src_series <= OTHER + 1u || src_series > src->n_series)
+        return src_series == 0 ? 0 : OTHER + 1;
+    return wp_timeline_series_of(dst, &src->s[src_series - 1u].key);
+}
+
+/* Sum adjacent buckets in pairs: the bucket doubles. */
+static void compact(struct wp_timeline *tl)
+{
+    for (size_t j = 0; j < tl->n_series; j++) {
+        uint64_t *a[2] = {tl->s[j].pkts, tl->s[j].bytes};
+        for (int k = 0; k < 2; k++) {
+            for (size_t i = 0; i < WP_TL_BUCKETS / 2; i++)
+                a[k][i] = a[k][2 * i] + a[k][2 * i + 1];
+            memset(a[k] + WP_TL_BUCKETS / 2, 0, WP_TL_BUCKETS / 2 * sizeof(uint64_t));
+        }
+    }
+    tl->width *= 2;
+    tl->used = (tl->used + 1) / 2;
+    tl->cur_hi = tl->cur_lo; /* empty: recomputed at the next packet */
+}
+
+/* Make bucket 0 start at or before t (whole buckets earlier). */
+static void reach_back(struct wp_timeline *tl, int64_t t)
+{
+    for (;;) {
+        size_t k = (size_t)((tl->origin - t + tl->width - 1) / tl->width);
+        if (k == 0)
+            return;
+        if (tl->used + k <= WP_TL_BUCKETS) {
+            for (size_t j = 0; j < tl->n_series; j++) {
+                uint64_t *a[2] = {tl->s[j].pkts, tl->s[j].bytes};
+                for (int m = 0; m < 2; m++) {
+                    memmove(a[m] + k, a[m], tl->used * sizeof(uint64_t));
+                    memset(a[m], 0, k * sizeof(uint64_t));
+                }
+            }
+            tl->origin -= (int64_t)k * tl->width;
+            tl->used += k;
+            tl->cur_hi = tl->cur_lo;
+            return;
+        }
+        compact(tl);
+    }
+}
+
+/* The bucket of time t, the timeline grown or coarsened to hold it. */
+static size_t bucket(struct wp_timeline *tl, int64_t t)
+{
+    if (t >= tl->cur_lo && t < tl->cur_hi)
+        return tl->cur;
+    if (!tl->started) {
+        tl->started = true;
+        tl->origin = t;
+    }
+    if (t < tl->origin)
+        reach_back(tl, t);
+    int64_t b;
+    while ((b = (t - tl->origin) / tl->width) >= WP_TL_BUCKETS)
+        compact(tl);
+    tl->cur = (size_t)b;
+    tl->cur_lo = tl->origin + b * tl->width;
+    tl->cur_hi = tl->cur_lo + tl->width;
+    if (tl->cur >= tl->used)
+        tl->used = tl->cur + 1;
+    return tl->cur;
+}
+
+static void add(struct wp_timeline *tl, size_t idx, int64_t ts_ns, uint32_t bytes)
+{
+    size_t b = bucket(tl, ts_ns);
+    tl->s[idx].pkts[b]++;
+    tl->s[idx].bytes[b] += bytes;
+}
+
+void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes)
+{
+    if (WP_UNLIKELY(f->tl_series == 0)) {
+        struct wp_port_key k = wp_flow_port_key(f);
+        f->tl_series = wp_timeline_series_of(tl, &k);
+    }
+    add(tl, f->tl_series - 1u, ts_ns, bytes);
+}
+
+void wp_timeline_add_key(struct wp_timeline *tl, const struct wp_port_key *key, int64_t ts_ns,
+                         uint32_t bytes)
+{
+    add(tl, wp_timeline_series_of(tl, key) - 1u, ts_ns, bytes);
+}
+
+void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_t first_ns,
+                      int64_t last_ns, uint64_t pkts, uint64_t bytes)
+{
+    if (from == to || from == 0 || to == 0 || pkts == 0 || !tl->started)
+        return;
+    /* the packets lie in the buckets from first_ns to last_ns: take them
+     * there, earliest first (exact when they share one bucket) */
+    struct series *a = &tl->s[from - 1u], *z = &tl->s[to - 1u];
+    size_t lo = bucket(tl, first_ns), hi = bucket(tl, last_ns);
+    if (lo != hi)
+        tl->moved += pkts;
+    for (size_t i = lo; i <= hi && (pkts > 0 || bytes > 0); i++) {
+        uint64_t p = a->pkts[i] < pkts ? a->pkts[i] : pkts;
+        uint64_t b = a->bytes[i] < bytes ? a->bytes[i] : bytes;
+        a->pkts[i] -= p;
+        a->bytes[i] -= b;
+        z->pkts[i] += p;
+        z->bytes[i] += b;
+        pkts -= p;
+        bytes -= b;
+    }
+}
+
+void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t pkts,
+                            uint64_t bytes)
+{
+    if (f->tl_series == 0)
+        return;
+    struct wp_port_key k = wp_flow_port_key(f);
+    uint16_t from = f->tl_series;
+    f->tl_series = wp_timeline_series_of(tl, &k);
+    if (f->bits & WP_FB_TIME)
+        wp_timeline_move(tl, from, f->tl_series, f->first_ns, f->last_ns, pkts, bytes);
+}
+
+int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
+{
+    if (!src->started)
+        return 0;
+    while (dst->width < src->width)
+        compact(dst);
+    if (!dst->started) {
+        dst->started = true;
+        dst->origin = src->origin;
+    }
+    if (src->origin < dst->origin)
+        reach_back(dst, src->origin);
+    int64_t end = src->origin + (int64_t)src->used * src->width;
+    while ((end - 1 - dst->origin) / dst->width >= WP_TL_BUCKETS)
+        compact(dst);
+    int rc = 0;
+    for (size_t j = 0; j < src->n_series; j++) {
+        const struct series *s = &src->s[j];
+        size_t d = OTHER;
+        if (j != OTHER) {
+            uint16_t x = wp_timeline_series_of(dst, &s->key);
+            d = x - 1u;
+            if (d == OTHER)
+                rc = -1;
+        }
+        for (size_t i = 0; i < src->used; i++) {
+            if (s->pkts[i] == 0 && s->bytes[i] == 0)
+                continue;
+            int64_t lo = src->origin + (int64_t)i * src->width - dst->origin;
+            size_t b = (size_t)(lo / dst->width);
+            if (lo % dst->width + src->width > dst->width)
+                dst->moved += s->pkts[i]; /* straddles two of dst's buckets */
+            dst->s[d].pkts[b] += s->pkts[i];
+            dst->s[d].bytes[b] += s->bytes[i];
+            if (b >= dst->used)
+                dst->used = b + 1;
+        }
+    }
+    dst->moved += src->moved;
+    dst->cur_hi = dst->cur_lo;
+    return rc;
+}
+
+static uint64_t sum(const uint64_t *a, size_t n)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += a[i];
+    return t;
+}
+
+static int cmp_series(const void *pa, const void *pb)
+{
+    const struct wp_tl_series *a = pa, *b = pb;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    uint32_t ka = pack(&a->key), kb = pack(&b->key);
+    return ka < kb ? -1 : ka > kb;
+}
+
+int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_view *v)
+{
+    memset(v, 0, sizeof(*v));
+    v->bucket_ns = tl->width;
+    v->moved_packets = tl->moved;
+    if (!tl->started)
+        return 0;
+    v->start_ns = tl->origin;
+    v->n_buckets = tl->used;
+    size_t n = tl->n_series;
+    v->series = calloc(n, sizeof(*v->series));
+    v->own = calloc(2 * (tl->used ? tl->used : 1), sizeof(uint64_t));
+    if (v->series == NULL || v->own == NULL) {
+        wp_timeline_view_release(v);
+        return -1;
+    }
+    size_t k = 0;
+    for (size_t j = 1; j < n; j++) {
+        const struct series *s = &tl->s[j];
+        struct wp_tl_series x = {false, s->key, sum(s->pkts, tl->used), sum(s->bytes, tl->used),
+                                 s->pkts, s->bytes};
+        if (x.packets > 0)
+            v->series[k++] = x;
+    }
+    qsort(v->series, k, sizeof(*v->series), cmp_series);
+    if (top > 0 && k > top)
+        k = top; /* past top: summed into other below */
+    uint64_t *op = v->own, *ob = v->own + tl->used;
+    for (size_t j = 0; j < n; j++) {
+        const struct series *s = &tl->s[j];
+        bool shown = false;
+        for (size_t i = 0; j != OTHER && i < k && !shown; i++)
+            shown = v->series[i].pkts == s->pkts;
+        if (shown)
+            continue;
+        for (size_t i = 0; i < tl->used; i++) {
+            op[i] += s->pkts[i];
+            ob[i] += s->bytes[i];
+        }
+    }
+    struct wp_tl_series o = {true, {0, 0, 0}, sum(op, tl->used), sum(ob, tl->used), op, ob};
+    if (o.packets > 0)
+        v->series[k++] = o;
+    v->n_series = k;
+    return 0;
+}
+
+void wp_timeline_view_release(struct wp_tl_view *v)
+{
+    free(v->series);
+    free(v->own);
+    memset(v, 0, sizeof(*v));
+}
+
+size_t wp_timeline_bytes(const struct wp_timeline *tl)
+{
+    return sizeof(*tl) + tl->n_series * 2 * WP_TL_BUCKETS * sizeof(uint64_t);
+}

@@ -274,12 +274,20 @@ static void chart(FILE *fp, const struct wp_report *r)
         for (size_t b = 0; b < nb; b++)
             values[i * nb + b] = (double)s->byts[b];
     }
-    fprintf(fp, "<p class=\"note\">%zu buckets of %g s from the first packet; the %zu series are "
-                "the ports with the most bytes",
+    fprintf(fp,
+            "<p class=\"note\">%zu buckets of %g s from the first packet; the %zu series are "
+            "the ports with the most bytes",
             nb, (double)v->bucket_ns / 1e9, ns);
     fputs(v->series[ns - 1].other ? ", the other ports summed.</p>\n" : ".</p>\n", fp);
-    struct wp_svgchart c = {"Bytes per time bucket by service port", np, ns, values, nb,
-                            v->start_ns, v->bucket_ns, 0, 0};
+    struct wp_svgchart c = {"Bytes per time bucket by service port",
+                            np,
+                            ns,
+                            values,
+                            nb,
+                            v->start_ns,
+                            v->bucket_ns,
+                            0,
+                            0};
     if (wp_svgchart_write(fp, &c) != 0)
         fputs("<p class=\"note\" id=\"chart-none\">Out of memory for the chart.</p>\n", fp);
     free(values);

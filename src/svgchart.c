@@ -15,7 +15,9 @@
 enum { MARGIN_L = 78, MARGIN_R = 12, MARGIN_T = 24, MARGIN_B = 34, LEGEND_LINE = 18 };
 
 static const char *const colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+                                     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+                                     "#2f4b7c", "#d37295", "#a0cbe8", "#8cd17d", "#f1ce63",
+                                     "#79706e"};
 
 const char *wp_svgchart_color(size_t i)
 {
@@ -83,8 +85,8 @@ int wp_svgchart_write(FILE *fp, const struct wp_svgchart *c)
             "<path class=\"wp-axis\" d=\"M%d %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"#555\"/>\n",
             MARGIN_L, (double)MARGIN_T, base, MARGIN_L + w);
     char b1[48], b2[48], by[32];
-    fprintf(fp, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">%s/bucket</text>\n",
-            MARGIN_L - 4, (double)MARGIN_T + 4, wp_fmt_bytes(by, sizeof(by), (uint64_t)max));
+    fprintf(fp, "<text x=\"%d\" y=\"%.1f\" font-size=\"11\">%s per bucket</text>\n", MARGIN_L,
+            (double)MARGIN_T - 8, wp_fmt_bytes(by, sizeof(by), (uint64_t)max));
     fprintf(fp, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">0</text>\n",
             MARGIN_L - 4, base);
     if (nb > 0) {

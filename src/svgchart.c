@@ -14,10 +14,9 @@
 
 enum { MARGIN_L = 78, MARGIN_R = 12, MARGIN_T = 24, MARGIN_B = 34, LEGEND_LINE = 18 };
 
-static const char *const colors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                     "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-                                     "#2f4b7c", "#d37295", "#a0cbe8", "#8cd17d", "#f1ce63",
-                                     "#79706e"};
+static const char *const colors[] = {
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac", "#2f4b7c", "#d37295", "#a0cbe8", "#8cd17d", "#f1ce63", "#79706e"};
 
 const char *wp_svgchart_color(size_t i)
 {

@@ -266,6 +266,9 @@ def check_sorting(ck, chrome, name, path):
     ck.eq(svc, sorted(svc), f"{name}: service header click sorts text ascending")
     p4 = col(d4.tables["ports-table"], 1)
     ck.eq(p4, sorted(p4), f"{name}: port header clicked twice sorts ascending")
+    d5 = load(chrome, path, "wp-click=flows-table:3")
+    srv = [t for t, a in (r[3] for r in d5.tables["flows-table"]["rows"])]
+    ck.eq(srv, sorted(srv, key=str.lower), f"{name}: the flows table sorts by server too")
     p1 = col(load(chrome, path).tables["ports-table"], 4)
     ck.check(p1 == b1 and b2 != b1, f"{name}: the page loads in bytes order; sorting changed it")
 

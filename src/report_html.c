@@ -62,6 +62,15 @@ static const char script_js[] =
     "document.documentElement.setAttribute('data-wp-script','ran');\n"
     "})();\n";
 
+/* Port rows in the page at most (a scan can make 131,072); the rest are
+ * counted, and CSV and JSON list them all. */
+#define HTML_MAX_PORTS 2000
+
+static size_t port_rows(const struct wp_report *r)
+{
+    return r->n_ports < HTML_MAX_PORTS ? r->n_ports : HTML_MAX_PORTS;
+}
+
 static const char style_css[] =
     "body{font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#222;"
     "margin:1.5em auto;max-width:1200px;padding:0 1em}\n"
@@ -314,12 +323,13 @@ static void ports(FILE *fp, const struct wp_report *r)
                                        "#bytes",    "#flows",          "#clients", "#servers",
                                        "names",     "Wireshark filter"};
     struct wp_filter_index *fix = wp_report_filter_index(r);
+    size_t shown = port_rows(r);
     fprintf(fp,
             "<h2 id=\"ports\">Service ports</h2>\n<p class=\"note\">%zu port rows. Click a "
             "column header to sort.</p>\n",
             r->n_ports);
     table_head(fp, "ports-table", cols, sizeof(cols) / sizeof(cols[0]));
-    for (size_t i = 0; i < r->n_ports; i++) {
+    for (size_t i = 0; i < shown; i++) {
         const struct wp_port_row *p = r->ports[i];
         char t[16], f[WP_FILTER_MAX];
         const struct wp_service *asvc;
@@ -367,6 +377,26 @@ static void ports(FILE *fp, const struct wp_report *r)
     }
     fputs("</tbody></table>\n", fp);
     wp_report_filter_index_free(fix);
+    uint64_t rp = 0, rb = 0;
+    for (size_t i = shown; i < r->n_ports; i++) {
+        const struct wp_port_row *p = r->ports[i];
+        rp += p->to_service.packets + p->from_service.packets + p->unattributed.packets;
+        rb += p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes;
+    }
+    fprintf(fp,
+            "<p class=\"note\" id=\"ports-rest\" data-ports=\"%zu\" data-packets=\"%" PRIu64
+            "\" data-bytes=\"%" PRIu64 "\">",
+            r->n_ports - shown, rp, rb);
+    if (shown < r->n_ports) {
+        fprintf(fp, "The %zu largest port rows are shown; the other ", shown);
+        num(fp, r->n_ports - shown);
+        fputs(" carried ", fp);
+        num(fp, rp);
+        fputs(" packets, ", fp);
+        num(fp, rb);
+        fputs(" bytes. For every row: <code>-T csv</code> or <code>-T json</code>.", fp);
+    }
+    fputs("</p>\n", fp);
 }
 
 static size_t limit(size_t n, unsigned top)
@@ -546,7 +576,7 @@ static void names(FILE *fp, const struct wp_report *r)
     }
     table_head(fp, "names-table", cols, sizeof(cols) / sizeof(cols[0]));
     size_t row = 0;
-    for (size_t i = 0; i < r->n_ports; i++) {
+    for (size_t i = 0; i < port_rows(r); i++) {
         const struct wp_port_row *p = r->ports[i];
         struct wp_name_count sorted[WP_ROW_NAMES];
         size_t k = wp_report_sort_names(r, p->names, p->n_names, sorted);
@@ -613,7 +643,7 @@ static void data_block(FILE *fp, const struct wp_report *r, const struct wp_repo
             "\"flows_shown\": %zu, \"ports\": %zu, \"names\": [",
             t->packets, t->bytes, r->n_flows, limit(r->n_flows, o->top), r->n_ports);
     const char *sep = "";
-    for (size_t i = 0; r->names != NULL && i < r->n_ports; i++) {
+    for (size_t i = 0; r->names != NULL && i < port_rows(r); i++) {
         struct wp_name_count sorted[WP_ROW_NAMES];
         size_t k = wp_report_sort_names(r, r->ports[i]->names, r->ports[i]->n_names, sorted);
         for (size_t j = 0; j < k; j++) {

@@ -295,6 +295,8 @@ static void account(struct wp_engine *e, struct wp_flow *f, unsigned sender,
 {
     f->pkts[sender]++;
     f->bytes[sender] += p->wirelen;
+    if (WP_UNLIKELY(!rec->has_ts))
+        wp_timeline_untimed(e->tl, p->wirelen);
     if (rec->has_ts) {
         wp_timeline_add(e->tl, f, rec->ts_ns, p->wirelen);
         if (!(f->bits & WP_FB_TIME)) {
@@ -344,6 +346,7 @@ static void count_frame(struct wp_engine *e, const struct wp_record *rec)
         if (!t->have_ts) {
             t->first_ns = t->last_ns = rec->ts_ns;
             t->have_ts = true;
+            wp_timeline_start(e->tl, rec->ts_ns); /* bucket 0 starts at the first frame */
         } else {
             if (rec->ts_ns < t->first_ns)
                 t->first_ns = rec->ts_ns;
@@ -414,6 +417,8 @@ static void account_unattributed(struct wp_engine *e, const struct wp_packet *p,
     if (rec->has_ts) {
         struct wp_port_key k = {p->proto, 0, 0};
         wp_timeline_add_key(e->tl, &k, rec->ts_ns, rec->wirelen);
+    } else {
+        wp_timeline_untimed(e->tl, rec->wirelen);
     }
 }
 
@@ -774,8 +779,7 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
 size_t wp_engine_bytes(const struct wp_engine *e)
 {
     return sizeof(*e) + wp_flow_table_bytes(e->flows) + wp_agg_bytes(e->agg) +
-           wp_timeline_bytes(e->tl) +
-           wp_procstate_bytes(e->ps);
+           wp_timeline_bytes(e->tl) + wp_procstate_bytes(e->ps);
 }
 
 const struct wp_timeline *wp_engine_timeline(const struct wp_engine *e)

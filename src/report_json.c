@@ -336,9 +336,10 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
     const char *nl = w->nl;
     fprintf(fp, ",%s%s\"timeline\": {\"start\": ", nl[0] ? nl : " ", ind);
     time_or_null(fp, v->n_buckets > 0, v->start_ns, r->nanos);
-    fprintf(fp, ", \"bucket_ns\": %lld, \"buckets\": %zu, \"moved_packets\": %" PRIu64
-                ", \"series\": [",
+    fprintf(fp, ", \"bucket_ns\": %lld, \"buckets\": %zu, \"moved_packets\": %" PRIu64 ", ",
             (long long)v->bucket_ns, v->n_buckets, v->moved_packets);
+    counts(w, "untimed", &v->untimed);
+    fputs(", \"series\": [", fp);
     for (size_t i = 0; i < v->n_series; i++) {
         const struct wp_tl_series *s = &v->series[i];
         fprintf(fp, "%s%s%s{", i ? "," : "", nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "");

@@ -17,15 +17,23 @@ struct series {
 struct wp_timeline {
     bool started, fixed;
     int64_t origin, width;
-    size_t used;                  /* buckets up to the last with a packet */
-    size_t cur;                   /* the bucket of the last packet, and its span */
+    size_t used; /* buckets up to the last with a packet */
+    size_t cur;  /* the bucket of the last packet, and its span */
     int64_t cur_lo, cur_hi;
-    size_t n_series;              /* including `other` */
+    size_t n_series; /* including `other` */
     uint64_t moved;
+    struct wp_counts untimed;
     struct series s[WP_TL_MAX_SERIES + 1];
-    uint32_t slot_key[SLOTS];     /* packed port key + 1; 0 empty */
+    uint32_t slot_key[SLOTS]; /* packed port key + 1; 0 empty */
     uint16_t slot_idx[SLOTS];
 };
+
+/* Times the buckets can hold: within about 146 years of 1970, so that no
+ * difference of two overflows. Others count as untimed. */
+static bool in_range(int64_t t)
+{
+    return t > -WP_TL_TIME_LIMIT && t < WP_TL_TIME_LIMIT;
+}
 
 static uint32_t pack(const struct wp_port_key *k)
 {
@@ -156,8 +164,26 @@ static size_t bucket(struct wp_timeline *tl, int64_t t)
     return tl->cur;
 }
 
+void wp_timeline_start(struct wp_timeline *tl, int64_t ts_ns)
+{
+    if (!tl->started && in_range(ts_ns)) {
+        tl->started = true;
+        tl->origin = ts_ns;
+    }
+}
+
+void wp_timeline_untimed(struct wp_timeline *tl, uint32_t bytes)
+{
+    tl->untimed.packets++;
+    tl->untimed.bytes += bytes;
+}
+
 static void add(struct wp_timeline *tl, size_t idx, int64_t ts_ns, uint32_t bytes)
 {
+    if (WP_UNLIKELY(!in_range(ts_ns))) {
+        wp_timeline_untimed(tl, bytes);
+        return;
+    }
     size_t b = bucket(tl, ts_ns);
     tl->s[idx].pkts[b]++;
     tl->s[idx].bytes[b] += bytes;
@@ -186,7 +212,11 @@ void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_
     /* the packets lie in the buckets from first_ns to last_ns: take them
      * there, earliest first (exact when they share one bucket) */
     struct series *a = &tl->s[from - 1u], *z = &tl->s[to - 1u];
-    size_t lo = bucket(tl, first_ns), hi = bucket(tl, last_ns);
+    size_t lo = 0, hi = tl->used ? tl->used - 1 : 0;
+    if (in_range(first_ns) && in_range(last_ns)) {
+        lo = bucket(tl, first_ns);
+        hi = bucket(tl, last_ns);
+    }
     if (lo != hi)
         tl->moved += pkts;
     for (size_t i = lo; i <= hi && (pkts > 0 || bytes > 0); i++) {
@@ -215,6 +245,8 @@ void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t 
 
 int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
 {
+    dst->untimed.packets += src->untimed.packets;
+    dst->untimed.bytes += src->untimed.bytes;
     if (!src->started)
         return 0;
     while (dst->width < src->width)
@@ -278,6 +310,7 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
     memset(v, 0, sizeof(*v));
     v->bucket_ns = tl->width;
     v->moved_packets = tl->moved;
+    v->untimed = tl->untimed;
     if (!tl->started)
         return 0;
     v->start_ns = tl->origin;
@@ -292,7 +325,7 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
     size_t k = 0;
     for (size_t j = 1; j < n; j++) {
         const struct series *s = &tl->s[j];
-        struct wp_tl_series x = {false, s->key, sum(s->pkts, tl->used), sum(s->bytes, tl->used),
+        struct wp_tl_series x = {false,   s->key,  sum(s->pkts, tl->used), sum(s->bytes, tl->used),
                                  s->pkts, s->bytes};
         if (x.packets > 0)
             v->series[k++] = x;

@@ -12,7 +12,7 @@
  * buckets summed in pairs) whenever a packet falls past the last bucket, so
  * a capture of any duration ends with between WP_TL_BUCKETS / 2 and
  * WP_TL_BUCKETS buckets (fewer only for captures shorter than
- * WP_TL_BUCKETS ms). Bucket 0 starts at the first packet's time, as in
+ * WP_TL_BUCKETS ms). Bucket 0 starts at the first frame's time, as in
  * tshark's -z io,stat.
  *
  * Exact: the bucket sums of a port equal its row's packets and bytes. A
@@ -29,9 +29,12 @@
 #include "wp/agg.h"
 #include "wp/flow.h"
 
-#define WP_TL_BUCKETS 256
+#define WP_TL_BUCKETS    256
 #define WP_TL_MAX_SERIES 256
-#define WP_TL_START_NS 1000000 /* the first automatic bucket: 1 ms */
+#define WP_TL_START_NS   1000000 /* the first automatic bucket: 1 ms */
+/* Packets whose time is 2^62 ns (about 146 years) or more from 1970 are
+ * counted as untimed: differences of such times could overflow. */
+#define WP_TL_TIME_LIMIT (INT64_C(1) << 62)
 
 struct wp_timeline;
 
@@ -40,9 +43,17 @@ struct wp_timeline;
 struct wp_timeline *wp_timeline_new(int64_t bucket_ns);
 void wp_timeline_free(struct wp_timeline *tl);
 
+/* Start bucket 0 at ts_ns (the first frame's time) unless a packet came
+ * before. */
+void wp_timeline_start(struct wp_timeline *tl, int64_t ts_ns);
+
 /* Add a packet of `bytes` at ts_ns to flow f's series (given it at the
  * flow's first packet, by its port key then). */
 void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes);
+
+/* Count a packet without a time (a pcapng Simple Packet Block), or with a
+ * time out of range: in no bucket, in `untimed`. */
+void wp_timeline_untimed(struct wp_timeline *tl, uint32_t bytes);
 
 /* Add a packet without a flow to the series of `key`. */
 void wp_timeline_add_key(struct wp_timeline *tl, const struct wp_port_key *key, int64_t ts_ns,
@@ -76,7 +87,7 @@ uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
 
 /* One series of a view. */
 struct wp_tl_series {
-    bool other;              /* the `other` series (key unused) */
+    bool other; /* the `other` series (key unused) */
     struct wp_port_key key;
     uint64_t packets, bytes; /* sums over the buckets */
     const uint64_t *pkts;    /* per bucket, n_buckets each */
@@ -92,7 +103,8 @@ struct wp_tl_view {
     struct wp_tl_series *series;
     size_t n_series;
     uint64_t moved_packets;
-    uint64_t *own; /* the `other` arrays */
+    struct wp_counts untimed; /* packets in no bucket: they had no time */
+    uint64_t *own;            /* the `other` arrays */
 };
 
 /* Fill *v from tl. Returns 0, or -1 when out of memory (*v empty). The view

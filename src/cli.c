@@ -74,13 +74,14 @@ void wp_cli_usage(FILE *fp)
           "\n",
           fp);
     fputs("Output:\n"
-          "  -T, --format FMT   text (default), json or csv\n"
+          "  -T, --format FMT   text (default), json, csv or html (one page with\n"
+          "                     sortable tables and a chart; use with -o FILE)\n"
           "  --view VIEW        csv: ports (default), flows, hosts, tunnels, processes,\n"
           "                     baseline, timeline (a row per time bucket and series)\n"
           "                     or totals (every counter, malformed reasons included)\n"
           "  --bucket SECS      the timeline's time bucket (default: from the duration,\n"
           "                     128 to 256 buckets; doubled if a capture outgrows 256)\n"
-          "  --top N            text: show N flows and servers (default 10, 0: all)\n"
+          "  --top N            text, html: show N flows and servers (default 10, 0: all)\n"
           "  --no-flows         json: leave out the flows array\n"
           "  --filters          text: show a Wireshark display filter for each port\n"
           "  --apple            text, csv: the view by Apple service: the ports each\n"
@@ -314,7 +315,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case 'T':
             if (wp_report_writer_find(optarg, &cli->format) == NULL)
-                return usage_error("--format: expected text, json or csv, not '%s'", optarg);
+                return usage_error("--format: expected text, json, csv or html, not '%s'", optarg);
             cli->format_given = true;
             break;
         case OPT_VIEW:
@@ -492,6 +493,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
                              cli->snaplen != 262144 || cli->no_promisc || cli->buffer_kib))
         return usage_error("%s", "-s, -p, -B, -Z, --duration and --interval apply to live "
                                  "capture (-i)");
+    if (cli->format == WP_FMT_HTML && cli->interval_ns)
+        return usage_error("%s", "--interval and -T html cannot be combined (the page is "
+                                 "written once, at the end)");
     if (cli->format != WP_FMT_CSV && cli->view != WP_VIEW_PORTS)
         return usage_error("%s", "--view applies to --format csv");
     if (cli->apple_view && cli->view != WP_VIEW_PORTS)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: escaping of text for JSON, CSV and terminals
+/* \summary: escaping of text for JSON, CSV, terminals and HTML
  *
  * Everything printed that did not come from whichports itself (file names,
  * interface names, and later names taken from packets) passes through one
@@ -189,4 +189,104 @@ void wp_text_string(FILE *fp, const char *str)
             }
         }
     }
+}
+
+/* The next character of s for HTML: its length in *n, and false when it
+ * must be replaced by U+FFFD (invalid UTF-8, C0 other than tab and line
+ * feed, DEL, C1). */
+static bool html_char(const unsigned char *s, size_t *n)
+{
+    unsigned c = s[0];
+    if (c < 0x80) {
+        *n = 1;
+        return !((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f);
+    }
+    size_t k = utf8_len(s);
+    *n = k ? k : 1;
+    return k != 0 && !is_c1(s, k);
+}
+
+static const char html_fffd[] = "\xef\xbf\xbd";
+
+void wp_html_text(FILE *fp, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        size_t n;
+        bool ok = html_char(s, &n);
+        if (!ok)
+            fputs(html_fffd, fp);
+        else if (*s == '&')
+            fputs("&amp;", fp);
+        else if (*s == '<')
+            fputs("&lt;", fp);
+        else if (*s == '>')
+            fputs("&gt;", fp);
+        else if (*s == '"')
+            fputs("&quot;", fp);
+        else if (*s == '\'')
+            fputs("&#39;", fp);
+        else
+            fwrite(s, 1, n, fp);
+        s += n;
+    }
+}
+
+/* True for the ASCII characters an attribute value keeps as they are. */
+static bool attr_plain(unsigned c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ' ' ||
+           c == ',' || c == '.' || c == '-' || c == '_' || c == ':' || c == '/';
+}
+
+void wp_html_attr(FILE *fp, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    while (*s) {
+        size_t n;
+        bool ok = html_char(s, &n);
+        if (!ok)
+            fputs(html_fffd, fp);
+        else if (n > 1 || attr_plain(*s))
+            fwrite(s, 1, n, fp);
+        else
+            fprintf(fp, "&#x%02x;", (unsigned)*s);
+        s += n;
+    }
+}
+
+void wp_script_json_string(FILE *fp, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', fp);
+    while (*s) {
+        unsigned c = *s;
+        if (c == '"' || c == '\\') {
+            fputc('\\', fp);
+            fputc((int)c, fp);
+            s++;
+        } else if (c == '<' || c == '>' || c == '&' || c == '\'' || c < 0x20 || c == 0x7f) {
+            fprintf(fp, "\\u%04x", c);
+            s++;
+        } else if (c < 0x80) {
+            fputc((int)c, fp);
+            s++;
+        } else {
+            size_t n = utf8_len(s);
+            if (n == 0) {
+                fputs("\\ufffd", fp);
+                s++;
+            } else if (is_c1(s, n)) {
+                fprintf(fp, "\\u%04x", (unsigned)s[1]);
+                s += n;
+            } else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
+                fprintf(fp, "\\u%04x", s[2] == 0xa8 ? 0x2028u : 0x2029u);
+                s += n;
+            } else {
+                fwrite(s, 1, n, fp);
+                s += n;
+            }
+        }
+    }
+    fputc('"', fp);
 }

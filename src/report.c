@@ -12,6 +12,7 @@ static const struct wp_report_writer writers[WP_FMT_COUNT] = {
     [WP_FMT_TEXT] = {"text", wp_report_text},
     [WP_FMT_JSON] = {"json", wp_report_json},
     [WP_FMT_CSV] = {"csv", wp_report_csv},
+    [WP_FMT_HTML] = {"html", wp_report_html},
 };
 
 const struct wp_report_writer *wp_report_writer_find(const char *name, enum wp_format *fmt)

@@ -198,7 +198,8 @@ void wp_report_sort_apple(struct wp_report *r)
 
 bool wp_report_wants_flows(const struct wp_report_opts *o)
 {
-    return o->format == WP_FMT_TEXT || (o->format == WP_FMT_JSON && !o->no_flows) ||
+    return o->format == WP_FMT_TEXT || o->format == WP_FMT_HTML ||
+           (o->format == WP_FMT_JSON && !o->no_flows) ||
            (o->format == WP_FMT_CSV && o->view == WP_VIEW_FLOWS) || o->rules >= 0;
 }
 

@@ -18,7 +18,7 @@ import sys
 # The report layer, top first: a file may call only files after it.
 REPORT_LAYERS = [
     {"report"},
-    {"report_text", "report_json", "report_csv"},
+    {"report_text", "report_json", "report_csv", "report_html"},
     {"report_apple"},
     {"report_proc", "report_outcome"},
     {"report_baseline"},

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: escaping of text for JSON, CSV and terminals */
+/* \summary: escaping of text for JSON, CSV, terminals and HTML */
 #ifndef WP_ESCAPE_H
 #define WP_ESCAPE_H
 
@@ -24,5 +24,26 @@ void wp_text_string(FILE *fp, const char *s);
 /* Copy `s` into dst (capacity cap, always NUL-terminated) with the same
  * replacements as wp_text_string. Returns dst. */
 char *wp_text_sanitize(char *dst, size_t cap, const char *s);
+
+/* HTML (report_html.c, svgchart.c). Each keeps valid UTF-8 as is and
+ * replaces invalid UTF-8 and control characters (C0 other than tab and
+ * line feed, DEL, C1) by U+FFFD, so that nothing from a capture can open
+ * markup, close an element or end an attribute. */
+
+/* Write `s` as HTML text (element content, SVG <text> and <title>
+ * included): & < > " ' become character references. */
+void wp_html_text(FILE *fp, const char *s);
+
+/* Write `s` as the value of a double-quoted HTML attribute: every ASCII
+ * character other than letters, digits, space and , . - _ : / becomes a
+ * character reference (&#xHH;), so the value stays one quoted value
+ * whatever the attribute (never use it for href or on* attributes). */
+void wp_html_attr(FILE *fp, const char *s);
+
+/* Write `s` as a JSON string that is safe inside an HTML <script> element
+ * (as JSON data, type="application/json"): wp_json_string with < > & '
+ * also written as \u003c \u003e \u0026 \u0027 and U+2028, U+2029 as
+ * \u2028, \u2029, so `</script>` and `<!--` cannot appear. */
+void wp_script_json_string(FILE *fp, const char *s);
 
 #endif

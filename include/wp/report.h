@@ -3,7 +3,8 @@
  *
  * The layers, each calling only those below it:
  *   report.c (registry, wp_report_write)
- *   report_text.c, report_json.c, report_csv.c (one writer per format)
+ *   report_text.c, report_json.c, report_csv.c, report_html.c (one writer
+ *   per format)
  *   report_apple.c (the view by Apple service, for every format)
  *   report_model.c (build, sort, service lookups), report_filter.c */
 #ifndef WP_REPORT_H
@@ -24,7 +25,7 @@ struct wp_report_writer {
     wp_report_writer_fn write;
 };
 
-/* The writer of a format name ("text", "json", "csv"), or NULL. *fmt gets
+/* The writer of a format name ("text", "json", "csv", "html"), or NULL. *fmt gets
  * the format. */
 const struct wp_report_writer *wp_report_writer_find(const char *name, enum wp_format *fmt);
 
@@ -36,5 +37,7 @@ int wp_report_write(FILE *fp, const struct wp_report *r, const struct wp_report_
 void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
 void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
 void wp_report_csv(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
+/* One self-contained HTML page (docs/output.md): no external resources. */
+void wp_report_html(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o);
 
 #endif

@@ -18,7 +18,7 @@
 
 struct wp_proc_port_ref;
 
-enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV, WP_FMT_COUNT };
+enum wp_format { WP_FMT_TEXT = 0, WP_FMT_JSON, WP_FMT_CSV, WP_FMT_HTML, WP_FMT_COUNT };
 enum wp_view {
     WP_VIEW_PORTS = 0,
     WP_VIEW_FLOWS,
@@ -35,13 +35,13 @@ enum wp_view {
 
 struct wp_report_opts {
     enum wp_format format;
-    enum wp_view view;            /* csv only */
-    unsigned top;                 /* text: rows of flows and hosts (0: all) */
-    bool no_flows;                /* json: omit the flows array */
-    bool filters;                 /* text: show a Wireshark display filter per port row */
-    bool csv_header;              /* csv: print the header row (live mode prints it once) */
-    bool json_lines;              /* json: the whole report on one line (JSON Lines) */
-    bool apple;                   /* text and csv: the view by Apple service (--apple) */
+    enum wp_view view; /* csv only */
+    unsigned top;      /* text, html: rows of flows and hosts (0: all) */
+    bool no_flows;     /* json: omit the flows array */
+    bool filters;      /* text: show a Wireshark display filter per port row (html: always) */
+    bool csv_header;   /* csv: print the header row (live mode prints it once) */
+    bool json_lines;   /* json: the whole report on one line (JSON Lines) */
+    bool apple;        /* text and csv: the view by Apple service (--apple) */
     const char *const *processes; /* --process patterns, for the report to name */
     size_t n_processes;
     bool new_only;         /* --new-only: leave out what the baseline had */

@@ -355,11 +355,116 @@ static void test_sanitize(void)
     free(dst);
 }
 
+/* Every '&' in s starts a character reference: &name; or &#xHH..; */
+static bool refs_valid(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '&')
+            continue;
+        size_t j = i + 1;
+        if (j < n && s[j] == '#') {
+            j++;
+            if (j < n && s[j] == 'x')
+                j++;
+        }
+        size_t k = j;
+        while (k < n && ((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= '0' && s[k] <= '9')))
+            k++;
+        if (k == j || k >= n || s[k] != ';')
+            return false;
+    }
+    return true;
+}
+
+/* True when s[0..n) is valid UTF-8 throughout. */
+static bool all_utf8(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        size_t k = utf8_valid_len((const unsigned char *)s + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+/* Hostile inputs: none of the markup characters survives, references are
+ * well formed and the output is valid UTF-8. */
+static void test_html_hostile(void)
+{
+    static const char *const hostile[] = {
+        "<script>alert(1)</script>",
+        "\"><img src=x onerror=alert(1)>",
+        "'onmouseover='alert(1)",
+        "</svg><script>x</script>",
+        "javascript:alert(1)",
+        "a\x01\x1b[31m\x7f\xc2\x85z",
+        "\xff\xfe<\xc3",
+        "\xe2\x80\xa8</script><!--",
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+    };
+    for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+        size_t n, m, k;
+        char *t = capture(wp_html_text, hostile[i], &n);
+        char *a = capture(wp_html_attr, hostile[i], &m);
+        char *j = capture(wp_script_json_string, hostile[i], &k);
+        bool tok = t && memchr(t, '<', n) == NULL && memchr(t, '>', n) == NULL &&
+                   memchr(t, '"', n) == NULL && memchr(t, '\'', n) == NULL && refs_valid(t, n) &&
+                   all_utf8(t, n);
+        bool aok = a && memchr(a, '<', m) == NULL && memchr(a, '>', m) == NULL &&
+                   memchr(a, '"', m) == NULL && memchr(a, '\'', m) == NULL &&
+                   memchr(a, '=', m) == NULL && memchr(a, '`', m) == NULL && refs_valid(a, m) &&
+                   all_utf8(a, m);
+        bool jok = j && json_string_valid(j, k) && memchr(j, '<', k) == NULL &&
+                   memchr(j, '>', k) == NULL && memchr(j, '&', k) == NULL &&
+                   memchr(j, '\'', k) == NULL && strstr(j, "\xe2\x80\xa8") == NULL;
+        TAP_OK(tok, "html text: hostile input %zu has no markup", i);
+        TAP_OK(aok, "html attr: hostile input %zu has no markup", i);
+        TAP_OK(jok, "script json: hostile input %zu is valid JSON without < > & '", i);
+        free(t);
+        free(a);
+        free(j);
+    }
+}
+
+static void test_html(void)
+{
+    expect(wp_html_text, "html_text", "", "", "empty");
+    expect(wp_html_text, "html_text", "www.apple.com", "www.apple.com", "plain name kept");
+    expect(wp_html_text, "html_text", "<script>a&b</script>",
+           "&lt;script&gt;a&amp;b&lt;/script&gt;", "markup escaped");
+    expect(wp_html_text, "html_text", "\"x'", "&quot;x&#39;", "quotes escaped");
+    expect(wp_html_text, "html_text", "\xc3\xa9t\xc3\xa9", "\xc3\xa9t\xc3\xa9", "UTF-8 kept");
+    expect(wp_html_text, "html_text",
+           "a\x1b"
+           "b\xff"
+           "c",
+           "a\xef\xbf\xbd"
+           "b\xef\xbf\xbd"
+           "c",
+           "control and invalid byte become U+FFFD");
+    expect(wp_html_text, "html_text", "a\tb\nc", "a\tb\nc", "tab and line feed kept");
+    expect(wp_html_attr, "html_attr", "tcp.port == 443", "tcp.port &#x3d;&#x3d; 443", "= escaped");
+    expect(wp_html_attr, "html_attr", "a\"b'c<d>e`f", "a&#x22;b&#x27;c&#x3c;d&#x3e;e&#x60;f",
+           "quotes, markup and backtick escaped");
+    expect(wp_html_attr, "html_attr", "javascript:x(1)", "javascript:x&#x28;1&#x29;",
+           "parentheses escaped");
+    expect(wp_script_json_string, "script_json", "</script><!--",
+           "\"\\u003c/script\\u003e\\u003c!--\"", "script end and comment escaped");
+    expect(wp_script_json_string, "script_json", "a&'\"\\", "\"a\\u0026\\u0027\\\"\\\\\"",
+           "& ' \" \\ escaped");
+    expect(wp_script_json_string, "script_json", "x\xe2\x80\xa8y\xe2\x80\xa9z",
+           "\"x\\u2028y\\u2029z\"", "line and paragraph separators escaped");
+    expect(wp_script_json_string, "script_json", "\xff", "\"\\ufffd\"", "invalid byte");
+    test_html_hostile();
+}
+
 int main(void)
 {
     test_json();
     test_csv();
     test_text_string();
     test_sanitize();
+    test_html();
     return tap_done();
 }

@@ -9,23 +9,18 @@
 #define SLOTS 1024 /* open addressing, a power of two above 2 * WP_TL_MAX_SERIES */
 #define OTHER 0    /* series 0 is `other`; port series from 1 */
 
-struct series {
-    struct wp_port_key key;
-    uint64_t *pkts, *bytes; /* WP_TL_BUCKETS each; NULL: not made */
-};
-
 struct wp_timeline {
+    struct wp_tl_hot h; /* first: what wp_timeline_add() reads inline */
     bool started, fixed;
     int64_t origin, width;
     size_t used; /* buckets up to the last with a packet */
-    size_t cur;  /* the bucket of the last packet, and its span */
-    int64_t cur_lo, cur_hi;
     size_t n_series; /* including `other` */
     uint64_t moved;
     struct wp_counts untimed;
-    struct series s[WP_TL_MAX_SERIES + 1];
     uint32_t slot_key[SLOTS]; /* packed port key + 1; 0 empty */
     uint16_t slot_idx[SLOTS];
+    uint32_t last_key; /* the last key found, and its series + 1 */
+    uint16_t last_idx;
 };
 
 /* Times the buckets can hold: within about 146 years of 1970, so that no
@@ -40,7 +35,7 @@ static uint32_t pack(const struct wp_port_key *k)
     return ((uint32_t)k->proto << 17 | (uint32_t)(k->has_port != 0) << 16 | k->port) + 1;
 }
 
-static int make_series(struct series *s)
+static int make_series(struct wp_tl_arr *s)
 {
     s->pkts = calloc(2 * WP_TL_BUCKETS, sizeof(uint64_t));
     if (s->pkts == NULL)
@@ -56,7 +51,7 @@ struct wp_timeline *wp_timeline_new(int64_t bucket_ns)
         return NULL;
     tl->fixed = bucket_ns > 0;
     tl->width = bucket_ns > 0 ? bucket_ns : WP_TL_START_NS;
-    if (make_series(&tl->s[OTHER]) != 0) {
+    if (make_series(&tl->h.s[OTHER]) != 0) {
         free(tl);
         return NULL;
     }
@@ -69,23 +64,28 @@ void wp_timeline_free(struct wp_timeline *tl)
     if (tl == NULL)
         return;
     for (size_t i = 0; i < tl->n_series; i++)
-        free(tl->s[i].pkts);
+        free(tl->h.s[i].pkts);
     free(tl);
 }
 
 uint16_t wp_timeline_series_of(struct wp_timeline *tl, const struct wp_port_key *key)
 {
     uint32_t k = pack(key);
+    if (k == tl->last_key) /* a run of new flows to one port */
+        return tl->last_idx;
     uint32_t h = (k * 2654435761u) >> 22; /* 10 bits: SLOTS */
     for (;; h = (h + 1) & (SLOTS - 1)) {
-        if (tl->slot_key[h] == k)
-            return (uint16_t)(tl->slot_idx[h] + 1);
+        if (tl->slot_key[h] == k) {
+            tl->last_key = k;
+            tl->last_idx = (uint16_t)(tl->slot_idx[h] + 1);
+            return tl->last_idx;
+        }
         if (tl->slot_key[h] == 0)
             break;
     }
     if (tl->n_series > WP_TL_MAX_SERIES)
         return OTHER + 1; /* full: not remembered, so a later lookup probes again */
-    struct series *s = &tl->s[tl->n_series];
+    struct wp_tl_arr *s = &tl->h.s[tl->n_series];
     if (make_series(s) != 0)
         return OTHER + 1;
     s->key = *key;
@@ -99,14 +99,14 @@ uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
 {
     if (src_series <= OTHER + 1u || src_series > src->n_series)
         return src_series == 0 ? 0 : OTHER + 1;
-    return wp_timeline_series_of(dst, &src->s[src_series - 1u].key);
+    return wp_timeline_series_of(dst, &src->h.s[src_series - 1u].key);
 }
 
 /* Sum adjacent buckets in pairs: the bucket doubles. */
 static void compact(struct wp_timeline *tl)
 {
     for (size_t j = 0; j < tl->n_series; j++) {
-        uint64_t *a[2] = {tl->s[j].pkts, tl->s[j].bytes};
+        uint64_t *a[2] = {tl->h.s[j].pkts, tl->h.s[j].bytes};
         for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < WP_TL_BUCKETS / 2; i++)
                 a[k][i] = a[k][2 * i] + a[k][2 * i + 1];
@@ -115,7 +115,7 @@ static void compact(struct wp_timeline *tl)
     }
     tl->width *= 2;
     tl->used = (tl->used + 1) / 2;
-    tl->cur_hi = tl->cur_lo; /* empty: recomputed at the next packet */
+    tl->h.hi = tl->h.lo; /* empty: recomputed at the next packet */
 }
 
 /* Make bucket 0 start at or before t (whole buckets earlier). */
@@ -127,7 +127,7 @@ static void reach_back(struct wp_timeline *tl, int64_t t)
             return;
         if (tl->used + k <= WP_TL_BUCKETS) {
             for (size_t j = 0; j < tl->n_series; j++) {
-                uint64_t *a[2] = {tl->s[j].pkts, tl->s[j].bytes};
+                uint64_t *a[2] = {tl->h.s[j].pkts, tl->h.s[j].bytes};
                 for (int m = 0; m < 2; m++) {
                     memmove(a[m] + k, a[m], tl->used * sizeof(uint64_t));
                     memset(a[m], 0, k * sizeof(uint64_t));
@@ -135,7 +135,7 @@ static void reach_back(struct wp_timeline *tl, int64_t t)
             }
             tl->origin -= (int64_t)k * tl->width;
             tl->used += k;
-            tl->cur_hi = tl->cur_lo;
+            tl->h.hi = tl->h.lo;
             return;
         }
         compact(tl);
@@ -145,8 +145,8 @@ static void reach_back(struct wp_timeline *tl, int64_t t)
 /* The bucket of time t, the timeline grown or coarsened to hold it. */
 static size_t bucket(struct wp_timeline *tl, int64_t t)
 {
-    if (t >= tl->cur_lo && t < tl->cur_hi)
-        return tl->cur;
+    if (t >= tl->h.lo && t < tl->h.hi)
+        return tl->h.cur;
     if (!tl->started) {
         tl->started = true;
         tl->origin = t;
@@ -156,12 +156,12 @@ static size_t bucket(struct wp_timeline *tl, int64_t t)
     int64_t b;
     while ((b = (t - tl->origin) / tl->width) >= WP_TL_BUCKETS)
         compact(tl);
-    tl->cur = (size_t)b;
-    tl->cur_lo = tl->origin + b * tl->width;
-    tl->cur_hi = tl->cur_lo + tl->width;
-    if (tl->cur >= tl->used)
-        tl->used = tl->cur + 1;
-    return tl->cur;
+    tl->h.cur = (size_t)b;
+    tl->h.lo = tl->origin + b * tl->width;
+    tl->h.hi = tl->h.lo + tl->width;
+    if (tl->h.cur >= tl->used)
+        tl->used = tl->h.cur + 1;
+    return tl->h.cur;
 }
 
 void wp_timeline_start(struct wp_timeline *tl, int64_t ts_ns)
@@ -185,15 +185,21 @@ static void add(struct wp_timeline *tl, size_t idx, int64_t ts_ns, uint32_t byte
         return;
     }
     size_t b = bucket(tl, ts_ns);
-    tl->s[idx].pkts[b]++;
-    tl->s[idx].bytes[b] += bytes;
+    tl->h.s[idx].pkts[b]++;
+    tl->h.s[idx].bytes[b] += bytes;
 }
 
-void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes)
+void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes)
 {
-    if (WP_UNLIKELY(f->tl_series == 0)) {
+    if (f->tl_series == 0) {
         struct wp_port_key k = wp_flow_port_key(f);
         f->tl_series = wp_timeline_series_of(tl, &k);
+        if (ts_ns >= tl->h.lo && ts_ns < tl->h.hi) { /* a new flow, in the current bucket */
+            struct wp_tl_arr *a = &tl->h.s[f->tl_series - 1u];
+            a->pkts[tl->h.cur]++;
+            a->bytes[tl->h.cur] += bytes;
+            return;
+        }
     }
     add(tl, f->tl_series - 1u, ts_ns, bytes);
 }
@@ -211,7 +217,7 @@ void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_
         return;
     /* the packets lie in the buckets from first_ns to last_ns: take them
      * there, earliest first (exact when they share one bucket) */
-    struct series *a = &tl->s[from - 1u], *z = &tl->s[to - 1u];
+    struct wp_tl_arr *a = &tl->h.s[from - 1u], *z = &tl->h.s[to - 1u];
     size_t lo = 0, hi = tl->used ? tl->used - 1 : 0;
     if (in_range(first_ns) && in_range(last_ns)) {
         lo = bucket(tl, first_ns);
@@ -262,7 +268,7 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
         compact(dst);
     int rc = 0;
     for (size_t j = 0; j < src->n_series; j++) {
-        const struct series *s = &src->s[j];
+        const struct wp_tl_arr *s = &src->h.s[j];
         size_t d = OTHER;
         if (j != OTHER) {
             uint16_t x = wp_timeline_series_of(dst, &s->key);
@@ -277,14 +283,14 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
             size_t b = (size_t)(lo / dst->width);
             if (lo % dst->width + src->width > dst->width)
                 dst->moved += s->pkts[i]; /* straddles two of dst's buckets */
-            dst->s[d].pkts[b] += s->pkts[i];
-            dst->s[d].bytes[b] += s->bytes[i];
+            dst->h.s[d].pkts[b] += s->pkts[i];
+            dst->h.s[d].bytes[b] += s->bytes[i];
             if (b >= dst->used)
                 dst->used = b + 1;
         }
     }
     dst->moved += src->moved;
-    dst->cur_hi = dst->cur_lo;
+    dst->h.hi = dst->h.lo;
     return rc;
 }
 
@@ -324,7 +330,7 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
     }
     size_t k = 0;
     for (size_t j = 1; j < n; j++) {
-        const struct series *s = &tl->s[j];
+        const struct wp_tl_arr *s = &tl->h.s[j];
         struct wp_tl_series x = {false,   s->key,  sum(s->pkts, tl->used), sum(s->bytes, tl->used),
                                  s->pkts, s->bytes};
         if (x.packets > 0)
@@ -335,7 +341,7 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
         k = top; /* past top: summed into other below */
     uint64_t *op = v->own, *ob = v->own + tl->used;
     for (size_t j = 0; j < n; j++) {
-        const struct series *s = &tl->s[j];
+        const struct wp_tl_arr *s = &tl->h.s[j];
         bool shown = false;
         for (size_t i = 0; j != OTHER && i < k && !shown; i++)
             shown = v->series[i].pkts == s->pkts;

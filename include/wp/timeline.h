@@ -47,9 +47,40 @@ void wp_timeline_free(struct wp_timeline *tl);
  * before. */
 void wp_timeline_start(struct wp_timeline *tl, int64_t ts_ns);
 
+/* A series' bucket arrays. */
+struct wp_tl_arr {
+    struct wp_port_key key;
+    uint64_t *pkts, *bytes; /* WP_TL_BUCKETS each; NULL: not made */
+};
+
+/* The first member of struct wp_timeline: what the inline per-packet step
+ * reads. Not to be used elsewhere. */
+struct wp_tl_hot {
+    int64_t lo, hi; /* the span of bucket `cur`, the last packet's; lo == hi: none */
+    size_t cur;
+    struct wp_tl_arr s[WP_TL_MAX_SERIES + 1];
+};
+
+/* wp_timeline_add() when the packet is not in the last packet's bucket or
+ * the flow has no series yet. */
+void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns,
+                          uint32_t bytes);
+
 /* Add a packet of `bytes` at ts_ns to flow f's series (given it at the
- * flow's first packet, by its port key then). */
-void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes);
+ * flow's first packet, by its port key then). Inline: one comparison of
+ * the time and one addition each for packets and bytes in the common case. */
+static inline void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns,
+                                   uint32_t bytes)
+{
+    struct wp_tl_hot *h = (struct wp_tl_hot *)(void *)tl;
+    if (WP_LIKELY(f->tl_series != 0 && ts_ns >= h->lo && ts_ns < h->hi)) {
+        struct wp_tl_arr *a = &h->s[f->tl_series - 1u];
+        a->pkts[h->cur]++;
+        a->bytes[h->cur] += bytes;
+        return;
+    }
+    wp_timeline_add_slow(tl, f, ts_ns, bytes);
+}
 
 /* Count a packet without a time (a pcapng Simple Packet Block), or with a
  * time out of range: in no bucket, in `untimed`. */

@@ -1197,6 +1197,20 @@ def dns_names(path):
     return m
 
 
+def plain_name(nm):
+    """A name as whichports writes it (a byte other than a letter, digit,
+    '-', '_' or '.' as \\ddd, decimal) back to text as tshark shows it."""
+    raw, i = bytearray(), 0
+    while i < len(nm):
+        if nm[i] == "\\" and nm[i + 1:i + 4].isdigit():
+            raw.append(int(nm[i + 1:i + 4]))
+            i += 4
+        else:
+            raw += nm[i].encode()
+            i += 1
+    return raw.decode("utf-8", "replace")
+
+
 def check_names(ck, name, cut_doc, whole_doc, rules, dns):
     """Names under a cut capture: each one is the name of the whole capture
     from the same source (absent is allowed, different is not). A name from
@@ -1217,7 +1231,8 @@ def check_names(ck, name, cut_doc, whole_doc, rules, dns):
                 continue
             if src == "dns" and whole:
                 rules["name-dns-other"] += 1
-                ck.check(nm.lower() in dns.get(norm_addr(srv), set()), f"{name}: flow {k[0]} "
+                ck.check(plain_name(nm).lower() in dns.get(norm_addr(srv), set()),
+                         f"{name}: flow {k[0]} "
                          f"{sorted(k[1], key=str)}: its DNS name is one tshark sees DNS give "
                          "its server in the whole capture", f"cut {nm} whole {sorted(whole)}, "
                          f"tshark DNS {sorted(dns.get(norm_addr(srv), set()))}")
@@ -1226,7 +1241,8 @@ def check_names(ck, name, cut_doc, whole_doc, rules, dns):
                      "as in the whole capture", f"cut {nm} ({src}) whole {sorted(whole)}")
     for a, names in ch.items():
         n += len(names)
-        ok = {x for x in names if x not in wh.get(a, set())} <= dns.get(norm_addr(a), set())
+        ok = ({plain_name(x).lower() for x in names if x not in wh.get(a, set())}
+              <= dns.get(norm_addr(a), set()))
         ck.check(ok, f"{name}: host {a} names as in the whole capture (or from tshark's DNS "
                  "answers for it)", f"cut {sorted(names)} whole {sorted(wh.get(a, set()))}")
     return n

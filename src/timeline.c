@@ -13,7 +13,7 @@ struct wp_timeline {
     struct wp_tl_hot h; /* first: what wp_timeline_add() reads inline */
     bool started, fixed;
     int64_t origin, width;
-    size_t used; /* buckets up to the last with a packet */
+    size_t used;     /* buckets up to the last with a packet */
     size_t n_series; /* including `other` */
     uint64_t moved;
     struct wp_counts untimed;

@@ -63,8 +63,7 @@ struct wp_tl_hot {
 
 /* wp_timeline_add() when the packet is not in the last packet's bucket or
  * the flow has no series yet. */
-void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns,
-                          uint32_t bytes);
+void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_ns, uint32_t bytes);
 
 /* Add a packet of `bytes` at ts_ns to flow f's series (given it at the
  * flow's first packet, by its port key then). Inline: one comparison of

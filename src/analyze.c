@@ -41,11 +41,17 @@ struct wp_engine {
     int64_t clock_ns;            /* the latest time wp_engine_expire() was given */
 };
 
-/* The Apple service of a flow (wp_apple_classify_flow). */
+/* The Apple service of a flow (wp_apple_classify_flow); when it changes,
+ * what the flow has is moved to its new service's timeline. */
 static void apple_classify(struct wp_engine *e, struct wp_flow *f)
 {
-    if (e->o.applesvc != NULL)
-        wp_apple_classify_flow(e->o.applesvc, e->o.prefixes, e->o.nametab, f);
+    if (e->o.applesvc == NULL)
+        return;
+    uint8_t old = f->apple_svc;
+    wp_apple_classify_flow(e->o.applesvc, e->o.prefixes, e->o.nametab, f);
+    if (WP_UNLIKELY(f->apple_svc != old) && (f->bits & WP_FB_TIME))
+        wp_timeline_apple_moved(e->tl, f, old, f->first_ns, f->last_ns, f->pkts[0] + f->pkts[1],
+                                f->bytes[0] + f->bytes[1]);
 }
 
 struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)
@@ -710,6 +716,12 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         wp_timeline_move(d->tl, wp_timeline_map(d->tl, m->src->tl, sf->tl_series), f->tl_series,
                          sf->first_ns, sf->last_ns, sf->pkts[0] + sf->pkts[1],
                          sf->bytes[0] + sf->bytes[1]);
+    /* the Apple service timeline: each side's packets are under its own
+     * service; moved below to the merged flow's */
+    uint8_t f_svc = f->apple_svc;
+    uint64_t f_pk = f->pkts[0] + f->pkts[1], f_by = f->bytes[0] + f->bytes[1];
+    int64_t f_first = f->first_ns, f_last = f->last_ns;
+    bool f_time = (f->bits & WP_FB_TIME) != 0;
     for (int i = 0; i < 2; i++) {
         f->pkts[i] += sf->pkts[i];
         f->bytes[i] += sf->bytes[i];
@@ -731,6 +743,11 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
             f->last_ns = sf->last_ns;
         f->bits |= WP_FB_TIME;
     }
+    if (f_time)
+        wp_timeline_apple_moved(d->tl, f, f_svc, f_first, f_last, f_pk, f_by);
+    if (sf->bits & WP_FB_TIME)
+        wp_timeline_apple_moved(d->tl, f, sf->apple_svc, sf->first_ns, sf->last_ns,
+                                sf->pkts[0] + sf->pkts[1], sf->bytes[0] + sf->bytes[1]);
     wp_flow_touch(d->flows, f, class_of(f));
 }
 

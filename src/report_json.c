@@ -339,6 +339,7 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
     fprintf(fp, ", \"bucket_ns\": %lld, \"buckets\": %zu, \"moved_packets\": %" PRIu64 ", ",
             (long long)v->bucket_ns, v->n_buckets, v->moved_packets);
     counts(w, "untimed", &v->untimed);
+    fprintf(fp, ", \"apple_dropped\": %" PRIu64, v->apple_dropped);
     fputs(", \"series\": [", fp);
     for (size_t i = 0; i < v->n_series; i++) {
         const struct wp_tl_series *s = &v->series[i];
@@ -370,7 +371,21 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
         u64_array(fp, s->byts, v->n_buckets);
         fputc('}', fp);
     }
-    fprintf(fp, "%s%s]}", v->n_series && nl[0] ? nl : "", v->n_series && nl[0] ? ind : "");
+    fprintf(fp, "%s%s], \"apple\": [", v->n_series && nl[0] ? nl : "",
+            v->n_series && nl[0] ? ind : "");
+    for (size_t i = 0; i < v->n_apple; i++) {
+        const struct wp_tl_apple *a = &v->apple[i];
+        fprintf(fp, "%s%s%s{\"service\": ", i ? "," : "", nl[0] ? nl : (i ? " " : ""),
+                nl[0] ? "    " : "");
+        str_or_null(fp, r->applesvc ? wp_applesvc_key(r->applesvc, a->svc) : NULL);
+        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
+                a->packets, a->bytes);
+        u64_array(fp, a->pkts, v->n_buckets);
+        fputs(", \"bucket_bytes\": ", fp);
+        u64_array(fp, a->byts, v->n_buckets);
+        fputc('}', fp);
+    }
+    fprintf(fp, "%s%s]}", v->n_apple && nl[0] ? nl : "", v->n_apple && nl[0] ? ind : "");
 }
 
 void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)

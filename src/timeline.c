@@ -16,6 +16,7 @@ struct wp_timeline {
     size_t used;     /* buckets up to the last with a packet */
     size_t n_series; /* including `other` */
     uint64_t moved;
+    uint64_t apple_dropped; /* packets of an Apple series that could not be made */
     struct wp_counts untimed;
     uint32_t slot_key[SLOTS]; /* packed port key + 1; 0 empty */
     uint16_t slot_idx[SLOTS];
@@ -28,6 +29,14 @@ struct wp_timeline {
 static bool in_range(int64_t t)
 {
     return t > -WP_TL_TIME_LIMIT && t < WP_TL_TIME_LIMIT;
+}
+
+static uint64_t sum(const uint64_t *a, size_t n)
+{
+    uint64_t t = 0;
+    for (size_t i = 0; i < n; i++)
+        t += a[i];
+    return t;
 }
 
 static uint32_t pack(const struct wp_port_key *k)
@@ -52,7 +61,7 @@ struct wp_timeline *wp_timeline_new(int64_t bucket_ns)
     tl->fixed = bucket_ns > 0;
     tl->width = bucket_ns > 0 ? bucket_ns : WP_TL_START_NS;
     if (make_series(&tl->h.s[OTHER]) != 0) {
-        free(tl);
+        wp_timeline_free(tl);
         return NULL;
     }
     tl->n_series = 1;
@@ -65,6 +74,8 @@ void wp_timeline_free(struct wp_timeline *tl)
         return;
     for (size_t i = 0; i < tl->n_series; i++)
         free(tl->h.s[i].pkts);
+    for (size_t i = 0; i < WP_APPLESVC_MAX; i++)
+        free(tl->h.apple[i].pkts);
     free(tl);
 }
 
@@ -102,11 +113,24 @@ uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
     return wp_timeline_series_of(dst, &src->h.s[src_series - 1u].key);
 }
 
+/* The made array after index *j (start at 0), or NULL. */
+static struct wp_tl_arr *next_arr(struct wp_timeline *tl, size_t *j)
+{
+    while (*j < tl->n_series + WP_APPLESVC_MAX) {
+        size_t i = (*j)++;
+        struct wp_tl_arr *a = i < tl->n_series ? &tl->h.s[i] : &tl->h.apple[i - tl->n_series];
+        if (a->pkts != NULL)
+            return a;
+    }
+    return NULL;
+}
+
 /* Sum adjacent buckets in pairs: the bucket doubles. */
 static void compact(struct wp_timeline *tl)
 {
-    for (size_t j = 0; j < tl->n_series; j++) {
-        uint64_t *a[2] = {tl->h.s[j].pkts, tl->h.s[j].bytes};
+    size_t it = 0;
+    for (struct wp_tl_arr *ar; (ar = next_arr(tl, &it)) != NULL;) {
+        uint64_t *a[2] = {ar->pkts, ar->bytes};
         for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < WP_TL_BUCKETS / 2; i++)
                 a[k][i] = a[k][2 * i] + a[k][2 * i + 1];
@@ -126,8 +150,9 @@ static void reach_back(struct wp_timeline *tl, int64_t t)
         if (k == 0)
             return;
         if (tl->used + k <= WP_TL_BUCKETS) {
-            for (size_t j = 0; j < tl->n_series; j++) {
-                uint64_t *a[2] = {tl->h.s[j].pkts, tl->h.s[j].bytes};
+            size_t it = 0;
+            for (struct wp_tl_arr *ar; (ar = next_arr(tl, &it)) != NULL;) {
+                uint64_t *a[2] = {ar->pkts, ar->bytes};
                 for (int m = 0; m < 2; m++) {
                     memmove(a[m] + k, a[m], tl->used * sizeof(uint64_t));
                     memset(a[m], 0, k * sizeof(uint64_t));
@@ -178,6 +203,16 @@ void wp_timeline_untimed(struct wp_timeline *tl, uint32_t bytes)
     tl->untimed.bytes += bytes;
 }
 
+/* The series of Apple service `svc` (index + 1), made when first needed;
+ * NULL when memory ran out. */
+static struct wp_tl_arr *apple_arr(struct wp_timeline *tl, uint8_t svc)
+{
+    struct wp_tl_arr *a = &tl->h.apple[svc - 1u];
+    if (a->pkts == NULL && make_series(a) != 0)
+        return NULL;
+    return a;
+}
+
 static void add(struct wp_timeline *tl, size_t idx, int64_t ts_ns, uint32_t bytes)
 {
     if (WP_UNLIKELY(!in_range(ts_ns))) {
@@ -194,14 +229,24 @@ void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_
     if (f->tl_series == 0) {
         struct wp_port_key k = wp_flow_port_key(f);
         f->tl_series = wp_timeline_series_of(tl, &k);
-        if (ts_ns >= tl->h.lo && ts_ns < tl->h.hi) { /* a new flow, in the current bucket */
-            struct wp_tl_arr *a = &tl->h.s[f->tl_series - 1u];
-            a->pkts[tl->h.cur]++;
-            a->bytes[tl->h.cur] += bytes;
+    }
+    if (WP_UNLIKELY(!in_range(ts_ns))) {
+        wp_timeline_untimed(tl, bytes);
+        return;
+    }
+    size_t b = bucket(tl, ts_ns);
+    struct wp_tl_arr *a = &tl->h.s[f->tl_series - 1u];
+    a->pkts[b]++;
+    a->bytes[b] += bytes;
+    if (f->apple_svc != 0 && f->apple_svc <= WP_APPLESVC_MAX) {
+        a = apple_arr(tl, f->apple_svc);
+        if (a == NULL) {
+            tl->apple_dropped++;
             return;
         }
+        a->pkts[b]++;
+        a->bytes[b] += bytes;
     }
-    add(tl, f->tl_series - 1u, ts_ns, bytes);
 }
 
 void wp_timeline_add_key(struct wp_timeline *tl, const struct wp_port_key *key, int64_t ts_ns,
@@ -210,14 +255,12 @@ void wp_timeline_add_key(struct wp_timeline *tl, const struct wp_port_key *key, 
     add(tl, wp_timeline_series_of(tl, key) - 1u, ts_ns, bytes);
 }
 
-void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_t first_ns,
-                      int64_t last_ns, uint64_t pkts, uint64_t bytes)
+/* Move pkts and bytes from array a to array z: they lie in the buckets
+ * from first_ns to last_ns; take them there, earliest first (exact when
+ * they share one bucket). */
+static void move_arr(struct wp_timeline *tl, struct wp_tl_arr *a, struct wp_tl_arr *z,
+                     int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes)
 {
-    if (from == to || from == 0 || to == 0 || pkts == 0 || !tl->started)
-        return;
-    /* the packets lie in the buckets from first_ns to last_ns: take them
-     * there, earliest first (exact when they share one bucket) */
-    struct wp_tl_arr *a = &tl->h.s[from - 1u], *z = &tl->h.s[to - 1u];
     size_t lo = 0, hi = tl->used ? tl->used - 1 : 0;
     if (in_range(first_ns) && in_range(last_ns)) {
         lo = bucket(tl, first_ns);
@@ -237,6 +280,50 @@ void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_
     }
 }
 
+void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_t first_ns,
+                      int64_t last_ns, uint64_t pkts, uint64_t bytes)
+{
+    if (from == to || from == 0 || to == 0 || pkts == 0 || !tl->started)
+        return;
+    move_arr(tl, &tl->h.s[from - 1u], &tl->h.s[to - 1u], first_ns, last_ns, pkts, bytes);
+}
+
+void wp_timeline_apple_moved(struct wp_timeline *tl, const struct wp_flow *f, uint8_t old,
+                             int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes)
+{
+    uint8_t now = f->apple_svc;
+    if (old == now || pkts == 0 || !tl->started || old > WP_APPLESVC_MAX ||
+        now > WP_APPLESVC_MAX)
+        return;
+    /* No service before: the packets are taken from a copy of the port's
+     * series (the port keeps them). No service after: they go to a scratch
+     * array that is dropped. */
+    uint64_t scratch[2 * WP_TL_BUCKETS];
+    struct wp_tl_arr tmp = {{0, 0, 0}, scratch, scratch + WP_TL_BUCKETS};
+    struct wp_tl_arr *a = &tmp, *z = &tmp;
+    if (old != 0) {
+        a = &tl->h.apple[old - 1u];
+        if (a->pkts == NULL)
+            return; /* nothing was counted there (memory ran out) */
+    } else {
+        if (f->tl_series == 0)
+            return;
+        const struct wp_tl_arr *port = &tl->h.s[f->tl_series - 1u];
+        memcpy(scratch, port->pkts, WP_TL_BUCKETS * sizeof(uint64_t));
+        memcpy(scratch + WP_TL_BUCKETS, port->bytes, WP_TL_BUCKETS * sizeof(uint64_t));
+    }
+    if (now != 0) {
+        z = apple_arr(tl, now);
+        if (z == NULL) {
+            tl->apple_dropped += pkts;
+            z = &tmp;
+        }
+    }
+    if (z == &tmp)
+        memset(scratch, 0, sizeof(scratch));
+    move_arr(tl, a, z, first_ns, last_ns, pkts, bytes);
+}
+
 void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t pkts,
                             uint64_t bytes)
 {
@@ -247,6 +334,25 @@ void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t 
     f->tl_series = wp_timeline_series_of(tl, &k);
     if (f->bits & WP_FB_TIME)
         wp_timeline_move(tl, from, f->tl_series, f->first_ns, f->last_ns, pkts, bytes);
+}
+
+/* Add src's array a into dst's array z, bucket by bucket (dst already
+ * covers src's span, with a bucket at least as wide). */
+static void merge_arr(struct wp_timeline *dst, const struct wp_timeline *src,
+                      const struct wp_tl_arr *a, struct wp_tl_arr *z)
+{
+    for (size_t i = 0; i < src->used; i++) {
+        if (a->pkts[i] == 0 && a->bytes[i] == 0)
+            continue;
+        int64_t lo = src->origin + (int64_t)i * src->width - dst->origin;
+        size_t b = (size_t)(lo / dst->width);
+        if (lo % dst->width + src->width > dst->width)
+            dst->moved += a->pkts[i]; /* straddles two of dst's buckets */
+        z->pkts[b] += a->pkts[i];
+        z->bytes[b] += a->bytes[i];
+        if (b >= dst->used)
+            dst->used = b + 1;
+    }
 }
 
 int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
@@ -266,41 +372,28 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
     int64_t end = src->origin + (int64_t)src->used * src->width;
     while ((end - 1 - dst->origin) / dst->width >= WP_TL_BUCKETS)
         compact(dst);
-    int rc = 0;
     for (size_t j = 0; j < src->n_series; j++) {
-        const struct wp_tl_arr *s = &src->h.s[j];
-        size_t d = OTHER;
-        if (j != OTHER) {
-            uint16_t x = wp_timeline_series_of(dst, &s->key);
-            d = x - 1u;
-            if (d == OTHER)
-                rc = -1;
-        }
-        for (size_t i = 0; i < src->used; i++) {
-            if (s->pkts[i] == 0 && s->bytes[i] == 0)
-                continue;
-            int64_t lo = src->origin + (int64_t)i * src->width - dst->origin;
-            size_t b = (size_t)(lo / dst->width);
-            if (lo % dst->width + src->width > dst->width)
-                dst->moved += s->pkts[i]; /* straddles two of dst's buckets */
-            dst->h.s[d].pkts[b] += s->pkts[i];
-            dst->h.s[d].bytes[b] += s->bytes[i];
-            if (b >= dst->used)
-                dst->used = b + 1;
-        }
+        const struct wp_tl_arr *a = &src->h.s[j];
+        /* ports past dst's 256 series go to `other`, as when reading */
+        size_t d = j == OTHER ? OTHER : wp_timeline_series_of(dst, &a->key) - 1u;
+        merge_arr(dst, src, a, &dst->h.s[d]);
     }
+    for (uint8_t j = 1; j <= WP_APPLESVC_MAX; j++) {
+        const struct wp_tl_arr *a = &src->h.apple[j - 1u];
+        if (a->pkts == NULL)
+            continue;
+        struct wp_tl_arr *z = apple_arr(dst, j);
+        if (z != NULL)
+            merge_arr(dst, src, a, z);
+        else
+            dst->apple_dropped += sum(a->pkts, src->used);
+    }
+    dst->apple_dropped += src->apple_dropped;
     dst->moved += src->moved;
     dst->h.hi = dst->h.lo;
-    return rc;
+    return 0;
 }
 
-static uint64_t sum(const uint64_t *a, size_t n)
-{
-    uint64_t t = 0;
-    for (size_t i = 0; i < n; i++)
-        t += a[i];
-    return t;
-}
 
 static int cmp_series(const void *pa, const void *pb)
 {
@@ -321,6 +414,16 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
         return 0;
     v->start_ns = tl->origin;
     v->n_buckets = tl->used;
+    v->apple_dropped = tl->apple_dropped;
+    for (size_t j = 0; j < WP_APPLESVC_MAX; j++) {
+        const struct wp_tl_arr *a = &tl->h.apple[j];
+        if (a->pkts == NULL)
+            continue;
+        struct wp_tl_apple x = {(int)j, sum(a->pkts, tl->used), sum(a->bytes, tl->used), a->pkts,
+                                a->bytes};
+        if (x.packets > 0)
+            v->apple[v->n_apple++] = x;
+    }
     size_t n = tl->n_series;
     v->series = calloc(n, sizeof(*v->series));
     v->own = calloc(2 * (tl->used ? tl->used : 1), sizeof(uint64_t));

@@ -15,6 +15,11 @@
  * WP_TL_BUCKETS ms). Bucket 0 starts at the first frame's time, as in
  * tshark's -z io,stat.
  *
+ * A flow with an Apple service (wp_flow.apple_svc) is also counted in its
+ * service's series; when the service of a flow changes (a name learnt
+ * later), what it has is moved as for a late SYN below, so the sums of a
+ * service equal its Apple rows.
+ *
  * Exact: the bucket sums of a port equal its row's packets and bytes. A
  * packet goes to the bucket of its own time, with two exceptions, each
  * counted in `moved_packets`: a flow whose server side is decided late (a
@@ -28,6 +33,7 @@
 #include "wp/common.h"
 #include "wp/agg.h"
 #include "wp/flow.h"
+#include "wp/applesvc.h"
 
 #define WP_TL_BUCKETS    256
 #define WP_TL_MAX_SERIES 256
@@ -59,6 +65,7 @@ struct wp_tl_hot {
     int64_t lo, hi; /* the span of bucket `cur`, the last packet's; lo == hi: none */
     size_t cur;
     struct wp_tl_arr s[WP_TL_MAX_SERIES + 1];
+    struct wp_tl_arr apple[WP_APPLESVC_MAX]; /* by Apple service index; NULL: none yet */
 };
 
 /* wp_timeline_add() when the packet is not in the last packet's bucket or
@@ -72,10 +79,16 @@ static inline void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, in
                                    uint32_t bytes)
 {
     struct wp_tl_hot *h = (struct wp_tl_hot *)(void *)tl;
-    if (WP_LIKELY(f->tl_series != 0 && ts_ns >= h->lo && ts_ns < h->hi)) {
+    if (WP_LIKELY(f->tl_series != 0 && ts_ns >= h->lo && ts_ns < h->hi &&
+                  (f->apple_svc == 0 || h->apple[f->apple_svc - 1u].pkts != NULL))) {
         struct wp_tl_arr *a = &h->s[f->tl_series - 1u];
         a->pkts[h->cur]++;
         a->bytes[h->cur] += bytes;
+        if (f->apple_svc != 0) {
+            a = &h->apple[f->apple_svc - 1u];
+            a->pkts[h->cur]++;
+            a->bytes[h->cur] += bytes;
+        }
         return;
     }
     wp_timeline_add_slow(tl, f, ts_ns, bytes);
@@ -100,10 +113,16 @@ void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t 
 void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_t first_ns,
                       int64_t last_ns, uint64_t pkts, uint64_t bytes);
 
-/* Add everything in src to dst; series of the same key are summed. Flows
- * of src keep src's series indexes: call before their flows join dst's
- * table (wp_engine_merge), which gives them dst's index again. Returns -1
- * when memory ran out (the series that could not be made go to `other`). */
+/* Flow f's Apple service changed from `old` (index + 1, 0 none) to
+ * f->apple_svc: move its pkts and bytes seen from first_ns to last_ns. */
+void wp_timeline_apple_moved(struct wp_timeline *tl, const struct wp_flow *f, uint8_t old,
+                             int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes);
+
+/* Add everything in src to dst; series of the same key are summed (a port
+ * past dst's WP_TL_MAX_SERIES, or whose series could not be made, goes to
+ * `other`). Flows of src keep src's series indexes: call before their
+ * flows join dst's table (wp_engine_merge), which gives them dst's index
+ * again (wp_timeline_map). Returns 0. */
 int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src);
 
 /* The series index dst uses for `key` (made when new); for flows that join
@@ -126,13 +145,23 @@ struct wp_tl_series {
 
 /* What a report shows: the top `top` port series by bytes, then `other`
  * (the rest summed, present when not empty). */
+/* One Apple service's series of a view. */
+struct wp_tl_apple {
+    int svc; /* applesvc.h index */
+    uint64_t packets, bytes;
+    const uint64_t *pkts, *byts;
+};
+
 struct wp_tl_view {
     int64_t start_ns;  /* bucket 0 starts here; 0 when no packet was added */
     int64_t bucket_ns; /* width of every bucket */
     size_t n_buckets;  /* up to the last bucket with a packet */
     struct wp_tl_series *series;
     size_t n_series;
+    struct wp_tl_apple apple[WP_APPLESVC_MAX]; /* services with packets, by index */
+    size_t n_apple;
     uint64_t moved_packets;
+    uint64_t apple_dropped; /* Apple series short by these packets (memory ran out) */
     struct wp_counts untimed; /* packets in no bucket: they had no time */
     uint64_t *own;            /* the `other` arrays */
 };

@@ -6,6 +6,7 @@ For the captures in pcaps/ and a sample of ../shared/pcaps/:
 - every port series' bucket sums equal its totals and its port row's
   packets and bytes; all series together equal all port rows;
 - between 128 and 256 buckets once the capture lasts past 256 ms;
+- every Apple service's series equals its packets and bytes in `apple`;
 - the same with -j 2 over several files at once;
 - with --bucket SECS, each bucket of the top port series equals the frames
   and bytes of tshark's `-z io,stat,SECS,"tcp.port==N"` interval (compared
@@ -84,6 +85,16 @@ def exactness(rep, name):
     tot_b += tl["untimed"]["bytes"]
     check(tot_p == want_p and tot_b == want_b,
           f"{name}: all series and untimed equal all port rows ({tot_p}/{tot_b} vs {want_p}/{want_b})")
+    # Apple services: each series equals the service's rows in `apple`
+    want = {a["service"]: (a["packets"], a["bytes"]) for a in rep.get("apple", [])}
+    got = {}
+    for a in tl["apple"]:
+        check(sum(a["bucket_packets"]) == a["packets"] and sum(a["bucket_bytes"]) == a["bytes"]
+              and len(a["bucket_packets"]) == n,
+              f"{name}: Apple {a['service']}: bucket sums equal the series totals")
+        got[a["service"]] = (a["packets"], a["bytes"])
+    check(got == want, f"{name}: Apple service series equal the apple view "
+                       f"({sorted(got.items())} vs {sorted(want.items())})")
     named = [s for s in tl["series"] if not s["other"]]
     check(len(named) <= 10, f"{name}: at most 10 named series")
     return n

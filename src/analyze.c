@@ -43,15 +43,21 @@ struct wp_engine {
 
 /* The Apple service of a flow (wp_apple_classify_flow); when it changes,
  * what the flow has is moved to its new service's timeline. */
-static void apple_classify(struct wp_engine *e, struct wp_flow *f)
+static void apple_changed(struct wp_engine *e, const struct wp_flow *f, uint8_t old)
+{
+    if (f->bits & WP_FB_TIME)
+        wp_timeline_apple_moved(e->tl, f, old, f->first_ns, f->last_ns, f->pkts[0] + f->pkts[1],
+                                f->bytes[0] + f->bytes[1]);
+}
+
+static inline void apple_classify(struct wp_engine *e, struct wp_flow *f)
 {
     if (e->o.applesvc == NULL)
         return;
     uint8_t old = f->apple_svc;
     wp_apple_classify_flow(e->o.applesvc, e->o.prefixes, e->o.nametab, f);
-    if (WP_UNLIKELY(f->apple_svc != old) && (f->bits & WP_FB_TIME))
-        wp_timeline_apple_moved(e->tl, f, old, f->first_ns, f->last_ns, f->pkts[0] + f->pkts[1],
-                                f->bytes[0] + f->bytes[1]);
+    if (WP_UNLIKELY(f->apple_svc != old))
+        apple_changed(e, f, old);
 }
 
 struct wp_engine *wp_engine_new(const struct wp_engine_opts *opts)

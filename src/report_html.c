@@ -296,11 +296,49 @@ static void chart(FILE *fp, const struct wp_report *r)
                             v->start_ns,
                             v->bucket_ns,
                             0,
-                            0};
+                            0,
+                            NULL};
     if (wp_svgchart_write(fp, &c) != 0)
         fputs("<p class=\"note\" id=\"chart-none\">Out of memory for the chart.</p>\n", fp);
     free(values);
     free(names);
+    free(np);
+}
+
+/* The same chart by Apple service, when a flow had one. */
+static void apple_chart(FILE *fp, const struct wp_report *r)
+{
+    const struct wp_tl_view *v = &r->timeline;
+    if (v->n_apple == 0 || v->n_buckets == 0 || r->applesvc == NULL)
+        return;
+    size_t ns = v->n_apple, nb = v->n_buckets;
+    double *values = calloc(ns * nb, sizeof(double));
+    const char **np = calloc(ns, sizeof(*np));
+    if (values == NULL || np == NULL) {
+        fputs("<p class=\"note\">Out of memory for the chart by Apple service.</p>\n", fp);
+        free(values);
+        free(np);
+        return;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        np[i] = wp_applesvc_key(r->applesvc, v->apple[i].svc);
+        for (size_t b = 0; b < nb; b++)
+            values[i * nb + b] = (double)v->apple[i].byts[b];
+    }
+    fputs("<h2 id=\"chart-apple\">Bytes over time by Apple service</h2>\n", fp);
+    struct wp_svgchart c = {"Bytes per time bucket by Apple service",
+                            np,
+                            ns,
+                            values,
+                            nb,
+                            v->start_ns,
+                            v->bucket_ns,
+                            0,
+                            0,
+                            "wp-apple-series"};
+    if (wp_svgchart_write(fp, &c) != 0)
+        fputs("<p class=\"note\">Out of memory for the chart by Apple service.</p>\n", fp);
+    free(values);
     free(np);
 }
 
@@ -675,6 +713,7 @@ void wp_report_html(FILE *fp, const struct wp_report *r, const struct wp_report_
     fprintf(fp, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", style_css);
     header(fp, r);
     chart(fp, r);
+    apple_chart(fp, r);
     ports(fp, r);
     flows(fp, r, o);
     servers(fp, r, o);

@@ -318,12 +318,21 @@ static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
     fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->packets, t->bytes);
 }
 
+/* [n,n,...]: digits by hand, as the timeline's arrays hold thousands of
+ * numbers, most of them 0. */
 static void u64_array(FILE *fp, const uint64_t *v, size_t n)
 {
     fputc('[', fp);
     for (size_t i = 0; i < n; i++) {
-        fputs(i ? "," : "", fp);
-        u64(fp, v[i]);
+        if (i)
+            fputc(',', fp);
+        char b[24], *p = b + sizeof(b);
+        uint64_t x = v[i];
+        do {
+            *--p = (char)('0' + x % 10);
+            x /= 10;
+        } while (x != 0);
+        fwrite(p, 1, (size_t)(b + sizeof(b) - p), fp);
     }
     fputc(']', fp);
 }

@@ -230,11 +230,14 @@ void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_
         struct wp_port_key k = wp_flow_port_key(f);
         f->tl_series = wp_timeline_series_of(tl, &k);
     }
-    if (WP_UNLIKELY(!in_range(ts_ns))) {
-        wp_timeline_untimed(tl, bytes);
-        return;
+    size_t b = tl->h.cur;
+    if (ts_ns < tl->h.lo || ts_ns >= tl->h.hi) {
+        if (WP_UNLIKELY(!in_range(ts_ns))) {
+            wp_timeline_untimed(tl, bytes);
+            return;
+        }
+        b = bucket(tl, ts_ns);
     }
-    size_t b = bucket(tl, ts_ns);
     struct wp_tl_arr *a = &tl->h.s[f->tl_series - 1u];
     a->pkts[b]++;
     a->bytes[b] += bytes;

@@ -22,6 +22,7 @@ struct wp_svgchart {
     size_t n_buckets;
     int64_t start_ns, width_ns;
     unsigned width, height; /* the plot in pixels; 0: 800 x 240 */
+    const char *path_class; /* the class of each series' path (a constant); NULL: wp-series */
 };
 
 /* The stacked tops: tops[s * n_buckets + b] = the sum of the values of

@@ -232,6 +232,10 @@ def check_chart(ck, name, dom, js):
              f"{name}: each bucket drawn flat over its width")
     for i, s in enumerate(series):
         ck.eq(sum(s["bucket_bytes"]), s["bytes"], f"{name}: series {i} buckets sum to its bytes")
+    apple = [a for t, a in dom.elements
+             if t == "path" and "wp-apple-series" in a.get("class", "")]
+    ck.eq(len(apple), len(tl.get("apple", [])),
+          f"{name}: one SVG path per Apple service series of the JSON timeline")
 
 
 def check_print(ck, chrome, name, path, tmp):

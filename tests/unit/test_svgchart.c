@@ -89,7 +89,7 @@ static void test_shape(void)
         (double)NAN, -7,  1,   2,   0, (double)INFINITY, /* */
         0,           0,   0,   1e9, 0, 1,
     };
-    struct wp_svgchart c = {"bytes", names, NS, v, NB, 1700000000000000000LL, 1000000000, 600, 200};
+    struct wp_svgchart c = {"bytes", names, NS, v, NB, 1700000000000000000LL, 1000000000, 600, 200, NULL};
     size_t n;
     char *svg = render(&c, &n);
     TAP_OK(svg != NULL, "chart written");
@@ -131,7 +131,7 @@ static void test_escaping(void)
 {
     static const char *const names[2] = {"<script>alert(1)</script>", "</svg><b x=\"'\">&"};
     double v[2] = {1, 2};
-    struct wp_svgchart c = {"</title><script>", names, 2, v, 1, 0, 1000000000, 0, 0};
+    struct wp_svgchart c = {"</title><script>", names, 2, v, 1, 0, 1000000000, 0, 0, NULL};
     size_t n;
     char *svg = render(&c, &n);
     TAP_OK(svg != NULL, "hostile chart written");
@@ -149,7 +149,7 @@ static void test_escaping(void)
 static void test_empty(void)
 {
     static const char *const names[1] = {"only"};
-    struct wp_svgchart c = {NULL, names, 1, NULL, 0, 0, 0, 0, 0};
+    struct wp_svgchart c = {NULL, names, 1, NULL, 0, 0, 0, 0, 0, NULL};
     size_t n;
     char *svg = render(&c, &n);
     TAP_OK(svg != NULL && count(svg, "<path class=\"wp-series\"") == 1 && numbers_finite(svg),

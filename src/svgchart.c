@@ -101,8 +101,7 @@ int wp_svgchart_write(FILE *fp, const struct wp_svgchart *c)
      * top of the series below it */
     for (size_t s = 0; s < ns; s++) {
         fprintf(fp, "<path class=\"%s\" data-series=\"%zu\" fill=\"%s\" d=\"",
-                c->path_class ? c->path_class : "wp-series", s,
-                wp_svgchart_color(s));
+                c->path_class ? c->path_class : "wp-series", s, wp_svgchart_color(s));
         if (nb == 0) {
             coord(fp, 'M', MARGIN_L, base);
         } else {

@@ -295,8 +295,7 @@ void wp_timeline_apple_moved(struct wp_timeline *tl, const struct wp_flow *f, ui
                              int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes)
 {
     uint8_t now = f->apple_svc;
-    if (old == now || pkts == 0 || !tl->started || old > WP_APPLESVC_MAX ||
-        now > WP_APPLESVC_MAX)
+    if (old == now || pkts == 0 || !tl->started || old > WP_APPLESVC_MAX || now > WP_APPLESVC_MAX)
         return;
     /* No service before: the packets are taken from a copy of the port's
      * series (the port keeps them). No service after: they go to a scratch
@@ -396,7 +395,6 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
     dst->h.hi = dst->h.lo;
     return 0;
 }
-
 
 static int cmp_series(const void *pa, const void *pb)
 {

@@ -161,7 +161,7 @@ struct wp_tl_view {
     struct wp_tl_apple apple[WP_APPLESVC_MAX]; /* services with packets, by index */
     size_t n_apple;
     uint64_t moved_packets;
-    uint64_t apple_dropped; /* Apple series short by these packets (memory ran out) */
+    uint64_t apple_dropped;   /* Apple series short by these packets (memory ran out) */
     struct wp_counts untimed; /* packets in no bucket: they had no time */
     uint64_t *own;            /* the `other` arrays */
 };

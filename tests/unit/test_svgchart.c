@@ -89,7 +89,8 @@ static void test_shape(void)
         (double)NAN, -7,  1,   2,   0, (double)INFINITY, /* */
         0,           0,   0,   1e9, 0, 1,
     };
-    struct wp_svgchart c = {"bytes", names, NS, v, NB, 1700000000000000000LL, 1000000000, 600, 200, NULL};
+    struct wp_svgchart c = {"bytes",    names, NS,  v,   NB, 1700000000000000000LL,
+                            1000000000, 600,   200, NULL};
     size_t n;
     char *svg = render(&c, &n);
     TAP_OK(svg != NULL, "chart written");

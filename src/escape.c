@@ -45,21 +45,25 @@ static bool is_c1(const unsigned char *s, size_t n)
     return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
 }
 
-/* Length of the prefix of s made of printable ASCII other than " and \. */
-static size_t plain_run(const unsigned char *s)
+/* Length of the prefix of s made of printable ASCII other than " and \
+ * (and, for a script, < > & '). */
+static size_t plain_run(const unsigned char *s, bool script)
 {
     size_t n = 0;
-    while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\')
+    while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\' &&
+           !(script && (s[n] == '<' || s[n] == '>' || s[n] == '&' || s[n] == '\'')))
         n++;
     return n;
 }
 
-void wp_json_string(FILE *fp, const char *str)
+/* A JSON string; `script`: also safe inside an HTML <script> element (<,
+ * >, &, ' and U+2028/U+2029 as \uXXXX). */
+static void json_escape(FILE *fp, const char *str, bool script)
 {
     const unsigned char *s = (const unsigned char *)str;
     fputc('"', fp);
     while (*s) {
-        size_t run = plain_run(s);
+        size_t run = plain_run(s, script);
         if (run > 0) {
             fwrite(s, 1, run, fp);
             s += run;
@@ -69,6 +73,9 @@ void wp_json_string(FILE *fp, const char *str)
         if (c == '"' || c == '\\') {
             fputc('\\', fp);
             fputc((int)c, fp);
+            s++;
+        } else if (script && (c == '<' || c == '>' || c == '&' || c == '\'')) {
+            fprintf(fp, "\\u%04x", c);
             s++;
         } else if (c < 0x20 || c == 0x7f) {
             switch (c) {
@@ -91,6 +98,10 @@ void wp_json_string(FILE *fp, const char *str)
             } else if (is_c1(s, n)) {
                 fprintf(fp, "\\u%04x", (unsigned)s[1]);
                 s += n;
+            } else if (script && n == 3 && s[0] == 0xe2 && s[1] == 0x80 &&
+                       (s[2] == 0xa8 || s[2] == 0xa9)) {
+                fprintf(fp, "\\u%04x", s[2] == 0xa8 ? 0x2028u : 0x2029u);
+                s += n;
             } else {
                 fwrite(s, 1, n, fp);
                 s += n;
@@ -98,6 +109,11 @@ void wp_json_string(FILE *fp, const char *str)
         }
     }
     fputc('"', fp);
+}
+
+void wp_json_string(FILE *fp, const char *str)
+{
+    json_escape(fp, str, false);
 }
 
 void wp_csv_field(FILE *fp, const char *str)
@@ -257,36 +273,5 @@ void wp_html_attr(FILE *fp, const char *str)
 
 void wp_script_json_string(FILE *fp, const char *str)
 {
-    const unsigned char *s = (const unsigned char *)str;
-    fputc('"', fp);
-    while (*s) {
-        unsigned c = *s;
-        if (c == '"' || c == '\\') {
-            fputc('\\', fp);
-            fputc((int)c, fp);
-            s++;
-        } else if (c == '<' || c == '>' || c == '&' || c == '\'' || c < 0x20 || c == 0x7f) {
-            fprintf(fp, "\\u%04x", c);
-            s++;
-        } else if (c < 0x80) {
-            fputc((int)c, fp);
-            s++;
-        } else {
-            size_t n = utf8_len(s);
-            if (n == 0) {
-                fputs("\\ufffd", fp);
-                s++;
-            } else if (is_c1(s, n)) {
-                fprintf(fp, "\\u%04x", (unsigned)s[1]);
-                s += n;
-            } else if (n == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)) {
-                fprintf(fp, "\\u%04x", s[2] == 0xa8 ? 0x2028u : 0x2029u);
-                s += n;
-            } else {
-                fwrite(s, 1, n, fp);
-                s += n;
-            }
-        }
-    }
-    fputc('"', fp);
+    json_escape(fp, str, true);
 }

@@ -41,6 +41,18 @@ struct wp_engine {
     int64_t clock_ns;            /* the latest time wp_engine_expire() was given */
 };
 
+/* The flow's process (the row it will have in the processes table) may
+ * have changed: its process series in the timeline follows. */
+static void proc_check(struct wp_engine *e, struct wp_flow *f)
+{
+    const struct wp_proctab *t = wp_procstate_table(e->ps);
+    uint16_t carrier;
+    const struct wp_proc_entry *pe = wp_proctab_get(t, wp_flow_app(t, f, &carrier));
+    bool timed = (f->bits & WP_FB_TIME) != 0; /* else none of its packets is in a bucket */
+    wp_timeline_proc_moved(e->tl, f, pe != NULL ? pe->group : 0, f->first_ns, f->last_ns,
+                           timed ? f->pkts[0] + f->pkts[1] : 0, timed ? f->bytes[0] + f->bytes[1] : 0);
+}
+
 /* The Apple service of a flow (wp_apple_classify_flow); when it changes,
  * what the flow has is moved to its new service's timeline. */
 static void apple_changed(struct wp_engine *e, const struct wp_flow *f, uint8_t old)
@@ -456,8 +468,10 @@ static void account_later_fragment(struct wp_engine *e, const struct wp_packet *
             ? 0
             : 1;
     account(e, f, sender, p, rec);
-    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype))) {
         wp_procstate_packet(e->ps, f, sender, rec);
+        proc_check(e, f);
+    }
     wp_flow_touch(e->flows, f, class_of(f));
 }
 
@@ -552,8 +566,10 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
     wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
     if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)
         (void)wp_outcome_icmp(e->flows, p, e->o.nametab, &e->t.outcome);
-    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype)))
+    if (WP_UNLIKELY(rec->proc != NULL || wp_proc_linktype(rec->linktype))) {
         wp_procstate_packet(e->ps, f, sender, rec);
+        proc_check(e, f);
+    }
     if (e->names != NULL && p->payload_len > 0 && p->has_ports) {
         uint32_t before = f->name_id;
         wp_names_packet(e->names, f, p, sender, &e->t.names);
@@ -699,6 +715,7 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
         f->lru = lru;
         f->cls = cls;
         f->tl_series = wp_timeline_map(d->tl, m->src->tl, sf->tl_series);
+        f->tl_proc = wp_timeline_proc_map(d->tl, m->src->tl, sf->tl_proc);
         /* as a sequential read would have: a DNS answer from an earlier
          * input names the flow when it starts */
         if (f->name_id == 0 && d->names != NULL) {
@@ -751,6 +768,21 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     }
     if (f_time)
         wp_timeline_apple_moved(d->tl, f, f_svc, f_first, f_last, f_pk, f_by);
+    /* and its process series: f's part, then src's, to the merged flow's */
+    {
+        const struct wp_proctab *t = wp_procstate_table(d->ps);
+        uint16_t carrier;
+        const struct wp_proc_entry *pe = wp_proctab_get(t, wp_flow_app(t, f, &carrier));
+        uint16_t group = pe != NULL ? pe->group : 0;
+        uint8_t sf_proc = wp_timeline_proc_map(d->tl, m->src->tl, sf->tl_proc);
+        if (f_time)
+            wp_timeline_proc_moved(d->tl, f, group, f_first, f_last, f_pk, f_by);
+        if (sf->bits & WP_FB_TIME) {
+            f->tl_proc = sf_proc;
+            wp_timeline_proc_moved(d->tl, f, group, sf->first_ns, sf->last_ns,
+                                   sf->pkts[0] + sf->pkts[1], sf->bytes[0] + sf->bytes[1]);
+        }
+    }
     if (sf->bits & WP_FB_TIME)
         wp_timeline_apple_moved(d->tl, f, sf->apple_svc, sf->first_ns, sf->last_ns,
                                 sf->pkts[0] + sf->pkts[1], sf->bytes[0] + sf->bytes[1]);
@@ -831,5 +863,7 @@ int wp_engine_set_flow_process(struct wp_engine *e, const struct wp_flow_key *ke
     struct wp_flow *f = wp_flow_find(e->flows, key);
     if (f == NULL)
         return -1;
-    return wp_procstate_set_flow(e->ps, f, proc);
+    int rc = wp_procstate_set_flow(e->ps, f, proc);
+    proc_check(e, f);
+    return rc;
 }

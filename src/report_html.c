@@ -305,41 +305,61 @@ static void chart(FILE *fp, const struct wp_report *r)
     free(np);
 }
 
-/* The same chart by Apple service, when a flow had one. */
-static void apple_chart(FILE *fp, const struct wp_report *r)
+/* A chart of n series (names, per-bucket bytes) under a heading with id
+ * `id`; paths of class `cls`. */
+static void series_chart(FILE *fp, const struct wp_report *r, const char *id, const char *title,
+                         const char *cls, const char *const *names, const uint64_t *const *byts,
+                         size_t n)
 {
     const struct wp_tl_view *v = &r->timeline;
-    if (v->n_apple == 0 || v->n_buckets == 0 || r->applesvc == NULL)
-        return;
-    size_t ns = v->n_apple, nb = v->n_buckets;
-    double *values = calloc(ns * nb, sizeof(double));
-    const char **np = calloc(ns, sizeof(*np));
-    if (values == NULL || np == NULL) {
-        fputs("<p class=\"note\">Out of memory for the chart by Apple service.</p>\n", fp);
-        free(values);
-        free(np);
+    size_t nb = v->n_buckets;
+    double *values = calloc(n * nb, sizeof(double));
+    if (values == NULL) {
+        fputs("<p class=\"note\">Out of memory for a chart.</p>\n", fp);
         return;
     }
-    for (size_t i = 0; i < ns; i++) {
-        np[i] = wp_applesvc_key(r->applesvc, v->apple[i].svc);
+    for (size_t i = 0; i < n; i++)
         for (size_t b = 0; b < nb; b++)
-            values[i * nb + b] = (double)v->apple[i].byts[b];
-    }
-    fputs("<h2 id=\"chart-apple\">Bytes over time by Apple service</h2>\n", fp);
-    struct wp_svgchart c = {"Bytes per time bucket by Apple service",
-                            np,
-                            ns,
-                            values,
-                            nb,
-                            v->start_ns,
-                            v->bucket_ns,
-                            0,
-                            0,
-                            "wp-apple-series"};
+            values[i * nb + b] = (double)byts[i][b];
+    fprintf(fp, "<h2 id=\"%s\">", id);
+    wp_html_text(fp, title);
+    fputs("</h2>\n", fp);
+    struct wp_svgchart c = {title, names, n, values, nb, v->start_ns, v->bucket_ns, 0, 0, cls};
     if (wp_svgchart_write(fp, &c) != 0)
-        fputs("<p class=\"note\">Out of memory for the chart by Apple service.</p>\n", fp);
+        fputs("<p class=\"note\">Out of memory for a chart.</p>\n", fp);
     free(values);
-    free(np);
+}
+
+/* The same chart by Apple service and by process, when flows had them. */
+static void more_charts(FILE *fp, const struct wp_report *r)
+{
+    const struct wp_tl_view *v = &r->timeline;
+    const char *names[WP_TL_MAX_PROCS + 1 > WP_APPLESVC_MAX ? WP_TL_MAX_PROCS + 1
+                                                             : WP_APPLESVC_MAX];
+    const uint64_t *byts[sizeof(names) / sizeof(names[0])];
+    if (v->n_buckets == 0)
+        return;
+    if (v->n_apple > 0 && r->applesvc != NULL) {
+        for (size_t i = 0; i < v->n_apple; i++) {
+            names[i] = wp_applesvc_key(r->applesvc, v->apple[i].svc);
+            byts[i] = v->apple[i].byts;
+        }
+        series_chart(fp, r, "chart-apple", "Bytes over time by Apple service", "wp-apple-series",
+                     names, byts, v->n_apple);
+    }
+    if (v->n_procs > 0 && r->proctab != NULL) {
+        char buf[WP_TL_MAX_PROCS + 1][64];
+        for (size_t i = 0; i < v->n_procs; i++) {
+            struct wp_proc_row row;
+            memset(&row, 0, sizeof(row));
+            row.group = v->procs[i].group;
+            names[i] = v->procs[i].group ? wp_proc_row_name(r->proctab, &row, buf[i], sizeof(buf[i]))
+                                         : "other processes";
+            byts[i] = v->procs[i].byts;
+        }
+        series_chart(fp, r, "chart-processes", "Bytes over time by process", "wp-proc-series",
+                     names, byts, v->n_procs);
+    }
 }
 
 static void port_names(FILE *fp, const struct wp_report *r, const struct wp_name_count *v,
@@ -713,7 +733,7 @@ void wp_report_html(FILE *fp, const struct wp_report *r, const struct wp_report_
     fprintf(fp, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", style_css);
     header(fp, r);
     chart(fp, r);
-    apple_chart(fp, r);
+    more_charts(fp, r);
     ports(fp, r);
     flows(fp, r, o);
     servers(fp, r, o);

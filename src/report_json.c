@@ -2,6 +2,7 @@
 /* \summary: the JSON report (schema whichports/3, docs/output.md) */
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "wp/decode.h"
 #include "wp/escape.h"
@@ -348,7 +349,7 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
     fprintf(fp, ", \"bucket_ns\": %lld, \"buckets\": %zu, \"moved_packets\": %" PRIu64 ", ",
             (long long)v->bucket_ns, v->n_buckets, v->moved_packets);
     counts(w, "untimed", &v->untimed);
-    fprintf(fp, ", \"apple_dropped\": %" PRIu64, v->apple_dropped);
+    fprintf(fp, ", \"series_dropped\": %" PRIu64, v->apple_dropped);
     fputs(", \"series\": [", fp);
     for (size_t i = 0; i < v->n_series; i++) {
         const struct wp_tl_series *s = &v->series[i];
@@ -394,7 +395,29 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
         u64_array(fp, a->byts, v->n_buckets);
         fputc('}', fp);
     }
-    fprintf(fp, "%s%s]}", v->n_apple && nl[0] ? nl : "", v->n_apple && nl[0] ? ind : "");
+    fprintf(fp, "%s%s], \"processes\": [", v->n_apple && nl[0] ? nl : "",
+            v->n_apple && nl[0] ? ind : "");
+    for (size_t i = 0; i < v->n_procs; i++) {
+        const struct wp_tl_proc *p = &v->procs[i];
+        fprintf(fp, "%s%s%s{\"other\": %s, \"name\": ", i ? "," : "",
+                nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "", p->group ? "false" : "true");
+        if (p->group != 0 && r->proctab != NULL) {
+            struct wp_proc_row row;
+            memset(&row, 0, sizeof(row));
+            row.group = p->group;
+            char b[64];
+            wp_json_string(fp, wp_proc_row_name(r->proctab, &row, b, sizeof(b)));
+        } else {
+            fputs("null", fp);
+        }
+        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
+                p->packets, p->bytes);
+        u64_array(fp, p->pkts, v->n_buckets);
+        fputs(", \"bucket_bytes\": ", fp);
+        u64_array(fp, p->byts, v->n_buckets);
+        fputc('}', fp);
+    }
+    fprintf(fp, "%s%s]}", v->n_procs && nl[0] ? nl : "", v->n_procs && nl[0] ? ind : "");
 }
 
 void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)

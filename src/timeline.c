@@ -20,6 +20,8 @@ struct wp_timeline {
     struct wp_counts untimed;
     uint32_t slot_key[SLOTS]; /* packed port key + 1; 0 empty */
     uint16_t slot_idx[SLOTS];
+    uint16_t proc_group[WP_TL_MAX_PROCS + 1]; /* the group of each process series */
+    size_t n_procs;                           /* process series given, `other` included */
     uint32_t last_key; /* the last key found, and its series + 1 */
     uint16_t last_idx;
 };
@@ -65,6 +67,7 @@ struct wp_timeline *wp_timeline_new(int64_t bucket_ns)
         return NULL;
     }
     tl->n_series = 1;
+    tl->n_procs = 1; /* [0]: other processes */
     return tl;
 }
 
@@ -76,6 +79,8 @@ void wp_timeline_free(struct wp_timeline *tl)
         free(tl->h.s[i].pkts);
     for (size_t i = 0; i < WP_APPLESVC_MAX; i++)
         free(tl->h.apple[i].pkts);
+    for (size_t i = 0; i <= WP_TL_MAX_PROCS; i++)
+        free(tl->h.proc[i].pkts);
     free(tl);
 }
 
@@ -116,9 +121,15 @@ uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
 /* The made array after index *j (start at 0), or NULL. */
 static struct wp_tl_arr *next_arr(struct wp_timeline *tl, size_t *j)
 {
-    while (*j < tl->n_series + WP_APPLESVC_MAX) {
+    while (*j < tl->n_series + WP_APPLESVC_MAX + WP_TL_MAX_PROCS + 1) {
         size_t i = (*j)++;
-        struct wp_tl_arr *a = i < tl->n_series ? &tl->h.s[i] : &tl->h.apple[i - tl->n_series];
+        struct wp_tl_arr *a;
+        if (i < tl->n_series)
+            a = &tl->h.s[i];
+        else if (i < tl->n_series + WP_APPLESVC_MAX)
+            a = &tl->h.apple[i - tl->n_series];
+        else
+            a = &tl->h.proc[i - tl->n_series - WP_APPLESVC_MAX];
         if (a->pkts != NULL)
             return a;
     }
@@ -241,12 +252,25 @@ void wp_timeline_add_slow(struct wp_timeline *tl, struct wp_flow *f, int64_t ts_
     struct wp_tl_arr *a = &tl->h.s[f->tl_series - 1u];
     a->pkts[b]++;
     a->bytes[b] += bytes;
+    if ((f->apple_svc | f->tl_proc) != 0)
+        wp_timeline_add_extra(tl, f, b, bytes);
+}
+
+void wp_timeline_add_extra(struct wp_timeline *tl, const struct wp_flow *f, size_t b,
+                           uint32_t bytes)
+{
+    struct wp_tl_arr *a;
     if (f->apple_svc != 0 && f->apple_svc <= WP_APPLESVC_MAX) {
         a = apple_arr(tl, f->apple_svc);
-        if (a == NULL) {
+        if (a != NULL) {
+            a->pkts[b]++;
+            a->bytes[b] += bytes;
+        } else {
             tl->apple_dropped++;
-            return;
         }
+    }
+    if (f->tl_proc != 0) {
+        a = &tl->h.proc[f->tl_proc - 1u];
         a->pkts[b]++;
         a->bytes[b] += bytes;
     }
@@ -357,6 +381,64 @@ static void merge_arr(struct wp_timeline *dst, const struct wp_timeline *src,
     }
 }
 
+/* The process series of `group` (index + 1; 1: other), made when new; 0
+ * when memory ran out. */
+static uint8_t proc_of(struct wp_timeline *tl, uint16_t group)
+{
+    for (size_t i = 1; group != 0 && i < tl->n_procs; i++)
+        if (tl->proc_group[i] == group)
+            return (uint8_t)(i + 1);
+    size_t i = group != 0 && tl->n_procs <= WP_TL_MAX_PROCS ? tl->n_procs : 0;
+    struct wp_tl_arr *a = &tl->h.proc[i];
+    if (a->pkts == NULL && make_series(a) != 0)
+        return 0;
+    if (i != 0) {
+        tl->proc_group[i] = group;
+        tl->n_procs++;
+    }
+    return (uint8_t)(i + 1);
+}
+
+void wp_timeline_proc_moved(struct wp_timeline *tl, struct wp_flow *f, uint16_t group,
+                            int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes)
+{
+    uint8_t to = group != 0 ? proc_of(tl, group) : 0; /* group 0: no process */
+    uint8_t from = f->tl_proc;
+    if (to == from)
+        return;
+    if (group != 0 && to == 0) {
+        tl->apple_dropped += pkts; /* memory ran out: the series stays short */
+        return;
+    }
+    f->tl_proc = to;
+    if (pkts == 0 || !tl->started)
+        return;
+    uint64_t scratch[2 * WP_TL_BUCKETS];
+    struct wp_tl_arr tmp = {{0, 0, 0}, scratch, scratch + WP_TL_BUCKETS};
+    struct wp_tl_arr *a = &tmp, *z = &tmp;
+    if (from != 0) {
+        a = &tl->h.proc[from - 1u];
+    } else {
+        if (f->tl_series == 0)
+            return;
+        const struct wp_tl_arr *port = &tl->h.s[f->tl_series - 1u];
+        memcpy(scratch, port->pkts, WP_TL_BUCKETS * sizeof(uint64_t));
+        memcpy(scratch + WP_TL_BUCKETS, port->bytes, WP_TL_BUCKETS * sizeof(uint64_t));
+    }
+    if (to != 0)
+        z = &tl->h.proc[to - 1u];
+    else
+        memset(scratch, 0, sizeof(scratch));
+    move_arr(tl, a, z, first_ns, last_ns, pkts, bytes);
+}
+
+uint8_t wp_timeline_proc_map(struct wp_timeline *dst, const struct wp_timeline *src, uint8_t idx)
+{
+    if (idx == 0)
+        return 0;
+    return proc_of(dst, idx == 1 ? 0 : src->proc_group[idx - 1u]); /* 0: other */
+}
+
 int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
 {
     dst->untimed.packets += src->untimed.packets;
@@ -391,6 +473,16 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
             dst->apple_dropped += sum(a->pkts, src->used);
     }
     dst->apple_dropped += src->apple_dropped;
+    for (uint8_t j = 1; j <= src->n_procs; j++) {
+        const struct wp_tl_arr *a = &src->h.proc[j - 1u];
+        if (a->pkts == NULL)
+            continue;
+        uint8_t d = wp_timeline_proc_map(dst, src, j);
+        if (d != 0)
+            merge_arr(dst, src, a, &dst->h.proc[d - 1u]);
+        else
+            dst->apple_dropped += sum(a->pkts, src->used);
+    }
     dst->moved += src->moved;
     dst->h.hi = dst->h.lo;
     return 0;
@@ -416,6 +508,16 @@ int wp_timeline_view(const struct wp_timeline *tl, unsigned top, struct wp_tl_vi
     v->start_ns = tl->origin;
     v->n_buckets = tl->used;
     v->apple_dropped = tl->apple_dropped;
+    for (size_t j = 1; j <= tl->n_procs; j++) {
+        size_t i = j % tl->n_procs; /* the other processes ([0]) last */
+        const struct wp_tl_arr *a = &tl->h.proc[i];
+        if (a->pkts == NULL)
+            continue;
+        struct wp_tl_proc x = {i ? tl->proc_group[i] : 0, sum(a->pkts, tl->used),
+                               sum(a->bytes, tl->used), a->pkts, a->bytes};
+        if (x.packets > 0)
+            v->procs[v->n_procs++] = x;
+    }
     for (size_t j = 0; j < WP_APPLESVC_MAX; j++) {
         const struct wp_tl_arr *a = &tl->h.apple[j];
         if (a->pkts == NULL)

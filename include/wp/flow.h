@@ -92,6 +92,7 @@ struct wp_flow {
     uint16_t proc_pair[2];   /* process candidates (proctab.h pairs), [0] leads; 0 none */
     uint16_t proc_n[2];      /* packets of each candidate (halved together at 65535) */
     uint8_t pbits;           /* WP_FP_*: process facts */
+    uint8_t tl_proc;         /* timeline.h process series + 1; 0 none */
     uint16_t tl_series;      /* timeline.h series + 1, given at the first packet; 0 none */
     struct wp_oc oc;         /* outcome state (outcome.h), 8 bytes */
     uint64_t pkts[2];        /* sent by endpoint i */

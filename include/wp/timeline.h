@@ -38,6 +38,7 @@
 #define WP_TL_BUCKETS    256
 #define WP_TL_MAX_SERIES 256
 #define WP_TL_START_NS   1000000 /* the first automatic bucket: 1 ms */
+#define WP_TL_MAX_PROCS  64      /* process series; later processes in `other` */
 /* Packets whose time is 2^62 ns (about 146 years) or more from 1970 are
  * counted as untimed: differences of such times could overflow. */
 #define WP_TL_TIME_LIMIT (INT64_C(1) << 62)
@@ -66,7 +67,13 @@ struct wp_tl_hot {
     size_t cur;
     struct wp_tl_arr s[WP_TL_MAX_SERIES + 1];
     struct wp_tl_arr apple[WP_APPLESVC_MAX]; /* by Apple service index; NULL: none yet */
+    struct wp_tl_arr proc[WP_TL_MAX_PROCS + 1]; /* [0] other processes; made when used */
 };
+
+/* wp_timeline_add() for a flow with an Apple service or a process: add to
+ * their series in bucket b. */
+void wp_timeline_add_extra(struct wp_timeline *tl, const struct wp_flow *f, size_t b,
+                           uint32_t bytes);
 
 /* wp_timeline_add() when the packet is not in the last packet's bucket or
  * the flow has no series yet. */
@@ -79,16 +86,12 @@ static inline void wp_timeline_add(struct wp_timeline *tl, struct wp_flow *f, in
                                    uint32_t bytes)
 {
     struct wp_tl_hot *h = (struct wp_tl_hot *)(void *)tl;
-    if (WP_LIKELY(f->tl_series != 0 && ts_ns >= h->lo && ts_ns < h->hi &&
-                  (f->apple_svc == 0 || h->apple[f->apple_svc - 1u].pkts != NULL))) {
+    if (WP_LIKELY(f->tl_series != 0 && ts_ns >= h->lo && ts_ns < h->hi)) {
         struct wp_tl_arr *a = &h->s[f->tl_series - 1u];
         a->pkts[h->cur]++;
         a->bytes[h->cur] += bytes;
-        if (f->apple_svc != 0) {
-            a = &h->apple[f->apple_svc - 1u];
-            a->pkts[h->cur]++;
-            a->bytes[h->cur] += bytes;
-        }
+        if ((f->apple_svc | f->tl_proc) != 0)
+            wp_timeline_add_extra(tl, f, h->cur, bytes);
         return;
     }
     wp_timeline_add_slow(tl, f, ts_ns, bytes);
@@ -117,6 +120,15 @@ void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_
  * f->apple_svc: move its pkts and bytes seen from first_ns to last_ns. */
 void wp_timeline_apple_moved(struct wp_timeline *tl, const struct wp_flow *f, uint8_t old,
                              int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes);
+
+/* Flow f's process is now the one of proctab group `group` (0: none):
+ * move what it has (pkts, bytes, seen from first_ns to last_ns) from its
+ * process series to that group's, and give f that series (tl_proc). */
+void wp_timeline_proc_moved(struct wp_timeline *tl, struct wp_flow *f, uint16_t group,
+                            int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes);
+
+/* The process series of dst for src's series `idx` (a flow's tl_proc). */
+uint8_t wp_timeline_proc_map(struct wp_timeline *dst, const struct wp_timeline *src, uint8_t idx);
 
 /* Add everything in src to dst; series of the same key are summed (a port
  * past dst's WP_TL_MAX_SERIES, or whose series could not be made, goes to
@@ -152,6 +164,13 @@ struct wp_tl_apple {
     const uint64_t *pkts, *byts;
 };
 
+/* One process's series of a view (group 0: the other processes). */
+struct wp_tl_proc {
+    uint16_t group; /* proctab group */
+    uint64_t packets, bytes;
+    const uint64_t *pkts, *byts;
+};
+
 struct wp_tl_view {
     int64_t start_ns;  /* bucket 0 starts here; 0 when no packet was added */
     int64_t bucket_ns; /* width of every bucket */
@@ -160,6 +179,8 @@ struct wp_tl_view {
     size_t n_series;
     struct wp_tl_apple apple[WP_APPLESVC_MAX]; /* services with packets, by index */
     size_t n_apple;
+    struct wp_tl_proc procs[WP_TL_MAX_PROCS + 1]; /* processes with packets; other last */
+    size_t n_procs;
     uint64_t moved_packets;
     uint64_t apple_dropped;   /* Apple series short by these packets (memory ran out) */
     struct wp_counts untimed; /* packets in no bucket: they had no time */

@@ -236,6 +236,10 @@ def check_chart(ck, name, dom, js):
              if t == "path" and "wp-apple-series" in a.get("class", "")]
     ck.eq(len(apple), len(tl.get("apple", [])),
           f"{name}: one SVG path per Apple service series of the JSON timeline")
+    procs = [a for t, a in dom.elements
+             if t == "path" and "wp-proc-series" in a.get("class", "")]
+    ck.eq(len(procs), len(tl.get("processes", [])),
+          f"{name}: one SVG path per process series of the JSON timeline")
 
 
 def check_print(ck, chrome, name, path, tmp):

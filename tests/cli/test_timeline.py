@@ -6,7 +6,9 @@ For the captures in pcaps/ and a sample of ../shared/pcaps/:
 - every port series' bucket sums equal its totals and its port row's
   packets and bytes; all series together equal all port rows;
 - between 128 and 256 buckets once the capture lasts past 256 ms;
-- every Apple service's series equals its packets and bytes in `apple`;
+- every Apple service's series equals its packets and bytes in `apple`,
+  and every process's its row in `processes` (the captures with process
+  information in ../shared/pcaps/process are all read);
 - the same with -j 2 over several files at once;
 - with --bucket SECS, each bucket of the top port series equals the frames
   and bytes of tshark's `-z io,stat,SECS,"tcp.port==N"` interval (compared
@@ -95,6 +97,27 @@ def exactness(rep, name):
         got[a["service"]] = (a["packets"], a["bytes"])
     check(got == want, f"{name}: Apple service series equal the apple view "
                        f"({sorted(got.items())} vs {sorted(want.items())})")
+    # processes: each series equals its row in `processes` (sent + received);
+    # past 64 processes the rest are one `other` series
+    want = {p["name"]: (p["sent"]["packets"] + p["received"]["packets"],
+                        p["sent"]["bytes"] + p["received"]["bytes"])
+            for p in rep.get("processes", [])}
+    got, other = {}, (0, 0)
+    for p in tl["processes"]:
+        check(sum(p["bucket_packets"]) == p["packets"] and sum(p["bucket_bytes"]) == p["bytes"]
+              and len(p["bucket_packets"]) == n,
+              f"{name}: process {p['name']}: bucket sums equal the series totals")
+        if p["other"]:
+            other = (p["packets"], p["bytes"])
+        else:
+            got[p["name"]] = (p["packets"], p["bytes"])
+    if other == (0, 0):
+        check(got == want, f"{name}: process series equal the processes table "
+                           f"({sorted(got.items())[:5]} vs {sorted(want.items())[:5]})")
+    else:
+        check(all(want.get(k) == v for k, v in got.items()) and
+              sum(v[0] for v in want.values()) == sum(v[0] for v in got.values()) + other[0],
+              f"{name}: process series and other equal the processes table")
     named = [s for s in tl["series"] if not s["other"]]
     check(len(named) <= 10, f"{name}: at most 10 named series")
     return n
@@ -168,7 +191,7 @@ def main():
     sample = []
     if os.path.isdir(shared):
         every = sorted(glob.glob(os.path.join(shared, "**", "*.pcap*"), recursive=True))
-        sample = every[::6]
+        sample = every[::6] + [f for f in every if "/process/" in f and f not in every[::6]]
         big = os.path.join(shared, "USTC-TFC2016", "Benign", "Facetime.pcap")
         if os.path.exists(big) and big not in sample:
             sample.append(big)

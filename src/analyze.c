@@ -50,7 +50,8 @@ static void proc_check(struct wp_engine *e, struct wp_flow *f)
     const struct wp_proc_entry *pe = wp_proctab_get(t, wp_flow_app(t, f, &carrier));
     bool timed = (f->bits & WP_FB_TIME) != 0; /* else none of its packets is in a bucket */
     wp_timeline_proc_moved(e->tl, f, pe != NULL ? pe->group : 0, f->first_ns, f->last_ns,
-                           timed ? f->pkts[0] + f->pkts[1] : 0, timed ? f->bytes[0] + f->bytes[1] : 0);
+                           timed ? f->pkts[0] + f->pkts[1] : 0,
+                           timed ? f->bytes[0] + f->bytes[1] : 0);
 }
 
 /* The Apple service of a flow (wp_apple_classify_flow); when it changes,

@@ -334,8 +334,8 @@ static void series_chart(FILE *fp, const struct wp_report *r, const char *id, co
 static void more_charts(FILE *fp, const struct wp_report *r)
 {
     const struct wp_tl_view *v = &r->timeline;
-    const char *names[WP_TL_MAX_PROCS + 1 > WP_APPLESVC_MAX ? WP_TL_MAX_PROCS + 1
-                                                             : WP_APPLESVC_MAX];
+    const char
+        *names[WP_TL_MAX_PROCS + 1 > WP_APPLESVC_MAX ? WP_TL_MAX_PROCS + 1 : WP_APPLESVC_MAX];
     const uint64_t *byts[sizeof(names) / sizeof(names[0])];
     if (v->n_buckets == 0)
         return;
@@ -353,8 +353,9 @@ static void more_charts(FILE *fp, const struct wp_report *r)
             struct wp_proc_row row;
             memset(&row, 0, sizeof(row));
             row.group = v->procs[i].group;
-            names[i] = v->procs[i].group ? wp_proc_row_name(r->proctab, &row, buf[i], sizeof(buf[i]))
-                                         : "other processes";
+            names[i] = v->procs[i].group
+                           ? wp_proc_row_name(r->proctab, &row, buf[i], sizeof(buf[i]))
+                           : "other processes";
             byts[i] = v->procs[i].byts;
         }
         series_chart(fp, r, "chart-processes", "Bytes over time by process", "wp-proc-series",

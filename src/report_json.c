@@ -399,8 +399,8 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
             v->n_apple && nl[0] ? ind : "");
     for (size_t i = 0; i < v->n_procs; i++) {
         const struct wp_tl_proc *p = &v->procs[i];
-        fprintf(fp, "%s%s%s{\"other\": %s, \"name\": ", i ? "," : "",
-                nl[0] ? nl : (i ? " " : ""), nl[0] ? "    " : "", p->group ? "false" : "true");
+        fprintf(fp, "%s%s%s{\"other\": %s, \"name\": ", i ? "," : "", nl[0] ? nl : (i ? " " : ""),
+                nl[0] ? "    " : "", p->group ? "false" : "true");
         if (p->group != 0 && r->proctab != NULL) {
             struct wp_proc_row row;
             memset(&row, 0, sizeof(row));

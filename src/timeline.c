@@ -22,7 +22,7 @@ struct wp_timeline {
     uint16_t slot_idx[SLOTS];
     uint16_t proc_group[WP_TL_MAX_PROCS + 1]; /* the group of each process series */
     size_t n_procs;                           /* process series given, `other` included */
-    uint32_t last_key; /* the last key found, and its series + 1 */
+    uint32_t last_key;                        /* the last key found, and its series + 1 */
     uint16_t last_idx;
 };
 

@@ -66,7 +66,7 @@ struct wp_tl_hot {
     int64_t lo, hi; /* the span of bucket `cur`, the last packet's; lo == hi: none */
     size_t cur;
     struct wp_tl_arr s[WP_TL_MAX_SERIES + 1];
-    struct wp_tl_arr apple[WP_APPLESVC_MAX]; /* by Apple service index; NULL: none yet */
+    struct wp_tl_arr apple[WP_APPLESVC_MAX];    /* by Apple service index; NULL: none yet */
     struct wp_tl_arr proc[WP_TL_MAX_PROCS + 1]; /* [0] other processes; made when used */
 };
 

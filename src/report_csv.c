@@ -2,6 +2,7 @@
 /* \summary: the CSV report (RFC 4180): one view per run, a header row */
 
 #include <inttypes.h>
+#include <string.h>
 
 #include "wp/decode.h"
 #include "wp/escape.h"
@@ -250,33 +251,60 @@ static void totals(FILE *fp, const struct wp_report *r, const struct wp_report_o
 }
 
 /* One row per time bucket and series of the timeline (timeline.h). */
+/* One row of the timeline view. */
+static void tl_row(FILE *fp, const struct wp_report *r, const char *ts, const char *kind,
+                   const char *transport, const char *port, uint64_t pk, uint64_t by,
+                   const char *name)
+{
+    const struct wp_tl_view *v = &r->timeline;
+    lead(fp, r);
+    field(fp, ts, true);
+    fprintf(fp, ",%lld.%09lld", (long long)(v->bucket_ns / WP_NS_PER_S),
+            (long long)(v->bucket_ns % WP_NS_PER_S));
+    field(fp, kind, false);
+    field(fp, transport, false);
+    field(fp, port, false);
+    num(fp, pk);
+    num(fp, by);
+    field(fp, name, false);
+    fputs("\r\n", fp);
+}
+
+/* One row per time bucket and series of the timeline (timeline.h): the
+ * port series, then the Apple services', then the processes'. */
 static void timeline(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
     const struct wp_tl_view *v = &r->timeline;
     if (o->csv_header)
-        fprintf(fp, "%sbucket_start,bucket_seconds,series,transport,port,packets,bytes\r\n",
+        fprintf(fp, "%sbucket_start,bucket_seconds,series,transport,port,packets,bytes,name\r\n",
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < v->n_buckets; i++) {
-        char ts[48], t[16], pt[8];
+        char ts[48], t[16], pt[8], nb[64];
         wp_fmt_time(ts, sizeof(ts), v->start_ns + (int64_t)i * v->bucket_ns, r->nanos);
         for (size_t j = 0; j < v->n_series; j++) {
             const struct wp_tl_series *s = &v->series[j];
-            lead(fp, r);
-            field(fp, ts, true);
-            fprintf(fp, ",%lld.%09lld", (long long)(v->bucket_ns / WP_NS_PER_S),
-                    (long long)(v->bucket_ns % WP_NS_PER_S));
             if (s->other) {
-                fputs(",other,,", fp);
-            } else {
-                wp_fmt_transport(t, sizeof(t), s->key.proto);
-                snprintf(pt, sizeof(pt), "%u", s->key.port);
-                fputs(",port", fp);
-                field(fp, t, false);
-                field(fp, s->key.has_port ? pt : NULL, false);
+                tl_row(fp, r, ts, "other", NULL, NULL, s->pkts[i], s->byts[i], NULL);
+                continue;
             }
-            num(fp, s->pkts[i]);
-            num(fp, s->byts[i]);
-            fputs("\r\n", fp);
+            wp_fmt_transport(t, sizeof(t), s->key.proto);
+            snprintf(pt, sizeof(pt), "%u", s->key.port);
+            tl_row(fp, r, ts, "port", t, s->key.has_port ? pt : NULL, s->pkts[i], s->byts[i],
+                   NULL);
+        }
+        for (size_t j = 0; j < v->n_apple && r->applesvc != NULL; j++)
+            tl_row(fp, r, ts, "apple", NULL, NULL, v->apple[j].pkts[i], v->apple[j].byts[i],
+                   wp_applesvc_key(r->applesvc, v->apple[j].svc));
+        for (size_t j = 0; j < v->n_procs && r->proctab != NULL; j++) {
+            const char *name = NULL;
+            if (v->procs[j].group != 0) {
+                struct wp_proc_row row;
+                memset(&row, 0, sizeof(row));
+                row.group = v->procs[j].group;
+                name = wp_proc_row_name(r->proctab, &row, nb, sizeof(nb));
+            }
+            tl_row(fp, r, ts, name ? "process" : "other-processes", NULL, NULL,
+                   v->procs[j].pkts[i], v->procs[j].byts[i], name);
         }
     }
 }

@@ -19,7 +19,9 @@ usage: test_timeline.py WHICHPORTS SOURCE_ROOT SHARED_PCAPS
 Exits 77 when tshark is missing.
 """
 
+import csv
 import glob
+import io
 import json
 import math
 import os
@@ -213,6 +215,31 @@ def main():
     files = [f for f in own + sample[:12] if report(wp, [f]) is not None][:10]
     rep = report(wp, files, "-j", "2")
     exactness(rep, "-j 2 over %d files" % len(files))
+
+    # the CSV view holds the same series, bucket by bucket
+    for path in own + [f for f in sample if "/process/" in f][:2]:
+        rep = report(wp, [path])
+        if rep is None:
+            continue
+        out = subprocess.run([wp, "-r", path, "-T", "csv", "--view", "timeline", "-q"],
+                             capture_output=True, text=True).stdout
+        rows = list(csv.DictReader(io.StringIO(out)))
+        tl = rep["timeline"]
+        want = {}
+        for s in tl["series"]:
+            k = ("other", "", "", "") if s["other"] else ("port", s["transport"], str(s["port"] or ""), "")
+            want[k] = s["bucket_packets"]
+        for a in tl["apple"]:
+            want[("apple", "", "", a["service"])] = a["bucket_packets"]
+        for p_ in tl["processes"]:
+            k = ("other-processes", "", "", "") if p_["other"] else ("process", "", "", p_["name"])
+            want[k] = p_["bucket_packets"]
+        got = {}
+        for r in rows:
+            got.setdefault((r["series"], r["transport"], r["port"], r["name"]), []).append(
+                int(r["packets"]))
+        check(got == want and len(rows) == tl["buckets"] * len(want),
+              f"{os.path.relpath(path, root)}: CSV --view timeline holds the JSON series")
 
     compared = 0
     for path in own + sample[:12] + sample[-1:]:

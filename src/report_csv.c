@@ -289,8 +289,7 @@ static void timeline(FILE *fp, const struct wp_report *r, const struct wp_report
             }
             wp_fmt_transport(t, sizeof(t), s->key.proto);
             snprintf(pt, sizeof(pt), "%u", s->key.port);
-            tl_row(fp, r, ts, "port", t, s->key.has_port ? pt : NULL, s->pkts[i], s->byts[i],
-                   NULL);
+            tl_row(fp, r, ts, "port", t, s->key.has_port ? pt : NULL, s->pkts[i], s->byts[i], NULL);
         }
         for (size_t j = 0; j < v->n_apple && r->applesvc != NULL; j++)
             tl_row(fp, r, ts, "apple", NULL, NULL, v->apple[j].pkts[i], v->apple[j].byts[i],
@@ -303,8 +302,8 @@ static void timeline(FILE *fp, const struct wp_report *r, const struct wp_report
                 row.group = v->procs[j].group;
                 name = wp_proc_row_name(r->proctab, &row, nb, sizeof(nb));
             }
-            tl_row(fp, r, ts, name ? "process" : "other-processes", NULL, NULL,
-                   v->procs[j].pkts[i], v->procs[j].byts[i], name);
+            tl_row(fp, r, ts, name ? "process" : "other-processes", NULL, NULL, v->procs[j].pkts[i],
+                   v->procs[j].byts[i], name);
         }
     }
 }

@@ -338,6 +338,18 @@ static void u64_array(FILE *fp, const uint64_t *v, size_t n)
     fputc(']', fp);
 }
 
+/* The end of a timeline series object: its totals, its arrays, '}'. */
+static void series_counts(FILE *fp, uint64_t packets, uint64_t bytes, const uint64_t *pkts,
+                          const uint64_t *byts, size_t n)
+{
+    fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
+            packets, bytes);
+    u64_array(fp, pkts, n);
+    fputs(", \"bucket_bytes\": ", fp);
+    u64_array(fp, byts, n);
+    fputc('}', fp);
+}
+
 /* "timeline": the report's timeline view (timeline.h), docs/output.md 2.9. */
 static void timeline(const struct jw *w, const struct wp_report *r, const char *ind)
 {
@@ -374,12 +386,7 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
         str_or_null(fp, svc ? svc->name : NULL);
         fputs(", \"apple_service\": ", fp);
         str_or_null(fp, asvc ? asvc->name : NULL);
-        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
-                s->packets, s->bytes);
-        u64_array(fp, s->pkts, v->n_buckets);
-        fputs(", \"bucket_bytes\": ", fp);
-        u64_array(fp, s->byts, v->n_buckets);
-        fputc('}', fp);
+        series_counts(fp, s->packets, s->bytes, s->pkts, s->byts, v->n_buckets);
     }
     fprintf(fp, "%s%s], \"apple\": [", v->n_series && nl[0] ? nl : "",
             v->n_series && nl[0] ? ind : "");
@@ -388,12 +395,7 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
         fprintf(fp, "%s%s%s{\"service\": ", i ? "," : "", nl[0] ? nl : (i ? " " : ""),
                 nl[0] ? "    " : "");
         str_or_null(fp, r->applesvc ? wp_applesvc_key(r->applesvc, a->svc) : NULL);
-        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
-                a->packets, a->bytes);
-        u64_array(fp, a->pkts, v->n_buckets);
-        fputs(", \"bucket_bytes\": ", fp);
-        u64_array(fp, a->byts, v->n_buckets);
-        fputc('}', fp);
+        series_counts(fp, a->packets, a->bytes, a->pkts, a->byts, v->n_buckets);
     }
     fprintf(fp, "%s%s], \"processes\": [", v->n_apple && nl[0] ? nl : "",
             v->n_apple && nl[0] ? ind : "");
@@ -410,12 +412,7 @@ static void timeline(const struct jw *w, const struct wp_report *r, const char *
         } else {
             fputs("null", fp);
         }
-        fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
-                p->packets, p->bytes);
-        u64_array(fp, p->pkts, v->n_buckets);
-        fputs(", \"bucket_bytes\": ", fp);
-        u64_array(fp, p->byts, v->n_buckets);
-        fputc('}', fp);
+        series_counts(fp, p->packets, p->bytes, p->pkts, p->byts, v->n_buckets);
     }
     fprintf(fp, "%s%s]}", v->n_procs && nl[0] ? nl : "", v->n_procs && nl[0] ? ind : "");
 }

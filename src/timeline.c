@@ -315,39 +315,50 @@ void wp_timeline_move(struct wp_timeline *tl, uint16_t from, uint16_t to, int64_
     move_arr(tl, &tl->h.s[from - 1u], &tl->h.s[to - 1u], first_ns, last_ns, pkts, bytes);
 }
 
+/* Move a flow's pkts and bytes from series a to series z of a grouping
+ * (Apple services, processes). a NULL: the flow had none, so they are
+ * taken from a copy of its port's series (the port keeps them); z NULL:
+ * it has none now, so they are dropped. */
+static void move_flow(struct wp_timeline *tl, const struct wp_flow *f, struct wp_tl_arr *a,
+                      struct wp_tl_arr *z, int64_t first_ns, int64_t last_ns, uint64_t pkts,
+                      uint64_t bytes)
+{
+    uint64_t scratch[2 * WP_TL_BUCKETS];
+    struct wp_tl_arr tmp = {{0, 0, 0}, scratch, scratch + WP_TL_BUCKETS};
+    if (a == NULL && z == NULL)
+        return;
+    if (a == NULL) {
+        if (f->tl_series == 0)
+            return;
+        const struct wp_tl_arr *port = &tl->h.s[f->tl_series - 1u];
+        memcpy(scratch, port->pkts, WP_TL_BUCKETS * sizeof(uint64_t));
+        memcpy(scratch + WP_TL_BUCKETS, port->bytes, WP_TL_BUCKETS * sizeof(uint64_t));
+        a = &tmp;
+    } else if (z == NULL) {
+        memset(scratch, 0, sizeof(scratch));
+        z = &tmp;
+    }
+    move_arr(tl, a, z, first_ns, last_ns, pkts, bytes);
+}
+
 void wp_timeline_apple_moved(struct wp_timeline *tl, const struct wp_flow *f, uint8_t old,
                              int64_t first_ns, int64_t last_ns, uint64_t pkts, uint64_t bytes)
 {
     uint8_t now = f->apple_svc;
     if (old == now || pkts == 0 || !tl->started || old > WP_APPLESVC_MAX || now > WP_APPLESVC_MAX)
         return;
-    /* No service before: the packets are taken from a copy of the port's
-     * series (the port keeps them). No service after: they go to a scratch
-     * array that is dropped. */
-    uint64_t scratch[2 * WP_TL_BUCKETS];
-    struct wp_tl_arr tmp = {{0, 0, 0}, scratch, scratch + WP_TL_BUCKETS};
-    struct wp_tl_arr *a = &tmp, *z = &tmp;
+    struct wp_tl_arr *a = NULL, *z = NULL;
     if (old != 0) {
         a = &tl->h.apple[old - 1u];
         if (a->pkts == NULL)
             return; /* nothing was counted there (memory ran out) */
-    } else {
-        if (f->tl_series == 0)
-            return;
-        const struct wp_tl_arr *port = &tl->h.s[f->tl_series - 1u];
-        memcpy(scratch, port->pkts, WP_TL_BUCKETS * sizeof(uint64_t));
-        memcpy(scratch + WP_TL_BUCKETS, port->bytes, WP_TL_BUCKETS * sizeof(uint64_t));
     }
     if (now != 0) {
         z = apple_arr(tl, now);
-        if (z == NULL) {
+        if (z == NULL)
             tl->apple_dropped += pkts;
-            z = &tmp;
-        }
     }
-    if (z == &tmp)
-        memset(scratch, 0, sizeof(scratch));
-    move_arr(tl, a, z, first_ns, last_ns, pkts, bytes);
+    move_flow(tl, f, a, z, first_ns, last_ns, pkts, bytes);
 }
 
 void wp_timeline_flow_moved(struct wp_timeline *tl, struct wp_flow *f, uint64_t pkts,
@@ -413,23 +424,8 @@ void wp_timeline_proc_moved(struct wp_timeline *tl, struct wp_flow *f, uint16_t 
     f->tl_proc = to;
     if (pkts == 0 || !tl->started)
         return;
-    uint64_t scratch[2 * WP_TL_BUCKETS];
-    struct wp_tl_arr tmp = {{0, 0, 0}, scratch, scratch + WP_TL_BUCKETS};
-    struct wp_tl_arr *a = &tmp, *z = &tmp;
-    if (from != 0) {
-        a = &tl->h.proc[from - 1u];
-    } else {
-        if (f->tl_series == 0)
-            return;
-        const struct wp_tl_arr *port = &tl->h.s[f->tl_series - 1u];
-        memcpy(scratch, port->pkts, WP_TL_BUCKETS * sizeof(uint64_t));
-        memcpy(scratch + WP_TL_BUCKETS, port->bytes, WP_TL_BUCKETS * sizeof(uint64_t));
-    }
-    if (to != 0)
-        z = &tl->h.proc[to - 1u];
-    else
-        memset(scratch, 0, sizeof(scratch));
-    move_arr(tl, a, z, first_ns, last_ns, pkts, bytes);
+    move_flow(tl, f, from ? &tl->h.proc[from - 1u] : NULL, to ? &tl->h.proc[to - 1u] : NULL,
+              first_ns, last_ns, pkts, bytes);
 }
 
 uint8_t wp_timeline_proc_map(struct wp_timeline *dst, const struct wp_timeline *src, uint8_t idx)

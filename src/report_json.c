@@ -342,8 +342,8 @@ static void u64_array(FILE *fp, const uint64_t *v, size_t n)
 static void series_counts(FILE *fp, uint64_t packets, uint64_t bytes, const uint64_t *pkts,
                           const uint64_t *byts, size_t n)
 {
-    fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ",
-            packets, bytes);
+    fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"bucket_packets\": ", packets,
+            bytes);
     u64_array(fp, pkts, n);
     fputs(", \"bucket_bytes\": ", fp);
     u64_array(fp, byts, n);

@@ -479,6 +479,68 @@ int wp_agg_add_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t, uint32_t 
     return 0;
 }
 
+static void port_add_row(struct wp_port_row *r, const struct wp_port_row *s)
+{
+    r->to_service.packets += s->to_service.packets;
+    r->to_service.bytes += s->to_service.bytes;
+    r->from_service.packets += s->from_service.packets;
+    r->from_service.bytes += s->from_service.bytes;
+    r->unattributed.packets += s->unattributed.packets;
+    r->unattributed.bytes += s->unattributed.bytes;
+    r->flows += s->flows;
+    r->apple_flows += s->apple_flows;
+    r->apple.packets += s->apple.packets;
+    r->apple.bytes += s->apple.bytes;
+    r->server_apple_flows += s->server_apple_flows;
+    if (s->clients_min > r->clients_min)
+        r->clients_min = s->clients_min;
+    if (s->servers_min > r->servers_min)
+        r->servers_min = s->servers_min;
+    wp_oc_row_merge(&r->outcomes, &s->outcomes);
+    for (uint8_t i = 0; i < s->n_names; i++)
+        name_count(r->names, &r->n_names, &r->names_truncated, s->names[i].id, s->names[i].flows);
+    r->names_truncated = r->names_truncated || s->names_truncated;
+}
+
+static int host_add_row(struct wp_agg *a, struct wp_host_row *h, const struct wp_host_row *s)
+{
+    int rc = 0;
+    h->packets += s->packets;
+    h->bytes += s->bytes;
+    h->flows += s->flows;
+    h->apple = h->apple || s->apple;
+    h->ports_truncated = h->ports_truncated || s->ports_truncated;
+    if (h == &a->hosts_other)
+        return 0;
+    for (uint8_t i = 0; i < s->n_names; i++)
+        host_name(h, s->names[i]);
+    for (uint16_t i = 0; i < s->n_ports; i++)
+        if (host_add_port(a, h, &s->ports[i]) != 0)
+            rc = -1;
+    return rc;
+}
+
+static void apple_add_row(struct wp_apple_row *r, const struct wp_apple_row *s)
+{
+    r->packets += s->packets;
+    r->bytes += s->bytes;
+    r->flows += s->flows;
+    wp_oc_row_merge(&r->outcomes, &s->outcomes);
+}
+
+static void svc_add(struct wp_agg *a, const struct wp_apple_svc_info *s, int i)
+{
+    struct wp_apple_svc_info *d = &a->svcs[i];
+    d->svc = i;
+    d->flows += s->flows;
+    for (uint8_t k = 0; k < s->n_names; k++)
+        name_count(d->names, &d->n_names, &d->names_truncated, s->names[k].id, s->names[k].flows);
+    d->names_truncated = d->names_truncated || s->names_truncated;
+    for (uint8_t k = 0; k < s->n_servers; k++)
+        svc_server(d, s->servers[k].family, s->servers[k].addr);
+    d->servers_truncated = d->servers_truncated || s->servers_truncated;
+}
+
 int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
 {
     int rc = 0;
@@ -488,40 +550,12 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
             rc = -1;
             continue;
         }
-        const struct wp_port_row *s = &e->row;
-        r->to_service.packets += s->to_service.packets;
-        r->to_service.bytes += s->to_service.bytes;
-        r->from_service.packets += s->from_service.packets;
-        r->from_service.bytes += s->from_service.bytes;
-        r->unattributed.packets += s->unattributed.packets;
-        r->unattributed.bytes += s->unattributed.bytes;
-        r->flows += s->flows;
-        r->apple_flows += s->apple_flows;
-        r->apple.packets += s->apple.packets;
-        r->apple.bytes += s->apple.bytes;
-        r->server_apple_flows += s->server_apple_flows;
-        wp_oc_row_merge(&r->outcomes, &s->outcomes);
-        for (uint8_t i = 0; i < s->n_names; i++)
-            name_count(r->names, &r->n_names, &r->names_truncated, s->names[i].id,
-                       s->names[i].flows);
-        r->names_truncated = r->names_truncated || s->names_truncated;
+        port_add_row(r, &e->row);
     }
     for (const struct host_ent *e = src->hosts; e != NULL; e = e->hh.next) {
         struct wp_host_row *h = host_get(dst, e->row.family, e->row.addr);
-        if (h == NULL) {
+        if (h == NULL || host_add_row(dst, h, &e->row) != 0)
             rc = -1;
-            continue;
-        }
-        h->packets += e->row.packets;
-        h->bytes += e->row.bytes;
-        h->flows += e->row.flows;
-        h->apple = h->apple || e->row.apple;
-        h->ports_truncated = h->ports_truncated || e->row.ports_truncated;
-        for (uint8_t i = 0; i < e->row.n_names; i++)
-            host_name(h, e->row.names[i]);
-        for (uint16_t i = 0; i < e->row.n_ports; i++)
-            if (host_add_port(dst, h, &e->row.ports[i]) != 0)
-                rc = -1;
     }
     for (size_t i = 0; src->peers.mask && i <= src->peers.mask; i++) {
         const struct peer_key *k = &src->peers.slots[i];
@@ -535,29 +569,12 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
             rc = -1;
             continue;
         }
-        r->packets += e->row.packets;
-        r->bytes += e->row.bytes;
-        r->flows += e->row.flows;
-        wp_oc_row_merge(&r->outcomes, &e->row.outcomes);
+        apple_add_row(r, &e->row);
     }
-    for (int i = 0; i < MAX_APPLE_SVCS; i++) {
-        const struct wp_apple_svc_info *s = &src->svcs[i];
-        struct wp_apple_svc_info *d = &dst->svcs[i];
-        if (s->flows == 0)
-            continue;
-        d->svc = i;
-        d->flows += s->flows;
-        for (uint8_t k = 0; k < s->n_names; k++)
-            name_count(d->names, &d->n_names, &d->names_truncated, s->names[k].id,
-                       s->names[k].flows);
-        d->names_truncated = d->names_truncated || s->names_truncated;
-        for (uint8_t k = 0; k < s->n_servers; k++)
-            svc_server(d, s->servers[k].family, s->servers[k].addr);
-        d->servers_truncated = d->servers_truncated || s->servers_truncated;
-    }
-    dst->hosts_other.packets += src->hosts_other.packets;
-    dst->hosts_other.bytes += src->hosts_other.bytes;
-    dst->hosts_other.flows += src->hosts_other.flows;
+    for (int i = 0; i < MAX_APPLE_SVCS; i++)
+        if (src->svcs[i].flows != 0)
+            svc_add(dst, &src->svcs[i], i);
+    host_add_row(dst, &dst->hosts_other, &src->hosts_other);
     dst->tunnels_other.packets += src->tunnels_other.packets;
     dst->tunnels_other.bytes += src->tunnels_other.bytes;
     for (const struct tun_ent *e = src->tunnels; e != NULL; e = e->hh.next) {
@@ -570,6 +587,68 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         r->bytes += e->row.bytes;
     }
     return rc;
+}
+
+int wp_agg_load_port(struct wp_agg *a, const struct wp_port_row *s)
+{
+    struct wp_port_row *r = port_get(a, &s->key);
+    if (r == NULL)
+        return -1;
+    port_add_row(r, s);
+    if (s->clients > r->clients_min)
+        r->clients_min = s->clients;
+    if (s->servers > r->servers_min)
+        r->servers_min = s->servers;
+    if (s->flows > 0)
+        a->peers_capped = true;
+    return 0;
+}
+
+int wp_agg_load_host(struct wp_agg *a, const struct wp_host_row *s)
+{
+    struct wp_host_row *h = s->family == 0 ? &a->hosts_other : host_get(a, s->family, s->addr);
+    if (h == NULL)
+        return -1;
+    return host_add_row(a, h, s);
+}
+
+int wp_agg_load_apple(struct wp_agg *a, const struct wp_apple_row *s)
+{
+    if (s->svc < 0 || s->svc >= MAX_APPLE_SVCS)
+        return 0;
+    struct wp_apple_row *r = apple_get(a, s->svc, &s->port);
+    if (r == NULL)
+        return -1;
+    apple_add_row(r, s);
+    return 0;
+}
+
+void wp_agg_load_svc(struct wp_agg *a, const struct wp_apple_svc_info *s)
+{
+    if (s->svc >= 0 && s->svc < MAX_APPLE_SVCS)
+        svc_add(a, s, s->svc);
+}
+
+int wp_agg_load_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t)
+{
+    struct wp_tunnel_row *r;
+    if (t->kind == 0xff) {
+        r = &a->tunnels_other;
+    } else {
+        struct tun_key k;
+        memset(&k, 0, sizeof(k));
+        k.kind = t->kind;
+        k.family = t->family;
+        k.proto = t->proto;
+        memcpy(k.addr, t->addr, sizeof(k.addr));
+        memcpy(k.port, t->port, sizeof(k.port));
+        r = tunnel_get(a, &k);
+    }
+    if (r == NULL)
+        return -1;
+    r->packets += t->packets;
+    r->bytes += t->bytes;
+    return 0;
 }
 
 void wp_agg_count_peers(struct wp_agg *a)
@@ -588,6 +667,12 @@ void wp_agg_count_peers(struct wp_agg *a)
             e->row.clients++;
         else
             e->row.servers++;
+    }
+    for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next) {
+        if (e->row.clients_min > e->row.clients)
+            e->row.clients = e->row.clients_min;
+        if (e->row.servers_min > e->row.servers)
+            e->row.servers = e->row.servers_min;
     }
 }
 

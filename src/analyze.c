@@ -39,6 +39,7 @@ struct wp_engine {
     struct wp_names *names;      /* DNS answers and reassembly; NULL without a name table */
     struct wp_procstate *ps;     /* processes named by the records (proctab.h) */
     int64_t clock_ns;            /* the latest time wp_engine_expire() was given */
+    uint64_t flows_unlisted;     /* --merge: flows a report counted but did not list */
 };
 
 /* The flow's process (the row it will have in the processes table) may
@@ -828,8 +829,46 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src)
     for (size_t i = 0; i < src->n_linktypes; i++)
         note_linktype(dst, src->linktypes[i]);
     /* flows: distinct keys after merging (a flow seen by both counts once) */
-    d->flows = wp_flow_count(dst->flows) + d->flows_evicted;
+    dst->flows_unlisted += src->flows_unlisted;
+    d->flows = wp_flow_count(dst->flows) + d->flows_evicted + dst->flows_unlisted;
     return m.rc;
+}
+
+struct wp_flow *wp_engine_load_flow(struct wp_engine *e, const struct wp_flow *src,
+                                    uint16_t proc_group)
+{
+    if (wp_flow_find(e->flows, &src->key) != NULL)
+        return NULL;
+    struct wp_flow *f = wp_flow_insert(e->flows, &src->key, class_of(src));
+    if (f == NULL)
+        return NULL;
+    struct wp_link lru = f->lru;
+    uint8_t cls = f->cls;
+    *f = *src;
+    f->lru = lru;
+    f->cls = cls;
+    f->tl_proc = 0;
+    struct wp_port_key pk = wp_flow_port_key(f);
+    f->tl_series = wp_timeline_series_of(e->tl, &pk);
+    /* gives the flow its process series, moving nothing */
+    wp_timeline_proc_moved(e->tl, f, proc_group, 0, 0, 0, 0);
+    e->last = NULL;
+    return f;
+}
+
+void wp_engine_load_linktype(struct wp_engine *e, uint32_t lt)
+{
+    note_linktype(e, lt);
+}
+
+void wp_engine_load_unlisted(struct wp_engine *e, uint64_t flows)
+{
+    e->flows_unlisted += flows;
+}
+
+struct wp_timeline *wp_engine_timeline_mut(struct wp_engine *e)
+{
+    return e->tl;
 }
 
 size_t wp_engine_bytes(const struct wp_engine *e)

@@ -20,6 +20,7 @@ void wp_cli_usage(FILE *fp)
     fputs("Usage: whichports [-r FILE]... [options] [FILTER]\n"
           "       whichports -i IFACE [options] [FILTER]\n"
           "       whichports -D\n"
+          "       whichports --merge [REPORT.json]... [options]\n"
           "\n"
           "Report which service ports and servers a capture's traffic used, how many\n"
           "packets and bytes each carried, and which of it went to Apple.\n"
@@ -29,6 +30,9 @@ void wp_cli_usage(FILE *fp)
           "                     repeat for several files, analysed as one\n"
           "  -i IFACE           capture live on IFACE ('any' for all); stop with Ctrl-C\n"
           "  -D                 list the interfaces that can be captured on\n"
+          "  --merge            read whichports JSON reports (files named after the\n"
+          "                     options, or standard input) and write one report, as\n"
+          "                     -j would give for all their captures (docs/scale.md)\n"
           "  -f EXPR            BPF capture filter (same as trailing FILTER words)\n"
           "  -F FILE            read the BPF filter from FILE\n"
           "  -s SNAPLEN         live: bytes to capture per packet (default 262144;\n"
@@ -116,6 +120,7 @@ enum {
     OPT_VIEW,
     OPT_TOP,
     OPT_NO_FLOWS,
+    OPT_MERGE,
     OPT_FILTERS,
     OPT_PREFIXES,
     OPT_SERVICES,
@@ -148,6 +153,7 @@ static const struct option longopts[] = {
     {"view", required_argument, NULL, OPT_VIEW},
     {"top", required_argument, NULL, OPT_TOP},
     {"no-flows", no_argument, NULL, OPT_NO_FLOWS},
+    {"merge", no_argument, NULL, OPT_MERGE},
     {"filters", no_argument, NULL, OPT_FILTERS},
     {"prefixes", required_argument, NULL, OPT_PREFIXES},
     {"services", required_argument, NULL, OPT_SERVICES},
@@ -359,6 +365,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
         case OPT_NO_FLOWS:
             cli->no_flows = true;
             break;
+        case OPT_MERGE:
+            cli->merge = true;
+            break;
         case OPT_FILTERS:
             cli->filters = true;
             break;
@@ -477,12 +486,24 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
-    for (int i = optind; i < argc; i++) {
+    for (int i = optind; i < argc && cli->merge; i++)
+        cli->files[cli->n_files++] = argv[i]; /* the reports */
+    for (int i = optind; i < argc && !cli->merge; i++) {
         if (have_f)
             return usage_error("a filter was given with -f or -F and also as words ('%s')",
                                argv[i]);
         if (append_filter(cli, argv[i]) != 0)
             return usage_error("%s", "out of memory");
+    }
+    if (cli->merge) {
+        if (cli->iface != NULL || cli->list_ifaces || cli->filter != NULL || cli->count ||
+            cli->ipfix != NULL || cli->ipfix_file != NULL || cli->n_baselines > 0 ||
+            cli->n_processes > 0)
+            return usage_error("%s", "--merge reads reports: -i, -D, a filter, -c, --ipfix, "
+                                     "--baseline and --process apply to captures");
+        if (cli->n_files == 0)
+            cli->files[cli->n_files++] = "-";
+        return 0;
     }
     int modes = (cli->n_files > 0) + (cli->iface != NULL) + cli->list_ifaces;
     if (modes == 0)

@@ -29,6 +29,8 @@ int main(int argc, char **argv)
     int status;
     if (cli.list_ifaces)
         status = wp_run_list_interfaces();
+    else if (cli.merge)
+        status = wp_run_merge(&cli);
     else if (cli.iface != NULL)
         status = wp_run_live(&cli);
     else

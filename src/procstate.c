@@ -173,6 +173,14 @@ int wp_procstate_merge(struct wp_procstate *dst, const struct wp_procstate *src)
     return wp_aggproc_merge(dst->gone, src->gone);
 }
 
+void wp_procstate_load(struct wp_procstate *ps, const struct wp_proc_counts *c, bool live)
+{
+    ps->c.packets += c->packets;
+    for (size_t i = 0; i < WP_PMAL_COUNT; i++)
+        ps->c.malformed[i] += c->malformed[i];
+    ps->set_live = ps->set_live || live;
+}
+
 bool wp_procstate_any(const struct wp_procstate *ps)
 {
     return ps->c.packets > 0 || ps->gone != NULL || ps->set_live;

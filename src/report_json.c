@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* \summary: the JSON report (schema whichports/3, docs/output.md) */
+/* \summary: the JSON report (schema whichports/4, docs/output.md) */
 
 #include <inttypes.h>
 #include <string.h>
@@ -261,7 +261,9 @@ static void flow_row(const struct jw *w, const struct wp_report *r, const struct
     str_or_null(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)));
     wp_outcome_json_flow(fp, r, f);
     wp_report_proc_json_flow(fp, r, f);
-    fputs("}", fp);
+    /* opaque: what --merge needs to combine this flow with another part of it */
+    fprintf(fp, ", \"state\": \"%02x%02x%02x%02x%02x\"}", f->oc.ep, f->oc.seen, f->oc.st,
+            f->oc.code, f->pbits);
 }
 
 static void host_row(const struct jw *w, const struct wp_report *r, const struct wp_host_row *h)

@@ -226,6 +226,8 @@ int wp_run_report(struct wp_run_ctx *rc, struct wp_engine *e, const char *mode,
         .baseline_files = rc->cli->baselines,
         .n_baseline_files = rc->cli->n_baselines,
         .new_only = ro->new_only,
+        /* the formats for scripts list every port series (--merge reads them) */
+        .tl_top = ro->format == WP_FMT_JSON || ro->format == WP_FMT_CSV ? WP_TL_MAX_SERIES : 0,
     };
     struct wp_report r;
     if (wp_report_build(&r, e, &src, final) != 0) {

@@ -484,6 +484,47 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
     return 0;
 }
 
+int wp_timeline_load(struct wp_timeline *tl, int64_t start_ns, int64_t bucket_ns, size_t n,
+                     uint64_t moved, const struct wp_counts *untimed, uint64_t dropped)
+{
+    if (n > WP_TL_BUCKETS || (n > 0 && (bucket_ns <= 0 || !in_range(start_ns))) ||
+        bucket_ns < 0 || bucket_ns > WP_TL_TIME_LIMIT / WP_TL_BUCKETS)
+        return -1;
+    if (n > 0) {
+        tl->started = true;
+        tl->origin = start_ns;
+    }
+    if (bucket_ns > 0)
+        tl->width = bucket_ns;
+    tl->used = n;
+    tl->moved += moved;
+    tl->untimed.packets += untimed->packets;
+    tl->untimed.bytes += untimed->bytes;
+    tl->apple_dropped += dropped;
+    tl->h.hi = tl->h.lo;
+    return 0;
+}
+
+struct wp_tl_arr *wp_timeline_load_port(struct wp_timeline *tl, const struct wp_port_key *key)
+{
+    if (key == NULL)
+        return &tl->h.s[OTHER];
+    return &tl->h.s[wp_timeline_series_of(tl, key) - 1u]; /* full: `other` */
+}
+
+struct wp_tl_arr *wp_timeline_load_apple(struct wp_timeline *tl, uint8_t svc)
+{
+    if (svc == 0 || svc > WP_APPLESVC_MAX)
+        return NULL;
+    return apple_arr(tl, svc);
+}
+
+struct wp_tl_arr *wp_timeline_load_proc(struct wp_timeline *tl, uint16_t group)
+{
+    uint8_t i = proc_of(tl, group);
+    return i != 0 ? &tl->h.proc[i - 1u] : NULL;
+}
+
 static int cmp_series(const void *pa, const void *pb)
 {
     const struct wp_tl_series *a = pa, *b = pb;

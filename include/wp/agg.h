@@ -41,6 +41,7 @@ struct wp_port_row {
     struct wp_counts apple;         /* packets and bytes of flows with an Apple endpoint */
     uint64_t server_apple_flows;    /* flows whose server side is Apple's */
     uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
+    uint64_t clients_min, servers_min; /* lower bounds from merged reports (--merge) */
     struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
     uint8_t n_names;                /* most frequent names (approximate past WP_ROW_NAMES) */
     bool names_truncated;
@@ -115,6 +116,19 @@ int wp_agg_add_tunnel(struct wp_agg *a, const struct wp_tunnel_row *key, uint32_
 
 /* Add everything in `src` to `dst`. Returns -1 when memory ran out. */
 int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src);
+
+/* --merge (merge.h): add rows as a report gave them, with no flows or
+ * addresses behind them. A port row adds every counter, its names and its
+ * outcome counts; its clients and servers become lower bounds (the larger
+ * of them and the addresses known is kept, and the peers count as capped).
+ * A host row of family 0 adds to the hosts beyond the table's limit; a
+ * tunnel row of kind 0xff to the tunnels beyond it. Return -1 when memory
+ * ran out. */
+int wp_agg_load_port(struct wp_agg *a, const struct wp_port_row *r);
+int wp_agg_load_host(struct wp_agg *a, const struct wp_host_row *h);
+int wp_agg_load_apple(struct wp_agg *a, const struct wp_apple_row *r);
+void wp_agg_load_svc(struct wp_agg *a, const struct wp_apple_svc_info *s);
+int wp_agg_load_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t);
 
 /* Fill clients and servers of every port row from the distinct-address set. */
 void wp_agg_count_peers(struct wp_agg *a);

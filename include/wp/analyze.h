@@ -128,10 +128,27 @@ int wp_engine_merge(struct wp_engine *dst, struct wp_engine *src);
  * service port, of every packet counted in a port row. */
 const struct wp_timeline *wp_engine_timeline(const struct wp_engine *e);
 
+/* ---- --merge (merge.h): an engine filled from a report, not from packets */
+
+/* Add a copy of flow `src` (its key not yet in the table; its timeline
+ * series and process series are given here, `proc_group` being the proctab
+ * group of its process, 0 none). Returns the engine's flow, or NULL when
+ * the key is already there or memory ran out. Counts nothing in totals. */
+struct wp_flow *wp_engine_load_flow(struct wp_engine *e, const struct wp_flow *src,
+                                    uint16_t proc_group);
+/* Note a link type the report's input had. */
+void wp_engine_load_linktype(struct wp_engine *e, uint32_t lt);
+/* Flows a report counted but did not list (--no-flows, evicted): kept in
+ * totals.flows after merging. */
+void wp_engine_load_unlisted(struct wp_engine *e, uint64_t flows);
+/* The engine's timeline, to be loaded (wp_timeline_load). */
+struct wp_timeline *wp_engine_timeline_mut(struct wp_engine *e);
+
 /* Tests only: the engine's flow table (to inject allocation failures). */
 struct wp_flow_table *wp_engine_flow_table(struct wp_engine *e);
 
-/* Tests only: the engine's own aggregate (to inject allocation failures). */
+/* The engine's own aggregate: tests (to inject allocation failures) and
+ * --merge (rows a report gave without flows, wp_agg_load_port). */
 struct wp_agg *wp_engine_agg(struct wp_engine *e);
 
 /* Heap bytes held by flows and aggregates (an estimate). */

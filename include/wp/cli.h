@@ -48,6 +48,7 @@ struct wp_cli {
     enum wp_view view;
     unsigned top;
     bool no_flows;
+    bool merge; /* --merge: files are whichports JSON reports */
     bool filters;
     bool apple_view;              /* --apple */
     const char *output;           /* -o */

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 
 #define WP_VERSION       "0.1.0"
-#define WP_SCHEMA        "whichports/3"
+#define WP_SCHEMA        "whichports/4"
 #define WP_ERRBUF_SIZE   512
 
 /* Nanoseconds in a second: timestamps and timeouts are kept in nanoseconds. */

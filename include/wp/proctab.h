@@ -144,6 +144,10 @@ uint16_t wp_proctab_view_pair(struct wp_proctab *t, const struct wp_proc_view *v
 int wp_procstate_set_flow(struct wp_procstate *ps, struct wp_flow *f,
                           const struct wp_proc_desc *proc);
 
+/* --merge (merge.h): add counters a report gave; `live`: its flows have
+ * processes from live attribution. */
+void wp_procstate_load(struct wp_procstate *ps, const struct wp_proc_counts *c, bool live);
+
 /* True when any record read so far named a process (the report then has a
  * processes section to build). */
 bool wp_procstate_any(const struct wp_procstate *ps);

@@ -143,6 +143,7 @@ struct wp_report_src {
     const char *const *baseline_files;
     size_t n_baseline_files;
     bool new_only; /* --new-only */
+    unsigned tl_top; /* port series in the timeline view; 0: WP_REPORT_TL_TOP */
 };
 
 /* True when a report written with `o` lists flows: text, JSON without

@@ -89,6 +89,13 @@ void wp_error(const char *msg);
 /* Run on the -r files. Returns the exit status. */
 int wp_run_files(const struct wp_cli *cli);
 
+/* --merge: read the whichports JSON reports cli->files ("-": standard
+ * input, which may hold several reports one after another), merge them as
+ * -j merges engines, and write one report. Exit status as wp_run_files:
+ * WP_EXIT_DAMAGED when a report said its input was damaged, WP_EXIT_ERROR
+ * (with a message) for a file that is not a report of this schema. */
+int wp_run_merge(const struct wp_cli *cli);
+
 /* Run a live capture (-i) or list interfaces (-D). Returns the exit status. */
 int wp_run_live(const struct wp_cli *cli);
 int wp_run_list_interfaces(void);

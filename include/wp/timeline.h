@@ -146,6 +146,23 @@ uint16_t wp_timeline_series_of(struct wp_timeline *tl, const struct wp_port_key 
 uint16_t wp_timeline_map(struct wp_timeline *dst, const struct wp_timeline *src,
                          uint16_t src_series);
 
+/* --merge (merge.h): make an empty timeline (wp_timeline_new) hold what a
+ * report's timeline said: bucket 0 at start_ns, buckets of bucket_ns, n of
+ * them used, and its counters; the series are then filled through the
+ * arrays the load functions below return (n buckets each). Returns -1 for
+ * values no timeline has (n > WP_TL_BUCKETS, a width not positive, a start
+ * out of range). */
+int wp_timeline_load(struct wp_timeline *tl, int64_t start_ns, int64_t bucket_ns, size_t n,
+                     uint64_t moved, const struct wp_counts *untimed, uint64_t dropped);
+/* The arrays of the series of port `key` (NULL: `other`); a port past the
+ * series limit gets `other`'s. NULL when memory ran out. */
+struct wp_tl_arr *wp_timeline_load_port(struct wp_timeline *tl, const struct wp_port_key *key);
+/* The arrays of Apple service `svc` (index + 1), or NULL. */
+struct wp_tl_arr *wp_timeline_load_apple(struct wp_timeline *tl, uint8_t svc);
+/* The arrays of the process series of proctab group `group` (0: the other
+ * processes), or NULL. */
+struct wp_tl_arr *wp_timeline_load_proc(struct wp_timeline *tl, uint16_t group);
+
 /* One series of a view. */
 struct wp_tl_series {
     bool other; /* the `other` series (key unused) */

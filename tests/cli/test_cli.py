@@ -163,7 +163,7 @@ def body(ck, wp, root, sample, tmp):
     # ---- the reference report ------------------------------------------------
     rc, ref, err = wptest.wp_json(wp, ["-r", sample])
     ck.eq(rc, 0, "sample exits 0")
-    ck.eq(ref["schema"], "whichports/3", "schema name")
+    ck.eq(ref["schema"], "whichports/4", "schema name")
     ck.eq(ref["input"]["mode"], "file", "input.mode")
     ck.eq(ref["input"]["link_types"], ["EN10MB"], "input.link_types")
     ck.eq(ref["input"]["complete"], True, "input.complete")

@@ -209,6 +209,42 @@ int wp_aggproc_add_flow(struct wp_aggproc *a, const struct wp_proctab *t, const 
     return 0;
 }
 
+/* Add row s to its group's row of dst; -1 when dst has no room for it. */
+static int row_add(struct wp_aggproc *dst, const struct wp_proc_row *s)
+{
+    struct wp_proc_row *r = row_for(dst, s->group);
+    if (r == NULL) {
+        dst->other.flows += s->flows;
+        dst->other.packets += s->out.packets + s->in.packets;
+        dst->other.bytes += s->out.bytes + s->in.bytes;
+        return dst->n_rows < WP_PROC_ROWS ? -1 : 0;
+    }
+    r->flows += s->flows;
+    r->flows_mixed += s->flows_mixed;
+    r->out.packets += s->out.packets;
+    r->out.bytes += s->out.bytes;
+    r->in.packets += s->in.packets;
+    r->in.bytes += s->in.bytes;
+    r->sources |= s->sources;
+    for (unsigned k = 0; k < s->n_pids; k++)
+        add_pid(r, s->pids[k]);
+    r->pids_truncated |= s->pids_truncated;
+    for (unsigned k = 0; k < s->n_ports; k++)
+        add_port(r, s->ports[k].key, s->ports[k].flows, s->ports[k].packets, s->ports[k].bytes);
+    r->ports_truncated |= s->ports_truncated;
+    for (unsigned k = 0; k < s->n_servers; k++)
+        add_server(r, s->servers[k].family, s->servers[k].addr, s->servers[k].flows);
+    r->servers_truncated |= s->servers_truncated;
+    for (unsigned k = 0; k < s->n_names; k++)
+        add_name(r, s->names[k].id, s->names[k].flows);
+    r->names_truncated |= s->names_truncated;
+    for (unsigned k = 0; k < s->n_apple; k++)
+        add_apple(r, s->apple[k].svc, s->apple[k].flows);
+    for (unsigned k = 0; k < s->n_carriers; k++)
+        add_carrier(r, s->carriers[k].group, s->carriers[k].flows);
+    return 0;
+}
+
 int wp_aggproc_merge(struct wp_aggproc *dst, const struct wp_aggproc *src)
 {
     int rc = 0;
@@ -218,42 +254,15 @@ int wp_aggproc_merge(struct wp_aggproc *dst, const struct wp_aggproc *src)
     dst->other.flows += src->other.flows;
     dst->other.packets += src->other.packets;
     dst->other.bytes += src->other.bytes;
-    for (size_t i = 0; i < src->n_rows; i++) {
-        const struct wp_proc_row *s = src->rows[i];
-        struct wp_proc_row *r = row_for(dst, s->group);
-        if (r == NULL) {
-            dst->other.flows += s->flows;
-            dst->other.packets += s->out.packets + s->in.packets;
-            dst->other.bytes += s->out.bytes + s->in.bytes;
-            if (dst->n_rows < WP_PROC_ROWS)
-                rc = -1;
-            continue;
-        }
-        r->flows += s->flows;
-        r->flows_mixed += s->flows_mixed;
-        r->out.packets += s->out.packets;
-        r->out.bytes += s->out.bytes;
-        r->in.packets += s->in.packets;
-        r->in.bytes += s->in.bytes;
-        r->sources |= s->sources;
-        for (unsigned k = 0; k < s->n_pids; k++)
-            add_pid(r, s->pids[k]);
-        r->pids_truncated |= s->pids_truncated;
-        for (unsigned k = 0; k < s->n_ports; k++)
-            add_port(r, s->ports[k].key, s->ports[k].flows, s->ports[k].packets, s->ports[k].bytes);
-        r->ports_truncated |= s->ports_truncated;
-        for (unsigned k = 0; k < s->n_servers; k++)
-            add_server(r, s->servers[k].family, s->servers[k].addr, s->servers[k].flows);
-        r->servers_truncated |= s->servers_truncated;
-        for (unsigned k = 0; k < s->n_names; k++)
-            add_name(r, s->names[k].id, s->names[k].flows);
-        r->names_truncated |= s->names_truncated;
-        for (unsigned k = 0; k < s->n_apple; k++)
-            add_apple(r, s->apple[k].svc, s->apple[k].flows);
-        for (unsigned k = 0; k < s->n_carriers; k++)
-            add_carrier(r, s->carriers[k].group, s->carriers[k].flows);
-    }
+    for (size_t i = 0; i < src->n_rows; i++)
+        if (row_add(dst, src->rows[i]) != 0)
+            rc = -1;
     return rc;
+}
+
+int wp_aggproc_load_row(struct wp_aggproc *a, const struct wp_proc_row *r)
+{
+    return row_add(a, r);
 }
 
 static const struct wp_proctab *sort_tab;

@@ -670,6 +670,22 @@ static void load_outcomes(struct ld *L, const struct wp_jval *o, struct wp_oc_ro
     const struct wp_jval *oc = need(L, o, "outcomes", WP_J_OBJ);
     for (unsigned i = 0; oc != NULL && i < WP_OUT_COUNT; i++)
         r->n[i] = sub(L, u64(L, oc, wp_outcome_name(i)), minus->n[i]);
+    if (r->n[WP_OUT_BLOCKED] == 0)
+        return;
+    /* "icmp 3/13 administratively prohibited", "icmp6 1/1 ..." */
+    const struct wp_jval *bl = need(L, o, "blocked_by", WP_J_ARR);
+    for (size_t i = 0; bl != NULL && i < bl->n && r->n_blk < 2; i++) {
+        const char *t = wp_json_str(&bl->items[i]);
+        unsigned type, code;
+        char fam[8];
+        if (t == NULL || sscanf(t, "%7s %u/%u", fam, &type, &code) != 3 || code > 255 ||
+            (strcmp(fam, "icmp") != 0 && strcmp(fam, "icmp6") != 0)) {
+            bad(L, "not an ICMP unreachable: %s", t ? t : "?");
+            return;
+        }
+        r->blk[r->n_blk].v6 = fam[4] == '6';
+        r->blk[r->n_blk++].code = (uint8_t)code;
+    }
 }
 
 /* Port rows less what the listed flows gave them. */
@@ -883,6 +899,159 @@ static void load_apple_residue(struct ld *L, const struct wp_jval *root, const s
     free(sr);
 }
 
+/* The group of a process named in a processes row (name, or "pid N"). */
+static uint16_t proc_group_of(struct ld *L, const char *name, int64_t pid, uint8_t source)
+{
+    struct wp_proctab *pt = wp_procstate_table(wp_engine_procstate(L->e));
+    struct wp_proc_desc d;
+    memset(&d, 0, sizeof(d));
+    d.pid = pid;
+    d.source = source ? source : WP_PSRC_PCAPNG_PIB;
+    if (name != NULL) {
+        d.name.p = name;
+        d.name.len = (uint16_t)(strlen(name) > 64 ? 64 : strlen(name));
+    }
+    const struct wp_proc_entry *pe = wp_proctab_get(pt, wp_proctab_intern(pt, &d));
+    return pe != NULL ? pe->group : 0;
+}
+
+/* Processes rows less what the listed flows gave them. */
+static void load_proc_residue(struct ld *L, const struct wp_jval *root)
+{
+    const struct wp_jval *procs = need(L, root, "processes", WP_J_ARR);
+    if (procs == NULL || procs->n == 0)
+        return;
+    struct wp_procstate *ps = wp_engine_procstate(L->e);
+    struct wp_proctab *pt = wp_procstate_table(ps);
+    size_t nf = 0, ns = 0;
+    struct wp_flow **fl = wp_engine_flows(L->e, &nf);
+    struct wp_aggproc *snap = wp_procstate_snapshot(ps, fl, nf);
+    free(fl);
+    struct wp_proc_row **sr = snap ? wp_aggproc_rows(snap, pt, &ns) : NULL;
+    for (size_t i = 0; i < procs->n && !L->failed; i++) {
+        const struct wp_jval *j = &procs->items[i];
+        struct wp_proc_row r;
+        memset(&r, 0, sizeof(r));
+        const struct wp_jval *srcs = need(L, j, "sources", WP_J_ARR);
+        uint8_t first_src = 0;
+        for (size_t k = 0; srcs != NULL && k < srcs->n; k++) {
+            int sx = index_of(wp_json_str(&srcs->items[k]), src_name, WP_PSRC_COUNT);
+            if (sx <= 0) {
+                bad(L, "%s", "a process's source is not one whichports writes");
+                break;
+            }
+            r.sources |= (uint8_t)(1u << sx);
+            if (first_src == 0)
+                first_src = (uint8_t)sx;
+        }
+        const struct wp_jval *pids = need(L, j, "pids", WP_J_ARR);
+        int64_t pid0 = -1;
+        for (size_t k = 0; pids != NULL && k < pids->n && r.n_pids < WP_PROC_PIDS; k++) {
+            int64_t pid;
+            if (!wp_json_i64(&pids->items[k], &pid)) {
+                bad(L, "%s", "a pid is not a number");
+                break;
+            }
+            if (k == 0)
+                pid0 = pid;
+            r.pids[r.n_pids++] = pid;
+        }
+        const char *name = opt_str(j, "name");
+        r.group = proc_group_of(L, name, name ? -1 : pid0, first_src);
+        if (r.group == 0 || L->failed)
+            break;
+        const struct wp_proc_row *s = NULL;
+        for (size_t k = 0; k < ns && s == NULL; k++)
+            if (sr[k]->group == r.group)
+                s = sr[k];
+        static const struct wp_proc_row zero;
+        if (s == NULL)
+            s = &zero;
+        r.flows = sub(L, u64(L, j, "flows"), s->flows);
+        r.flows_mixed = sub(L, u64(L, j, "flows_mixed"), s->flows_mixed);
+        struct wp_counts out = counts(L, j, "sent"), in = counts(L, j, "received");
+        r.out.packets = sub(L, out.packets, s->out.packets);
+        r.out.bytes = sub(L, out.bytes, s->out.bytes);
+        r.in.packets = sub(L, in.packets, s->in.packets);
+        r.in.bytes = sub(L, in.bytes, s->in.bytes);
+        if (r.flows == 0 && r.out.packets == 0 && r.in.packets == 0)
+            continue;
+        const struct wp_jval *ports = need(L, j, "ports", WP_J_ARR);
+        for (size_t k = 0; ports != NULL && k < ports->n && r.n_ports < WP_PROC_PORTS; k++) {
+            const struct wp_jval *q = &ports->items[k];
+            struct wp_proc_port pp;
+            memset(&pp, 0, sizeof(pp));
+            if (proto_of(L, opt_str(q, "transport"), &pp.key.proto) != 0)
+                break;
+            const struct wp_jval *pv = wp_json_get(q, "port");
+            pp.key.has_port = pv != NULL && pv->type != WP_J_NULL;
+            if (port_of(L, pv, &pp.key.port) != 0)
+                break;
+            pp.flows = u64(L, q, "flows");
+            pp.packets = u64(L, q, "packets");
+            pp.bytes = u64(L, q, "bytes");
+            for (unsigned m = 0; m < s->n_ports; m++) {
+                if (memcmp(&s->ports[m].key, &pp.key, sizeof(pp.key)) == 0) {
+                    pp.flows = sub(L, pp.flows, s->ports[m].flows);
+                    pp.packets = sub(L, pp.packets, s->ports[m].packets);
+                    pp.bytes = sub(L, pp.bytes, s->ports[m].bytes);
+                }
+            }
+            if (pp.flows || pp.packets)
+                r.ports[r.n_ports++] = pp;
+        }
+        const struct wp_jval *sv = need(L, j, "servers", WP_J_ARR);
+        for (size_t k = 0; sv != NULL && k < sv->n && r.n_servers < WP_PROC_SERVERS; k++) {
+            struct wp_proc_server ps1;
+            memset(&ps1, 0, sizeof(ps1));
+            if (addr_of(L, opt_str(&sv->items[k], "address"), &ps1.family, ps1.addr) != 0)
+                break;
+            ps1.flows = u64(L, &sv->items[k], "flows");
+            for (unsigned m = 0; m < s->n_servers; m++)
+                if (s->servers[m].family == ps1.family &&
+                    memcmp(s->servers[m].addr, ps1.addr, 16) == 0)
+                    ps1.flows = sub(L, ps1.flows, s->servers[m].flows);
+            if (ps1.flows)
+                r.servers[r.n_servers++] = ps1;
+        }
+        load_names(L, wp_json_get(j, "names"), r.names, &r.n_names, &r.names_truncated, s->names,
+                   s->n_names);
+        const struct wp_jval *ap = need(L, j, "apple_services", WP_J_ARR);
+        for (size_t k = 0; ap != NULL && k < ap->n && r.n_apple < WP_PROC_APPLE; k++) {
+            int svc = L->o->applesvc ? svc_find(L->o->applesvc, opt_str(&ap->items[k], "service"))
+                                     : -1;
+            uint64_t f = u64(L, &ap->items[k], "flows");
+            for (unsigned m = 0; m < s->n_apple; m++)
+                if (s->apple[m].svc == svc)
+                    f = sub(L, f, s->apple[m].flows);
+            if (svc >= 0 && f > 0) {
+                r.apple[r.n_apple].svc = svc;
+                r.apple[r.n_apple++].flows = f;
+            }
+        }
+        const struct wp_jval *cb = need(L, j, "carried_by", WP_J_ARR);
+        for (size_t k = 0; cb != NULL && k < cb->n && r.n_carriers < WP_PROC_CARRIERS; k++) {
+            const char *cn = opt_str(&cb->items[k], "name");
+            int64_t cpid = -1;
+            if (cn != NULL && strncmp(cn, "pid ", 4) == 0)
+                cpid = strtoll(cn + 4, NULL, 10);
+            uint16_t g = proc_group_of(L, cpid >= 0 ? NULL : cn, cpid, first_src);
+            uint64_t f = u64(L, &cb->items[k], "flows");
+            for (unsigned m = 0; m < s->n_carriers; m++)
+                if (s->carriers[m].group == g)
+                    f = sub(L, f, s->carriers[m].flows);
+            if (g != 0 && f > 0) {
+                r.carriers[r.n_carriers].group = g;
+                r.carriers[r.n_carriers++].flows = f;
+            }
+        }
+        if (!L->failed && wp_procstate_load_row(ps, &r) != 0)
+            bad(L, "%s", "out of memory");
+    }
+    free(sr);
+    wp_aggproc_free(snap);
+}
+
 static void load_proc_info(struct ld *L, const struct wp_jval *root, bool live)
 {
     const struct wp_jval *pi = need(L, root, "process_info", WP_J_OBJ);
@@ -984,6 +1153,8 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
     }
     if (!L.failed)
         load_proc_info(&L, root, live_procs);
+    if (!L.failed)
+        load_proc_residue(&L, root);
     const struct wp_jval *tl = need(&L, root, "timeline", WP_J_OBJ);
     if (!L.failed)
         load_timeline(&L, tl);

@@ -173,6 +173,13 @@ int wp_procstate_merge(struct wp_procstate *dst, const struct wp_procstate *src)
     return wp_aggproc_merge(dst->gone, src->gone);
 }
 
+int wp_procstate_load_row(struct wp_procstate *ps, const struct wp_proc_row *r)
+{
+    if (ps->gone == NULL && (ps->gone = wp_aggproc_new()) == NULL)
+        return -1;
+    return wp_aggproc_load_row(ps->gone, r);
+}
+
 void wp_procstate_load(struct wp_procstate *ps, const struct wp_proc_counts *c, bool live)
 {
     ps->c.packets += c->packets;

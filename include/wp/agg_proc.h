@@ -71,6 +71,10 @@ int wp_aggproc_add_flow(struct wp_aggproc *a, const struct wp_proctab *t, const 
 /* Add `src` to `dst`; -1 when memory ran out. */
 int wp_aggproc_merge(struct wp_aggproc *dst, const struct wp_aggproc *src);
 
+/* --merge (merge.h): add a row a report gave (no flows behind it) to the
+ * row of its group; -1 when memory ran out. */
+int wp_aggproc_load_row(struct wp_aggproc *a, const struct wp_proc_row *r);
+
 /* The rows sorted by bytes (out + in) descending, then name; the array is
  * the caller's to free, the rows the aggregate's. NULL, *n = 0 when none. */
 struct wp_proc_row **wp_aggproc_rows(const struct wp_aggproc *a, const struct wp_proctab *t,

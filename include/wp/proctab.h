@@ -147,6 +147,10 @@ int wp_procstate_set_flow(struct wp_procstate *ps, struct wp_flow *f,
 /* --merge (merge.h): add counters a report gave; `live`: its flows have
  * processes from live attribution. */
 void wp_procstate_load(struct wp_procstate *ps, const struct wp_proc_counts *c, bool live);
+/* --merge: a processes row a report counted without listing its flows,
+ * kept with the processes of evicted flows. -1 when memory ran out. */
+struct wp_proc_row;
+int wp_procstate_load_row(struct wp_procstate *ps, const struct wp_proc_row *r);
 
 /* True when any record read so far named a process (the report then has a
  * processes section to build). */

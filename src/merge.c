@@ -53,6 +53,13 @@ static int bad(struct ld *L, const char *fmt, ...)
     return -1;
 }
 
+/* a += b, failing the load when it overflows */
+static void add(struct ld *L, uint64_t *a, uint64_t b)
+{
+    if (__builtin_add_overflow(*a, b, a))
+        bad(L, "%s", "counts too large to add up: the report is inconsistent");
+}
+
 static const struct wp_jval *need(struct ld *L, const struct wp_jval *o, const char *k,
                                   enum wp_jtype t)
 {
@@ -328,6 +335,8 @@ static int parse_flow(struct ld *L, const struct wp_jval *j, struct loaded *out)
     f.bytes[cli] = ts.bytes;
     f.pkts[srv] = tc.packets;
     f.bytes[srv] = tc.bytes;
+    if (f.pkts[0] + f.pkts[1] == 0 || f.pkts[0] + f.pkts[1] < f.pkts[0])
+        return bad(L, "%s", "a flow without packets");
     const struct wp_jval *first = wp_json_get(j, "first"), *last = wp_json_get(j, "last");
     bool nanos = false;
     if (first != NULL && first->type != WP_J_NULL) {
@@ -456,6 +465,30 @@ static void load_totals(struct ld *L, const struct wp_jval *t, struct wp_merge_i
 #define WP_X(field, name, desc) d->outcome.field = u64(L, ie, name);
     WP_ICMP_ERROR_COUNTS_LIST(WP_X)
 #undef WP_X
+    const struct wp_jval *dr = wp_json_get(t, "dropped");
+    if (dr != NULL && dr->type != WP_J_NULL) {
+        uint64_t x = u64(L, t, "dropped"), y = u64(L, t, "dropped_interface");
+        in->dropped_known = true;
+        add(L, &in->dropped, x);
+        add(L, &in->ifdropped, y);
+    }
+    const struct wp_jval *pa = wp_json_get(t, "process_attribution");
+    if (pa != NULL && pa->type == WP_J_OBJ) {
+        const char *st = opt_str(pa, "state");
+        const struct wp_jval *unk = need(L, pa, "unknown", WP_J_OBJ);
+        struct wp_attr_counts *c = &in->attr;
+        if (st != NULL && strcmp(st, "on") == 0)
+            c->state = WP_ATTR_ON;
+        else if (c->state != WP_ATTR_ON)
+            c->state = WP_ATTR_OFF;
+#define WP_X(field, name) add(L, &c->field, u64(L, pa, name));
+#define WP_Y(field, name) add(L, &c->field, u64(L, unk, name));
+        WP_ATTR_TOP_LIST(WP_X)
+        WP_ATTR_UNKNOWN_LIST(WP_Y)
+        WP_ATTR_LATE_LIST(WP_X)
+#undef WP_X
+#undef WP_Y
+    }
     const struct wp_jval *first = wp_json_get(t, "first");
     if (first != NULL && first->type != WP_J_NULL) {
         if (time_of(L, first, &d->first_ns, &in->nanos) == 0 &&
@@ -1066,6 +1099,73 @@ static void load_proc_info(struct ld *L, const struct wp_jval *root, bool live)
     wp_procstate_load(wp_engine_procstate(L->e), &c, live);
 }
 
+/* The identities every report keeps (docs/output.md): every frame in one
+ * place, every flow in one port row and one server host. A report that
+ * breaks one was edited or damaged: refused, not merged into wrong sums. */
+static void verify(struct ld *L)
+{
+    const struct wp_totals *t = wp_engine_totals(L->e);
+    struct wp_agg *a = wp_engine_snapshot(L->e);
+    if (a == NULL) {
+        bad(L, "%s", "out of memory");
+        return;
+    }
+    size_t n = 0;
+    struct wp_port_row **ports = wp_agg_ports(a, &n);
+    uint64_t pk = 0, by = 0, flow_pk = 0, flows = 0, x = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct wp_port_row *r = ports[i];
+        add(L, &pk, r->to_service.packets);
+        add(L, &pk, r->from_service.packets);
+        add(L, &pk, r->unattributed.packets);
+        add(L, &by, r->to_service.bytes);
+        add(L, &by, r->from_service.bytes);
+        add(L, &by, r->unattributed.bytes);
+        add(L, &flow_pk, r->to_service.packets);
+        add(L, &flow_pk, r->from_service.packets);
+        add(L, &flows, r->flows);
+        if (r->apple_flows > r->flows || r->server_apple_flows > r->apple_flows ||
+            r->clients > r->flows || r->servers > r->flows)
+            bad(L, "%s", "a port row has more Apple flows, clients or servers than flows");
+    }
+    free(ports);
+    uint64_t whole = pk, whole_by = by;
+    add(L, &whole, t->other_packets);
+    add(L, &whole, t->undecodable_packets);
+    add(L, &whole_by, t->other_bytes);
+    add(L, &whole_by, t->undecodable_bytes);
+    if (!L->failed && (whole != t->packets || whole_by != t->bytes || pk != t->ip_packets ||
+                       by != t->ip_bytes))
+        bad(L, "%s", "ports, other and undecodable packets do not add up to the totals");
+    for (int i = 0; i < WP_TRUNC_COUNT; i++)
+        add(L, &x, t->truncated_at[i]);
+    if (!L->failed && (x != t->truncated || flows != t->flows ||
+                       t->fragments_unattributed > t->fragments ||
+                       t->unsupported_packets > t->other_packets ||
+                       t->flows_evicted > t->flows))
+        bad(L, "%s", "the totals do not add up (truncated, flows, fragments)");
+    struct wp_host_row **hosts = wp_agg_hosts(a, &n);
+    uint64_t hpk = 0, hfl = 0;
+    for (size_t i = 0; i < n; i++) {
+        add(L, &hpk, hosts[i]->packets);
+        add(L, &hfl, hosts[i]->flows);
+    }
+    free(hosts);
+    add(L, &hpk, wp_agg_hosts_other(a)->packets);
+    add(L, &hfl, wp_agg_hosts_other(a)->flows);
+    if (!L->failed && (hpk != flow_pk || hfl != flows))
+        bad(L, "%s", "the server hosts do not add up to the port rows");
+    struct wp_tunnel_row **tun = wp_agg_tunnels(a, &n);
+    uint64_t tpk = 0;
+    for (size_t i = 0; i < n; i++)
+        add(L, &tpk, tun[i]->packets);
+    free(tun);
+    add(L, &tpk, wp_agg_tunnels_other(a)->packets);
+    if (!L->failed && tpk != t->tunneled)
+        bad(L, "%s", "the tunnel rows do not add up to totals.tunneled");
+    wp_agg_free(a);
+}
+
 void wp_merge_input_init(struct wp_merge_input *in)
 {
     memset(in, 0, sizeof(*in));
@@ -1117,8 +1217,13 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
     const struct wp_jval *ports = need(&L, root, "ports", WP_J_ARR);
     if (inp != NULL && tot != NULL && ports != NULL) {
         const char *mode = opt_str(inp, "mode");
-        if (mode == NULL || strcmp(mode, "file") != 0)
-            bad(&L, "a %s report: only reports of capture files merge", mode ? mode : "?");
+        if (mode == NULL || (strcmp(mode, "file") != 0 && strcmp(mode, "live") != 0))
+            bad(&L, "input.mode is %s, not file or live", mode ? mode : "missing");
+        else if (strcmp(mode, "live") == 0)
+            in->live = true;
+        if (wp_json_get(root, "interval") != NULL)
+            bad(&L, "%s", "a report of one --interval of a live run: merge the run's final "
+                          "report instead");
     }
     if (!L.failed)
         load_input(&L, inp, in);
@@ -1174,6 +1279,8 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
     }
     if (!L.failed)
         load_tunnels(&L, root);
+    if (!L.failed)
+        verify(&L);
     wp_json_free(j);
     return L.failed ? -1 : 0;
 }

@@ -111,6 +111,11 @@ int wp_run_merge(const struct wp_cli *cli)
         }
     }
     rc.nanos = in.nanos;
+    struct wp_totals *t = wp_engine_totals_mut(total);
+    t->dropped_known = in.dropped_known;
+    t->dropped = in.dropped;
+    t->ifdropped = in.ifdropped;
+    t->attr = in.attr;
     for (size_t i = 0; i < in.n_errors; i++)
         wp_run_add_error(&rc, in.errors[i]);
     if (in.peers_inexact)
@@ -118,7 +123,8 @@ int wp_run_merge(const struct wp_cli *cli)
                      "are lower bounds");
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
-    if (wp_run_report(&rc, total, "file", (const char *const *)in.sources, in.n_sources,
+    if (wp_run_report(&rc, total, in.live ? "live" : "file", (const char *const *)in.sources,
+                      in.n_sources,
                       in.complete, true, &ro, NULL) != 0)
         goto out;
     status = in.complete ? WP_EXIT_OK : WP_EXIT_DAMAGED;

@@ -24,6 +24,10 @@ struct wp_merge_input {
     bool complete; /* false when any report was incomplete */
     bool nanos;    /* any report printed nanosecond times */
     bool peers_inexact; /* a report's distinct counts were lower bounds */
+    bool live;          /* a report was of a live capture */
+    bool dropped_known; /* a report gave live drop counts: their sums */
+    uint64_t dropped, ifdropped;
+    struct wp_attr_counts attr; /* live process attribution, summed (state: on if any) */
 };
 
 void wp_merge_input_init(struct wp_merge_input *in);

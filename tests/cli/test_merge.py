@@ -230,6 +230,23 @@ def main():
     d = diff(ref['totals'], m.get('totals', {}))
     ok(p.returncode in (0, 3) and not d, 'reports with and without flows: totals equal -j')
 
+    # live reports: drop counts summed, the mode says live
+    lv = []
+    for k, path in enumerate(per[:2]):
+        r = json.load(open(path))
+        r['input']['mode'] = 'live'
+        r['totals']['dropped'] = 3 + k
+        r['totals']['dropped_interface'] = 10 * (k + 1)
+        lp = os.path.join(tmp, 'live%d.json' % k)
+        json.dump(r, open(lp, 'w'))
+        lv.append(lp)
+    m = report(wp, ['--merge'] + lv, 'merge of live reports')
+    if m is not None:
+        ok(m['input']['mode'] == 'live' and m['totals']['dropped'] == 7 and
+           m['totals']['dropped_interface'] == 30,
+           'live reports: mode live, drops summed (%s %s %s)' % (
+               m['input']['mode'], m['totals']['dropped'], m['totals']['dropped_interface']))
+
     # 6. what is refused: exit 1, a message naming the file
     good = json.load(open(per[0]))
     cases = {}
@@ -244,8 +261,8 @@ def main():
     del nt['totals']
     cases['a report without totals'] = json.dumps(nt).encode()
     live = json.loads(json.dumps(good))
-    live['input']['mode'] = 'live'
-    cases['a live report'] = json.dumps(live).encode()
+    live['interval'] = {'start': good['totals']['first'], 'end': good['totals']['last']}
+    cases['a report of one live interval'] = json.dumps(live).encode()
     inc = json.loads(json.dumps(good))
     inc['ports'][0]['to_service']['packets'] = 0
     inc['ports'][0]['from_service']['packets'] = 0
@@ -253,6 +270,12 @@ def main():
     neg = json.loads(json.dumps(good))
     neg['totals']['packets'] = -5
     cases['a negative count'] = json.dumps(neg).encode()
+    more = json.loads(json.dumps(good))
+    more['totals']['packets'] += 1
+    cases['totals that do not add up'] = json.dumps(more).encode()
+    host = json.loads(json.dumps(good))
+    host['hosts'][0]['packets'] += 1
+    cases['hosts that do not add up'] = json.dumps(host).encode()
     nost = json.loads(json.dumps(good))
     for f in nost['flows']:
         del f['state']

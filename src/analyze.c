@@ -866,6 +866,11 @@ void wp_engine_load_unlisted(struct wp_engine *e, uint64_t flows)
     e->flows_unlisted += flows;
 }
 
+uint64_t wp_engine_unlisted(const struct wp_engine *e)
+{
+    return e->flows_unlisted;
+}
+
 struct wp_timeline *wp_engine_timeline_mut(struct wp_engine *e)
 {
     return e->tl;

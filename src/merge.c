@@ -124,8 +124,11 @@ static int parse_time(const char *s, int64_t *ns, bool *nanos)
         *nanos = true;
     for (int i = digits; i < 9; i++)
         frac *= 10;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *ns = ((days * 86400 + h * 3600 + mi * 60 + se) * INT64_C(1000000000)) + frac;
+    int64_t secs = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se;
+    /* a time whichports prints fits in int64 nanoseconds; others are refused */
+    if (__builtin_mul_overflow(secs, INT64_C(1000000000), ns) ||
+        __builtin_add_overflow(*ns, frac, ns))
+        return -1;
     return 0;
 }
 

@@ -141,6 +141,9 @@ void wp_engine_load_linktype(struct wp_engine *e, uint32_t lt);
 /* Flows a report counted but did not list (--no-flows, evicted): kept in
  * totals.flows after merging. */
 void wp_engine_load_unlisted(struct wp_engine *e, uint64_t flows);
+/* Those flows, merged engines' included: totals.flows = live flows +
+ * flows_evicted + this. */
+uint64_t wp_engine_unlisted(const struct wp_engine *e);
 /* The engine's timeline, to be loaded (wp_timeline_load). */
 struct wp_timeline *wp_engine_timeline_mut(struct wp_engine *e);
 

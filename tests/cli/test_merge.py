@@ -276,6 +276,9 @@ def main():
     host = json.loads(json.dumps(good))
     host['hosts'][0]['packets'] += 1
     cases['hosts that do not add up'] = json.dumps(host).encode()
+    far = json.loads(json.dumps(good))
+    far['flows'][0]['first'] = '9999-12-31T23:59:59.999999Z'
+    cases['a time past 2262'] = json.dumps(far).encode()
     nost = json.loads(json.dumps(good))
     for f in nost['flows']:
         del f['state']

@@ -3,7 +3,7 @@
 #
 # Short libFuzzer run of every fuzz target (tests/fuzz/README.md).
 #
-#   bash tests/fuzz/smoke.sh SECONDS [TARGET...]     TARGET: decode, pcap (default both)
+#   bash tests/fuzz/smoke.sh SECONDS [TARGET...]     TARGET: decode, pcap, merge (default all)
 #
 # Builds the targets with clang, -Dfuzzing=true and AddressSanitizer +
 # UndefinedBehaviorSanitizer in build-fuzz/ (WP_FUZZ_BUILD to change), runs
@@ -20,9 +20,9 @@ set -euo pipefail
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decode pcap)
+[ ${#targets[@]} -eq 0 ] && targets=(decode pcap merge)
 case $secs in
-    '' | *[!0-9]*) echo "usage: $0 SECONDS [decode|pcap]..." >&2; exit 2 ;;
+    '' | *[!0-9]*) echo "usage: $0 SECONDS [decode|pcap|merge]..." >&2; exit 2 ;;
 esac
 
 cd "$(dirname "$0")/../.."
@@ -64,9 +64,10 @@ for t in "${targets[@]}"; do
     dir="$work/$t"
     mkdir -p "$dir/corpus" "$dir/artifacts"
     cp tests/fuzz/corpus_"$t"/* "$dir/corpus/"
-    # regression inputs: tests/regress/decode/* for decode, tests/regress/*.pcap* for pcap
-    if [ "$t" = decode ]; then
-        find tests/regress/decode -maxdepth 1 -type f -exec cp {} "$dir/corpus/" \; 2> /dev/null || true
+    # regression inputs: tests/regress/decode/* for decode, tests/regress/merge/* for
+    # merge, tests/regress/*.pcap* for pcap
+    if [ "$t" = decode ] || [ "$t" = merge ]; then
+        find tests/regress/"$t" -maxdepth 1 -type f -exec cp {} "$dir/corpus/" \; 2> /dev/null || true
     else
         find tests/regress -maxdepth 1 -type f \( -name '*.pcap' -o -name '*.pcapng' \) \
             -exec cp {} "$dir/corpus/" \; 2> /dev/null || true

@@ -211,8 +211,18 @@ def check_chart(ck, name, dom, js):
     if tl is None or not tl.get("series"):
         ck.check("chart-none" in dom.text_by_id, f"{name}: no timeline: the chart says so")
         return
-    series = tl["series"]
-    ck.eq(len(paths), len(series), f"{name}: one SVG path per JSON timeline series")
+    # the page charts the 10 ports with the most bytes and sums the rest in
+    # `other`; the JSON lists every port (in the same order, other last)
+    named = [s for s in tl["series"] if not s["other"]]
+    rest = named[10:] + [s for s in tl["series"] if s["other"]]
+    series = named[:10]
+    if rest:
+        nbk = tl["buckets"]
+        series.append({"other": True, "bytes": sum(s["bytes"] for s in rest),
+                       "bucket_bytes": [sum(s["bucket_bytes"][b] for s in rest)
+                                        for b in range(nbk)]})
+    ck.eq(len(paths), len(series), f"{name}: one SVG path per top-10 JSON timeline series "
+                                   f"and other")
     nb = tl["buckets"]
     if len(paths) != len(series) or nb == 0:
         return

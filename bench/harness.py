@@ -38,6 +38,7 @@ def tool_commands(a):
     wp = a.whichports
     return {
         "floor": lambda f, d: [a.floor, f],
+        "rawfloor": lambda f, d: [a.rawfloor, f],
         "whichports": lambda f, d: [wp, "-q", "-T", "json", "--no-flows", "-r", f, "-o", "/dev/null"],
         "tcpdump": lambda f, d: ["tcpdump", "-r", f, "-w", "/dev/null"],
         "tshark": lambda f, d: ["tshark", "-q", "-r", f, "-z", "conv,tcp", "-z", "conv,udp"],
@@ -50,6 +51,7 @@ def display_cmd(name, a):
     """The command as documented (paths shortened)."""
     return {
         "floor": "bench/work/bin/floor FILE   (cc -O2 bench/floor.c -lpcap)",
+        "rawfloor": "bench/work/bin/rawfloor FILE   (cc -O2 bench/rawfloor.c: read(2) in 4 MiB blocks, record headers walked, no libpcap)",
         "whichports": "build/whichports -q -T json --no-flows -r FILE -o /dev/null",
         "tcpdump": "tcpdump -r FILE -w /dev/null",
         "tshark": "tshark -q -r FILE -z conv,tcp -z conv,udp > /dev/null",
@@ -246,6 +248,7 @@ def main():
     ap.add_argument("--whichports", required=True)
     ap.add_argument("--wp-note", default="")
     ap.add_argument("--floor", required=True)
+    ap.add_argument("--rawfloor", default="", help="bench/rawfloor.c built (optional)")
     ap.add_argument("--work", required=True)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--slow-secs", type=float, default=60.0)
@@ -413,6 +416,9 @@ def summarize(inputs, results, memory):
         floor_ok = [r for r in res.get("floor", []) if "error" not in r]
         floor_wall = median([r["wall"] for r in floor_ok])
         floor_cpu = median([r["user"] + r["sys"] for r in floor_ok])
+        raw_ok = [r for r in res.get("rawfloor", []) if "error" not in r]
+        raw_wall = median([r["wall"] for r in raw_ok]) if raw_ok else 0
+        raw_cpu = median([r["user"] + r["sys"] for r in raw_ok]) if raw_ok else 0
         rows = {}
         for t, runs in res.items():
             ok = [r for r in runs if "error" not in r]
@@ -434,6 +440,8 @@ def summarize(inputs, results, memory):
                 "ns_per_pkt": w * 1e9 / inp["packets"] if inp["packets"] else float("nan"),
                 "ratio": w / floor_wall if floor_wall > 0 else float("nan"),
                 "cpu_ratio": cpu / floor_cpu if floor_cpu > 0 else float("nan"),
+                "raw_ratio": w / raw_wall if raw_wall > 0 else float("nan"),
+                "raw_cpu_ratio": cpu / raw_cpu if raw_cpu > 0 else float("nan"),
                 "maxrss_kb": rss,
             }
         s[inp["name"]] = rows
@@ -520,6 +528,10 @@ def render(a, inputs, summary, notes, mach, started, finished):
                  f"(CPU time: {mix['cpu_ratio']:.2f} x) "
                  f"| {'yes' if mix['ratio'] <= 1.3 else 'no'}"
                  f"{' (and <= 1.1)' if mix['ratio'] <= 1.1 else ''} |")
+        if mix["raw_ratio"] == mix["raw_ratio"]:  # not NaN: the raw floor ran
+            L.append(f"| mix: whichports time <= 2.5 x raw read floor (read(2), no libpcap) | "
+                     f"{mix['raw_ratio']:.2f} x (CPU time: {mix['raw_cpu_ratio']:.2f} x) "
+                     f"| {'yes' if mix['raw_ratio'] <= 2.5 else 'no'} |")
         L.append(f"| mix: whichports peak RSS < 32 MB | {mix['maxrss_kb'] / 1024:.1f} MiB "
                  f"({mix['maxrss_kb'] * 1024 / 1e6:.1f} MB) | "
                  f"{'yes' if mix['maxrss_kb'] * 1024 < 32e6 else 'no'} |")
@@ -529,6 +541,9 @@ def render(a, inputs, summary, notes, mach, started, finished):
         L.append(f"| flood: whichports time <= 3 x floor | {fl['ratio']:.2f} x "
                  f"(CPU time: {fl['cpu_ratio']:.2f} x) "
                  f"| {'yes' if fl['ratio'] <= 3 else 'no'} |")
+        if fl["raw_ratio"] == fl["raw_ratio"]:
+            L.append(f"| flood: whichports time / raw read floor (for reference) | "
+                     f"{fl['raw_ratio']:.2f} x (CPU time: {fl['raw_cpu_ratio']:.2f} x) | - |")
         if tiny and by["flood"].get("flows_made"):
             n = by["flood"]["flows_made"]
             bpf = (fl["maxrss_kb"] - tiny["maxrss_kb"]) * 1024 / n

@@ -13,7 +13,7 @@
 #   BENCH_SLOW_SECS=S     a tool whose first run takes more than S seconds ... (default 60)
 #   BENCH_SLOW_RUNS=N     ... is run N times instead (default 3)
 #   BENCH_FAST_RUNS=N     a tool whose first run takes under 5 s is run N times (default 15; 4 in quick mode)
-#   BENCH_TOOLS=a,b       tools to time (default floor,whichports,tcpdump,tshark,ndpiReader,nfpcapd)
+#   BENCH_TOOLS=a,b       tools to time (default floor,rawfloor,whichports,tcpdump,tshark,ndpiReader,nfpcapd)
 #   BENCH_WORK=DIR        where the inputs and binaries are cached (default bench/work)
 #   BENCH_PCAPS=DIR       the shared captures (default ../shared/pcaps beside the source tree)
 #   WHICHPORTS=PATH       the binary to time (default: build/whichports, brought up to date with ninja)
@@ -43,7 +43,7 @@ fi
 SLOW_SECS=${BENCH_SLOW_SECS:-60}
 SLOW_RUNS=${BENCH_SLOW_RUNS:-3}
 if [ "$QUICK" = 1 ]; then FAST_RUNS=${BENCH_FAST_RUNS:-4}; else FAST_RUNS=${BENCH_FAST_RUNS:-15}; fi
-TOOLS=${BENCH_TOOLS:-floor,whichports,tcpdump,tshark,ndpiReader,nfpcapd}
+TOOLS=${BENCH_TOOLS:-floor,rawfloor,whichports,tcpdump,tshark,ndpiReader,nfpcapd}
 if [ -n "${BENCH_PCAPS:-}" ]; then
     PCAPS=$BENCH_PCAPS
 else
@@ -93,6 +93,8 @@ WP=$WORK/bin/whichports
 WP_NOTE="$WP_NOTE; binary built $(date -u -r "$WP_SRC" '+%Y-%m-%d %H:%M') UTC, sha256 $(sha256sum "$WP" | cut -c1-12)"
 cc -O2 -o "$WORK/bin/floor" bench/floor.c -lpcap || die "cannot build bench/floor.c (apt-get install libpcap-dev)"
 FLOOR=$WORK/bin/floor
+cc -O2 -o "$WORK/bin/rawfloor" bench/rawfloor.c || die "cannot build bench/rawfloor.c"
+RAWFLOOR=$WORK/bin/rawfloor
 
 # ---- the mix -------------------------------------------------------------
 # Sources: the (A) Apple and (C) larger captures of the shared manifest that are
@@ -179,7 +181,7 @@ DOC_ARGS=()
 [ "$UPDATE_DOC" = 1 ] && DOC_ARGS=(--doc "$ROOT/docs/performance.md")
 say "timing: $RUNS runs each ($FAST_RUNS for fast tools, $SLOW_RUNS for slow ones), tools $TOOLS"
 python3 bench/harness.py \
-    --whichports "$WP" --wp-note "$WP_NOTE" --floor "$FLOOR" --work "$WORK/tmp" \
+    --whichports "$WP" --wp-note "$WP_NOTE" --floor "$FLOOR" --rawfloor "$RAWFLOOR" --work "$WORK/tmp" \
     --runs "$RUNS" --slow-secs "$SLOW_SECS" --slow-runs "$SLOW_RUNS" --fast-runs "$FAST_RUNS" --tools "$TOOLS" \
     --input "mix=$MIX" --input "flood=$FLOOD=$FLOWS" --tiny "$TINY" \
     --sources "$SOURCES" --mix-recipe "$MIX_RECIPE" \

@@ -27,10 +27,50 @@ extern const unsigned long wp_builtin_services_len;
 struct wp_prefixes {
     struct wp_prefix *v;
     size_t n, cap;
-    /* bit b of first[f]: some prefix of family f (0: IPv4, 1: IPv6) can
-     * contain an address whose first byte is b; a cheap early "no" */
-    uint8_t first[2][32];
+    /* Buckets by family (0: IPv4, 1: IPv6) and first byte b: the indexes
+     * in v of the prefixes that can contain an address starting with b,
+     * longest first, are idx[start[f][b] .. start[f][b + 1]). A lookup
+     * tests only those: a few, whatever the number of prefixes. */
+    uint32_t *idx;
+    uint32_t start[2][257];
 };
+
+/* The first bytes prefix px can start with: [*lo, *hi]. */
+static void first_bytes(const struct wp_prefix *px, unsigned *lo, unsigned *hi)
+{
+    unsigned span = px->len >= 8 ? 1u : 1u << (8 - px->len);
+    *lo = px->addr[0];
+    *hi = *lo + span - 1 > 255 ? 255 : *lo + span - 1;
+}
+
+/* Fill idx and start from v (sorted longest first). Returns -1 when out of
+ * memory. */
+static int buckets(struct wp_prefixes *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        unsigned lo, hi;
+        first_bytes(&p->v[i], &lo, &hi);
+        total += hi - lo + 1;
+    }
+    p->idx = malloc((total ? total : 1) * sizeof(*p->idx));
+    if (p->idx == NULL)
+        return -1;
+    uint32_t k = 0;
+    for (int fam = 0; fam < 2; fam++) {
+        for (unsigned b = 0; b < 256; b++) {
+            p->start[fam][b] = k;
+            for (size_t i = 0; i < p->n; i++) {
+                unsigned lo, hi;
+                first_bytes(&p->v[i], &lo, &hi);
+                if ((p->v[i].family == 4 ? 0 : 1) == fam && b >= lo && b <= hi)
+                    p->idx[k++] = (uint32_t)i;
+            }
+        }
+        p->start[fam][256] = k;
+    }
+    return 0;
+}
 
 static int cmp_prefix(const void *a, const void *b)
 {
@@ -144,12 +184,9 @@ int wp_prefixes_parse(struct wp_prefixes **out, const char *text, size_t len, co
     }
     if (p->n > 1)
         qsort(p->v, p->n, sizeof(*p->v), cmp_prefix);
-    for (size_t i = 0; i < p->n; i++) {
-        const struct wp_prefix *px = &p->v[i];
-        int fam = px->family == 4 ? 0 : 1;
-        unsigned span = px->len >= 8 ? 1u : 1u << (8 - px->len);
-        for (unsigned b = px->addr[0]; b < px->addr[0] + span && b < 256; b++)
-            p->first[fam][b / 8] = (uint8_t)(p->first[fam][b / 8] | (1u << (b % 8)));
+    if (buckets(p) != 0) {
+        snprintf(why, sizeof(why), "out of memory");
+        goto bad;
     }
     *out = p;
     return 0;
@@ -181,12 +218,8 @@ const struct wp_prefix *wp_prefixes_match(const struct wp_prefixes *p, uint8_t f
                                           const uint8_t *addr)
 {
     int fam = family == 4 ? 0 : 1;
-    if (!((p->first[fam][addr[0] / 8] >> (addr[0] % 8)) & 1))
-        return NULL;
-    for (size_t i = 0; i < p->n; i++) {
-        const struct wp_prefix *px = &p->v[i];
-        if (px->family != family)
-            continue;
+    for (uint32_t k = p->start[fam][addr[0]], end = p->start[fam][addr[0] + 1]; k < end; k++) {
+        const struct wp_prefix *px = &p->v[p->idx[k]];
         unsigned full = px->len / 8, rest = px->len % 8;
         if (memcmp(px->addr, addr, full) != 0)
             continue;
@@ -215,6 +248,7 @@ void wp_prefixes_free(struct wp_prefixes *p)
     if (p == NULL)
         return;
     free(p->v);
+    free(p->idx);
     free(p);
 }
 

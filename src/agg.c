@@ -13,8 +13,10 @@
 #include "wp/agg.h"
 #include "wp/applesvc.h"
 #include "wp/hash.h"
+#include "wp/hll.h"
 
 #define PEERS_MAX (1u << 18)    /* distinct (port, role, address) entries kept */
+#define SKETCH_ROWS 256u        /* port rows that get HyperLogLog sketches past PEERS_MAX */
 #define HOSTS_MAX (1u << 16)    /* server hosts kept individually */
 #define TUNNELS_MAX (1u << 16)  /* tunnel rows kept individually */
 
@@ -55,6 +57,33 @@ struct peer_set {
     size_t mask;        /* slots - 1; 0 when not allocated */
 };
 
+/* IPv4 entries of the same set, packed exactly into 64 bits (bit 63 set,
+ * proto << 50, has_port << 49, role << 48, port << 32, address): a third of
+ * the memory of a peer_key, so a flood of IPv4 clients stays in cache
+ * longer. 0 marks an empty slot. */
+struct peer_set4 {
+    uint64_t *slots;
+    size_t mask;
+};
+
+static uint64_t peer4_key(const struct wp_port_key *pk, uint8_t role, const uint8_t *addr)
+{
+    uint32_t a;
+    memcpy(&a, addr, 4);
+    return UINT64_C(1) << 63 | (uint64_t)pk->proto << 50 | (uint64_t)(pk->has_port != 0) << 49 |
+           (uint64_t)(role & 1) << 48 | (uint64_t)pk->port << 32 | a;
+}
+
+static struct wp_port_key peer4_port(uint64_t k)
+{
+    struct wp_port_key pk;
+    memset(&pk, 0, sizeof(pk));
+    pk.proto = (uint8_t)(k >> 50);
+    pk.has_port = (uint8_t)((k >> 49) & 1);
+    pk.port = (uint16_t)(k >> 32);
+    return pk;
+}
+
 struct tun_key {
     uint8_t kind, family, proto, pad;
     uint16_t port[2];
@@ -88,14 +117,19 @@ struct wp_agg {
     struct wp_apple_svc_info svcs[MAX_APPLE_SVCS]; /* by service index */
     struct port_ent *ports;
     struct host_ent *hosts;
-    struct peer_set peers;
+    struct peer_set peers;   /* IPv6 (and any family but 4) */
+    struct peer_set4 peers4; /* IPv4 */
     struct tun_ent *tunnels;
     size_t n_ports, n_hosts, n_peers, n_tunnels;
+    size_t n_peers4; /* of n_peers, in peers4 */
     size_t host_port_bytes;
     bool peers_capped;
     struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
     size_t fail_after; /* tests: fail the n-th row allocation from now (0: never) */
+    uint64_t *host_filter; /* made when the host table is full: its hosts' bits */
+    bool sketching;    /* past PEERS_MAX: new peers go to the rows' sketches */
+    size_t n_sketches; /* rows with sketches (at most SKETCH_ROWS) */
 };
 
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
@@ -122,6 +156,8 @@ void wp_agg_free(struct wp_agg *a)
     struct port_ent *pe, *pt;
     HASH_ITER(hh, a->ports, pe, pt) {
         HASH_DEL(a->ports, pe);
+        free(pe->row.sketch[0]);
+        free(pe->row.sketch[1]);
         free(pe);
     }
     struct host_ent *he, *ht;
@@ -131,6 +167,8 @@ void wp_agg_free(struct wp_agg *a)
         free(he);
     }
     free(a->peers.slots);
+    free(a->peers4.slots);
+    free(a->host_filter);
     struct tun_ent *te, *tt;
     HASH_ITER(hh, a->tunnels, te, tt) {
         HASH_DEL(a->tunnels, te);
@@ -175,18 +213,56 @@ static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *
     return &e->row;
 }
 
+/* The host filter: once the host table is full (HOSTS_MAX), a host not
+ * in it goes to hosts_other, and looking it up in the table (a chain in a
+ * table of 65,536) is what a flood of new addresses would pay per flow.
+ * A bit filter of the hosts kept (2^20 bits, 128 KiB, two bits of one
+ * 64-bit word per host: one cache line per lookup, about 2 % false
+ * positives) answers "not there" for almost all of them first. */
+#define HOST_FILTER_WORDS (1u << 14)
+
+static uint64_t host_filter_bits(uint32_t hv)
+{
+    uint64_t h = wp_hll_mix(hv);
+    return (UINT64_C(1) << ((h >> 32) & 63)) | (UINT64_C(1) << ((h >> 40) & 63));
+}
+
+static bool host_filter_maybe(const struct wp_agg *a, uint32_t hv)
+{
+    uint64_t bits = host_filter_bits(hv);
+    return (a->host_filter[hv & (HOST_FILTER_WORDS - 1)] & bits) == bits;
+}
+
+/* Make the filter of the hosts in the table; without memory, no filter
+ * (lookups then go to the table, as before). */
+static void host_filter_make(struct wp_agg *a)
+{
+    a->host_filter = calloc(HOST_FILTER_WORDS, sizeof(uint64_t));
+    if (a->host_filter == NULL)
+        return;
+    for (const struct host_ent *e = a->hosts; e != NULL; e = e->hh.next)
+        a->host_filter[e->hh.hashv & (HOST_FILTER_WORDS - 1)] |= host_filter_bits(e->hh.hashv);
+}
+
 static struct wp_host_row *host_get(struct wp_agg *a, uint8_t family, const uint8_t *addr)
 {
     struct host_key k;
     memset(&k, 0, sizeof(k));
     k.family = family;
     memcpy(k.addr, addr, 16);
+    unsigned hv;
+    HASH_VALUE(&k, sizeof(k), hv);
+    if (a->host_filter != NULL && !host_filter_maybe(a, hv))
+        return &a->hosts_other; /* full, and certainly not in the table */
     struct host_ent *e;
-    HASH_FIND(hh, a->hosts, &k, sizeof(k), e);
+    HASH_FIND_BYHASHVALUE(hh, a->hosts, &k, sizeof(k), hv, e);
     if (e != NULL)
         return &e->row;
-    if (a->n_hosts >= HOSTS_MAX)
+    if (a->n_hosts >= HOSTS_MAX) {
+        if (a->host_filter == NULL)
+            host_filter_make(a);
         return &a->hosts_other;
+    }
     e = ent_alloc(a, sizeof(*e));
     if (e == NULL)
         return NULL;
@@ -251,9 +327,134 @@ static bool peers_grow(struct peer_set *ps)
     return true;
 }
 
-static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role, uint8_t family,
-                    const uint8_t *addr)
+/* The sketch item of a peer: an unkeyed hash (hll.h), the same whether
+ * the peer was first in the exact set or came after it was full. */
+static uint64_t item4(uint64_t k)
 {
+    return wp_hll_mix(k & UINT64_C(0xffffffff));
+}
+
+static uint64_t item6(const uint8_t *addr)
+{
+    uint64_t a, b;
+    memcpy(&a, addr, 8);
+    memcpy(&b, addr + 8, 8);
+    return wp_hll_mix(a ^ wp_hll_mix(b ^ UINT64_C(0x600d)));
+}
+
+/* The sketch of row r and role, made empty when it has none; NULL when
+ * none can be made (SKETCH_ROWS rows have them, or out of memory). */
+static struct wp_hll *sketch_of(struct wp_agg *a, struct wp_port_row *r, uint8_t role)
+{
+    struct wp_hll **sk = &r->sketch[role & 1];
+    if (*sk == NULL) {
+        if (a->n_sketches >= 2 * SKETCH_ROWS || (*sk = calloc(1, sizeof(**sk))) == NULL)
+            return NULL;
+        a->n_sketches++;
+    }
+    return *sk;
+}
+
+/* Add an item to the sketch of row r and role; false when there is none. */
+static bool sketch_add(struct wp_agg *a, struct wp_port_row *r, uint8_t role, uint64_t item)
+{
+    struct wp_hll *sk = sketch_of(a, r, role);
+    if (sk == NULL)
+        return false;
+    wp_hll_add(sk, item);
+    return true;
+}
+
+static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *k);
+
+/* The exact set is full: from now on each row counts its peers in
+ * sketches, which start with what the set holds. */
+static void start_sketching(struct wp_agg *a)
+{
+    a->sketching = true;
+    for (size_t i = 0; a->peers4.mask && i <= a->peers4.mask; i++) {
+        uint64_t k = a->peers4.slots[i];
+        if (k == 0)
+            continue;
+        struct wp_port_key pk = peer4_port(k);
+        struct port_ent *e;
+        HASH_FIND(hh, a->ports, &pk, sizeof(pk), e);
+        if (e != NULL)
+            (void)sketch_add(a, &e->row, (uint8_t)((k >> 48) & 1), item4(k));
+    }
+    for (size_t i = 0; a->peers.mask && i <= a->peers.mask; i++) {
+        const struct peer_key *k = &a->peers.slots[i];
+        if (peer_empty(k))
+            continue;
+        struct port_ent *e;
+        HASH_FIND(hh, a->ports, &k->port, sizeof(k->port), e);
+        if (e != NULL)
+            (void)sketch_add(a, &e->row, k->role, item6(k->addr));
+    }
+}
+
+/* Double the IPv4 set (or create it). Returns false when out of memory. */
+static bool peers4_grow(struct peer_set4 *ps)
+{
+    size_t n = ps->mask ? (ps->mask + 1) * 2 : 1024;
+    uint64_t *ns = calloc(n, sizeof(*ns));
+    if (ns == NULL)
+        return false;
+    for (size_t i = 0; ps->mask && i <= ps->mask; i++) {
+        uint64_t k = ps->slots[i];
+        if (k == 0)
+            continue;
+        size_t j = wp_hash_bytes(&k, sizeof(k)) & (n - 1);
+        while (ns[j] != 0)
+            j = (j + 1) & (n - 1);
+        ns[j] = k;
+    }
+    free(ps->slots);
+    ps->slots = ns;
+    ps->mask = n - 1;
+    return true;
+}
+
+static int peer4_add(struct wp_agg *a, struct wp_port_row *r, uint64_t k)
+{
+    if (a->sketching && r != NULL && sketch_add(a, r, (uint8_t)((k >> 48) & 1), item4(k)))
+        return 0; /* O(1): one register of the row's sketch */
+    struct peer_set4 *ps = &a->peers4;
+    if (ps->mask == 0 && !peers4_grow(ps))
+        return -1;
+    size_t i = wp_hash_bytes(&k, sizeof(k)) & ps->mask;
+    for (uint64_t s; (s = ps->slots[i]) != 0; i = (i + 1) & ps->mask)
+        if (s == k)
+            return 0;
+    if (a->n_peers >= PEERS_MAX) {
+        a->peers_capped = true;
+        if (!a->sketching) {
+            start_sketching(a);
+            if (r != NULL)
+                (void)sketch_add(a, r, (uint8_t)((k >> 48) & 1), item4(k));
+        }
+        return 0;
+    }
+    if ((a->n_peers4 + 1) * 2 > ps->mask + 1) {
+        if (!peers4_grow(ps))
+            return -1;
+        i = wp_hash_bytes(&k, sizeof(k)) & ps->mask;
+        while (ps->slots[i] != 0)
+            i = (i + 1) & ps->mask;
+    }
+    ps->slots[i] = k;
+    a->n_peers++;
+    a->n_peers4++;
+    return 0;
+}
+
+static int peer_add(struct wp_agg *a, struct wp_port_row *r, const struct wp_port_key *pk,
+                    uint8_t role, uint8_t family, const uint8_t *addr)
+{
+    if (family == 4)
+        return peer4_add(a, r, peer4_key(pk, role, addr));
+    if (a->sketching && r != NULL && sketch_add(a, r, role, item6(addr)))
+        return 0;
     struct peer_key k;
     memset(&k, 0, sizeof(k));
     k.port = *pk;
@@ -271,9 +472,14 @@ static int peer_add(struct wp_agg *a, const struct wp_port_key *pk, uint8_t role
     }
     if (a->n_peers >= PEERS_MAX) {
         a->peers_capped = true;
+        if (!a->sketching) {
+            start_sketching(a);
+            if (r != NULL)
+                (void)sketch_add(a, r, role, item6(addr));
+        }
         return 0;
     }
-    if ((a->n_peers + 1) * 2 > ps->mask + 1) {
+    if ((a->n_peers - a->n_peers4 + 1) * 2 > ps->mask + 1) {
         if (!peers_grow(ps))
             return -1;
         i = wp_hash_bytes(&k, sizeof(k)) & ps->mask;
@@ -419,9 +625,9 @@ int wp_agg_add_flow(struct wp_agg *a, const struct wp_flow *f)
     if (host_add_port(a, h, &pk) != 0)
         rc = -1;
 
-    if (peer_add(a, &pk, 0, f->key.family, f->key.addr[cli]) != 0)
+    if (peer_add(a, r, &pk, 0, f->key.family, f->key.addr[cli]) != 0)
         rc = -1;
-    if (peer_add(a, &pk, 1, f->key.family, f->key.addr[srv]) != 0)
+    if (peer_add(a, r, &pk, 1, f->key.family, f->key.addr[srv]) != 0)
         rc = -1;
     return rc;
 }
@@ -557,12 +763,34 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
         if (h == NULL || host_add_row(dst, h, &e->row) != 0)
             rc = -1;
     }
+    for (size_t i = 0; src->peers4.mask && i <= src->peers4.mask; i++)
+        if (src->peers4.slots[i] != 0) {
+            struct wp_port_key pk = peer4_port(src->peers4.slots[i]);
+            struct wp_port_row *r = port_get(dst, &pk);
+            if (peer4_add(dst, r, src->peers4.slots[i]) != 0)
+                rc = -1;
+        }
     for (size_t i = 0; src->peers.mask && i <= src->peers.mask; i++) {
         const struct peer_key *k = &src->peers.slots[i];
-        if (!peer_empty(k) && peer_add(dst, &k->port, k->role, k->family, k->addr) != 0)
+        if (!peer_empty(k) &&
+            peer_add(dst, port_get(dst, &k->port), &k->port, k->role, k->family, k->addr) != 0)
             rc = -1;
     }
     dst->peers_capped = dst->peers_capped || src->peers_capped;
+    /* src's sketches: dst counts in sketches too from now on */
+    for (const struct port_ent *e = src->ports; e != NULL && src->sketching; e = e->hh.next) {
+        if (!dst->sketching)
+            start_sketching(dst);
+        struct wp_port_row *r = port_get(dst, &e->row.key);
+        for (int role = 0; r != NULL && role < 2; role++) {
+            const struct wp_hll *s = e->row.sketch[role];
+            if (s == NULL)
+                continue;
+            struct wp_hll *d = sketch_of(dst, r, (uint8_t)role);
+            if (d != NULL)
+                wp_hll_merge(d, s);
+        }
+    }
     for (const struct apple_ent *e = src->apple; e != NULL; e = e->hh.next) {
         struct wp_apple_row *r = apple_get(dst, e->key.svc, &e->key.port);
         if (r == NULL) {
@@ -655,6 +883,20 @@ void wp_agg_count_peers(struct wp_agg *a)
 {
     for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next)
         e->row.clients = e->row.servers = 0;
+    for (size_t i = 0; a->peers4.mask && i <= a->peers4.mask; i++) {
+        uint64_t k = a->peers4.slots[i];
+        if (k == 0)
+            continue;
+        struct wp_port_key pk = peer4_port(k);
+        struct port_ent *e;
+        HASH_FIND(hh, a->ports, &pk, sizeof(pk), e);
+        if (e == NULL)
+            continue;
+        if ((k >> 48) & 1)
+            e->row.servers++;
+        else
+            e->row.clients++;
+    }
     for (size_t i = 0; a->peers.mask && i <= a->peers.mask; i++) {
         const struct peer_key *pk = &a->peers.slots[i];
         if (peer_empty(pk))
@@ -669,6 +911,16 @@ void wp_agg_count_peers(struct wp_agg *a)
             e->row.servers++;
     }
     for (struct port_ent *e = a->ports; e != NULL; e = e->hh.next) {
+        uint64_t *c[2] = {&e->row.clients, &e->row.servers};
+        for (int role = 0; role < 2; role++) {
+            if (e->row.sketch[role] == NULL)
+                continue;
+            uint64_t est = wp_hll_estimate(e->row.sketch[role]);
+            if (est > *c[role]) /* the exact part is a lower bound */
+                *c[role] = est;
+            if (*c[role] > e->row.flows) /* no more peers than flows */
+                *c[role] = e->row.flows;
+        }
         if (e->row.clients_min > e->row.clients)
             e->row.clients = e->row.clients_min;
         if (e->row.servers_min > e->row.servers)
@@ -679,6 +931,11 @@ void wp_agg_count_peers(struct wp_agg *a)
 bool wp_agg_peers_capped(const struct wp_agg *a)
 {
     return a->peers_capped;
+}
+
+bool wp_agg_peers_estimated(const struct wp_agg *a)
+{
+    return a->n_sketches > 0;
 }
 
 const struct wp_port_row *wp_agg_port(const struct wp_agg *a, const struct wp_port_key *key)
@@ -714,6 +971,8 @@ size_t wp_agg_bytes(const struct wp_agg *a)
 {
     return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
            a->n_hosts * sizeof(struct host_ent) + (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
+           (a->peers4.mask ? a->peers4.mask + 1 : 0) * sizeof(uint64_t) +
+           a->n_sketches * sizeof(struct wp_hll) + (a->host_filter ? HOST_FILTER_WORDS * sizeof(uint64_t) : 0) +
            a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
 }
 

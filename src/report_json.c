@@ -470,8 +470,8 @@ void wp_report_json(FILE *fp, const struct wp_report *r, const struct wp_report_
     }
     fprintf(fp, "%s%s]", r->n_ports && nl[0] ? nl : "", r->n_ports && nl[0] ? ind : "");
 
-    fprintf(fp, ",%s%s\"peers_exact\": %s", nl[0] ? nl : " ", ind,
-            r->peers_capped ? "false" : "true");
+    fprintf(fp, ",%s%s\"peers_exact\": %s, \"peers_estimated\": %s", nl[0] ? nl : " ", ind,
+            r->peers_capped ? "false" : "true", r->peers_estimated ? "true" : "false");
 
     if (!o->no_flows) {
         fprintf(fp, ",%s%s\"flows\": [", nl[0] ? nl : " ", ind);

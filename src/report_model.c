@@ -290,6 +290,7 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
     r->interval_end_ns = src->interval_end_ns;
     r->services = src->services;
     r->peers_capped = wp_agg_peers_capped(agg);
+    r->peers_estimated = wp_agg_peers_estimated(agg);
     r->names = src->names;
     r->applesvc = src->applesvc;
     r->agg = agg;

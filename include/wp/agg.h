@@ -42,6 +42,7 @@ struct wp_port_row {
     uint64_t server_apple_flows;    /* flows whose server side is Apple's */
     uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
     uint64_t clients_min, servers_min; /* lower bounds from merged reports (--merge) */
+    struct wp_hll *sketch[2];       /* clients, servers past the exact set's limit (hll.h) */
     struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
     uint8_t n_names;                /* most frequent names (approximate past WP_ROW_NAMES) */
     bool names_truncated;
@@ -134,8 +135,14 @@ int wp_agg_load_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t);
 void wp_agg_count_peers(struct wp_agg *a);
 
 /* True when the distinct-address set hit its limit, so that clients and
- * servers are lower bounds. */
+ * servers are lower bounds, but for the rows with a sketch. */
 bool wp_agg_peers_capped(const struct wp_agg *a);
+
+/* True when, past that limit, the distinct clients and servers of some
+ * port rows (those with packets then, up to 256 rows) went on being
+ * counted in HyperLogLog sketches: their counts are estimates, within
+ * WP_HLL_ERROR (hll.h) relative standard error, instead of lower bounds. */
+bool wp_agg_peers_estimated(const struct wp_agg *a);
 
 /* Arrays of pointers to the rows (owned by the aggregate, valid until it
  * changes); the caller frees the array itself. NULL and *n = 0 when empty or

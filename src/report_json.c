@@ -321,23 +321,31 @@ static void tunnel_row(const struct jw *w, const struct wp_tunnel_row *t)
     fprintf(fp, ", \"packets\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", t->packets, t->bytes);
 }
 
-/* [n,n,...]: digits by hand, as the timeline's arrays hold thousands of
- * numbers, most of them 0. */
+/* [n,n,...]: digits by hand into a buffer written once, as the timeline's
+ * arrays hold thousands of numbers, most of them 0. */
 static void u64_array(FILE *fp, const uint64_t *v, size_t n)
 {
-    fputc('[', fp);
+    char buf[4096];
+    size_t len = 0;
+    buf[len++] = '[';
     for (size_t i = 0; i < n; i++) {
+        if (len > sizeof(buf) - 24) {
+            fwrite(buf, 1, len, fp);
+            len = 0;
+        }
         if (i)
-            fputc(',', fp);
+            buf[len++] = ',';
         char b[24], *p = b + sizeof(b);
         uint64_t x = v[i];
         do {
             *--p = (char)('0' + x % 10);
             x /= 10;
         } while (x != 0);
-        fwrite(p, 1, (size_t)(b + sizeof(b) - p), fp);
+        memcpy(buf + len, p, (size_t)(b + sizeof(b) - p));
+        len += (size_t)(b + sizeof(b) - p);
     }
-    fputc(']', fp);
+    buf[len++] = ']';
+    fwrite(buf, 1, len, fp);
 }
 
 /* The end of a timeline series object: its totals, its arrays, '}'. */

@@ -16,7 +16,7 @@
 #include "wp/hll.h"
 
 #define PEERS_MAX (1u << 18)    /* distinct (port, role, address) entries kept */
-#define SKETCH_ROWS 256u        /* port rows that get HyperLogLog sketches past PEERS_MAX */
+#define SKETCH_ROWS 256u          /* port rows that get HyperLogLog sketches past PEERS_MAX */
 #define HOSTS_MAX (1u << 16)    /* server hosts kept individually */
 #define TUNNELS_MAX (1u << 16)  /* tunnel rows kept individually */
 
@@ -128,8 +128,8 @@ struct wp_agg {
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
     size_t fail_after; /* tests: fail the n-th row allocation from now (0: never) */
     uint64_t *host_filter; /* made when the host table is full: its hosts' bits */
-    bool sketching;    /* past PEERS_MAX: new peers go to the rows' sketches */
-    size_t n_sketches; /* rows with sketches (at most SKETCH_ROWS) */
+    bool sketching;        /* past PEERS_MAX: new peers go to the rows' sketches */
+    size_t n_sketches;     /* rows with sketches (at most SKETCH_ROWS) */
 };
 
 struct wp_port_key wp_flow_port_key(const struct wp_flow *f)
@@ -970,9 +970,11 @@ ROW_GETTER(wp_agg_apple_rows, struct wp_apple_row, struct apple_ent, apple, n_ap
 size_t wp_agg_bytes(const struct wp_agg *a)
 {
     return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
-           a->n_hosts * sizeof(struct host_ent) + (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
+           a->n_hosts * sizeof(struct host_ent) +
+           (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
            (a->peers4.mask ? a->peers4.mask + 1 : 0) * sizeof(uint64_t) +
-           a->n_sketches * sizeof(struct wp_hll) + (a->host_filter ? HOST_FILTER_WORDS * sizeof(uint64_t) : 0) +
+           a->n_sketches * sizeof(struct wp_hll) +
+           (a->host_filter ? HOST_FILTER_WORDS * sizeof(uint64_t) : 0) +
            a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
 }
 

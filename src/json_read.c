@@ -68,8 +68,7 @@ static void fail(struct parser *ps, const char *what)
 
 static void skip_ws(struct parser *ps)
 {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -201,14 +200,30 @@ static int parse_string(struct parser *ps, const char **out, size_t *out_len)
         ps->p++;
         char e = *ps->p++;
         switch (e) {
-        case '"': o[n++] = '"'; break;
-        case '\\': o[n++] = '\\'; break;
-        case '/': o[n++] = '/'; break;
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
+        case '"':
+            o[n++] = '"';
+            break;
+        case '\\':
+            o[n++] = '\\';
+            break;
+        case '/':
+            o[n++] = '/';
+            break;
+        case 'b':
+            o[n++] = '\b';
+            break;
+        case 'f':
+            o[n++] = '\f';
+            break;
+        case 'n':
+            o[n++] = '\n';
+            break;
+        case 'r':
+            o[n++] = '\r';
+            break;
+        case 't':
+            o[n++] = '\t';
+            break;
         case 'u': {
             unsigned cp;
             if (hex4(ps, &cp) != 0)
@@ -237,7 +252,10 @@ static int parse_string(struct parser *ps, const char **out, size_t *out_len)
             n += put_utf8(o + n, cp);
             break;
         }
-        default: ps->p--; fail(ps, "bad escape in a string"); return -1;
+        default:
+            ps->p--;
+            fail(ps, "bad escape in a string");
+            return -1;
         }
     }
     ps->p++; /* the closing quote */
@@ -415,8 +433,10 @@ static int parse_value(struct parser *ps, struct wp_jval *v, int depth)
         return -1;
     }
     switch (*ps->p) {
-    case '{': return parse_compound(ps, v, depth, true);
-    case '[': return parse_compound(ps, v, depth, false);
+    case '{':
+        return parse_compound(ps, v, depth, true);
+    case '[':
+        return parse_compound(ps, v, depth, false);
     case '"':
         v->type = WP_J_STR;
         return parse_string(ps, &v->s, &v->len);

@@ -651,8 +651,7 @@ static void load_timeline(struct ld *L, const struct wp_jval *t)
                 }
             }
             if (group == 0) {
-                bad(L, "a timeline process names no process of the flows: %s",
-                    name ? name : "?");
+                bad(L, "a timeline process names no process of the flows: %s", name ? name : "?");
                 return;
             }
         }
@@ -671,14 +670,15 @@ static const struct wp_port_row *snap_port(const struct wp_agg *snap, const stru
 static uint64_t sub(struct ld *L, uint64_t a, uint64_t b)
 {
     if (a < b) {
-        bad(L, "%s", "a row counts less than the flows listed under it: the report is inconsistent");
+        bad(L, "%s",
+            "a row counts less than the flows listed under it: the report is inconsistent");
         return 0;
     }
     return a - b;
 }
 
-static void load_names(struct ld *L, const struct wp_jval *arr, struct wp_name_count *v,
-                       uint8_t *n, bool *trunc, const struct wp_name_count *minus, uint8_t n_minus)
+static void load_names(struct ld *L, const struct wp_jval *arr, struct wp_name_count *v, uint8_t *n,
+                       bool *trunc, const struct wp_name_count *minus, uint8_t n_minus)
 {
     *n = 0;
     for (size_t i = 0; arr != NULL && i < arr->n && *n < WP_ROW_NAMES; i++) {
@@ -1054,8 +1054,8 @@ static void load_proc_residue(struct ld *L, const struct wp_jval *root)
                    s->n_names);
         const struct wp_jval *ap = need(L, j, "apple_services", WP_J_ARR);
         for (size_t k = 0; ap != NULL && k < ap->n && r.n_apple < WP_PROC_APPLE; k++) {
-            int svc = L->o->applesvc ? svc_find(L->o->applesvc, opt_str(&ap->items[k], "service"))
-                                     : -1;
+            int svc =
+                L->o->applesvc ? svc_find(L->o->applesvc, opt_str(&ap->items[k], "service")) : -1;
             uint64_t f = u64(L, &ap->items[k], "flows");
             for (unsigned m = 0; m < s->n_apple; m++)
                 if (s->apple[m].svc == svc)
@@ -1137,15 +1137,14 @@ static void verify(struct ld *L)
     add(L, &whole, t->undecodable_packets);
     add(L, &whole_by, t->other_bytes);
     add(L, &whole_by, t->undecodable_bytes);
-    if (!L->failed && (whole != t->packets || whole_by != t->bytes || pk != t->ip_packets ||
-                       by != t->ip_bytes))
+    if (!L->failed &&
+        (whole != t->packets || whole_by != t->bytes || pk != t->ip_packets || by != t->ip_bytes))
         bad(L, "%s", "ports, other and undecodable packets do not add up to the totals");
     for (int i = 0; i < WP_TRUNC_COUNT; i++)
         add(L, &x, t->truncated_at[i]);
-    if (!L->failed && (x != t->truncated || flows != t->flows ||
-                       t->fragments_unattributed > t->fragments ||
-                       t->unsupported_packets > t->other_packets ||
-                       t->flows_evicted > t->flows))
+    if (!L->failed &&
+        (x != t->truncated || flows != t->flows || t->fragments_unattributed > t->fragments ||
+         t->unsupported_packets > t->other_packets || t->flows_evicted > t->flows))
         bad(L, "%s", "the totals do not add up (truncated, flows, fragments)");
     struct wp_host_row **hosts = wp_agg_hosts(a, &n);
     uint64_t hpk = 0, hfl = 0;
@@ -1187,8 +1186,7 @@ void wp_merge_input_free(struct wp_merge_input *in)
 }
 
 int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const char *text,
-                  size_t len, size_t *used, const char *what, struct wp_merge_input *in,
-                  char *err)
+                  size_t len, size_t *used, const char *what, struct wp_merge_input *in, char *err)
 {
     struct wp_json *j;
     char jerr[WP_ERRBUF_SIZE];
@@ -1225,8 +1223,9 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
         else if (strcmp(mode, "live") == 0)
             in->live = true;
         if (wp_json_get(root, "interval") != NULL)
-            bad(&L, "%s", "a report of one --interval of a live run: merge the run's final "
-                          "report instead");
+            bad(&L, "%s",
+                "a report of one --interval of a live run: merge the run's final "
+                "report instead");
     }
     if (!L.failed)
         load_input(&L, inp, in);

@@ -316,7 +316,7 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
         r->n_flows = k;
     }
     if (wp_timeline_view(wp_engine_timeline(e), src->tl_top ? src->tl_top : WP_REPORT_TL_TOP,
-                          &r->timeline) != 0) {
+                         &r->timeline) != 0) {
         wp_report_release(r);
         return -1;
     }

@@ -91,8 +91,8 @@ int wp_run_merge(const struct wp_cli *cli)
                 free(text);
                 goto out;
             }
-            if (wp_merge_load(e, &rc.opts, text + off, len - off, stream ? &used : NULL, what,
-                              &in, err) != 0) {
+            if (wp_merge_load(e, &rc.opts, text + off, len - off, stream ? &used : NULL, what, &in,
+                              err) != 0) {
                 wp_error(err);
                 wp_engine_free(e);
                 free(text);
@@ -124,8 +124,7 @@ int wp_run_merge(const struct wp_cli *cli)
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
     if (wp_run_report(&rc, total, in.live ? "live" : "file", (const char *const *)in.sources,
-                      in.n_sources,
-                      in.complete, true, &ro, NULL) != 0)
+                      in.n_sources, in.complete, true, &ro, NULL) != 0)
         goto out;
     status = in.complete ? WP_EXIT_OK : WP_EXIT_DAMAGED;
 out:

@@ -21,8 +21,8 @@ struct wp_merge_input {
     size_t n_sources;
     char **errors;
     size_t n_errors;
-    bool complete; /* false when any report was incomplete */
-    bool nanos;    /* any report printed nanosecond times */
+    bool complete;      /* false when any report was incomplete */
+    bool nanos;         /* any report printed nanosecond times */
     bool peers_inexact; /* a report's distinct counts were lower bounds */
     bool live;          /* a report was of a live capture */
     bool dropped_known; /* a report gave live drop counts: their sums */
@@ -42,7 +42,6 @@ void wp_merge_input_free(struct wp_merge_input *in);
  * schema version, a live report, or a value no report has. On error `e`
  * holds part of the report: free it. */
 int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const char *text,
-                  size_t len, size_t *used, const char *what, struct wp_merge_input *in,
-                  char *err);
+                  size_t len, size_t *used, const char *what, struct wp_merge_input *in, char *err);
 
 #endif

@@ -54,8 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         wp_engine_free(e);
         off += stream ? used : size - off;
     } while (stream && off < size);
-    fuzz_report(total, in.complete, (const char *const *)in.errors, in.n_errors,
-                FUZZ_REPORT_SOME);
+    fuzz_report(total, in.complete, (const char *const *)in.errors, in.n_errors, FUZZ_REPORT_SOME);
     wp_merge_input_free(&in);
     wp_engine_free(total);
     fuzz_input_end();

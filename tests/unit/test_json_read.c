@@ -131,8 +131,8 @@ static void stream(void)
                     (unsigned long long)want))
             return;
         uint64_t n = 0;
-        TAP_OK(wp_json_u64(wp_json_get(wp_json_root(j), "n"), &n) && n == want, "value %llu in order",
-               (unsigned long long)want);
+        TAP_OK(wp_json_u64(wp_json_get(wp_json_root(j), "n"), &n) && n == want,
+               "value %llu in order", (unsigned long long)want);
         wp_json_free(j);
         off += used;
         want++;

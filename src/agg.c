@@ -126,7 +126,7 @@ struct wp_agg {
     bool peers_capped;
     struct wp_host_row hosts_other;     /* hosts beyond HOSTS_MAX, summed */
     struct wp_tunnel_row tunnels_other; /* tunnels beyond TUNNELS_MAX, summed */
-    size_t fail_after; /* tests: fail the n-th row allocation from now (0: never) */
+    size_t fail_after;     /* tests: fail the n-th row allocation from now (0: never) */
     uint64_t *host_filter; /* made when the host table is full: its hosts' bits */
     bool sketching;        /* past PEERS_MAX: new peers go to the rows' sketches */
     size_t n_sketches;     /* rows with sketches (at most SKETCH_ROWS) */

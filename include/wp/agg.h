@@ -43,7 +43,7 @@ struct wp_port_row {
     uint64_t clients, servers;      /* distinct addresses; set by wp_agg_count_peers */
     uint64_t clients_min, servers_min; /* lower bounds from merged reports (--merge) */
     struct wp_hll *sketch[2];          /* clients, servers past the exact set's limit (hll.h) */
-    struct wp_oc_row outcomes;      /* flows by outcome (outcome.h) */
+    struct wp_oc_row outcomes;         /* flows by outcome (outcome.h) */
     uint8_t n_names;                /* most frequent names (approximate past WP_ROW_NAMES) */
     bool names_truncated;
     struct wp_name_count names[WP_ROW_NAMES];

@@ -143,7 +143,7 @@ struct wp_report_src {
     const struct wp_baseline *baseline; /* --baseline, or NULL */
     const char *const *baseline_files;
     size_t n_baseline_files;
-    bool new_only; /* --new-only */
+    bool new_only;   /* --new-only */
     unsigned tl_top; /* port series in the timeline view; 0: WP_REPORT_TL_TOP */
 };
 

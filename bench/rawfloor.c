@@ -96,7 +96,7 @@ int main(int argc, char **argv)
             if (len < 12 || len % 4 != 0 || !need(&f, len))
                 break;
             p = f.b + f.off;
-            if (type == 6 && len >= 32) { /* EPB */
+            if ((type == 6 || type == 2) && len >= 32) { /* EPB, obsolete packet block */
                 uint32_t cl = rd32(p + 20, swap), wl = rd32(p + 24, swap);
                 n++;
                 caplen += cl;
@@ -108,13 +108,6 @@ int main(int argc, char **argv)
                 caplen += len - 16;
                 wirelen += rd32(p + 8, swap);
                 x += p[12];
-            } else if (type == 2 && len >= 32) { /* obsolete packet block */
-                uint32_t cl = rd32(p + 20, swap), wl = rd32(p + 24, swap);
-                n++;
-                caplen += cl;
-                wirelen += wl;
-                if (cl > 0)
-                    x += p[28];
             }
             f.off += len;
         }

@@ -199,64 +199,42 @@ static int parse_string(struct parser *ps, const char **out, size_t *out_len)
         }
         ps->p++;
         char e = *ps->p++;
-        switch (e) {
-        case '"':
-            o[n++] = '"';
-            break;
-        case '\\':
-            o[n++] = '\\';
-            break;
-        case '/':
-            o[n++] = '/';
-            break;
-        case 'b':
-            o[n++] = '\b';
-            break;
-        case 'f':
-            o[n++] = '\f';
-            break;
-        case 'n':
-            o[n++] = '\n';
-            break;
-        case 'r':
-            o[n++] = '\r';
-            break;
-        case 't':
-            o[n++] = '\t';
-            break;
-        case 'u': {
-            unsigned cp;
-            if (hex4(ps, &cp) != 0)
-                return -1;
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                unsigned lo;
-                if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u') {
-                    fail(ps, "lone surrogate in a \\u escape");
-                    return -1;
-                }
-                ps->p += 2;
-                if (hex4(ps, &lo) != 0)
-                    return -1;
-                if (lo < 0xdc00 || lo > 0xdfff) {
-                    fail(ps, "lone surrogate in a \\u escape");
-                    return -1;
-                }
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
-                fail(ps, "lone surrogate in a \\u escape");
-                return -1;
-            } else if (cp == 0) {
-                fail(ps, "U+0000 in a string");
-                return -1;
-            }
-            n += put_utf8(o + n, cp);
-            break;
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        const char *hit = e != '\0' ? strchr(from, e) : NULL;
+        if (hit != NULL) {
+            o[n++] = to[hit - from];
+            continue;
         }
-        default:
+        if (e != 'u') {
             ps->p--;
             fail(ps, "bad escape in a string");
             return -1;
         }
+        unsigned cp;
+        if (hex4(ps, &cp) != 0)
+            return -1;
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            unsigned lo;
+            if (ps->end - ps->p < 2 || ps->p[0] != '\\' || ps->p[1] != 'u') {
+                fail(ps, "lone surrogate in a \\u escape");
+                return -1;
+            }
+            ps->p += 2;
+            if (hex4(ps, &lo) != 0)
+                return -1;
+            if (lo < 0xdc00 || lo > 0xdfff) {
+                fail(ps, "lone surrogate in a \\u escape");
+                return -1;
+            }
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+            fail(ps, "lone surrogate in a \\u escape");
+            return -1;
+        } else if (cp == 0) {
+            fail(ps, "U+0000 in a string");
+            return -1;
+        }
+        n += put_utf8(o + n, cp);
     }
     ps->p++; /* the closing quote */
     o[n] = '\0';

@@ -524,7 +524,7 @@ static struct wp_flow *flow_for_packet(struct wp_engine *e, const struct wp_pack
         e->t.flows++;
         new_flow_init(e, f, p, *sender);
         if (e->o.on_new_flow != NULL)
-            e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns);
+            wp_flow_set_proc_unknown(f, e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns));
     }
     e->last = f;
     return f;
@@ -856,6 +856,17 @@ struct wp_agg *wp_engine_agg(struct wp_engine *e)
 struct wp_procstate *wp_engine_procstate(const struct wp_engine *e)
 {
     return e->ps;
+}
+
+int wp_engine_set_flow_unknown(struct wp_engine *e, const struct wp_flow_key *key,
+                               enum wp_proc_unknown u)
+{
+    struct wp_flow *f = wp_flow_find(e->flows, key);
+    if (f == NULL)
+        return -1;
+    if (f->proc_n[0] == 0)
+        wp_flow_set_proc_unknown(f, u);
+    return 0;
 }
 
 int wp_engine_set_flow_process(struct wp_engine *e, const struct wp_flow_key *key,

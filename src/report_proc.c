@@ -61,6 +61,16 @@ void wp_report_proc_json_flow(FILE *fp, const struct wp_report *r, const struct 
     fputs(", \"effective_process\": ", fp);
     proc_object(fp, r, e);
     fprintf(fp, ", \"process_others\": %u", (f->pbits & WP_FP_MIXED) ? f->proc_n[1] : 0u);
+    if (p != 0 || e != 0)
+        return;
+    /* why not: the live attribution's reason, else "not_named" when the
+     * capture's records name processes but none of this flow's did */
+    enum wp_proc_unknown u = wp_flow_proc_unknown(f);
+    if (u == WP_PU_NONE && r->proc_counts != NULL && r->proc_counts->packets > 0)
+        u = WP_PU_not_named;
+    const char *why = wp_proc_unknown_name(u);
+    if (why != NULL)
+        fprintf(fp, ", \"process_unknown\": \"%s\"", why);
 }
 
 static const char *row_name(const struct wp_report *r, const struct wp_proc_row *p, char *b,

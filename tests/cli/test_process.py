@@ -245,6 +245,19 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
             by_port[(f["transport"], f["server_port"])][name] += fl["by"]
             if f["apple_service"]:
                 by_apple[f["apple_service"]][name] += 1
+    # why a flow has no process: "not_named" when the file names processes
+    # (by the reference reading) but none of this flow's packets did; no
+    # reason when the file names none, nor for a flow with a process
+    file_named = any(fl["votes"] for fl in flows.values())
+    for k, fl in flows.items():
+        f = got.get(k)
+        if f is None:
+            continue
+        if fl["votes"]:
+            ck.check("process_unknown" not in f, f"{what}: flow {k[0]} with a process: no reason")
+        else:
+            ck.eq(f.get("process_unknown"), "not_named" if file_named else None,
+                  f"{what}: reason of flow {k[0]} {sorted(map(str, k[1]))} without a process")
     rows = {}
     for r in doc["processes"]:
         rows[r["name"] if r["name"] is not None else f"pid {r['pids'][0]}"] = r
@@ -341,12 +354,13 @@ def assign(frames):
     gets one process; every fifth packet of a flow (the 5th, 10th, ...) names
     another, fewer than half, so the majority is never tied. Flows to port
     5223 and 443 are 'delegated': apsd or identityservicesd acting for
-    Messages. Packets outside TCP/UDP/ICMP flows get none."""
+    Messages. Packets outside TCP/UDP/ICMP flows get none, and so do the
+    flows to port 3478 (a file naming processes for some flows only)."""
     seen = collections.Counter()
     out = []
     for fr in frames:
         k = frame_key(fr)
-        if k is None:
+        if k is None or 3478 in {p for _, p in k[1]}:
             out.append(None)
             continue
         h = sum(map(ord, repr(sorted(map(str, k[1]))))) % len(PROCS)

@@ -477,6 +477,97 @@ static void test_set_flow_process(void)
     wp_engine_free(e);
 }
 
+static enum wp_proc_unknown hook_reason;
+static unsigned hook_calls;
+
+static enum wp_proc_unknown hook_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
+{
+    (void)ctx;
+    (void)f;
+    (void)ts_ns;
+    hook_calls++;
+    return hook_reason;
+}
+
+/* Why a flow has no process: the names (as the totals name them, written
+ * out here by hand), the bits beside the other process facts, the hook's
+ * reason kept by the engine, a later answer, and a process clearing it. */
+static void test_unknown_reason(void)
+{
+    static const char *const want[WP_PU_COUNT] = {
+        NULL,          "not_local",  "gone", "no_permission", "queue_full", "lookup_failed",
+        "unanswered", "not_named"};
+    for (unsigned u = 0; u < WP_PU_COUNT; u++) {
+        const char *n = wp_proc_unknown_name((enum wp_proc_unknown)u);
+        TAP_OK((n == NULL && want[u] == NULL) ||
+                   (n != NULL && want[u] != NULL && strcmp(n, want[u]) == 0),
+               "reason %u is named %s", u, want[u] ? want[u] : "(none)");
+    }
+    TAP_OK(wp_proc_unknown_name(WP_PU_COUNT) == NULL, "out of range: no name");
+
+    struct wp_flow f;
+    memset(&f, 0, sizeof(f));
+    f.pbits = WP_FP_MIXED | WP_FP_LOCAL_KNOWN | WP_FP_LOCAL1;
+    for (unsigned u = 0; u < WP_PU_COUNT; u++) {
+        wp_flow_set_proc_unknown(&f, (enum wp_proc_unknown)u);
+        TAP_OK(wp_flow_proc_unknown(&f) == (enum wp_proc_unknown)u &&
+                   (f.pbits & 7) == (WP_FP_MIXED | WP_FP_LOCAL_KNOWN | WP_FP_LOCAL1),
+               "reason %u stored beside the other facts", u);
+    }
+    struct wp_flow g;
+    memset(&g, 0, sizeof(g));
+    wp_flow_set_proc_unknown(&g, WP_PU_gone);
+    wp_flow_set_proc_unknown(&f, WP_PU_NONE);
+    wp_flow_proc_merge(&f, &g);
+    TAP_EQ(wp_flow_proc_unknown(&f), WP_PU_gone, "merge: a reason fills an empty one");
+    wp_flow_set_proc_unknown(&g, WP_PU_not_local);
+    wp_flow_proc_merge(&f, &g);
+    TAP_EQ(wp_flow_proc_unknown(&f), WP_PU_gone, "merge: the first reason stays");
+
+    struct wp_engine_opts o;
+    memset(&o, 0, sizeof(o));
+    o.tunnels = true;
+    o.on_new_flow = hook_new_flow;
+    hook_reason = WP_PU_unanswered;
+    hook_calls = 0;
+    struct wp_engine *e = wp_engine_new(&o);
+    uint8_t pkt[28] = {0x45, 0, 0,  28, 0, 0, 0,    0,    64, 17, 0, 0, 10, 0,
+                       0,    1, 10, 0,  0, 2, 0x30, 0x39, 0,  53, 0, 8, 0,  0};
+    struct wp_record r;
+    memset(&r, 0, sizeof(r));
+    r.data = pkt;
+    r.caplen = r.wirelen = sizeof(pkt);
+    r.linktype = 101;
+    wp_engine_packet(e, &r);
+    wp_engine_packet(e, &r);
+    struct wp_flow_key k;
+    memset(&k, 0, sizeof(k));
+    uint8_t a0[4] = {10, 0, 0, 1}, a1[4] = {10, 0, 0, 2};
+    memcpy(k.addr[0], a0, 4);
+    memcpy(k.addr[1], a1, 4);
+    k.port[0] = 12345;
+    k.port[1] = 53;
+    k.vlan = k.vlan_inner = WP_VLAN_NONE;
+    k.proto = 17;
+    k.family = 4;
+    struct wp_flow *fl = wp_flow_find(wp_engine_flow_table(e), &k);
+    TAP_OK(fl != NULL && hook_calls == 1, "the hook ran once for the new flow");
+    TAP_EQ(fl ? wp_flow_proc_unknown(fl) : WP_PU_COUNT, WP_PU_unanswered,
+           "the hook's reason is kept");
+    TAP_EQ(wp_engine_set_flow_unknown(e, &k, WP_PU_gone), 0, "an answer finds the flow");
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_gone, "the answer's reason replaces it");
+    struct wp_proc_desc d = desc(4242, "dig");
+    d.source = WP_PSRC_LIVE;
+    TAP_EQ(wp_engine_set_flow_process(e, &k, &d), 0, "then a process");
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_NONE, "a process clears the reason");
+    (void)wp_engine_set_flow_unknown(e, &k, WP_PU_no_permission);
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_NONE, "a flow with a process takes no reason");
+    k.port[1] = 54;
+    TAP_EQ((unsigned)(wp_engine_set_flow_unknown(e, &k, WP_PU_gone) + 1), 0,
+           "unknown flow: -1");
+    wp_engine_free(e);
+}
+
 int main(void)
 {
     test_pktap();
@@ -487,5 +578,6 @@ int main(void)
     test_comments();
     test_table_and_votes();
     test_set_flow_process();
+    test_unknown_reason();
     return tap_done();
 }

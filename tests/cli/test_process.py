@@ -275,6 +275,7 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
         got = [(q["name"] if q["name"] else None, q["bytes"]) for q in r.get("processes", [])]
         ck.eq(sorted(got, key=lambda x: (-x[1], str(x[0]))), top,
               f"{what}: processes of port {r['transport']}/{r['port']}")
+    check_text_ports(ck, wp, path, doc, by_port, what, extra_args)
     for a in doc["apple"]:
         got = {q["name"]: q["flows"] for q in a.get("processes", [])}
         ck.eq(got, dict(by_apple.get(a["service"], {})), f"{what}: processes of {a['service']}")
@@ -294,8 +295,68 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
           f"{what}: flows + unattributed + other + undecodable = total packets")
     ck.eq(ports, fp + unattr, f"{what}: port rows hold the flows")
     ck.eq(sum(pi["malformed"].values()), 0, f"{what}: nothing malformed")
-    print(f"{what}: {len(flows)} flows, {n_named} with a process, {len(rows)} processes")
+    n_reason = sum(1 for f in doc["flows"] if f.get("process_unknown"))
+    print(f"{what}: {len(flows)} flows, {n_named} with a process, {n_reason} with a reason"
+          f" for none, {len(rows)} processes")
     return doc
+
+
+def text_table(out, title):
+    """The rows of a text table as {column: cell}, cut at the header's
+    column starts: right for the left-aligned columns (PORT, PROCESS,
+    SERVICE), whose cells start where their header does; the right-aligned
+    ones are not read."""
+    lines = out.decode("utf-8", "replace").split("\n")
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(title + " (")), None)
+    if start is None:
+        return None
+    head = lines[start + 1]
+    cols = [(m, head.index(m)) for m in head.split()]
+    rows = []
+    for ln in lines[start + 2:]:
+        if not ln.strip():
+            break
+        if ln.startswith("    "):
+            continue  # a continuation line (wireshark filter)
+        row = {}
+        for i, (name, at) in enumerate(cols):
+            end = cols[i + 1][1] if i + 1 < len(cols) else len(ln)
+            row[name] = ln[at:end].strip()
+        rows.append(row)
+    return rows
+
+
+def check_text_ports(ck, wp, path, doc, by_port, what, extra_args):
+    """The text PORTS table's PROCESS column: the process with the most bytes
+    on the port, by the flows (by_port: computed from the reference reading
+    and the JSON flows), possibly cut ("..."), then "+N" for the N other
+    processes; empty when none; no column when the capture names none."""
+    rc, out, err = wptest.run([wp, "-q", "-r", path] + (extra_args or []))
+    rows = text_table(out, "SERVICE PORTS")
+    if not ck.check(rc == 0 and rows is not None, f"{what}: text ports table", err):
+        return
+    ck.eq(len(rows), len(doc["ports"]), f"{what}: text port rows")
+    if not doc["processes"]:
+        ck.check(all("PROCESS" not in r for r in rows), f"{what}: no PROCESS column")
+        return
+    for r, j in zip(rows, doc["ports"]):
+        key = j["transport"] + (f"/{j['port']}" if j["port"] is not None else "")
+        if not ck.eq(r["PORT"], key, f"{what}: text row of {key}"):
+            continue
+        want = by_port.get((j["transport"], j["port"]), collections.Counter())
+        cell = r.get("PROCESS", "")
+        name, _, more = cell.partition(" +")
+        if not want:
+            ck.eq(cell, "", f"{what}: {key}: no process")
+            continue
+        top = max(want.values())
+        tops = [n for n, b in want.items() if b == top]
+        ok = name in tops or (name.endswith("...") and
+                              any(t.startswith(name[:-3]) for t in tops))
+        ck.check(ok, f"{what}: {key}: text process is the one with the most bytes",
+                 f"cell {cell!r}, want one of {tops}")
+        ck.eq(int(more) if more else 0, len(want) - 1, f"{what}: {key}: +N other processes")
+        ck.check(len(cell) <= 20, f"{what}: {key}: process cell at most 20 characters", cell)
 
 
 # ---- writers for the formats without public samples ------------------------

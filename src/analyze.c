@@ -591,8 +591,7 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
     count_frame(e, rec);
     /* a trailer (PCAPdroid) is no layer of the frame: bytes count it, the
      * decoder never sees it */
-    wp_decode(rec->linktype, rec->data, rec->caplen - rec->trailer, rec->wirelen, e->o.tunnels,
-              &p);
+    wp_decode(rec->linktype, rec->data, rec->caplen - rec->trailer, rec->wirelen, e->o.tunnels, &p);
     count_status(&e->t, &p);
     if (p.family == 0) {
         account_non_ip(&e->t, &p, rec);

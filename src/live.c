@@ -189,8 +189,7 @@ static enum wp_proc_unknown unknown_reason(enum wp_proclive_status s)
 static enum wp_proc_unknown on_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
 {
     struct live *lv = ctx;
-    if (lv->pl == NULL ||
-        (f->key.proto != WP_IPPROTO_TCP && f->key.proto != WP_IPPROTO_UDP))
+    if (lv->pl == NULL || (f->key.proto != WP_IPPROTO_TCP && f->key.proto != WP_IPPROTO_UDP))
         return WP_PU_NONE;
     return unknown_reason(wp_proclive_request(lv->pl, &f->key, 1u - f->server, ts_ns));
 }

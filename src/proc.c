@@ -93,10 +93,10 @@ static void desc_init(struct wp_proc_desc *d, uint8_t source)
 uint32_t wp_proc_crc32(const uint8_t *d, size_t len)
 {
     /* one entry per 4-bit value: the register after shifting it out */
-    static const uint32_t nib[16] = {
-        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
-        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
-        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
+    static const uint32_t nib[16] = {0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu,
+                                     0x76dc4190u, 0x6b6b51f4u, 0x4db26158u, 0x5005713cu,
+                                     0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+                                     0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < len; i++) {
         c ^= d[i];

@@ -217,7 +217,7 @@ static size_t port_procs(const struct wp_report *r, const struct wp_port_row *p,
 }
 
 const char *wp_report_proc_port_top(const struct wp_report *r, const struct wp_port_row *p,
-                                   char *buf, size_t n, size_t *others)
+                                    char *buf, size_t n, size_t *others)
 {
     size_t k;
     size_t i = port_procs(r, p, &k);

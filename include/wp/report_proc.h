@@ -36,7 +36,7 @@ void wp_report_proc_flow_cell(const struct wp_report *r, const struct wp_flow *f
  * and in *others how many other processes used it. NULL (*others 0) when
  * none did. */
 const char *wp_report_proc_port_top(const struct wp_report *r, const struct wp_port_row *p,
-                                   char *buf, size_t n, size_t *others);
+                                    char *buf, size_t n, size_t *others);
 
 /* CSV: the flow columns appended to --view flows, and their header. */
 #define WP_REPORT_PROC_CSV_FLOW_HEAD "process_pid,process,effective_process_pid,effective_process"

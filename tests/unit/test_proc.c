@@ -482,8 +482,8 @@ static void test_set_flow_process(void)
  * (or big-endian). Returns its length. */
 static size_t droid_frame(uint8_t *b, int32_t uid, const char *app, bool crc_big)
 {
-    static const uint8_t ip[29] = {0x45, 0, 0,  29, 0, 1, 0,    0,    64, 17, 0, 0,   10, 0, 0,
-                                   1,    10, 0, 0,  2, 0, 53, 0x30, 0x39, 0,  9, 0, 0, 'x'};
+    static const uint8_t ip[29] = {0x45, 0,  0, 29, 0, 1, 0,  0,    64,   17, 0, 0, 10, 0,  0,
+                                   1,    10, 0, 0,  2, 0, 53, 0x30, 0x39, 0,  9, 0, 0,  'x'};
     memset(b, 0, 128);
     b[12] = 0x08;
     memcpy(b + 14, ip, sizeof(ip));
@@ -598,8 +598,8 @@ static enum wp_proc_unknown hook_new_flow(void *ctx, const struct wp_flow *f, in
 static void test_unknown_reason(void)
 {
     static const char *const want[WP_PU_COUNT] = {
-        NULL,          "not_local",  "gone", "no_permission", "queue_full", "lookup_failed",
-        "unanswered", "not_named"};
+        NULL,         "not_local",     "gone",       "no_permission",
+        "queue_full", "lookup_failed", "unanswered", "not_named"};
     for (unsigned u = 0; u < WP_PU_COUNT; u++) {
         const char *n = wp_proc_unknown_name((enum wp_proc_unknown)u);
         TAP_OK((n == NULL && want[u] == NULL) ||
@@ -666,8 +666,7 @@ static void test_unknown_reason(void)
     (void)wp_engine_set_flow_unknown(e, &k, WP_PU_no_permission);
     TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_NONE, "a flow with a process takes no reason");
     k.port[1] = 54;
-    TAP_EQ((unsigned)(wp_engine_set_flow_unknown(e, &k, WP_PU_gone) + 1), 0,
-           "unknown flow: -1");
+    TAP_EQ((unsigned)(wp_engine_set_flow_unknown(e, &k, WP_PU_gone) + 1), 0, "unknown flow: -1");
     wp_engine_free(e);
 }
 

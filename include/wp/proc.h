@@ -117,13 +117,15 @@ bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_p
  * every other Ethernet frame after comparing 12 bytes. */
 static inline bool wp_proc_pcapdroid_maybe(const uint8_t *d, size_t caplen)
 {
+    uint64_t macs8;
+    uint32_t macs4;
     if (caplen < 14 + 20 + WP_PCAPDROID_TRAILER)
         return false;
-    for (unsigned i = 0; i < 12; i++)
-        if (d[i] != 0)
-            return false;
-    const uint8_t *m = d + caplen - WP_PCAPDROID_TRAILER;
-    return m[0] == 0x01 && m[1] == 0x07 && m[2] == 0x20 && m[3] == 0x21;
+    __builtin_memcpy(&macs8, d, 8); /* unaligned loads, no aliasing */
+    __builtin_memcpy(&macs4, d + 8, 4);
+    if ((macs8 | macs4) != 0)
+        return false;
+    return wp_be32(d + caplen - WP_PCAPDROID_TRAILER) == WP_PCAPDROID_MAGIC;
 }
 
 /* Read the trailer of a link-type-1 record (`d`, `caplen` captured,

@@ -525,7 +525,7 @@ static struct wp_flow *flow_for_packet(struct wp_engine *e, const struct wp_pack
         e->t.flows++;
         new_flow_init(e, f, p, *sender);
         if (e->o.on_new_flow != NULL)
-            e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns);
+            wp_flow_set_proc_unknown(f, e->o.on_new_flow(e->o.on_new_flow_ctx, f, rec->ts_ns));
     }
     e->last = f;
     return f;
@@ -590,7 +590,9 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec)
     unsigned sender;
 
     count_frame(e, rec);
-    wp_decode(rec->linktype, rec->data, rec->caplen, rec->wirelen, e->o.tunnels, &p);
+    /* a trailer (PCAPdroid) is no layer of the frame: bytes count it, the
+     * decoder never sees it */
+    wp_decode(rec->linktype, rec->data, rec->caplen - rec->trailer, rec->wirelen, e->o.tunnels, &p);
     count_status(&e->t, &p);
     if (p.family == 0) {
         account_non_ip(&e->t, &p, rec);
@@ -900,6 +902,17 @@ struct wp_agg *wp_engine_agg(struct wp_engine *e)
 struct wp_procstate *wp_engine_procstate(const struct wp_engine *e)
 {
     return e->ps;
+}
+
+int wp_engine_set_flow_unknown(struct wp_engine *e, const struct wp_flow_key *key,
+                               enum wp_proc_unknown u)
+{
+    struct wp_flow *f = wp_flow_find(e->flows, key);
+    if (f == NULL)
+        return -1;
+    if (f->proc_n[0] == 0)
+        wp_flow_set_proc_unknown(f, u);
+    return 0;
 }
 
 int wp_engine_set_flow_process(struct wp_engine *e, const struct wp_flow_key *key,

@@ -325,6 +325,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
     rec.snaplen = h->caplen;
     rec.proc = NULL;
     rec.proc_bad = 0;
+    rec.trailer = 0;
     l->cb(l->ctx, &rec);
 }
 

@@ -23,6 +23,7 @@
 #include "wp/capture.h"
 #include "wp/proc.h"
 #include "wp/proclive.h"
+#include "wp/proto.h"
 #include "wp/ipfix_export.h"
 #include "wp/run.h"
 #include "wp/topterm.h"
@@ -162,12 +163,35 @@ static void on_record(void *ctx, const struct wp_record *rec)
     wp_engine_packet(lv->e, rec);
 }
 
-/* Capture thread, for each new flow: ask for its process. */
-static void on_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
+/* The flow's reason (flow.h) for a status of the live attribution. */
+static enum wp_proc_unknown unknown_reason(enum wp_proclive_status s)
+{
+    switch (s) {
+    case WP_PL_OK:
+        return WP_PU_unanswered; /* queued: the answer will tell */
+    case WP_PL_GONE:
+        return WP_PU_gone;
+    case WP_PL_NOT_LOCAL:
+        return WP_PU_not_local;
+    case WP_PL_NO_PERMISSION:
+        return WP_PU_no_permission;
+    case WP_PL_DROPPED:
+        return WP_PU_queue_full;
+    case WP_PL_ERROR:
+    case WP_PL_STATUS_COUNT:
+        break;
+    }
+    return WP_PU_failed;
+}
+
+/* Capture thread, for each new flow: ask for its process. TCP and UDP only
+ * are looked up; other flows get no reason. */
+static enum wp_proc_unknown on_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
 {
     struct live *lv = ctx;
-    if (lv->pl != NULL)
-        (void)wp_proclive_request(lv->pl, &f->key, 1u - f->server, ts_ns);
+    if (lv->pl == NULL || (f->key.proto != WP_IPPROTO_TCP && f->key.proto != WP_IPPROTO_UDP))
+        return WP_PU_NONE;
+    return unknown_reason(wp_proclive_request(lv->pl, &f->key, 1u - f->server, ts_ns));
 }
 
 static struct wp_proc_str view(const char *s)
@@ -180,8 +204,11 @@ static struct wp_proc_str view(const char *s)
 static void on_answer(void *ctx, const struct wp_proclive_answer *a)
 {
     struct live *lv = ctx;
-    if (a->status != WP_PL_OK)
+    if (a->status != WP_PL_OK) {
+        (void)wp_engine_set_flow_unknown(lv->e, &a->flow,
+                                         unknown_reason((enum wp_proclive_status)a->status));
         return;
+    }
     struct wp_proc_desc d;
     memset(&d, 0, sizeof(d));
     d.pid = a->pid;

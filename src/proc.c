@@ -43,6 +43,8 @@ const char *wp_proc_source_name(enum wp_proc_source s)
         return "comment";
     case WP_PSRC_LIVE:
         return "live";
+    case WP_PSRC_TRAILER:
+        return "trailer";
     default:
         return "none";
     }
@@ -84,6 +86,67 @@ static void desc_init(struct wp_proc_desc *d, uint8_t source)
     memset(d, 0, sizeof(*d));
     d->pid = -1;
     d->source = source;
+}
+
+/* ---- PCAPdroid trailer ---------------------------------------------------- */
+
+uint32_t wp_proc_crc32(const uint8_t *d, size_t len)
+{
+    /* one entry per 4-bit value: the register after shifting it out */
+    static const uint32_t nib[16] = {0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu,
+                                     0x76dc4190u, 0x6b6b51f4u, 0x4db26158u, 0x5005713cu,
+                                     0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+                                     0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu};
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= d[i];
+        c = (c >> 4) ^ nib[c & 15u];
+        c = (c >> 4) ^ nib[c & 15u];
+    }
+    return ~c;
+}
+
+int wp_proc_pcapdroid_trailer(const uint8_t *d, size_t caplen, size_t wirelen,
+                              struct wp_proc_view *v, int64_t *uid, uint32_t *trailer,
+                              wp_proc_bad *bad)
+{
+    wp_proc_view_init(v, WP_PSRC_TRAILER);
+    *uid = -1;
+    *trailer = 0;
+    if (!wp_proc_pcapdroid_maybe(d, caplen))
+        return 0;
+    /* the IP packet's own length: IPv4 total length, IPv6 40 + payload */
+    uint16_t et = wp_be16(d + 12);
+    unsigned ver = d[14] >> 4;
+    size_t iplen;
+    if (et == WP_ETHERTYPE_IPV4 && ver == 4)
+        iplen = wp_be16(d + 16);
+    else if (et == WP_ETHERTYPE_IPV6 && ver == 6)
+        iplen = 40u + wp_be16(d + 18);
+    else
+        iplen = 0;
+    size_t framed = 14 + iplen, pad = (4u - framed % 4u) % 4u;
+    bool fits = iplen >= 20 && caplen == wirelen && caplen - WP_PCAPDROID_TRAILER >= framed &&
+                caplen - WP_PCAPDROID_TRAILER - framed == pad;
+    for (size_t i = 0; fits && i < pad; i++)
+        fits = d[framed + i] == 0;
+    if (!fits) {
+        *bad |= BAD(pcapdroid_trailer_bad_layout);
+        return 0;
+    }
+    *trailer = (uint32_t)(pad + WP_PCAPDROID_TRAILER);
+    const uint8_t *t = d + caplen - WP_PCAPDROID_TRAILER;
+    uint32_t crc = wp_proc_crc32(d, caplen - 4);
+    if (crc != wp_le32(t + 28) && crc != wp_be32(t + 28)) {
+        *bad |= BAD(pcapdroid_trailer_bad_fcs);
+        return -1;
+    }
+    *uid = (int32_t)wp_be32(t + 4);
+    if (*uid >= 0) {
+        v->proc.name = cstr(t + 8, 20);
+        v->has_proc = true;
+    }
+    return 1;
 }
 
 /* ---- PKTAP ---------------------------------------------------------------- */

@@ -238,6 +238,7 @@ int wp_procstate_set_flow(struct wp_procstate *ps, struct wp_flow *f,
     f->proc_pair[1] = 0;
     f->proc_n[1] = 0;
     f->pbits &= (uint8_t)~WP_FP_MIXED;
+    wp_flow_set_proc_unknown(f, WP_PU_NONE);
     ps->set_live = true;
     return 0;
 }

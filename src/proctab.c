@@ -338,6 +338,19 @@ out:
 
 /* ---- flows ---------------------------------------------------------------- */
 
+const char *wp_proc_unknown_name(enum wp_proc_unknown u)
+{
+    static const char *const names[WP_PU_COUNT] = {
+        NULL,
+#define WP_X(field, name) name,
+        WP_ATTR_UNKNOWN_LIST(WP_X)
+#undef WP_X
+            "unanswered",
+        "not_named",
+    };
+    return (unsigned)u < WP_PU_COUNT ? names[u] : NULL;
+}
+
 void wp_flow_process(const struct wp_proctab *t, const struct wp_flow *f, uint16_t *proc,
                      uint16_t *eproc)
 {
@@ -406,6 +419,8 @@ void wp_flow_proc_merge(struct wp_flow *dst, const struct wp_flow *src)
         dst->pbits |= WP_FP_MIXED;
     if ((src->pbits & WP_FP_LOCAL_KNOWN) && !(dst->pbits & WP_FP_LOCAL_KNOWN))
         dst->pbits |= (uint8_t)(src->pbits & (WP_FP_LOCAL_KNOWN | WP_FP_LOCAL1));
+    if (wp_flow_proc_unknown(dst) == WP_PU_NONE)
+        wp_flow_set_proc_unknown(dst, wp_flow_proc_unknown(src));
 }
 
 /* ---- a record's view ------------------------------------------------------ */

@@ -61,6 +61,16 @@ void wp_report_proc_json_flow(FILE *fp, const struct wp_report *r, const struct 
     fputs(", \"effective_process\": ", fp);
     proc_object(fp, r, e);
     fprintf(fp, ", \"process_others\": %u", (f->pbits & WP_FP_MIXED) ? f->proc_n[1] : 0u);
+    if (p != 0 || e != 0)
+        return;
+    /* why not: the live attribution's reason, else "not_named" when the
+     * capture's records name processes but none of this flow's did */
+    enum wp_proc_unknown u = wp_flow_proc_unknown(f);
+    if (u == WP_PU_NONE && r->proc_counts != NULL && r->proc_counts->packets > 0)
+        u = WP_PU_not_named;
+    const char *why = wp_proc_unknown_name(u);
+    if (why != NULL)
+        fprintf(fp, ", \"process_unknown\": \"%s\"", why);
 }
 
 static const char *row_name(const struct wp_report *r, const struct wp_proc_row *p, char *b,
@@ -187,12 +197,10 @@ void wp_report_proc_json(FILE *fp, const struct wp_report *r, const struct wp_re
 
 /* ---- processes by port and by Apple service ------------------------------- */
 
-void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p)
+/* The first (port, process) pair of port row `p` in r->proc_ports (sorted
+ * by port, then bytes descending), and in *n how many pairs the port has. */
+static size_t port_procs(const struct wp_report *r, const struct wp_port_row *p, size_t *n)
 {
-    if (r->n_procs == 0)
-        return;
-    fputs(", \"processes\": [", fp);
-    /* the first pair with this port: binary search */
     size_t lo = 0, hi = r->n_proc_ports;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -201,11 +209,32 @@ void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct 
         else
             hi = mid;
     }
+    size_t end = lo;
+    while (end < r->n_proc_ports && memcmp(&r->proc_ports[end].key, &p->key, sizeof(p->key)) == 0)
+        end++;
+    *n = end - lo;
+    return lo;
+}
+
+const char *wp_report_proc_port_top(const struct wp_report *r, const struct wp_port_row *p,
+                                    char *buf, size_t n, size_t *others)
+{
+    size_t k;
+    size_t i = port_procs(r, p, &k);
+    *others = k > 0 ? k - 1 : 0;
+    return k > 0 ? row_name(r, r->procs[r->proc_ports[i].row], buf, n) : NULL;
+}
+
+void wp_report_proc_json_port(FILE *fp, const struct wp_report *r, const struct wp_port_row *p)
+{
+    if (r->n_procs == 0)
+        return;
+    fputs(", \"processes\": [", fp);
+    size_t np;
+    size_t lo = port_procs(r, p, &np);
     char b[64];
-    for (size_t i = lo, k = 0; i < r->n_proc_ports && k < 4 &&
-                               memcmp(&r->proc_ports[i].key, &p->key, sizeof(p->key)) == 0;
-         i++, k++) {
-        const struct wp_proc_port_ref *x = &r->proc_ports[i];
+    for (size_t k = 0; k < np && k < 4; k++) {
+        const struct wp_proc_port_ref *x = &r->proc_ports[lo + k];
         fputs(k ? ", {\"name\": " : "{\"name\": ", fp);
         wp_json_string(fp, row_name(r, r->procs[x->row], b, sizeof(b)));
         fprintf(fp, ", \"flows\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", x->flows, x->bytes);

@@ -235,24 +235,67 @@ static void header(FILE *fp, const struct wp_report *r)
     }
 }
 
+/* The PROCESS cell of a port row: the process that used it most, then
+ * " +N" for the N others, the name cut so that the cell fits `width`. */
+static void proc_cell(const struct wp_report *r, const struct wp_port_row *p, char *buf, size_t n,
+                      size_t width)
+{
+    char b[64], more[24] = "";
+    size_t others;
+    const char *name = wp_report_proc_port_top(r, p, b, sizeof(b), &others);
+    buf[0] = '\0';
+    if (name == NULL)
+        return;
+    if (others > 0)
+        snprintf(more, sizeof(more), " +%zu", others);
+    snprintf(buf, n, "%.64s", name);
+    ellipsize(buf, width > strlen(more) + 4 ? width - strlen(more) : 4);
+    snprintf(buf + strlen(buf), n - strlen(buf), "%s", more);
+}
+
 static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_report_opts *o)
 {
-    static const char *const head[] = {"PORT",    "PACKETS", "BYTES",   "FLOWS",
-                                       "CLI/SRV", "APPLE",   "OUTCOME", "SERVICE"};
-    static const bool left[] = {true, false, false, false, false, false, true, true};
+    static const char *const head[] = {"PORT",  "PACKETS", "BYTES",   "FLOWS",  "CLI/SRV",
+                                       "APPLE", "OUTCOME", "PROCESS", "SERVICE"};
+    static const bool left[] = {true, false, false, false, false, false, true, true, true};
+    /* PROCESS (column 7) when any record named a process: the top process
+     * and "+N" others, cut to what 80 columns leave beside the other
+     * columns and the widest service name (PROC_MIN to PROC_MAX
+     * characters); SERVICE stays last, so its label goes first */
+    enum { PROC_MIN = 12, PROC_MAX = 20 };
+    size_t proc_w = PROC_MAX, svc_name_w = 0;
+    bool procs = r->n_procs > 0;
+    size_t ncol = procs ? 9 : 8, sv = ncol - 1;
+    const char *hd[9];
+    bool lf[9];
+    for (size_t i = 0, j = 0; i < 9; i++)
+        if (procs || i != 7) {
+            hd[j] = head[i];
+            lf[j++] = left[i];
+        }
     struct table t;
-    table_init(&t, 8, head, left);
+    table_init(&t, ncol, hd, lf);
     /* flows by port, for the display filters (NULL: filters without servers) */
     struct wp_filter_index *fix = o->filters ? wp_report_filter_index(r) : NULL;
     fprintf(fp, "\nSERVICE PORTS (%zu)\n", r->n_ports);
     for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && procs) {
+            size_t used = 2 * sv + (svc_name_w < 16 ? svc_name_w : 16);
+            for (size_t i = 0; i < 7; i++)
+                used += t.width[i];
+            proc_w = used + PROC_MIN < 80 ? 80 - used : PROC_MIN;
+            proc_w = proc_w > PROC_MAX ? PROC_MAX : proc_w;
+            t.width[7] = t.width[7] > proc_w ? proc_w : t.width[7];
+            if (t.width[7] < strlen(hd[7]))
+                t.width[7] = strlen(hd[7]);
+        }
         if (pass == 1) {
             table_fit(&t, 80);
             table_head(fp, &t);
         }
         for (size_t i = 0; i < r->n_ports; i++) {
             const struct wp_port_row *p = r->ports[i];
-            struct cell c[8];
+            struct cell c[9];
             uint64_t pk = p->to_service.packets + p->from_service.packets + p->unattributed.packets;
             uint64_t by = p->to_service.bytes + p->from_service.bytes + p->unattributed.bytes;
             const struct wp_service *asvc;
@@ -271,19 +314,23 @@ static void ports_table(FILE *fp, const struct wp_report *r, const struct wp_rep
                                                           : NULL;
             if (svc != NULL && asvc != NULL && asvc != svc)
                 lb = NULL;
-            c[7].s[0] = '\0';
+            c[sv].s[0] = '\0';
             if (nm != NULL) {
                 size_t need = strlen(nm) + (lb ? strlen(lb) + 3 : 0);
                 if (lb != NULL && (pass == 0 || t.max_last == 0 || need <= t.max_last))
-                    snprintf(c[7].s, sizeof(c[7].s), "%s (%s)", nm, lb);
+                    snprintf(c[sv].s, sizeof(c[sv].s), "%s (%s)", nm, lb);
                 else
-                    snprintf(c[7].s, sizeof(c[7].s), "%s", nm);
-                if (svc != NULL && asvc != NULL && asvc != svc && strlen(c[7].s) + 24 < 80)
-                    snprintf(c[7].s + strlen(c[7].s), sizeof(c[7].s) - strlen(c[7].s),
+                    snprintf(c[sv].s, sizeof(c[sv].s), "%s", nm);
+                if (svc != NULL && asvc != NULL && asvc != svc && strlen(c[sv].s) + 24 < 80)
+                    snprintf(c[sv].s + strlen(c[sv].s), sizeof(c[sv].s) - strlen(c[sv].s),
                              ", Apple: %s", asvc->name);
             } else if (!p->key.has_port && p->flows == 0) {
-                snprintf(c[7].s, sizeof(c[7].s), "(no port: fragments, cut headers)");
+                snprintf(c[sv].s, sizeof(c[sv].s), "(no port: fragments, cut headers)");
             }
+            if (procs)
+                proc_cell(r, p, c[7].s, sizeof(c[7].s), proc_w);
+            if (nm != NULL && display_width(nm) > svc_name_w)
+                svc_name_w = display_width(nm);
             if (pass == 0) {
                 table_measure(&t, c);
             } else {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "wp/decode.h"
 #include "wp/savefile.h"
 
 #define BUF_INITIAL   (1u << 20)          /* 1 MiB, grown for large blocks */
@@ -90,6 +91,7 @@ struct wp_savefile {
     struct proc_tab droid;    /* PCAPdroid UID maps of the section, by uid (in pid) */
     struct wp_proc_view view; /* the current record's process, when any */
     wp_proc_bad pending_bad;  /* malformed process blocks since the last record */
+    char droid_uid[24];       /* the current record's PCAPdroid UID, as text */
 };
 
 __attribute__((always_inline)) static inline uint16_t rd16(const struct wp_savefile *sf,
@@ -320,6 +322,22 @@ static int open_pcap(struct wp_savefile *sf, uint32_t magic_le, char errbuf[WP_E
     return 0;
 }
 
+/* A PCAPdroid trailer ending a classic-pcap record (proc.h): the app as the
+ * record's process, the UID as its user, the trailer kept from the decoder. */
+static void pcapdroid_trailer(struct wp_savefile *sf, struct wp_record *rec)
+{
+    int64_t uid;
+    struct wp_proc_view *v = &sf->view;
+    if (wp_proc_pcapdroid_trailer(rec->data, rec->caplen, rec->wirelen, v, &uid, &rec->trailer,
+                                  &rec->proc_bad) != 1 ||
+        !v->has_proc)
+        return;
+    int n = snprintf(sf->droid_uid, sizeof(sf->droid_uid), "%lld", (long long)uid);
+    v->proc.user.p = sf->droid_uid;
+    v->proc.user.len = (uint16_t)n;
+    rec->proc = v;
+}
+
 static enum wp_sf_result next_pcap(struct wp_savefile *sf, struct wp_record *rec,
                                    char errbuf[WP_ERRBUF_SIZE])
 {
@@ -373,6 +391,9 @@ static enum wp_sf_result next_pcap(struct wp_savefile *sf, struct wp_record *rec
     rec->ts_ns = (int64_t)sec * WP_NS_PER_S + (int64_t)frac * (sf->nanos ? 1 : 1000);
     rec->proc = NULL;
     rec->proc_bad = 0;
+    rec->trailer = 0;
+    if (sf->linktype == WP_LT_EN10MB && wp_proc_pcapdroid_maybe(rec->data, caplen))
+        pcapdroid_trailer(sf, rec);
     consume(sf, hl + caplen);
     sf->nrec++;
     return WP_SF_RECORD;
@@ -794,6 +815,7 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
             sf->last_ts = rec->ts_ns;
             rec->proc = NULL;
             rec->proc_bad = sf->pending_bad;
+            rec->trailer = 0;
             sf->pending_bad = 0;
             size_t padded = ((size_t)caplen + 3) & ~(size_t)3;
             if (type == BT_EPB && padded < bl - 20)
@@ -825,6 +847,7 @@ static enum wp_sf_result next_pcapng(struct wp_savefile *sf, struct wp_record *r
             rec->has_ts = false;
             rec->proc = NULL;
             rec->proc_bad = sf->pending_bad;
+            rec->trailer = 0;
             sf->pending_bad = 0;
             consume(sf, blen);
             sf->nrec++;

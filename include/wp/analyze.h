@@ -33,8 +33,10 @@ struct wp_engine_opts {
     size_t n_processes;
     /* Called once for each new flow, after its server side is decided,
      * with the capture time of its first packet (live attribution,
-     * proclive.h); NULL: none. Must not touch the engine. */
-    void (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
+     * proclive.h); NULL: none. Must not touch the engine. Returns why the
+     * flow has no process yet (WP_PU_unanswered: looked up; WP_PU_NONE:
+     * nothing to say), kept in the flow until its process is known. */
+    enum wp_proc_unknown (*on_new_flow)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
     void *on_new_flow_ctx;
     /* Called for each flow the engine evicts, with why, before it is
      * forgotten (ipfix_export.h); NULL: none. May run in a -j worker. */
@@ -96,6 +98,13 @@ void wp_engine_packet(struct wp_engine *e, const struct wp_record *rec);
  * a report then decides a flow that waited --answer-timeout for an answer
  * even when no packet has come since. */
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns);
+
+/* Live attribution found no process for the flow with key `key`: keep why
+ * (`u`), unless the flow has a process by now. Same thread rule as
+ * wp_engine_set_flow_process() (proc.h). Returns 0, or -1 when no such
+ * flow is in the table. */
+int wp_engine_set_flow_unknown(struct wp_engine *e, const struct wp_flow_key *key,
+                               enum wp_proc_unknown u);
 
 const struct wp_totals *wp_engine_totals(const struct wp_engine *e);
 struct wp_totals *wp_engine_totals_mut(struct wp_engine *e);

@@ -139,6 +139,9 @@
     X(pib_bad_option, "Wireshark process information option runs past the entry")                  \
     X(comment_bad_pid, "process comment whose PID is not a number")                                \
     X(pcapdroid_bad_map, "PCAPdroid UID map block of another version or past its block")           \
+    X(pcapdroid_trailer_bad_layout,                                                                \
+      "PCAPdroid trailer magic, but the frame is not IP + pad + 32 bytes, or was cut")             \
+    X(pcapdroid_trailer_bad_fcs, "PCAPdroid trailer whose CRC-32 does not match the frame")        \
     X(processes_dropped, "process table full: process not kept")
 
 enum wp_malformed {

@@ -4,6 +4,7 @@
 #define WP_FLOW_H
 
 #include "wp/common.h"
+#include "wp/counters.h"
 #include "wp/list.h"
 #include "wp/outcome.h"
 
@@ -74,7 +75,26 @@ enum {
     WP_FP_MIXED = 0x01,       /* its packets named more than one process (proctab.h) */
     WP_FP_LOCAL_KNOWN = 0x02, /* a record's direction told which endpoint is local */
     WP_FP_LOCAL1 = 0x04,      /* ... and it is endpoint 1 (else 0) */
+    WP_FP_UNKNOWN_SHIFT = 3,  /* bits 3-5: enum wp_proc_unknown */
+    WP_FP_UNKNOWN_MASK = 0x38,
 };
+
+/* Why a flow has no process (JSON "process_unknown", docs/output.md): the
+ * live attribution's reasons, named as its totals counters are
+ * (WP_ATTR_UNKNOWN_LIST, counters.h), "unanswered" (queued, no answer yet)
+ * and "not_named" (the capture names processes, but none of this flow's
+ * records did; decided by the report, never stored). Kept in 3 bits of
+ * wp_flow.pbits. */
+enum wp_proc_unknown {
+    WP_PU_NONE = 0,
+#define WP_X(field, name) WP_PU_##field,
+    WP_ATTR_UNKNOWN_LIST(WP_X)
+#undef WP_X
+        WP_PU_unanswered,
+    WP_PU_not_named,
+    WP_PU_COUNT
+};
+_Static_assert(WP_PU_COUNT <= 8, "the unknown reasons must fit in 3 bits");
 
 struct wp_flow_table;
 
@@ -135,6 +155,19 @@ static inline bool wp_flow_name_apple(const struct wp_flow *f)
 static inline bool wp_flow_apple(const struct wp_flow *f)
 {
     return wp_flow_any_apple(f) || wp_flow_name_apple(f);
+}
+
+/* The stored reason why the flow has no process (WP_PU_NONE: none). */
+static inline enum wp_proc_unknown wp_flow_proc_unknown(const struct wp_flow *f)
+{
+    return (enum wp_proc_unknown)((f->pbits & WP_FP_UNKNOWN_MASK) >> WP_FP_UNKNOWN_SHIFT);
+}
+
+/* Store why the flow has no process (WP_PU_NONE clears it). */
+static inline void wp_flow_set_proc_unknown(struct wp_flow *f, enum wp_proc_unknown u)
+{
+    f->pbits = (uint8_t)((f->pbits & ~WP_FP_UNKNOWN_MASK) |
+                         (((unsigned)u << WP_FP_UNKNOWN_SHIFT) & WP_FP_UNKNOWN_MASK));
 }
 
 /* Which rule gave the flow its Apple service, and why an Apple address

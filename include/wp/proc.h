@@ -35,6 +35,7 @@ enum wp_proc_source {
     WP_PSRC_PCAPNG_PIB,    /* "pcapng-pib": epb_processid_threadid / Wireshark PIB */
     WP_PSRC_COMMENT,       /* "comment": a packet comment (ptcpdump, pymobiledevice3, ...) */
     WP_PSRC_LIVE,          /* "live": the live attribution module */
+    WP_PSRC_TRAILER,       /* "trailer": a PCAPdroid trailer ending the frame */
     WP_PSRC_COUNT
 };
 
@@ -89,6 +90,63 @@ _Static_assert(WP_PMAL_COUNT <= 32, "process malformed reasons must fit in 32 bi
  * ORs the reason into *bad (a header shorter than its minimum is already
  * counted by the decoder and sets nothing here). */
 bool wp_proc_pktap(const uint8_t *d, size_t caplen, struct wp_proc_view *v, wp_proc_bad *bad);
+
+/* ---- PCAPdroid's classic-pcap trailer -------------------------------------- */
+
+/* PCAPdroid (Android) in pcap mode with its "extensions" writes link type 1
+ * (Ethernet) records laid out as (app/src/main/jni/core/pcap_dump.c,
+ * docs/processes.md):
+ *
+ *   +------------------+-----------+---------+---------------------------+
+ *   | Ethernet, 14 B:  | IP packet | pad 0-3 | trailer, 32 B:            |
+ *   | both MACs zero,  | (whole,   | zero    |  0 magic 0x01072021 (BE)  |
+ *   | type 0x0800 or   |  never    | bytes   |  4 uid, int32 BE, -1 none |
+ *   | 0x86DD           |  cut)     |         |  8 app name, 20 B, NUL-   |
+ *   |                  |           |         |    padded                 |
+ *   |                  |           |         | 28 CRC-32 of everything   |
+ *   |                  |           |         |    before it, host order  |
+ *   +------------------+-----------+---------+---------------------------+
+ *
+ * The pad makes 14 + IP length + pad a multiple of 4; the record's captured
+ * and wire lengths both count all of it (so Wireshark's frame.len does). */
+#define WP_PCAPDROID_TRAILER 32u
+#define WP_PCAPDROID_MAGIC   0x01072021u
+
+/* Cheap test of a record's first and last bytes (`caplen` captured): both
+ * MACs zero and the magic where the trailer would start. False for nearly
+ * every other Ethernet frame after comparing 12 bytes. */
+static inline bool wp_proc_pcapdroid_maybe(const uint8_t *d, size_t caplen)
+{
+    uint64_t macs8;
+    uint32_t macs4;
+    if (caplen < 14 + 20 + WP_PCAPDROID_TRAILER)
+        return false;
+    __builtin_memcpy(&macs8, d, 8); /* unaligned loads, no aliasing */
+    __builtin_memcpy(&macs4, d + 8, 4);
+    if ((macs8 | macs4) != 0)
+        return false;
+    return wp_be32(d + caplen - WP_PCAPDROID_TRAILER) == WP_PCAPDROID_MAGIC;
+}
+
+/* Read the trailer of a link-type-1 record (`d`, `caplen` captured,
+ * `wirelen` on the wire) for which wp_proc_pcapdroid_maybe() is true.
+ * Returns 1 when it is a PCAPdroid trailer: *trailer = the bytes after the
+ * IP packet (pad + 32; not part of the frame's layers), *uid = the UID
+ * (-1: unknown), and *v filled (source WP_PSRC_TRAILER; has_proc when the
+ * UID is known: the app name as name, a view into `d`; pid -1; the caller
+ * gives the user, the UID in decimal). Returns 0 when the frame does not
+ * have the layout (not an IP packet of the ethertype, lengths that do not
+ * add up, cut, non-zero pad: WP_PMAL_pcapdroid_trailer_bad_layout), and -1
+ * when the CRC-32 matches in neither byte order
+ * (WP_PMAL_pcapdroid_trailer_bad_fcs; *trailer is still set, as the layout
+ * holds, but *v names no process). */
+int wp_proc_pcapdroid_trailer(const uint8_t *d, size_t caplen, size_t wirelen,
+                              struct wp_proc_view *v, int64_t *uid, uint32_t *trailer,
+                              wp_proc_bad *bad);
+
+/* The CRC-32 of ISO 3309 / IEEE 802.3 (reflected, polynomial 0xEDB88320,
+ * initial and final value all ones) of `len` bytes: zlib's crc32(0, d, len). */
+uint32_t wp_proc_crc32(const uint8_t *d, size_t len);
 
 /* ---- pcapng --------------------------------------------------------------- */
 

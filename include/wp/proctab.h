@@ -72,6 +72,10 @@ uint16_t wp_flow_app(const struct wp_proctab *t, const struct wp_flow *f, uint16
  * records said sent outbound packets, else the client. */
 unsigned wp_flow_local(const struct wp_flow *f);
 
+/* The JSON name of a reason why a flow has no process ("not_local", ...,
+ * as the totals counters name them); NULL for WP_PU_NONE or out of range. */
+const char *wp_proc_unknown_name(enum wp_proc_unknown u);
+
 /* Add `n` packets of pair `pair` to the flow's candidates. */
 void wp_flow_proc_vote(struct wp_flow *f, uint16_t pair, uint32_t n);
 

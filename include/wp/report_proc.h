@@ -31,6 +31,13 @@ void wp_report_proc_text(FILE *fp, const struct wp_report *r, const struct wp_re
 void wp_report_proc_flow_cell(const struct wp_report *r, const struct wp_flow *f, char *buf,
                               size_t n);
 
+/* Text: the process that used port row `p` most (by bytes: the first of
+ * the JSON port's "processes"; its name, or "pid N" written into buf[n]),
+ * and in *others how many other processes used it. NULL (*others 0) when
+ * none did. */
+const char *wp_report_proc_port_top(const struct wp_report *r, const struct wp_port_row *p,
+                                    char *buf, size_t n, size_t *others);
+
 /* CSV: the flow columns appended to --view flows, and their header. */
 #define WP_REPORT_PROC_CSV_FLOW_HEAD "process_pid,process,effective_process_pid,effective_process"
 void wp_report_proc_csv_flow(FILE *fp, const struct wp_report *r, const struct wp_flow *f);

@@ -24,6 +24,10 @@ struct wp_record {
     /* Malformed process information met since the previous record
      * (blocks in between and this record's options): bits 1u << WP_PMAL_*. */
     wp_proc_bad proc_bad;
+    /* Bytes at the end of `data` that belong to no layer of the frame (a
+     * PCAPdroid trailer and its pad): the decoder is not shown them, the
+     * byte counts (wire length) keep them, as Wireshark's frame.len does. */
+    uint32_t trailer;
 };
 
 enum wp_sf_result {

@@ -29,6 +29,7 @@ import os
 import struct
 import sys
 import tempfile
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wptest  # noqa: E402
@@ -245,6 +246,19 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
             by_port[(f["transport"], f["server_port"])][name] += fl["by"]
             if f["apple_service"]:
                 by_apple[f["apple_service"]][name] += 1
+    # why a flow has no process: "not_named" when the file names processes
+    # (by the reference reading) but none of this flow's packets did; no
+    # reason when the file names none, nor for a flow with a process
+    file_named = any(fl["votes"] for fl in flows.values())
+    for k, fl in flows.items():
+        f = got.get(k)
+        if f is None:
+            continue
+        if fl["votes"]:
+            ck.check("process_unknown" not in f, f"{what}: flow {k[0]} with a process: no reason")
+        else:
+            ck.eq(f.get("process_unknown"), "not_named" if file_named else None,
+                  f"{what}: reason of flow {k[0]} {sorted(map(str, k[1]))} without a process")
     rows = {}
     for r in doc["processes"]:
         rows[r["name"] if r["name"] is not None else f"pid {r['pids'][0]}"] = r
@@ -262,6 +276,7 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
         got = [(q["name"] if q["name"] else None, q["bytes"]) for q in r.get("processes", [])]
         ck.eq(sorted(got, key=lambda x: (-x[1], str(x[0]))), top,
               f"{what}: processes of port {r['transport']}/{r['port']}")
+    check_text_ports(ck, wp, path, doc, by_port, what, extra_args)
     for a in doc["apple"]:
         got = {q["name"]: q["flows"] for q in a.get("processes", [])}
         ck.eq(got, dict(by_apple.get(a["service"], {})), f"{what}: processes of {a['service']}")
@@ -281,8 +296,68 @@ def check_file(ck, wp, path, per_packet, what, extra_args=None):
           f"{what}: flows + unattributed + other + undecodable = total packets")
     ck.eq(ports, fp + unattr, f"{what}: port rows hold the flows")
     ck.eq(sum(pi["malformed"].values()), 0, f"{what}: nothing malformed")
-    print(f"{what}: {len(flows)} flows, {n_named} with a process, {len(rows)} processes")
+    n_reason = sum(1 for f in doc["flows"] if f.get("process_unknown"))
+    print(f"{what}: {len(flows)} flows, {n_named} with a process, {n_reason} with a reason"
+          f" for none, {len(rows)} processes")
     return doc
+
+
+def text_table(out, title):
+    """The rows of a text table as {column: cell}, cut at the header's
+    column starts: right for the left-aligned columns (PORT, PROCESS,
+    SERVICE), whose cells start where their header does; the right-aligned
+    ones are not read."""
+    lines = out.decode("utf-8", "replace").split("\n")
+    start = next((i for i, ln in enumerate(lines) if ln.startswith(title + " (")), None)
+    if start is None:
+        return None
+    head = lines[start + 1]
+    cols = [(m, head.index(m)) for m in head.split()]
+    rows = []
+    for ln in lines[start + 2:]:
+        if not ln.strip():
+            break
+        if ln.startswith("    "):
+            continue  # a continuation line (wireshark filter)
+        row = {}
+        for i, (name, at) in enumerate(cols):
+            end = cols[i + 1][1] if i + 1 < len(cols) else len(ln)
+            row[name] = ln[at:end].strip()
+        rows.append(row)
+    return rows
+
+
+def check_text_ports(ck, wp, path, doc, by_port, what, extra_args):
+    """The text PORTS table's PROCESS column: the process with the most bytes
+    on the port, by the flows (by_port: computed from the reference reading
+    and the JSON flows), possibly cut ("..."), then "+N" for the N other
+    processes; empty when none; no column when the capture names none."""
+    rc, out, err = wptest.run([wp, "-q", "-r", path] + (extra_args or []))
+    rows = text_table(out, "SERVICE PORTS")
+    if not ck.check(rc == 0 and rows is not None, f"{what}: text ports table", err):
+        return
+    ck.eq(len(rows), len(doc["ports"]), f"{what}: text port rows")
+    if not doc["processes"]:
+        ck.check(all("PROCESS" not in r for r in rows), f"{what}: no PROCESS column")
+        return
+    for r, j in zip(rows, doc["ports"]):
+        key = j["transport"] + (f"/{j['port']}" if j["port"] is not None else "")
+        if not ck.eq(r["PORT"], key, f"{what}: text row of {key}"):
+            continue
+        want = by_port.get((j["transport"], j["port"]), collections.Counter())
+        cell = r.get("PROCESS", "")
+        name, _, more = cell.partition(" +")
+        if not want:
+            ck.eq(cell, "", f"{what}: {key}: no process")
+            continue
+        top = max(want.values())
+        tops = [n for n, b in want.items() if b == top]
+        ok = name in tops or (name.endswith("...") and
+                              any(t.startswith(name[:-3]) for t in tops))
+        ck.check(ok, f"{what}: {key}: text process is the one with the most bytes",
+                 f"cell {cell!r}, want one of {tops}")
+        ck.eq(int(more) if more else 0, len(want) - 1, f"{what}: {key}: +N other processes")
+        ck.check(len(cell) <= 20, f"{what}: {key}: process cell at most 20 characters", cell)
 
 
 # ---- writers for the formats without public samples ------------------------
@@ -341,12 +416,13 @@ def assign(frames):
     gets one process; every fifth packet of a flow (the 5th, 10th, ...) names
     another, fewer than half, so the majority is never tied. Flows to port
     5223 and 443 are 'delegated': apsd or identityservicesd acting for
-    Messages. Packets outside TCP/UDP/ICMP flows get none."""
+    Messages. Packets outside TCP/UDP/ICMP flows get none, and so do the
+    flows to port 3478 (a file naming processes for some flows only)."""
     seen = collections.Counter()
     out = []
     for fr in frames:
         k = frame_key(fr)
-        if k is None:
+        if k is None or 3478 in {p for _, p in k[1]}:
             out.append(None)
             continue
         h = sum(map(ord, repr(sorted(map(str, k[1]))))) % len(PROCS)
@@ -512,7 +588,82 @@ def write_variants(tmp, src, frames):
         rec = h + d
         out.append(struct.pack("<IIII", s, us, len(rec), ln + hl) + rec)
     files.append(("pktapv2", b"".join(out), "v1"))
+
+    # PCAPdroid's classic-pcap trailer (PCAPdroid app/src/main/jni/core/
+    # pcap_dump.c, pcap_dump.h): link type 1; each IP packet behind a bogus
+    # Ethernet header (both MACs zero, the ethertype of its IP version),
+    # zero bytes to a multiple of 4, then 32 bytes: magic 0x01072021 and the
+    # UID (int32, -1 unknown), both big-endian, the app name NUL-padded to
+    # 20 bytes, and the CRC-32 (zlib's) of all before it in the writer's
+    # order; captured and wire lengths count it all. A little-endian file
+    # (Android) and a big-endian one, as a big-endian host would write.
+    for e, tag in (("<", "le"), (">", "be")):
+        out = [struct.pack(e + "IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 262144, 1)]
+        for (s, us, d, ln), x in zip(pkts, a):
+            rec = d
+            if d[12:14] in (b"\x08\x00", b"\x86\xdd"):
+                ip = d[14:]
+                n = (struct.unpack(">H", ip[2:4])[0] if ip[0] >> 4 == 4
+                     else 40 + struct.unpack(">H", ip[4:6])[0])
+                rec = bytes(12) + d[12:14] + ip[:n]
+                rec += bytes((4 - len(rec) % 4) % 4)
+                uid, app = (droid_uid(x[0]), PROCS[x[0]][1].encode()) if x else (-1, b"")
+                rec += struct.pack(">Ii", 0x01072021, uid) + app.ljust(20, b"\0")
+                rec += struct.pack(e + "I", zlib.crc32(rec))
+            out.append(struct.pack(e + "IIII", s, us, len(rec), len(rec)) + rec)
+        files.append((f"droid-trailer-{tag}", b"".join(out), expected(a, eff=False, pids=False)))
     return files
+
+
+def droid_uid(i):
+    """The Android UID written for PROCS[i]."""
+    return 10100 + i
+
+
+def read_droid_pcap(data):
+    """Per packet (None, app name, None, None) from PCAPdroid trailers, read
+    back from a classic pcap written as above (either byte order)."""
+    e = "<" if data[:4] == b"\xd4\xc3\xb2\xa1" else ">"
+    pos, out = 24, []
+    while pos + 16 <= len(data):
+        cl = struct.unpack_from(e + "I", data, pos + 8)[0]
+        rec = data[pos + 16:pos + 16 + cl]
+        pos += 16 + cl
+        t = rec[-32:]
+        ok = (len(rec) >= 66 and rec[:12] == bytes(12) and t[:4] == b"\x01\x07\x20\x21" and
+              zlib.crc32(rec[:-4]) == struct.unpack(e + "I", t[28:])[0])
+        uid = struct.unpack(">i", t[4:8])[0] if ok else -1
+        out.append((None, t[8:28].split(b"\0")[0].decode(), None, None) if uid >= 0
+                   else (None, None, None, None))
+    return out
+
+
+def check_droid(ck, wp, doc, src, tag):
+    """PCAPdroid trailer file: each flow's process is the app written for it,
+    with its UID as user and source "trailer"; the trailer is no part of the
+    packets: the flows, their packets and names equal those of the capture
+    the file was written from (bytes are checked against tshark's frame.len
+    by check_file)."""
+    uids = {p[1]: str(droid_uid(i)) for i, p in enumerate(PROCS)}
+    for f in doc["flows"]:
+        p = f["process"]
+        if p is None:
+            continue
+        ck.eq((p["pid"], p["user"], p["source"]), (None, uids.get(p["name"]), "trailer"),
+              f"{tag}: flow {f['client_port']}->{f['server_port']}: pid, UID as user, source")
+    rc, orig, _ = wptest.wp_json(wp, ["-r", src])
+    if not ck.check(orig is not None, f"{tag}: the original's report"):
+        return
+
+    def flows(d):
+        return sorted((f["transport"], f["client"], f["client_port"] or 0, f["server"],
+                       f["server_port"] or 0, f["to_server"]["packets"],
+                       f["to_client"]["packets"], f["tcp_flags"] or "", f["name"] or "",
+                       f["outcome"] if isinstance(f.get("outcome"), str) else "")
+                      for f in d["flows"])
+    ck.eq(flows(doc), flows(orig), f"{tag}: flows, packets, flags and names as in the original")
+    m = {k: v for k, v in doc["process_info"]["malformed"].items() if v}
+    ck.eq(m, {}, f"{tag}: no trailer malformed")
 
 
 DAMAGED = [("dmg-pcapng-comment-bad-pid.pcapng", "comment_bad_pid", 1),
@@ -523,7 +674,9 @@ DAMAGED = [("dmg-pcapng-comment-bad-pid.pcapng", "comment_bad_pid", 1),
            ("dmg-pcapng-epb-process-option-lengths.pcapng", "epb_bad_option_length", 1),
            ("dmg-pcapng-pib-entry-past-block.pcapng", "pib_bad_entry", 1),
            ("dmg-pcapng-pib-option-past-entry.pcapng", "pib_bad_option", 1),
-           ("dmg-pcapng-pcapdroid-map-past-block.pcapng", "pcapdroid_bad_map", 1)]
+           ("dmg-pcapng-pcapdroid-map-past-block.pcapng", "pcapdroid_bad_map", 1),
+           ("dmg-pcap-pcapdroid-trailer-bad-fcs.pcap", "pcapdroid_trailer_bad_fcs", 1),
+           ("dmg-pcap-pcapdroid-trailer-bad-layout.pcap", "pcapdroid_trailer_bad_layout", 1)]
 
 
 def main():
@@ -581,7 +734,8 @@ def main():
     frames = wptest.tshark_frames(src)
     with tempfile.TemporaryDirectory() as tmp:
         for tag, data, want in write_variants(tmp, src, frames):
-            path = os.path.join(tmp, tag + (".pcap" if tag.startswith("pktap") else ".pcapng"))
+            path = os.path.join(tmp, tag + (".pcap" if tag.startswith(("pktap", "droid"))
+                                             else ".pcapng"))
             with open(path, "wb") as fp:
                 fp.write(data)
             if want == "v1":
@@ -604,9 +758,14 @@ def main():
                 continue
             if want is None:
                 want = pktap_tshark(path)
+            elif tag.startswith("droid"):
+                ck.eq(read_droid_pcap(data), want,
+                      f"{tag}: the reference reader reads what was written")
             else:
                 ck.eq(read_pcapng(data), want, f"{tag}: the reference reader reads what was written")
             doc = check_file(ck, wp, path, want, tag)
+            if tag.startswith("droid") and doc is not None:
+                check_droid(ck, wp, doc, src, tag)
             if tag == "pymobiledevice3" and doc is not None:
                 msg = {r["name"]: r for r in doc["processes"]}.get("Messages")
                 if ck.check(msg is not None, "pymobiledevice3: Messages row"):

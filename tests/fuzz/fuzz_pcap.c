@@ -51,6 +51,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         rec.caplen <= size - ((uintptr_t)rec.data - (uintptr_t)data),
                     "record %llu (%u bytes) outside the input", (unsigned long long)n + 1,
                     rec.caplen);
+        FUZZ_ASSERT(rec.trailer <= rec.caplen, "trailer of %u bytes in a record of %u", rec.trailer,
+                    rec.caplen);
         FUZZ_ASSERT(wp_savefile_offset(sf) <= size, "offset %llu beyond size %zu",
                     (unsigned long long)wp_savefile_offset(sf), size);
         wp_engine_packet(e, &rec);

@@ -27,6 +27,7 @@ import hashlib
 import os
 import shutil
 import struct
+import zlib
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -806,6 +807,28 @@ def pcap_corpus(sample):
     files["dmg-pcapng-pcapdroid-map-past-block"] = shb() + idb(101) + block(
         0xBAD, struct.pack("<IHBBiBB", 62652, 1, 1, 0, 7, 200, 9) + b"x") + epb(
         0, ts0, sample[0][2][14:], options=[(1, b"u-7")])
+    # PCAPdroid's classic-pcap trailer: bogus Ethernet, IP, zero pad to 4,
+    # magic, UID (both big-endian), app name (20), CRC-32 (host order)
+    def droid(frame, uid, app, crc_big=False, pad_byte=0, extra=0):
+        ip = frame[14:]
+        ipl = (struct.unpack(">H", ip[2:4])[0] if ip[0] >> 4 == 4
+               else 40 + struct.unpack(">H", ip[4:6])[0])
+        f = bytes(12) + (b"\x08\x00" if ip[0] >> 4 == 4 else b"\x86\xdd") + ip[:ipl]
+        f += bytes([pad_byte]) * ((-len(f)) % 4) + bytes(extra)
+        f += struct.pack(">Ii", 0x01072021, uid) + app.ljust(20, b"\0")
+        return f + struct.pack(">I" if crc_big else "<I", zlib.crc32(f))
+    ip_recs = [r for r in sample if r[2][12:14] in (b"\x08\x00", b"\x86\xdd")]
+    dr = [(s_, u, droid(f, 10123 if i % 3 else -1, b"com.example.app" if i % 3 else b""), 0)
+          for i, (s_, u, f, ln) in enumerate(ip_recs[:6])]
+    files["pcap-pcapdroid-trailer"] = pcap_file([(a, b, f, len(f)) for a, b, f, _ in dr])
+    f = droid(ip_recs[0][2], 10001, b"crc.big", crc_big=True)
+    files["pcap-pcapdroid-trailer-be"] = pcap_file([(ip_recs[0][0], 0, f, len(f))], big=True)
+    f = bytearray(droid(ip_recs[0][2], 10001, b"damaged"))
+    f[22] ^= 0xff  # the TTL changed after the CRC was computed
+    files["dmg-pcap-pcapdroid-trailer-bad-fcs"] = pcap_file([(ip_recs[0][0], 0, bytes(f),
+                                                              len(f))])
+    f = droid(ip_recs[0][2], 10001, b"four more", extra=4)
+    files["dmg-pcap-pcapdroid-trailer-bad-layout"] = pcap_file([(ip_recs[0][0], 0, f, len(f))])
     # damaged process information: counted, never trusted
     files["dmg-pcapng-dpib-short"] = shb() + idb(1) + block(0x80000001, b"") + epb(
         0, ts0, sample[0][2], options=[(0x8001, struct.pack("<I", 0))])

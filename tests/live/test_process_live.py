@@ -204,6 +204,61 @@ def check_flow(ck, f, pid, name, exe, what):
     return ok
 
 
+# Why a flow has no process (docs/output.md): the live attribution's reasons,
+# named as its totals counters are.
+REASONS = {"not_local", "gone", "no_permission", "queue_full", "lookup_failed", "unanswered"}
+
+
+def check_reasons(ck, doc, what, exact=False):
+    """Every TCP/UDP flow without a process says why, with a documented
+    reason; a flow with a process, or of another transport (not looked up),
+    says nothing. Flows listed are a subset of those counted (eviction), so
+    each reason's flows are at most its counter; `exact`: equal to it."""
+    pa = doc["totals"].get("process_attribution", {})
+    seen = {}
+    for f in doc["flows"]:
+        r = f.get("process_unknown")
+        looked_up = f["transport"] in ("tcp", "udp") and pa.get("state") == "on"
+        if f.get("process") is None and looked_up:
+            ck.check(r in REASONS, f"{what}: flow {f['client_port']}->{f['server_port']} "
+                     f"without a process has a reason", f"got {r!r}")
+        else:
+            ck.check(r is None, f"{what}: flow {f['transport']} {f['server_port']}: no reason",
+                     f"got {r!r}")
+        if r is not None:
+            seen[r] = seen.get(r, 0) + 1
+    counted = dict(pa.get("unknown") or {}, unanswered=pa.get("unanswered", 0))
+    for r, n in seen.items():
+        c = counted.get(r, 0)
+        ck.check(n == c if exact else n <= c, f"{what}: {n} flow(s) '{r}', counted {c}")
+    return seen
+
+
+def scenario_not_local(ck, wp):
+    """Traffic that only passes by: the server namespace sends UDP to
+    10.77.1.99, an address nobody has, through the client's interface (a
+    static neighbour entry gives it the client's MAC), so whichports sees a
+    flow with neither end local. That flow is 'not_local'; a curl beside it
+    is attributed."""
+    mac = json.loads(sh("ip", "-n", NS_C, "-j", "link", "show", IF_C).stdout)[0]["address"]
+    sh("ip", "-n", NS_S, "neigh", "replace", "10.77.1.99", "lladdr", mac, "dev", IF_S,
+       "nud", "permanent")
+    p = start_wp(wp, [])
+    sender = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "for i in range(3):\n    s.sendto(b'passing by', ('10.77.1.99', 9111))\n")
+    sh("ip", "netns", "exec", NS_S, sys.executable, "-c", sender)
+    client(["curl", "-sk", "--max-time", "10", f"https://{S4}:{PORTS['curl']}/"])
+    rc, doc, err = finish_wp(p)
+    if not ck.check(rc == 0 and doc is not None, "not local: whichports ran", err):
+        return
+    fl = flows_by_port(doc).get(9111, [])
+    if ck.check(len(fl) == 1, "not local: one flow to 10.77.1.99:9111", f"got {len(fl)}"):
+        ck.eq(fl[0].get("process"), None, "not local: no process")
+        ck.eq(fl[0].get("process_unknown"), "not_local", "not local: the reason")
+    seen = check_reasons(ck, doc, "not local", exact=True)
+    ck.check(seen.get("not_local", 0) >= 1, "not local: counted per flow", str(seen))
+
+
 class Recorder:
     """Checks of one attempt, kept until it is known whether they count."""
 
@@ -275,6 +330,7 @@ def programs_attempt(ck, wp):
             wrong += 1
         check_flow(ck, fl[0], started[what], name, exe, f"programs: {what}")
     ck.eq(pa.get("attributed"), len(PORTS), "programs: attributed count = flows started")
+    check_reasons(ck, doc, "programs")
     return (pa.get("unknown") or {}).get("gone", 0), wrong
 
 
@@ -296,6 +352,7 @@ def hit_rate(ck, wp, what, argv, port, n, name):
             else:
                 wrong += 1
     pa = doc["totals"].get("process_attribution", {})
+    check_reasons(ck, doc, what)
     # Two runs that happen to use the same source port make one flow (UDP;
     # TCP too, as the server closes first and keeps the TIME-WAIT): the
     # rate is over the flows seen.
@@ -361,6 +418,8 @@ def scenario_off(ck, wp):
     ck.eq(pa.get("reason"), "--no-process", "--no-process: reason")
     ck.check(all(f.get("process") is None for f in doc["flows"]),
              "--no-process: no flow has a process")
+    ck.check(all("process_unknown" not in f for f in doc["flows"]),
+             "--no-process: nothing looked up, no flow gives a reason")
 
 
 def main():
@@ -391,6 +450,7 @@ def main():
         hit_rate(ck, wp, "curl x100", ["curl", "-sk", "--max-time", "10",
                                        f"https://{S4}:{PORTS['curl']}/"], PORTS["curl"], 100,
                  "curl")
+        scenario_not_local(ck, wp)
         scenario_drop(ck, wp)
         scenario_off(ck, wp)
     finally:

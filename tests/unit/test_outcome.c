@@ -50,7 +50,7 @@ static void eng_free(struct eng *g)
 
 static void feed(struct eng *g, const uint8_t *b, size_t n)
 {
-    struct wp_record r = {b, (uint32_t)n, (uint32_t)n, g->now, true, 101, 65535, NULL, 0};
+    struct wp_record r = {b, (uint32_t)n, (uint32_t)n, g->now, true, 101, 65535, NULL, 0, 0};
     wp_engine_packet(g->e, &r);
     g->now += NS_PER_S / 10;
 }

@@ -477,6 +477,199 @@ static void test_set_flow_process(void)
     wp_engine_free(e);
 }
 
+/* A PCAPdroid frame: bogus Ethernet, a 29-byte IPv4/UDP packet (pad 1 to
+ * 44), the trailer with `uid` and `app`, the CRC-32 stored little-endian
+ * (or big-endian). Returns its length. */
+static size_t droid_frame(uint8_t *b, int32_t uid, const char *app, bool crc_big)
+{
+    static const uint8_t ip[29] = {0x45, 0,  0, 29, 0, 1, 0,  0,    64,   17, 0, 0, 10, 0,  0,
+                                   1,    10, 0, 0,  2, 0, 53, 0x30, 0x39, 0,  9, 0, 0,  'x'};
+    memset(b, 0, 128);
+    b[12] = 0x08;
+    memcpy(b + 14, ip, sizeof(ip));
+    size_t n = 44; /* 14 + 29 + 1 pad */
+    b[n] = 0x01;
+    b[n + 1] = 0x07;
+    b[n + 2] = 0x20;
+    b[n + 3] = 0x21;
+    for (int i = 0; i < 4; i++)
+        b[n + 4 + i] = (uint8_t)((uint32_t)uid >> (24 - 8 * i));
+    memcpy(b + n + 8, app, strlen(app));
+    uint32_t c = wp_proc_crc32(b, n + 28);
+    for (int i = 0; i < 4; i++)
+        b[n + 28 + i] = (uint8_t)(crc_big ? c >> (24 - 8 * i) : c >> (8 * i));
+    return n + 32;
+}
+
+static void test_pcapdroid_trailer(void)
+{
+    /* the CRC catalogue's check value of CRC-32/ISO-HDLC */
+    TAP_EQ(wp_proc_crc32((const uint8_t *)"123456789", 9), 0xcbf43926u, "CRC-32 check value");
+    TAP_EQ(wp_proc_crc32((const uint8_t *)"", 0), 0u, "CRC-32 of nothing");
+
+    uint8_t b[128];
+    struct wp_proc_view v;
+    int64_t uid;
+    uint32_t tr;
+    wp_proc_bad bad = 0;
+    size_t n = droid_frame(b, 10123, "com.example.app", false);
+    TAP_EQ(n, 76, "frame of 76 bytes");
+    TAP_OK(wp_proc_pcapdroid_maybe(b, n), "maybe: yes");
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 1, "a trailer");
+    TAP_OK(tr == 33 && uid == 10123 && v.has_proc && !v.has_eproc && bad == 0,
+           "pad 1 + 32, uid 10123, a process, nothing malformed");
+    TAP_OK(v.proc.name.len == 15 && memcmp(v.proc.name.p, "com.example.app", 15) == 0 &&
+               v.proc.pid == -1 && v.proc.source == WP_PSRC_TRAILER,
+           "the app name, no pid, source trailer");
+    n = droid_frame(b, 10001, "abcdefghijklmnopqrst", true);
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 1, "CRC big-endian");
+    TAP_OK(v.proc.name.len == 20 && bad == 0, "a 20-byte name without NUL stops at 20");
+    n = droid_frame(b, -1, "", false);
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 1, "UID -1");
+    TAP_OK(uid == -1 && !v.has_proc && tr == 33 && bad == 0, "UID -1: no process, not malformed");
+
+    /* damaged: named reasons, no process */
+    n = droid_frame(b, 10123, "app", false);
+    b[14 + 8] ^= 1;
+    bad = 0;
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), -1, "bad CRC");
+    TAP_OK(bad == (1u << WP_PMAL_pcapdroid_trailer_bad_fcs) && !v.has_proc && tr == 33,
+           "bad CRC: counted, trailer kept from the decoder, no process");
+    n = droid_frame(b, 10123, "app", false);
+    bad = 0;
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n + 10, &v, &uid, &tr, &bad), 0, "cut record");
+    TAP_OK(bad == (1u << WP_PMAL_pcapdroid_trailer_bad_layout) && tr == 0 && !v.has_proc,
+           "cut record: bad layout");
+    b[43] = 7;
+    bad = 0;
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 0, "non-zero pad");
+    TAP_EQ(bad, 1u << WP_PMAL_pcapdroid_trailer_bad_layout, "non-zero pad: bad layout");
+    n = droid_frame(b, 10123, "app", false);
+    b[17] = 31; /* IPv4 total length two more: past the pad */
+    bad = 0;
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 0, "IP length two more");
+    TAP_EQ(bad, 1u << WP_PMAL_pcapdroid_trailer_bad_layout, "IP length: bad layout");
+    n = droid_frame(b, 10123, "app", false);
+    b[12] = 0x86;
+    b[13] = 0xdd;
+    bad = 0;
+    TAP_EQ(wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad), 0, "IPv4 as 0x86dd");
+    TAP_EQ(bad, 1u << WP_PMAL_pcapdroid_trailer_bad_layout, "ethertype: bad layout");
+    /* not a trailer: a MAC, the magic; no reason */
+    n = droid_frame(b, 10123, "app", false);
+    b[5] = 1;
+    bad = 0;
+    TAP_OK(!wp_proc_pcapdroid_maybe(b, n) &&
+               wp_proc_pcapdroid_trailer(b, n, n, &v, &uid, &tr, &bad) == 0 && bad == 0,
+           "a non-zero MAC: not one");
+    n = droid_frame(b, 10123, "app", false);
+    b[n - 32] = 2;
+    TAP_OK(!wp_proc_pcapdroid_maybe(b, n), "another magic: not one");
+    /* every prefix of a valid frame, as its own record: never read past it */
+    n = droid_frame(b, 10123, "app", false);
+    bool ok = true;
+    for (size_t k = 0; k <= n; k++) {
+        uint8_t *c = malloc(k ? k : 1);
+        memcpy(c, b, k);
+        bad = 0;
+        int rc = wp_proc_pcapdroid_trailer(c, k, k, &v, &uid, &tr, &bad);
+        if (k < n && (rc == 1 || v.has_proc))
+            ok = false;
+        free(c);
+    }
+    TAP_OK(ok, "no prefix is read as a trailer");
+}
+
+static enum wp_proc_unknown hook_reason;
+static unsigned hook_calls;
+
+static enum wp_proc_unknown hook_new_flow(void *ctx, const struct wp_flow *f, int64_t ts_ns)
+{
+    (void)ctx;
+    (void)f;
+    (void)ts_ns;
+    hook_calls++;
+    return hook_reason;
+}
+
+/* Why a flow has no process: the names (as the totals name them, written
+ * out here by hand), the bits beside the other process facts, the hook's
+ * reason kept by the engine, a later answer, and a process clearing it. */
+static void test_unknown_reason(void)
+{
+    static const char *const want[WP_PU_COUNT] = {
+        NULL,         "not_local",     "gone",       "no_permission",
+        "queue_full", "lookup_failed", "unanswered", "not_named"};
+    for (unsigned u = 0; u < WP_PU_COUNT; u++) {
+        const char *n = wp_proc_unknown_name((enum wp_proc_unknown)u);
+        TAP_OK((n == NULL && want[u] == NULL) ||
+                   (n != NULL && want[u] != NULL && strcmp(n, want[u]) == 0),
+               "reason %u is named %s", u, want[u] ? want[u] : "(none)");
+    }
+    TAP_OK(wp_proc_unknown_name(WP_PU_COUNT) == NULL, "out of range: no name");
+
+    struct wp_flow f;
+    memset(&f, 0, sizeof(f));
+    f.pbits = WP_FP_MIXED | WP_FP_LOCAL_KNOWN | WP_FP_LOCAL1;
+    for (unsigned u = 0; u < WP_PU_COUNT; u++) {
+        wp_flow_set_proc_unknown(&f, (enum wp_proc_unknown)u);
+        TAP_OK(wp_flow_proc_unknown(&f) == (enum wp_proc_unknown)u &&
+                   (f.pbits & 7) == (WP_FP_MIXED | WP_FP_LOCAL_KNOWN | WP_FP_LOCAL1),
+               "reason %u stored beside the other facts", u);
+    }
+    struct wp_flow g;
+    memset(&g, 0, sizeof(g));
+    wp_flow_set_proc_unknown(&g, WP_PU_gone);
+    wp_flow_set_proc_unknown(&f, WP_PU_NONE);
+    wp_flow_proc_merge(&f, &g);
+    TAP_EQ(wp_flow_proc_unknown(&f), WP_PU_gone, "merge: a reason fills an empty one");
+    wp_flow_set_proc_unknown(&g, WP_PU_not_local);
+    wp_flow_proc_merge(&f, &g);
+    TAP_EQ(wp_flow_proc_unknown(&f), WP_PU_gone, "merge: the first reason stays");
+
+    struct wp_engine_opts o;
+    memset(&o, 0, sizeof(o));
+    o.tunnels = true;
+    o.on_new_flow = hook_new_flow;
+    hook_reason = WP_PU_unanswered;
+    hook_calls = 0;
+    struct wp_engine *e = wp_engine_new(&o);
+    uint8_t pkt[28] = {0x45, 0, 0,  28, 0, 0, 0,    0,    64, 17, 0, 0, 10, 0,
+                       0,    1, 10, 0,  0, 2, 0x30, 0x39, 0,  53, 0, 8, 0,  0};
+    struct wp_record r;
+    memset(&r, 0, sizeof(r));
+    r.data = pkt;
+    r.caplen = r.wirelen = sizeof(pkt);
+    r.linktype = 101;
+    wp_engine_packet(e, &r);
+    wp_engine_packet(e, &r);
+    struct wp_flow_key k;
+    memset(&k, 0, sizeof(k));
+    uint8_t a0[4] = {10, 0, 0, 1}, a1[4] = {10, 0, 0, 2};
+    memcpy(k.addr[0], a0, 4);
+    memcpy(k.addr[1], a1, 4);
+    k.port[0] = 12345;
+    k.port[1] = 53;
+    k.vlan = k.vlan_inner = WP_VLAN_NONE;
+    k.proto = 17;
+    k.family = 4;
+    struct wp_flow *fl = wp_flow_find(wp_engine_flow_table(e), &k);
+    TAP_OK(fl != NULL && hook_calls == 1, "the hook ran once for the new flow");
+    TAP_EQ(fl ? wp_flow_proc_unknown(fl) : WP_PU_COUNT, WP_PU_unanswered,
+           "the hook's reason is kept");
+    TAP_EQ(wp_engine_set_flow_unknown(e, &k, WP_PU_gone), 0, "an answer finds the flow");
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_gone, "the answer's reason replaces it");
+    struct wp_proc_desc d = desc(4242, "dig");
+    d.source = WP_PSRC_LIVE;
+    TAP_EQ(wp_engine_set_flow_process(e, &k, &d), 0, "then a process");
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_NONE, "a process clears the reason");
+    (void)wp_engine_set_flow_unknown(e, &k, WP_PU_no_permission);
+    TAP_EQ(wp_flow_proc_unknown(fl), WP_PU_NONE, "a flow with a process takes no reason");
+    k.port[1] = 54;
+    TAP_EQ((unsigned)(wp_engine_set_flow_unknown(e, &k, WP_PU_gone) + 1), 0, "unknown flow: -1");
+    wp_engine_free(e);
+}
+
 int main(void)
 {
     test_pktap();
@@ -487,5 +680,7 @@ int main(void)
     test_comments();
     test_table_and_votes();
     test_set_flow_process();
+    test_unknown_reason();
+    test_pcapdroid_trailer();
     return tap_done();
 }

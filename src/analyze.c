@@ -170,8 +170,10 @@ static inline void make_room(struct wp_engine *e)
     if (lim == 0 || wp_flow_count(e->flows) < lim)
         return;
     struct wp_flow *old = wp_flow_oldest(e->flows, WP_FC_COUNT);
-    if (old != NULL)
+    if (old != NULL) {
         evict(e, old, WP_FLOW_END_NO_ROOM);
+        wp_flow_prefetch_oldest(e->flows);
+    }
 }
 
 void wp_engine_expire(struct wp_engine *e, int64_t now_ns)

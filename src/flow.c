@@ -363,6 +363,26 @@ struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class
     return best;
 }
 
+void wp_flow_prefetch_oldest(const struct wp_flow_table *t)
+{
+    for (int c = 0; c < WP_FC_COUNT; c++) {
+        struct wp_link *tail = t->lru[c].tail;
+        if (tail == NULL)
+            continue;
+        /* the next victim: its entry was prefetched by the call before,
+         * so reading its hash is cheap; fetch its index slot now */
+        const struct entry *v = entry_of(WP_LIST_ITEM(tail, struct wp_flow, lru));
+        __builtin_prefetch(&t->slots[v->hash & t->mask]);
+        /* the one after it: its whole entry (three cache lines) */
+        if (tail->prev != NULL) {
+            const char *n = (const char *)entry_of(WP_LIST_ITEM(tail->prev, struct wp_flow, lru));
+            __builtin_prefetch(n);
+            __builtin_prefetch(n + 64);
+            __builtin_prefetch(n + 128);
+        }
+    }
+}
+
 void wp_flow_foreach(const struct wp_flow_table *t, void (*fn)(void *ctx, struct wp_flow *f),
                      void *ctx)
 {

@@ -212,6 +212,12 @@ size_t wp_flow_limit(const struct wp_flow_table *t);
  * cls == WP_FC_COUNT), or NULL when there is none. */
 struct wp_flow *wp_flow_oldest(const struct wp_flow_table *t, enum wp_flow_class cls);
 
+/* Prefetch what evicting the least recently used flows will read: the
+ * index slot of each class's oldest flow and the entry of the one after
+ * it. Called after each eviction, a flood that evicts a flow per packet
+ * then finds both in cache (docs/performance.md). A hint only. */
+void wp_flow_prefetch_oldest(const struct wp_flow_table *t);
+
 /* Call fn(ctx, f) for every flow: class by class, least recently seen
  * first; an order that depends only on the input, never on the hash key.
  * `fn` must not insert, remove or touch flows of this table. */

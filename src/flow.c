@@ -109,6 +109,52 @@ static struct entry *entry_at(const struct wp_flow_table *t, uint32_t idx)
     return &t->chunks[idx / CHUNK_FLOWS]->e[idx % CHUNK_FLOWS];
 }
 
+/* `bytes` (a multiple of BLOCK_BYTES) of zeroed memory aligned on
+ * BLOCK_BYTES, from the kernel, advised to be backed by huge pages: mapped
+ * directly (not through malloc, whose alignment slack and debugging fills
+ * would be resident too) and untouched until used. NULL when out of memory.
+ * Freed with huge_free(p, bytes). */
+static void *huge_alloc(size_t bytes)
+{
+    size_t len = bytes + BLOCK_BYTES;
+    uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    size_t head = (BLOCK_BYTES - (uintptr_t)p % BLOCK_BYTES) % BLOCK_BYTES;
+    if (head > 0)
+        (void)munmap(p, head);
+    (void)munmap(p + head + bytes, BLOCK_BYTES - head); /* the slack after */
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p + head, bytes, MADV_HUGEPAGE);
+#endif
+    return p + head;
+}
+
+static void huge_free(void *p, size_t bytes)
+{
+    if (p != NULL)
+        (void)munmap(p, bytes);
+}
+
+/* Index arrays of 2 MiB and more come from huge_alloc. */
+#define INDEX_HUGE(n) ((n) * sizeof(uint64_t) >= BLOCK_BYTES)
+
+/* A zeroed index of n slots (a power of two). */
+static uint64_t *new_index(size_t n)
+{
+    if (!INDEX_HUGE(n))
+        return calloc(n, sizeof(uint64_t));
+    return huge_alloc(n * sizeof(uint64_t));
+}
+
+static void free_index(uint64_t *v, size_t n)
+{
+    if (INDEX_HUGE(n))
+        huge_free(v, n * sizeof(uint64_t));
+    else
+        free(v);
+}
+
 struct wp_flow_table *wp_flow_table_new(size_t max_flows)
 {
     struct wp_flow_table *t = calloc(1, sizeof(*t));
@@ -129,10 +175,10 @@ void wp_flow_table_free(struct wp_flow_table *t)
     if (t == NULL)
         return;
     for (size_t i = 0; i < t->n_blocks; i++)
-        free(t->blocks[i]);
+        huge_free(t->blocks[i], BLOCK_BYTES);
     free(t->blocks);
     free(t->chunks);
-    free(t->slots);
+    free_index(t->slots, t->mask + 1);
     HASH_CLEAR(hh, t->frags);
     for (size_t i = 0; i < t->n_frag_chunks; i++)
         free(t->frag_chunks[i]);
@@ -167,23 +213,6 @@ struct wp_flow *wp_flow_find(struct wp_flow_table *t, const struct wp_flow_key *
     return wp_flow_find_h(t, key, wp_flow_hash(key));
 }
 
-/* A zeroed index of n slots; from 2 MiB up, aligned and advised to be
- * backed by huge pages (as the chunks' blocks). */
-static uint64_t *new_index(size_t n)
-{
-    size_t bytes = n * sizeof(uint64_t);
-    if (bytes < BLOCK_BYTES)
-        return calloc(n, sizeof(uint64_t));
-    uint64_t *v = aligned_alloc(BLOCK_BYTES, bytes);
-    if (v == NULL)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(v, bytes, MADV_HUGEPAGE);
-#endif
-    memset(v, 0, bytes);
-    return v;
-}
-
 /* Double the index. Returns false, leaving it as it was, when out of memory. */
 static bool grow_index(struct wp_flow_table *t)
 {
@@ -200,7 +229,7 @@ static bool grow_index(struct wp_flow_table *t)
             j = (j + 1) & (n - 1);
         ns[j] = s;
     }
-    free(t->slots);
+    free_index(t->slots, t->mask + 1);
     t->slots = ns;
     t->mask = n - 1;
     return true;
@@ -219,12 +248,9 @@ static struct chunk *new_chunk(struct wp_flow_table *t)
         if (v == NULL)
             return NULL;
         t->blocks = v;
-        void *b = aligned_alloc(BLOCK_BYTES, BLOCK_BYTES);
+        void *b = huge_alloc(BLOCK_BYTES);
         if (b == NULL)
             return NULL;
-#ifdef MADV_HUGEPAGE
-        (void)madvise(b, BLOCK_BYTES, MADV_HUGEPAGE);
-#endif
         t->blocks[t->n_blocks++] = b;
         t->block_used = 0;
     }

@@ -48,7 +48,7 @@ static uint16_t proc_of(struct ld *L, const struct wp_jval *v, struct wp_proctab
     d.pid = pid;
     const char *s;
 #define STR(field)                                                                                 \
-    if ((s = mld_opt_str(v, #field)) != NULL) {                                                        \
+    if ((s = mld_opt_str(v, #field)) != NULL) {                                                    \
         d.field.p = s;                                                                             \
         d.field.len = (uint16_t)(strlen(s) > 65535 ? 65535 : strlen(s));                           \
     }
@@ -141,7 +141,7 @@ static int parse_flow(struct ld *L, const struct wp_jval *j, struct loaded *out)
     int how = mld_index_of(mld_opt_str(j, "how"), wp_how_name, WP_HOW_COUNT);
     if (how < 0)
         return mld_bad(L, "a flow's \"how\" is not a rule whichports has: %s",
-                   mld_opt_str(j, "how") ? mld_opt_str(j, "how") : "(none)");
+                       mld_opt_str(j, "how") ? mld_opt_str(j, "how") : "(none)");
     f.how = (uint8_t)how;
     if (how == WP_HOW_SYN)
         f.bits |= WP_FB_SYN;
@@ -265,9 +265,9 @@ static void load_totals(struct ld *L, const struct wp_jval *t, struct wp_merge_i
 #define WP_X(field, name) d->field = mld_u64(L, t, name);
 #define WP_A(field, name, n, names)                                                                \
     {                                                                                              \
-        const struct wp_jval *o = mld_need(L, t, name, WP_J_OBJ);                                      \
+        const struct wp_jval *o = mld_need(L, t, name, WP_J_OBJ);                                  \
         for (size_t i = 0; o != NULL && i < (n); i++)                                              \
-            d->field[i] = mld_u64(L, o, names[i]);                                                     \
+            d->field[i] = mld_u64(L, o, names[i]);                                                 \
     }
     WP_TOTALS_LIST(WP_X, WP_A)
 #undef WP_X
@@ -435,7 +435,7 @@ static void load_timeline(struct ld *L, const struct wp_jval *t)
         int svc = L->o->applesvc ? mld_svc_find(L->o->applesvc, mld_opt_str(s, "service")) : -1;
         if (svc < 0) {
             mld_bad(L, "not an Apple service whichports knows: %s",
-                mld_opt_str(s, "service") ? mld_opt_str(s, "service") : "?");
+                    mld_opt_str(s, "service") ? mld_opt_str(s, "service") : "?");
             return;
         }
         load_arr(L, s, wp_timeline_load_apple(tl, (uint8_t)(svc + 1)), (size_t)n);
@@ -463,7 +463,8 @@ static void load_timeline(struct ld *L, const struct wp_jval *t)
                 }
             }
             if (group == 0) {
-                mld_bad(L, "a timeline process names no process of the flows: %s", name ? name : "?");
+                mld_bad(L, "a timeline process names no process of the flows: %s",
+                        name ? name : "?");
                 return;
             }
         }
@@ -541,8 +542,8 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
             in->live = true;
         if (wp_json_get(root, "interval") != NULL)
             mld_bad(&L, "%s",
-                "a report of one --interval of a live run: merge the run's final "
-                "report instead");
+                    "a report of one --interval of a live run: merge the run's final "
+                    "report instead");
     }
     if (!L.failed)
         load_input(&L, inp, in);
@@ -568,7 +569,8 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
         const struct wp_totals *t = wp_engine_totals(e);
         uint64_t evicted = t->flows_evicted;
         if (t->flows < listed + evicted)
-            mld_bad(&L, "%s", "totals.flows is less than the flows listed: the report is inconsistent");
+            mld_bad(&L, "%s",
+                    "totals.flows is less than the flows listed: the report is inconsistent");
         else
             wp_engine_load_unlisted(e, t->flows - listed - evicted);
         const struct wp_jval *pe = wp_json_get(root, "peers_exact");

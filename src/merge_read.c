@@ -47,11 +47,12 @@ void mld_add(struct ld *L, uint64_t *a, uint64_t b)
 }
 
 const struct wp_jval *mld_need(struct ld *L, const struct wp_jval *o, const char *k,
-                                  enum wp_jtype t)
+                               enum wp_jtype t)
 {
     const struct wp_jval *v = wp_json_get(o, k);
     if (v == NULL || v->type != t) {
-        mld_bad(L, "member \"%s\" is missing or of the wrong type: not a whole whichports report", k);
+        mld_bad(L, "member \"%s\" is missing or of the wrong type: not a whole whichports report",
+                k);
         return NULL;
     }
     return v;
@@ -208,14 +209,14 @@ uint64_t mld_sub(struct ld *L, uint64_t a, uint64_t b)
 {
     if (a < b) {
         mld_bad(L, "%s",
-            "a row counts less than the flows listed under it: the report is inconsistent");
+                "a row counts less than the flows listed under it: the report is inconsistent");
         return 0;
     }
     return a - b;
 }
 
 void mld_load_names(struct ld *L, const struct wp_jval *arr, struct wp_name_count *v, uint8_t *n,
-                       bool *trunc, const struct wp_name_count *minus, uint8_t n_minus)
+                    bool *trunc, const struct wp_name_count *minus, uint8_t n_minus)
 {
     *n = 0;
     for (size_t i = 0; arr != NULL && i < arr->n && *n < WP_ROW_NAMES; i++) {
@@ -238,7 +239,7 @@ void mld_load_names(struct ld *L, const struct wp_jval *arr, struct wp_name_coun
 }
 
 void mld_load_outcomes(struct ld *L, const struct wp_jval *o, struct wp_oc_row *r,
-                          const struct wp_oc_row *minus)
+                       const struct wp_oc_row *minus)
 {
     const struct wp_jval *oc = mld_need(L, o, "outcomes", WP_J_OBJ);
     for (unsigned i = 0; oc != NULL && i < WP_OUT_COUNT; i++)

@@ -62,8 +62,8 @@ void mld_load_port_residue(struct ld *L, const struct wp_jval *ports, const stru
         r.apple_flows = mld_sub(L, mld_u64(L, ap, "flows"), s->apple_flows);
         r.server_apple_flows = mld_sub(L, mld_u64(L, ap, "server_flows"), s->server_apple_flows);
         mld_load_outcomes(L, j, &r.outcomes, &s->outcomes);
-        mld_load_names(L, wp_json_get(j, "names"), r.names, &r.n_names, &r.names_truncated, s->names,
-                   s->n_names);
+        mld_load_names(L, wp_json_get(j, "names"), r.names, &r.n_names, &r.names_truncated,
+                       s->names, s->n_names);
         if (r.flows > 0) {
             r.clients = mld_u64(L, j, "clients");
             r.servers = mld_u64(L, j, "servers");
@@ -85,14 +85,16 @@ void mld_load_tunnels(struct ld *L, const struct wp_jval *root)
         memset(&t, 0, sizeof(t));
         int kind = mld_index_of(mld_opt_str(j, "kind"), wp_tunnel_kind_name, 64);
         if (kind < 0 || kind == 0xff) {
-            mld_bad(L, "not a tunnel kind: %s", mld_opt_str(j, "kind") ? mld_opt_str(j, "kind") : "?");
+            mld_bad(L, "not a tunnel kind: %s",
+                    mld_opt_str(j, "kind") ? mld_opt_str(j, "kind") : "?");
             return;
         }
         t.kind = (uint8_t)kind;
         const char *tr = mld_opt_str(j, "transport");
         if (tr != NULL) {
             uint8_t fam = 0, fb = 0;
-            if (mld_proto_of(L, tr, &t.proto) != 0 || mld_addr_of(L, mld_opt_str(j, "a"), &fam, t.addr[0]) ||
+            if (mld_proto_of(L, tr, &t.proto) != 0 ||
+                mld_addr_of(L, mld_opt_str(j, "a"), &fam, t.addr[0]) ||
                 mld_addr_of(L, mld_opt_str(j, "b"), &fb, t.addr[1]) ||
                 mld_port_of(L, wp_json_get(j, "a_port"), &t.port[0]) ||
                 mld_port_of(L, wp_json_get(j, "b_port"), &t.port[1]))
@@ -197,7 +199,7 @@ void mld_load_apple_residue(struct ld *L, const struct wp_jval *root, const stru
         int svc = mld_svc_find(L->o->applesvc, mld_opt_str(j, "service"));
         if (svc < 0) {
             mld_bad(L, "not an Apple service whichports knows: %s",
-                mld_opt_str(j, "service") ? mld_opt_str(j, "service") : "?");
+                    mld_opt_str(j, "service") ? mld_opt_str(j, "service") : "?");
             break;
         }
         const struct wp_apple_svc_info *ss = snap ? wp_agg_apple_svc(snap, svc) : NULL;
@@ -231,7 +233,7 @@ void mld_load_apple_residue(struct ld *L, const struct wp_jval *root, const stru
         }
         if (si.flows > 0) {
             mld_load_names(L, wp_json_get(j, "names"), si.names, &si.n_names, &si.names_truncated,
-                       ss ? ss->names : NULL, ss ? ss->n_names : 0);
+                           ss ? ss->names : NULL, ss ? ss->n_names : 0);
             const struct wp_jval *sv = wp_json_get(j, "servers");
             for (size_t k = 0; sv != NULL && k < sv->n && si.n_servers < WP_APPLE_SERVERS; k++) {
                 uint8_t fam;
@@ -360,12 +362,13 @@ void mld_load_proc_residue(struct ld *L, const struct wp_jval *root)
             if (ps1.flows)
                 r.servers[r.n_servers++] = ps1;
         }
-        mld_load_names(L, wp_json_get(j, "names"), r.names, &r.n_names, &r.names_truncated, s->names,
-                   s->n_names);
+        mld_load_names(L, wp_json_get(j, "names"), r.names, &r.n_names, &r.names_truncated,
+                       s->names, s->n_names);
         const struct wp_jval *ap = mld_need(L, j, "apple_services", WP_J_ARR);
         for (size_t k = 0; ap != NULL && k < ap->n && r.n_apple < WP_PROC_APPLE; k++) {
-            int svc =
-                L->o->applesvc ? mld_svc_find(L->o->applesvc, mld_opt_str(&ap->items[k], "service")) : -1;
+            int svc = L->o->applesvc
+                          ? mld_svc_find(L->o->applesvc, mld_opt_str(&ap->items[k], "service"))
+                          : -1;
             uint64_t f = mld_u64(L, &ap->items[k], "flows");
             for (unsigned m = 0; m < s->n_apple; m++)
                 if (s->apple[m].svc == svc)

@@ -129,6 +129,7 @@ struct wp_agg {
     size_t fail_after;     /* tests: fail the n-th row allocation from now (0: never) */
     uint64_t *host_filter; /* made when the host table is full: its hosts' bits */
     bool sketching;        /* past PEERS_MAX: new peers go to the rows' sketches */
+    bool peers_loaded;     /* counts from merged reports are lower bounds (--merge) */
     size_t n_sketches;     /* rows with sketches (at most SKETCH_ROWS) */
 };
 
@@ -777,6 +778,7 @@ int wp_agg_merge(struct wp_agg *dst, const struct wp_agg *src)
             rc = -1;
     }
     dst->peers_capped = dst->peers_capped || src->peers_capped;
+    dst->peers_loaded = dst->peers_loaded || src->peers_loaded;
     /* src's sketches: dst counts in sketches too from now on */
     for (const struct port_ent *e = src->ports; e != NULL && src->sketching; e = e->hh.next) {
         if (!dst->sketching)
@@ -828,7 +830,7 @@ int wp_agg_load_port(struct wp_agg *a, const struct wp_port_row *s)
     if (s->servers > r->servers_min)
         r->servers_min = s->servers;
     if (s->flows > 0)
-        a->peers_capped = true;
+        a->peers_capped = a->peers_loaded = true;
     return 0;
 }
 
@@ -931,6 +933,11 @@ void wp_agg_count_peers(struct wp_agg *a)
 bool wp_agg_peers_capped(const struct wp_agg *a)
 {
     return a->peers_capped;
+}
+
+bool wp_agg_peers_loaded(const struct wp_agg *a)
+{
+    return a->peers_loaded;
 }
 
 bool wp_agg_peers_estimated(const struct wp_agg *a)

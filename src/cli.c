@@ -496,11 +496,20 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             return usage_error("%s", "out of memory");
     }
     if (cli->merge) {
-        if (cli->iface != NULL || cli->list_ifaces || cli->filter != NULL || cli->count ||
-            cli->ipfix != NULL || cli->ipfix_file != NULL || cli->n_baselines > 0 ||
-            cli->n_processes > 0)
-            return usage_error("%s", "--merge reads reports: -i, -D, a filter, -c, --ipfix, "
-                                     "--baseline and --process apply to captures");
+        if (cli->n_files > (size_t)(argc - optind))
+            return usage_error("%s", "--merge reads the reports named after the options; -r "
+                                     "reads captures: they cannot be combined");
+        if (cli->iface != NULL || cli->list_ifaces || cli->filter != NULL ||
+            cli->filter_file != NULL || cli->count || cli->ipfix != NULL ||
+            cli->ipfix_file != NULL || cli->n_baselines > 0 || cli->n_processes > 0 ||
+            cli->new_only || cli->view == WP_VIEW_BASELINE)
+            return usage_error("%s", "--merge reads reports: -i, -D, a filter (-f, -F), -c, "
+                                     "--ipfix, --ipfix-file, --baseline, --new-only and "
+                                     "--process apply to captures");
+        if (cli->duration_ns || cli->interval_ns || cli->user || cli->snaplen != 262144 ||
+            cli->no_promisc || cli->buffer_kib)
+            return usage_error("%s", "-s, -p, -B, -Z, --duration and --interval apply to live "
+                                     "capture (-i)");
         if (cli->n_files == 0)
             cli->files[cli->n_files++] = "-";
         return 0;

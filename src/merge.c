@@ -158,6 +158,8 @@ static int parse_flow(struct ld *L, const struct wp_jval *j, struct loaded *out)
         if (mld_time_of(L, first, &f.first_ns, &nanos) != 0 ||
             mld_time_of(L, last, &f.last_ns, &nanos) != 0)
             return -1;
+        if (f.first_ns > f.last_ns)
+            return mld_bad(L, "%s", "a flow ends before it starts");
         f.bits |= WP_FB_TIME;
     }
     const char *fl = mld_opt_str(j, "tcp_flags");
@@ -367,6 +369,23 @@ static void load_input(struct ld *L, const struct wp_jval *inp, struct wp_merge_
         const char *s = wp_json_str(&er->items[i]);
         if (s == NULL || push(&in->errors, &in->n_errors, s) != 0)
             mld_bad(L, "%s", "input.errors holds something other than messages");
+        in->complete = false; /* a report that names damage is not whole */
+    }
+    /* the BPF filter: reports of different filters count different things */
+    const struct wp_jval *fv = wp_json_get(inp, "filter");
+    const char *f = wp_json_str(fv);
+    if (fv == NULL || (fv->type != WP_J_NULL && f == NULL)) {
+        mld_bad(L, "%s", "input.filter is missing or not a string");
+        return;
+    }
+    if (!in->have_filter) {
+        in->have_filter = true;
+        if (f != NULL && (in->filter = dup(f)) == NULL)
+            mld_bad(L, "%s", "out of memory");
+    } else if ((f == NULL) != (in->filter == NULL) || (f != NULL && strcmp(f, in->filter) != 0)) {
+        mld_bad(L, "made with the filter %.100s, another report with %.100s: reports of "
+                   "different filters count different traffic and do not merge",
+                f ? f : "(none)", in->filter ? in->filter : "(none)");
     }
 }
 
@@ -500,6 +519,7 @@ void wp_merge_input_free(struct wp_merge_input *in)
         free(in->errors[i]);
     free(in->sources);
     free(in->errors);
+    free(in->filter);
     memset(in, 0, sizeof(*in));
 }
 
@@ -512,7 +532,7 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
         snprintf(err, WP_ERRBUF_SIZE, "%.200s: not a whichports JSON report (%.270s)", what, jerr);
         return -1;
     }
-    struct ld L = {e, opts, what, err, false};
+    struct ld L = {e, opts, what, err, false, false};
     const struct wp_jval *root = wp_json_root(j);
     const char *schema = mld_opt_str(root, "schema");
     if (schema == NULL || strncmp(schema, "whichports/", 11) != 0) {
@@ -540,10 +560,8 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
             mld_bad(&L, "input.mode is %s, not file or live", mode ? mode : "missing");
         else if (strcmp(mode, "live") == 0)
             in->live = true;
-        if (wp_json_get(root, "interval") != NULL)
-            mld_bad(&L, "%s",
-                    "a report of one --interval of a live run: merge the run's final "
-                    "report instead");
+        /* a live report (every one has an interval) counts everything
+         * since its capture started: merge the last of a run (scale.md) */
     }
     if (!L.failed)
         load_input(&L, inp, in);
@@ -573,6 +591,7 @@ int wp_merge_load(struct wp_engine *e, const struct wp_engine_opts *opts, const 
                     "totals.flows is less than the flows listed: the report is inconsistent");
         else
             wp_engine_load_unlisted(e, t->flows - listed - evicted);
+        L.whole = flows != NULL && t->flows == listed && evicted == 0;
         const struct wp_jval *pe = wp_json_get(root, "peers_exact");
         if (flows == NULL || t->flows > listed || (pe != NULL && pe->type == WP_J_BOOL && !pe->b))
             in->peers_inexact = true;

@@ -18,6 +18,7 @@ struct ld {
     const char *what; /* the report's name, first in every message */
     char *err;        /* WP_ERRBUF_SIZE bytes */
     bool failed;
+    bool whole; /* the report lists every flow it counted: no residue allowed */
 };
 
 /* ---- merge_read.c: each read checks its value and fails the load (with a

@@ -38,6 +38,7 @@ static const struct wp_port_row *snap_port(const struct wp_agg *snap, const stru
 void mld_load_port_residue(struct ld *L, const struct wp_jval *ports, const struct wp_agg *snap)
 {
     struct wp_agg *a = wp_engine_agg(L->e);
+    size_t seen = 0; /* rows of ports the listed flows used */
     for (size_t i = 0; ports != NULL && i < ports->n && !L->failed; i++) {
         const struct wp_jval *j = &ports->items[i];
         struct wp_port_row r;
@@ -68,11 +69,30 @@ void mld_load_port_residue(struct ld *L, const struct wp_jval *ports, const stru
             r.clients = mld_u64(L, j, "clients");
             r.servers = mld_u64(L, j, "servers");
         }
-        bool any = r.to_service.packets || r.from_service.packets || r.unattributed.packets ||
-                   r.flows || r.to_service.bytes || r.from_service.bytes || r.unattributed.bytes;
+        bool flowish = r.to_service.packets || r.from_service.packets || r.flows ||
+                       r.to_service.bytes || r.from_service.bytes || r.apple.packets ||
+                       r.apple_flows || r.server_apple_flows;
+        if (L->whole && flowish) {
+            mld_bad(L, "%s", "a port row counts more than its flows, and the report lists "
+                             "every flow: the report is inconsistent");
+            return;
+        }
+        if (s->flows > 0)
+            seen++;
+        bool any = flowish || r.unattributed.packets || r.unattributed.bytes;
         if (!L->failed && any && wp_agg_load_port(a, &r) != 0)
             mld_bad(L, "%s", "out of memory");
     }
+    /* every port the listed flows used must have its row */
+    size_t n = 0;
+    struct wp_port_row **rows = snap ? wp_agg_ports(snap, &n) : NULL;
+    size_t want = 0;
+    for (size_t i = 0; i < n; i++)
+        want += rows[i]->flows > 0;
+    free(rows);
+    if (!L->failed && seen != want)
+        mld_bad(L, "%s", "a port of the listed flows has no row in \"ports\": the report is "
+                         "inconsistent");
 }
 
 void mld_load_tunnels(struct ld *L, const struct wp_jval *root)
@@ -140,6 +160,11 @@ void mld_load_host_residue(struct ld *L, const struct wp_jval *root, const struc
         h.flows = mld_sub(L, mld_u64(L, j, "flows"), s ? s->flows : 0);
         if (h.flows == 0 && h.packets == 0)
             continue;
+        if (L->whole) {
+            mld_bad(L, "%s", "a host counts more than the flows to it, and the report lists "
+                             "every flow: the report is inconsistent");
+            break;
+        }
         const struct wp_jval *ap = wp_json_get(j, "apple");
         h.apple = ap != NULL && ap->type == WP_J_BOOL && ap->b;
         const struct wp_jval *tr = wp_json_get(j, "ports_truncated");
@@ -464,5 +489,32 @@ void mld_verify(struct ld *L)
     mld_add(L, &tpk, wp_agg_tunnels_other(a)->packets);
     if (!L->failed && tpk != t->tunneled)
         mld_bad(L, "%s", "the tunnel rows do not add up to totals.tunneled");
+    /* the timeline: each port series is its row, all of them and untimed
+     * are the port rows, and its buckets cover the capture's times */
+    struct wp_tl_view v;
+    if (!L->failed && wp_timeline_view(wp_engine_timeline(L->e), WP_TL_MAX_SERIES, &v) == 0) {
+        uint64_t sp = v.untimed.packets, sb = v.untimed.bytes;
+        for (size_t i = 0; i < v.n_series && !L->failed; i++) {
+            const struct wp_tl_series *ser = &v.series[i];
+            mld_add(L, &sp, ser->packets);
+            mld_add(L, &sb, ser->bytes);
+            const struct wp_port_row *r = ser->other ? NULL : wp_agg_port(a, &ser->key);
+            uint64_t rp = r ? r->to_service.packets + r->from_service.packets +
+                                  r->unattributed.packets
+                            : 0;
+            uint64_t rb =
+                r ? r->to_service.bytes + r->from_service.bytes + r->unattributed.bytes : 0;
+            if (!ser->other && (rp != ser->packets || rb != ser->bytes))
+                mld_bad(L, "%s", "a timeline series does not equal its port row");
+        }
+        if (!L->failed && (sp != pk || sb != by))
+            mld_bad(L, "%s", "the timeline's series do not add up to the port rows");
+        if (!L->failed && v.n_buckets > 0 && t->have_ts && v.untimed.packets == 0 &&
+            (v.start_ns > t->first_ns ||
+             (t->last_ns - v.start_ns) / v.bucket_ns >= (int64_t)v.n_buckets))
+            mld_bad(L, "%s", "the timeline's buckets do not cover the capture's first and last "
+                             "times");
+        wp_timeline_view_release(&v);
+    }
     wp_agg_free(a);
 }

@@ -291,6 +291,7 @@ int wp_report_build(struct wp_report *r, struct wp_engine *e, const struct wp_re
     r->services = src->services;
     r->peers_capped = wp_agg_peers_capped(agg);
     r->peers_estimated = wp_agg_peers_estimated(agg);
+    r->peers_loaded = wp_agg_peers_loaded(agg);
     r->names = src->names;
     r->applesvc = src->applesvc;
     r->agg = agg;

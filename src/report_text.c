@@ -537,7 +537,11 @@ void wp_report_text(FILE *fp, const struct wp_report *r, const struct wp_report_
                 r->hosts_other->flows, r->hosts_other->packets);
     if (r->n_tunnels > 0)
         tunnels_table(fp, r);
-    if (r->peers_capped && r->peers_estimated)
+    if (r->peers_loaded)
+        fputs("\nnote: merged reports listed no flows (or not all): CLI/SRV counts are lower "
+              "bounds\n",
+              fp);
+    else if (r->peers_capped && r->peers_estimated)
         fputs("\nnote: too many distinct addresses to count them all; CLI/SRV counts are "
               "estimates (HyperLogLog, 1.6 % standard error) for the busiest ports, lower "
               "bounds for the others\n",

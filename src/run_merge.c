@@ -91,8 +91,11 @@ int wp_run_merge(const struct wp_cli *cli)
                 free(text);
                 goto out;
             }
-            if (wp_merge_load(e, &rc.opts, text + off, len - off, stream ? &used : NULL, what, &in,
-                              err) != 0) {
+            char name[64];
+            if (stream) /* which report of the stream, for the message */
+                snprintf(name, sizeof(name), "(standard input, report %zu)", n_reports + 1);
+            if (wp_merge_load(e, &rc.opts, text + off, len - off, stream ? &used : NULL,
+                              stream ? name : what, &in, err) != 0) {
                 wp_error(err);
                 wp_engine_free(e);
                 free(text);
@@ -100,6 +103,17 @@ int wp_run_merge(const struct wp_cli *cli)
             }
             off += stream ? used : len;
             n_reports++;
+            const struct wp_totals *a = wp_engine_totals(total), *b = wp_engine_totals(e);
+            uint64_t sum;
+            if (__builtin_add_overflow(a->packets, b->packets, &sum) ||
+                __builtin_add_overflow(a->bytes, b->bytes, &sum)) {
+                fprintf(stderr, "whichports: %s: its counts and the reports' before it add up "
+                                "past 2^64\n",
+                        what);
+                wp_engine_free(e);
+                free(text);
+                goto out;
+            }
             if (wp_engine_merge(total, e) != 0)
                 wp_warn(&rc, "out of memory while merging: some counts may be missing");
             wp_engine_free(e);
@@ -121,6 +135,10 @@ int wp_run_merge(const struct wp_cli *cli)
     if (in.peers_inexact)
         wp_warn(&rc, "a report listed no flows (or not all): distinct clients and servers "
                      "are lower bounds");
+    /* the reports' own filter (they all had it) is the merged report's */
+    struct wp_cli mcli = *cli;
+    mcli.filter = in.filter;
+    rc.cli = &mcli;
     struct wp_report_opts ro;
     wp_run_report_opts(cli, &ro);
     if (wp_run_report(&rc, total, in.live ? "live" : "file", (const char *const *)in.sources,
@@ -128,6 +146,7 @@ int wp_run_merge(const struct wp_cli *cli)
         goto out;
     status = in.complete ? WP_EXIT_OK : WP_EXIT_DAMAGED;
 out:
+    rc.cli = cli;
     wp_engine_free(total);
     wp_merge_input_free(&in);
     wp_run_ctx_free(&rc);

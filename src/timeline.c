@@ -487,8 +487,10 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
 int wp_timeline_load(struct wp_timeline *tl, int64_t start_ns, int64_t bucket_ns, size_t n,
                      uint64_t moved, const struct wp_counts *untimed, uint64_t dropped)
 {
-    if (n > WP_TL_BUCKETS || (n > 0 && (bucket_ns <= 0 || !in_range(start_ns))) || bucket_ns < 0 ||
-        bucket_ns > WP_TL_TIME_LIMIT / WP_TL_BUCKETS)
+    int64_t end;
+    if (n > WP_TL_BUCKETS || (n > 0 && bucket_ns <= 0) || bucket_ns < 0 ||
+        bucket_ns > INT64_MAX / WP_TL_BUCKETS ||
+        __builtin_add_overflow(start_ns, (int64_t)n * bucket_ns, &end))
         return -1;
     if (n > 0) {
         tl->started = true;

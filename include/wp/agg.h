@@ -144,6 +144,10 @@ bool wp_agg_peers_capped(const struct wp_agg *a);
  * WP_HLL_ERROR (hll.h) relative standard error, instead of lower bounds. */
 bool wp_agg_peers_estimated(const struct wp_agg *a);
 
+/* True when rows loaded from reports without their flows (--merge) made
+ * clients and servers lower bounds (wp_agg_load_port). */
+bool wp_agg_peers_loaded(const struct wp_agg *a);
+
 /* Arrays of pointers to the rows (owned by the aggregate, valid until it
  * changes); the caller frees the array itself. NULL and *n = 0 when empty or
  * out of memory. */

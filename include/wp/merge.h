@@ -25,6 +25,8 @@ struct wp_merge_input {
     bool nanos;         /* any report printed nanosecond times */
     bool peers_inexact; /* a report's distinct counts were lower bounds */
     bool live;          /* a report was of a live capture */
+    bool have_filter;   /* `filter` is set from the first report */
+    char *filter;       /* every report's BPF filter (they must agree), NULL none */
     bool dropped_known; /* a report gave live drop counts: their sums */
     uint64_t dropped, ifdropped;
     struct wp_attr_counts attr; /* live process attribution, summed (state: on if any) */

@@ -230,6 +230,18 @@ def main():
     d = diff(ref['totals'], m.get('totals', {}))
     ok(p.returncode in (0, 3) and not d, 'reports with and without flows: totals equal -j')
 
+    # the same BPF filter on every report: kept, and equal to -j with it
+    fl = []
+    for k, c in enumerate(caps[:3]):
+        path = os.path.join(tmp, 'f%d.json' % k)
+        run(wp, ['-r', c, '-T', 'json', '-q', '-o', path, 'tcp or icmp'])
+        fl.append(path)
+    m = report(wp, ['--merge'] + fl, 'merge of filtered reports')
+    r = report(wp, ['-j', '3'] + rfiles(caps[:3]) + ['tcp or icmp'], '-j with the filter')
+    if m is not None and r is not None:
+        same_report(m, r, 'reports made with the filter "tcp or icmp"')
+        ok(m['input']['filter'] == 'tcp or icmp', 'the merged report names the filter')
+
     # live reports: drop counts summed, the mode says live
     lv = []
     for k, path in enumerate(per[:2]):
@@ -260,9 +272,28 @@ def main():
     nt = dict(good)
     del nt['totals']
     cases['a report without totals'] = json.dumps(nt).encode()
-    live = json.loads(json.dumps(good))
-    live['interval'] = {'start': good['totals']['first'], 'end': good['totals']['last']}
-    cases['a report of one live interval'] = json.dumps(live).encode()
+    cases['a report of another BPF filter'] = run(wp, ['-r', caps[0], '-T', 'json', '-q',
+                                                        'tcp']).stdout
+    ser = json.loads(json.dumps(good))
+    ser['timeline']['series'][0]['bucket_packets'][0] += 7
+    ser['timeline']['series'][0]['packets'] += 7
+    cases['a timeline series that is not its port row'] = json.dumps(ser).encode()
+    port = json.loads(json.dumps(good))
+    port['ports'][0]['to_service']['packets'] += 1
+    port['ports'][0]['packets'] += 1
+    port['totals']['packets'] += 1
+    port['totals']['ip_packets'] += 1
+    cases['a port row larger than its flows when every flow is listed'] = json.dumps(port).encode()
+    noports = json.loads(json.dumps(good))
+    noports['ports'] = []
+    cases['no port rows for the listed flows'] = json.dumps(noports).encode()
+    order = json.loads(json.dumps(good))
+    order['flows'][0]['first'], order['flows'][0]['last'] = (order['flows'][0]['last'],
+                                                             '1999-01-01T00:00:00.000000Z')
+    cases['a flow that ends before it starts'] = json.dumps(order).encode()
+    feb = json.loads(json.dumps(good))
+    feb['flows'][0]['first'] = '2021-02-30T00:00:00.000000Z'
+    cases['the 30th of February'] = json.dumps(feb).encode()
     inc = json.loads(json.dumps(good))
     inc['ports'][0]['to_service']['packets'] = 0
     inc['ports'][0]['from_service']['packets'] = 0

@@ -376,15 +376,15 @@ uint64_t wp_ipfix_exp_dropped(struct wp_ipfix_exp *x)
 static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
                  struct wp_ipfix_rec *r)
 {
-    unsigned s = f->server, c = 1u - s;
+    unsigned s = wp_flow_server_ep(f), c = wp_flow_client_ep(f);
     memset(r, 0, sizeof(*r));
     r->family = f->key.family;
     r->proto = f->key.proto;
     r->end_reason = (uint8_t)reason;
     memcpy(r->src, f->key.addr[c], 16);
     memcpy(r->dst, f->key.addr[s], 16);
-    r->sport = f->key.port[c];
-    r->dport = f->key.port[s];
+    r->sport = wp_flow_client_port(f);
+    r->dport = wp_flow_server_port(f);
     r->vlan = f->key.vlan == WP_VLAN_NONE ? 0 : f->key.vlan;
     r->start_ms = (uint64_t)(f->first_ns / 1000000);
     r->end_ms = (uint64_t)(f->last_ns / 1000000);

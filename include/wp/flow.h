@@ -106,10 +106,28 @@ _Static_assert(sizeof(struct wp_flow) == 144, "struct wp_flow is 144 bytes");
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */
 
+/* The endpoint index (0 or 1 of the key) of the service (server) side,
+ * and of the client side. */
+static inline unsigned wp_flow_server_ep(const struct wp_flow *f)
+{
+    return f->server;
+}
+
+static inline unsigned wp_flow_client_ep(const struct wp_flow *f)
+{
+    return 1u - f->server;
+}
+
 /* The service (server) side's port; 0 for transports without ports. */
 static inline uint16_t wp_flow_server_port(const struct wp_flow *f)
 {
     return f->key.port[f->server];
+}
+
+/* The client side's port; 0 for transports without ports. */
+static inline uint16_t wp_flow_client_port(const struct wp_flow *f)
+{
+    return f->key.port[1u - f->server];
 }
 
 /* The server's address is in Apple's address space. */

@@ -320,6 +320,7 @@ static void account(struct wp_engine *e, struct wp_flow *f, unsigned sender,
 {
     f->pkts[sender]++;
     f->bytes[sender] += p->wirelen;
+    f->ip_bytes[sender] += p->ip_len;
     if (WP_UNLIKELY(!rec->has_ts))
         wp_timeline_untimed(e->tl, p->wirelen);
     if (rec->has_ts) {
@@ -563,6 +564,13 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
         apple_classify(e, f);
     }
     f->tcp_flags |= p->tcp_flags;
+    if (p->proto == WP_IPPROTO_TCP) {
+        f->l4.tcp_flags[sender] |= p->tcp_flags;
+    } else if ((p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6) && p->has_l4 &&
+               f->pkts[sender] == 0) {
+        f->l4.icmp[sender][0] = p->icmp_type;
+        f->l4.icmp[sender][1] = p->icmp_code;
+    }
     account(e, f, sender, p, rec);
     wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
     if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)
@@ -747,8 +755,15 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     int64_t f_first = f->first_ns, f_last = f->last_ns;
     bool f_time = (f->bits & WP_FB_TIME) != 0;
     for (int i = 0; i < 2; i++) {
+        if (f->key.proto == WP_IPPROTO_TCP) {
+            f->l4.tcp_flags[i] |= sf->l4.tcp_flags[i];
+        } else if (f->pkts[i] == 0 && sf->pkts[i] != 0) { /* ICMP: the first message's */
+            f->l4.icmp[i][0] = sf->l4.icmp[i][0];
+            f->l4.icmp[i][1] = sf->l4.icmp[i][1];
+        }
         f->pkts[i] += sf->pkts[i];
         f->bytes[i] += sf->bytes[i];
+        f->ip_bytes[i] += sf->ip_bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
     wp_flow_proc_merge(f, sf);

@@ -44,6 +44,7 @@ struct wp_ipfix_exp {
 
     const struct wp_services *services;
     const struct wp_applesvc *applesvc;
+    const struct wp_proctab *proctab;
     struct wp_nametab *names;
     struct wp_ipfix enc;
     struct wp_ipfix_msg msg;
@@ -144,6 +145,7 @@ static struct wp_ipfix_exp *exp_new(const struct wp_services *services, struct w
     wp_ipfix_init(&x->enc, odid, o->mtu);
     x->enc.pen = o->pen;
     x->applesvc = o->applesvc;
+    x->proctab = o->proctab;
     return x;
 }
 
@@ -392,6 +394,14 @@ static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
     r->pkts[1] = f->pkts[s];
     r->l2_octets[0] = f->bytes[c];
     r->l2_octets[1] = f->bytes[s];
+    r->ip_octets[0] = f->ip_bytes[c];
+    r->ip_octets[1] = f->ip_bytes[s];
+    if (r->proto == WP_IPPROTO_TCP) {
+        r->tcp_flags[0] = f->l4.tcp_flags[c];
+        r->tcp_flags[1] = f->l4.tcp_flags[s];
+    } else if (r->proto == WP_IPPROTO_ICMP || r->proto == WP_IPPROTO_ICMPV6) {
+        r->icmp_type_code = (uint16_t)(f->l4.icmp[c][0] << 8 | f->l4.icmp[c][1]);
+    }
     r->app_port = r->dport;
     if (f->name_src == WP_NAME_HTTP && f->name_id != 0 && x->names != NULL)
         r->http_host = wp_nametab_get(x->names, f->name_id);
@@ -404,6 +414,14 @@ static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
             r->apple_service = wp_applesvc_key(x->applesvc, f->apple_svc - 1);
         r->rule = wp_how_name(f->how);
         r->outcome = wp_outcome_name(wp_outcome_of(f));
+        uint16_t proc = 0, eproc = 0;
+        if (x->proctab != NULL)
+            wp_flow_process(x->proctab, f, &proc, &eproc);
+        const struct wp_proc_entry *pe = wp_proctab_get(x->proctab, proc);
+        if (pe != NULL) {
+            r->process = pe->name;
+            r->pid = pe->pid >= 0 && pe->pid <= UINT32_MAX ? (uint32_t)pe->pid : 0;
+        }
     }
 }
 

@@ -283,6 +283,7 @@ int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **o
         .refresh_msgs = cli->ipfix_refresh_msgs,
         .pen = cli->ipfix_pen,
         .applesvc = rc->applesvc,
+        .proctab = rc->proctab,
     };
     struct wp_ipfix_exp *x =
         cli->ipfix_file != NULL

@@ -9,6 +9,7 @@
 #include "wp/classify.h"
 #include "wp/flow.h"
 #include "wp/names.h"
+#include "wp/proctab.h"
 
 struct wp_ipfix_exp;
 
@@ -22,6 +23,7 @@ struct wp_ipfix_net_opts {
     uint32_t pen;          /* --ipfix-pen: enterprise elements under it; 0: none
                             * (then mtu must be at least 1024) */
     const struct wp_applesvc *applesvc; /* borrowed, for the Apple service; may be NULL */
+    const struct wp_proctab *proctab;   /* borrowed, for the process; may be NULL */
 };
 
 /* Open an IPFIX file exporter writing to `path`: messages of at most

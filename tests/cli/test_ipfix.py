@@ -23,6 +23,7 @@ usage: test_ipfix.py WHICHPORTS SOURCE_ROOT [SHARED_PCAPS]
 """
 
 import datetime
+import functools
 import ipaddress
 import json
 import os
@@ -36,6 +37,9 @@ SAMPLE = ['nDPI/tests/cfgs/default/pcap/iphone.pcap',
           'nDPI/tests/cfgs/default/pcap/1kxun.pcap',
           'nDPI/tests/cfgs/default/pcap/tls_certificate_too_long.pcap',
           'nDPI/tests/cfgs/default/pcap/dns_ambiguous_names.pcap']
+# captures whose packets name their process (ptcpdump comments, Darwin blocks)
+PROCESS_PCAPS = ['process/ptcpdump/curl-user.pcapng', 'process/ptcpdump/icmp.pcapng',
+                 'process/apple-tcpdump/radar-101007576-iperf.pcapng']
 PROTO = {'tcp': 6, 'udp': 17, 'icmp': 1, 'icmpv6': 58, 'sctp': 132}
 
 n_test = 0
@@ -105,6 +109,52 @@ def tshark_records(path, extra=()):
     return msgs, recs
 
 
+L3_FIELDS = ['ip.src', 'ip.dst', 'ipv6.src', 'ipv6.dst', 'ip.len', 'ipv6.plen', 'tcp.srcport',
+             'tcp.dstport', 'udp.srcport', 'udp.dstport', 'tcp.flags', 'icmp.type', 'icmp.code',
+             'icmpv6.type', 'icmpv6.code', 'vlan.id']
+
+
+def tshark_l3(pcap):
+    """What tshark says of each packet of the original capture, summed by
+    direction (src, sport, dst, dport, proto, outer vlan): IP-layer octets
+    (IPv4 total length, IPv6 40 + payload length), the OR of the TCP flags
+    (low 8 bits), and the type and code of the first ICMP message. Only
+    TCP, UDP, ICMP and ICMPv6 packets; ICMP errors count under ICMP (the
+    ports tshark shows for them are the quoted packet's)."""
+    cmd = ['tshark', '-r', pcap, '-T', 'fields', '-E', 'occurrence=f', '-E', 'separator=|',
+           '-o', 'ip.defragment:FALSE', '-o', 'ipv6.defragment:FALSE']
+    for f in L3_FIELDS:
+        cmd += ['-e', f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    agg = {}
+    for line in out.splitlines():
+        v = dict(zip(L3_FIELDS, line.split('|')))
+        if v['ip.src']:
+            src, dst, ln = v['ip.src'], v['ip.dst'], int(v['ip.len'] or 0)
+        elif v['ipv6.src']:
+            src, dst, ln = v['ipv6.src'], v['ipv6.dst'], 40 + int(v['ipv6.plen'] or 0)
+        else:
+            continue
+        sp = dp = 0
+        tc = None
+        if v['icmp.type']:
+            proto, tc = 1, (int(v['icmp.type']), int(v['icmp.code'] or 0))
+        elif v['icmpv6.type']:
+            proto, tc = 58, (int(v['icmpv6.type']), int(v['icmpv6.code'] or 0))
+        elif v['tcp.srcport']:
+            proto, sp, dp = 6, int(v['tcp.srcport']), int(v['tcp.dstport'])
+        elif v['udp.srcport']:
+            proto, sp, dp = 17, int(v['udp.srcport']), int(v['udp.dstport'])
+        else:
+            continue
+        k = (str(ipaddress.ip_address(src)), sp, str(ipaddress.ip_address(dst)), dp, proto,
+             int(v['vlan.id'] or 0))
+        a = agg.setdefault(k, {'octets': 0, 'flags': 0, 'icmp': tc})
+        a['octets'] += ln
+        a['flags'] |= int(v['tcp.flags'] or '0', 16) & 0xff
+    return agg
+
+
 def check(wp, pcap, tmp, label):
     js, fx = os.path.join(tmp, 'o.json'), os.path.join(tmp, 'o.ipfix')
     p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx],
@@ -131,7 +181,7 @@ def check(wp, pcap, tmp, label):
         src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
         dst = (r.get('cflow.dstaddr') or r.get('cflow.dstaddrv6'))[0]
         k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
-             str(ipaddress.ip_address(dst)), int(r['cflow.dstport'][0]),
+             str(ipaddress.ip_address(dst)), int(r.get('cflow.dstport', ['0'])[0]),
              int(r['cflow.protocol'][0]), int(r['cflow.vlanid'][0]))
         got.setdefault(k, []).append(r)
     ok(len(recs) == sum(len(v) for v in want.values()),
@@ -156,6 +206,36 @@ def check(wp, pcap, tmp, label):
                 bad.append((k, exp, have))
     ok(not bad, '%s: every flow once, counts both ways and times equal %s' %
        (label, bad[:3]))
+    # IP-layer octets, TCP flags both ways and ICMP type/code against
+    # tshark's reading of the capture itself, summed over the records of a
+    # key (a key's flows see the same packets in tshark)
+    ref = tshark_l3(pcap)
+    bad, n = [], 0
+    for k, rs in got.items():
+        if k[4] not in (1, 6, 17, 58):
+            continue
+        fwd, rev = ref.get(k, {}), ref.get((k[2], k[3], k[0], k[1], k[4], k[5]), {})
+        n += 1
+        have = [sum(int(r['cflow.octets'][0]) for r in rs),
+                sum(int(r['cflow.octets'][1]) for r in rs)]
+        exp = [fwd.get('octets', 0), rev.get('octets', 0)]
+        if k[4] == 6:
+            have += [functools.reduce(lambda a, r: a | int(r['cflow.tcpflags'][i], 16), rs, 0)
+                     for i in (0, 1)]
+            exp += [fwd.get('flags', 0), rev.get('flags', 0)]
+        elif k[4] in (1, 58):
+            r0 = min(rs, key=lambda r: r['cflow.abstimestart'])
+            if k[4] == 1:
+                tc = int(r0['cflow.icmp_type_code_ipv4'][0], 16)
+                have.append((tc >> 8, tc & 0xff))
+            else:
+                have.append((int(r0['cflow.icmp_ipv6_type'][0]),
+                             int(r0['cflow.icmp_ipv6_code'][0])))
+            exp.append(fwd.get('icmp'))
+        if have != exp:
+            bad.append((k, exp, have))
+    ok(n > 0 and not bad, '%s: octetDeltaCount (IP layer), tcpControlBits both ways, ICMP '
+       'type/code equal tshark on the capture (%d keys) %s' % (label, n, bad[:3]))
     return fx
 
 
@@ -187,22 +267,25 @@ def check_pen(wp, pcap, tmp, label):
     want = {}
     for f in flows:
         k = (f['client'], f['client_port'] or 0, f['server_port'] or 0)
+        pr = f['process'] or {}
         want[k] = {101: (f['name'] or '').encode(), 102: bytes([NAME_SRC[f['name_source']]]),
                    103: bytes([1 if f['apple'] else 0]),
                    104: (f['apple_service'] or '').encode(), 105: f['how'].encode(),
-                   106: (f['outcome'] or '').encode()}
+                   106: (f['outcome'] or '').encode(), 107: (pr.get('name') or '').encode(),
+                   108: max(pr.get('pid', 0), 0).to_bytes(4, 'big')}
     bad = []
     for r in recs:
         src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
         k = (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
-             int(r['cflow.dstport'][0]))
+             int(r.get('cflow.dstport', ['0'])[0]))
         w = want.get(k)
         got = r.get('pen', {})
         # tshark leaves out empty variable-length values
         if w is None or any(got.get(t, b'') != v for t, v in w.items()):
             bad.append((k, w, got))
-    ok(recs and not bad, '%s: enterprise elements (PEN 32473) equal the JSON flows (%d records) %s'
-       % (label, len(recs), bad[:1]))
+    ok(recs and not bad, '%s: enterprise elements (PEN 32473) equal the JSON flows (%d records, '
+       '%d with a process) %s' % (label, len(recs), sum(1 for f in flows if f['process']),
+                                  bad[:1]))
 
 
 def check_nfacctd(wp, pcap, tmp, label):
@@ -213,7 +296,8 @@ def check_nfacctd(wp, pcap, tmp, label):
     port = free_udp_port()
     prim = [('sname', 101, 'vlen', 'str'), ('nsrc', 102, '1', 'u_int'),
             ('apple', 103, '1', 'u_int'), ('asvc', 104, 'vlen', 'str'),
-            ('rule', 105, 'vlen', 'str'), ('outc', 106, 'vlen', 'str')]
+            ('rule', 105, 'vlen', 'str'), ('outc', 106, 'vlen', 'str'),
+            ('pname', 107, 'vlen', 'str'), ('pid', 108, '4', 'u_int')]
     with open(os.path.join(d, 'prim.lst'), 'w') as f:
         for n, i, ln, sem in prim:
             f.write('name=%s\tfield_type=32473:%d\tlen=%s\tsemantics=%s\n' % (n, i, ln, sem))
@@ -249,7 +333,8 @@ def check_nfacctd(wp, pcap, tmp, label):
              str(ipaddress.ip_address(f['server'])), f['server_port'] or 0)
         want.setdefault(k, set()).add(
             (f['name'] or '', str(NAME_SRC[f['name_source']]), '1' if f['apple'] else '0',
-             f['apple_service'] or '', f['how'], f['outcome'] or ''))
+             f['apple_service'] or '', f['how'], f['outcome'] or '',
+             (f['process'] or {}).get('name') or '', str(max((f['process'] or {}).get('pid', 0), 0))))
     rows = [json.loads(l) for l in open(out)] if os.path.exists(out) else []
     bad = []
     seen = set()
@@ -257,12 +342,13 @@ def check_nfacctd(wp, pcap, tmp, label):
         k = (str(ipaddress.ip_address(r['ip_src'])), r['port_src'],
              str(ipaddress.ip_address(r['ip_dst'])), r['port_dst'])
         seen.add(k)
-        v = (r['sname'], r['nsrc'], r['apple'], r['asvc'], r['rule'], r['outc'])
+        v = (r['sname'], r['nsrc'], r['apple'], r['asvc'], r['rule'], r['outc'], r['pname'],
+             r['pid'])
         if v not in want.get(k, set()):
             bad.append((k, v, want.get(k)))
     ok(rows and not bad and seen == set(want),
-       '%s: nfacctd custom primitives: names, Apple flag and service, rule, outcome intact '
-       '(%d rows, %d keys) %s %s' % (label, len(rows), len(want), bad[:1],
+       '%s: nfacctd custom primitives: names, Apple flag and service, rule, outcome, process '
+       'intact (%d rows, %d keys) %s %s' % (label, len(rows), len(want), bad[:1],
                                      list(set(want) ^ seen)[:2]))
 
 
@@ -405,8 +491,9 @@ def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
     got = {}
     for line in out.splitlines():
         c = [x.strip() for x in line.split('|')]
-        # ICMP: nfdump shows the destination port as type.code (both 0 here)
-        dp = sum(int(x) for x in c[6].split('.')) if '.' in c[6] else int(c[6])
+        # ICMP: nfdump shows icmpTypeCode as the destination port, type.code;
+        # the JSON's server port is 0
+        dp = 0 if c[2] in ('ICMP', 'ICMP6') else int(c[6])
         k = (str(ipaddress.ip_address(c[3])), int(c[4]), str(ipaddress.ip_address(c[5])), dp)
         got.setdefault(k, []).append((c[0], c[1], int(c[7]), int(c[8])))
     def fmt(ms):
@@ -444,6 +531,9 @@ def main():
             fx = check(wp, pcap, tmp, label)
             if label == 'apple-session':
                 check_pen(wp, pcap, tmp, label)
+        for s in PROCESS_PCAPS:  # the process as enterprise elements
+            if shared and os.path.exists(os.path.join(shared, s)):
+                check_pen(wp, os.path.join(shared, s), tmp, os.path.basename(s))
             if label == 'apple-session' and fx:
                 first = open(fx, 'rb').read()
                 check(wp, pcap, tmp, label + ' again')
@@ -454,6 +544,9 @@ def main():
             check_tcp(wp, pcaps[0][1], tmp, pcaps[0][0])
             if shutil.which('nfacctd'):
                 check_nfacctd(wp, pcaps[0][1], tmp, pcaps[0][0])
+                for s in PROCESS_PCAPS[:1]:
+                    if shared and os.path.exists(os.path.join(shared, s)):
+                        check_nfacctd(wp, os.path.join(shared, s), tmp, os.path.basename(s))
             # a collector that is not there: losses counted and warned, capture exact
             pcap = pcaps[0][1]
             for dest in ('127.0.0.1:%d' % free_udp_port(), 'tcp:127.0.0.1:%d' % free_udp_port()):

@@ -571,6 +571,10 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
         f->l4.icmp[sender][0] = p->icmp_type;
         f->l4.icmp[sender][1] = p->icmp_code;
     }
+    if (WP_UNLIKELY(e->o.active_ns > 0) && rec->has_ts && (f->bits & WP_FB_TIME) &&
+        rec->ts_ns > f->last_ns &&
+        (rec->ts_ns - f->first_ns) / e->o.active_ns != (f->last_ns - f->first_ns) / e->o.active_ns)
+        e->o.on_flow_active(e->o.on_flow_end_ctx, f, rec->ts_ns);
     account(e, f, sender, p, rec);
     wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
     if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)

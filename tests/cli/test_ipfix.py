@@ -239,6 +239,69 @@ def check(wp, pcap, tmp, label):
     return fx
 
 
+def rec_key(r):
+    src = (r.get('cflow.srcaddr') or r.get('cflow.srcaddrv6'))[0]
+    dst = (r.get('cflow.dstaddr') or r.get('cflow.dstaddrv6'))[0]
+    return (str(ipaddress.ip_address(src)), int(r['cflow.srcport'][0]),
+            str(ipaddress.ip_address(dst)), int(r.get('cflow.dstport', ['0'])[0]),
+            int(r['cflow.protocol'][0]), int(r['cflow.vlanid'][0]))
+
+
+def check_active(wp, pcap, tmp, label, secs=2):
+    """--ipfix-active SECS on a capture: long flows are exported as delta
+    records (flowEndReason 2, activeTimeout) then the remainder at their
+    end; the deltas of a key add up, in packets, frame and IP octets both
+    ways, to the JSON flows' counts; more records than flows; the same file
+    on every run (times come from the capture)."""
+    js, fx = os.path.join(tmp, 'a.json'), os.path.join(tmp, 'a.ipfix')
+    files = []
+    for _ in range(2):
+        p = subprocess.run([wp, '-q', '-r', pcap, '-T', 'json', '-o', js, '--ipfix-file', fx,
+                            '--ipfix-active', str(secs)], capture_output=True, text=True)
+        ok(p.returncode == 0, '%s: --ipfix-active %d runs (%s)' % (label, secs, p.stderr[:200]))
+        files.append(open(fx, 'rb').read())
+    ok(files[0] == files[1], '%s: --ipfix-active: the same file on every run' % label)
+    flows = [f for f in json.load(open(js))['flows'] if f['first'] is not None]
+    msgs, recs = tshark_records(fx)
+    gaps = [i for i in range(1, len(msgs)) if msgs[i][0] != msgs[i - 1][0] + msgs[i - 1][1]]
+    want, got = {}, {}
+    for f in flows:
+        k = (str(ipaddress.ip_address(f['client'])), f['client_port'] or 0,
+             str(ipaddress.ip_address(f['server'])), f['server_port'] or 0,
+             PROTO.get(f['transport']), f['vlan'] or 0)
+        w = want.setdefault(k, [0] * 4)
+        w[0] += f['to_server']['packets']
+        w[1] += f['to_client']['packets']
+        w[2] += f['to_server']['bytes']
+        w[3] += f['to_client']['bytes']
+    n_active = 0
+    for r in recs:
+        g = got.setdefault(rec_key(r), [0] * 6)
+        for i in range(2):
+            g[i] += int(r['cflow.packets'][i])
+            g[2 + i] += int(r['cflow.layer2_octet_delta_count'][i])
+            g[4 + i] += int(r['cflow.octets'][i])
+        n_active += r['cflow.flow_end_reason'][0] == '2'
+    bad = [(k, w, got.get(k)) for k, w in want.items() if k[4] and w != got.get(k, [0] * 6)[:4]]
+    ok(not bad and not gaps, '%s: --ipfix-active %d: per flow, the deltas add up to the JSON '
+       'counts (packets, frame bytes both ways) %s %s' % (label, secs, bad[:2], gaps[:2]))
+    # the IP-layer octets against tshark's reading of the capture
+    ref = tshark_l3(pcap)
+    bad = []
+    for k, g in got.items():
+        if k[4] not in (1, 6, 17, 58):
+            continue
+        exp = [ref.get(k, {}).get('octets', 0),
+               ref.get((k[2], k[3], k[0], k[1], k[4], k[5]), {}).get('octets', 0)]
+        if g[4:] != exp:
+            bad.append((k, exp, g[4:]))
+    ok(not bad, '%s: --ipfix-active %d: IP-layer octet deltas add up to tshark\'s %s'
+       % (label, secs, bad[:2]))
+    ok(n_active > 0 and len(recs) == len(flows) + n_active,
+       '%s: --ipfix-active %d: %d records = %d flows + %d active timeout records'
+       % (label, secs, len(recs), len(flows), n_active))
+
+
 # nfdump 1.7.1 reads applicationName in the options records only as a
 # fixed-length field (fixed in 1.7.2); RFC 7011 allows variable length.
 NFCAPD_QUIRKS = ['nbar option size error']
@@ -491,6 +554,9 @@ def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
     got = {}
     for line in out.splitlines():
         c = [x.strip() for x in line.split('|')]
+        if len(c) < 10:
+            print('# nfdump: %r' % line)
+            continue
         # ICMP: nfdump shows icmpTypeCode as the destination port, type.code;
         # the JSON's server port is 0
         dp = 0 if c[2] in ('ICMP', 'ICMP6') else int(c[6])
@@ -531,6 +597,9 @@ def main():
             fx = check(wp, pcap, tmp, label)
             if label == 'apple-session':
                 check_pen(wp, pcap, tmp, label)
+        for label, pcap in pcaps:
+            if label in ('iphone.pcap', '1kxun.pcap'):  # flows of minutes
+                check_active(wp, pcap, tmp, label)
         for s in PROCESS_PCAPS:  # the process as enterprise elements
             if shared and os.path.exists(os.path.join(shared, s)):
                 check_pen(wp, os.path.join(shared, s), tmp, os.path.basename(s))

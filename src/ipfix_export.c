@@ -212,19 +212,36 @@ static int connect_sock(struct wp_ipfix_exp *x)
     return fd;
 }
 
-/* Send all of a message; false when the connection failed. */
+/* Send all of a message; false when the connection failed (errno set). */
 static bool send_all(int fd, const uint8_t *m, size_t n)
 {
     while (n > 0) {
         ssize_t k = send(fd, m, n, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k == 0)
+            errno = EPIPE;
         if (k <= 0)
             return false;
         m += k;
         n -= (size_t)k;
     }
     return true;
+}
+
+/* TCP: the collector closed or reset the connection (a FIN or RST has
+ * arrived). Checked before each message: the first write after the peer
+ * closed would succeed locally and its records be lost unseen. */
+static bool peer_closed(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (poll(&pf, 1, 0) <= 0)
+        return false;
+    if (pf.revents & (POLLHUP | POLLERR))
+        return true;
+    uint8_t b[512]; /* a collector does not talk: read and ignore it */
+    ssize_t k = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+    return k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /* TCP: a new connection starts with the templates. */
@@ -246,6 +263,7 @@ static void *sender(void *arg)
     struct queue *q = &x->q;
     unsigned backoff = 1;
     time_t next_try = 0;
+    uint32_t last_sent = 0; /* UDP: data records of the last datagram sent */
     uint8_t *m = malloc(x->enc.mtu);
     pthread_mutex_lock(&q->lock);
     for (;;) {
@@ -289,16 +307,42 @@ static void *sender(void *arg)
         q->count--;
         pthread_cond_signal(&q->nonfull);
         pthread_mutex_unlock(&q->lock);
-        bool sent = send_all(x->sock, m, n);
+        bool sent = !(x->tcp && peer_closed(x->sock)) && send_all(x->sock, m, n);
+        uint32_t refused = 0;
+        if (!sent && !x->tcp && errno == ECONNREFUSED) {
+            /* UDP: the ICMP port unreachable that the kernel reports now was
+             * the answer to a datagram sent before, which is lost (on the
+             * path of a loopback or a near collector, the last one); this
+             * datagram was not sent: send it again. */
+            refused = last_sent;
+            sent = send_all(x->sock, m, n);
+        }
+        if (sent && !x->tcp)
+            last_sent = nrec;
         pthread_mutex_lock(&q->lock);
+        x->dropped += refused;
         if (!sent) {
-            x->dropped += nrec; /* UDP: port unreachable; TCP: disconnected */
+            x->dropped += nrec; /* UDP: not sent; TCP: disconnected */
             if (x->tcp) {
                 close(x->sock);
                 x->sock = -1;
                 next_try = time(NULL) + backoff;
             }
         }
+    }
+    if (!x->tcp && x->sock >= 0 && last_sent != 0) {
+        /* UDP: a port unreachable answering the last datagram, reported
+         * within 100 ms (at once on the loopback), loses it too */
+        pthread_mutex_unlock(&q->lock);
+        struct pollfd pf = {x->sock, 0, 0};
+        int err = 0;
+        socklen_t len = sizeof(err);
+        bool lost = poll(&pf, 1, 100) > 0 && (pf.revents & POLLERR) &&
+                    getsockopt(x->sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+                    err == ECONNREFUSED;
+        pthread_mutex_lock(&q->lock);
+        if (lost)
+            x->dropped += last_sent;
     }
     /* closing: what could not be sent is lost */
     while (q->count > 0) {

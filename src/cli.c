@@ -413,8 +413,7 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             break;
         case OPT_IPFIX_ACTIVE:
             if (wp_parse_u64(optarg, &v) != 0 || v > 86400)
-                return usage_error("--ipfix-active: expected 0 to 86400 seconds, not '%s'",
-                                   optarg);
+                return usage_error("--ipfix-active: expected 0 to 86400 seconds, not '%s'", optarg);
             cli->ipfix_active_secs = (uint32_t)v;
             break;
         case OPT_IPFIX_MTU:

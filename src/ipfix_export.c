@@ -480,8 +480,7 @@ static struct act *act_get(struct acttab *t, const struct wp_flow *f)
         struct act *e = &t->a[i];
         if (e->state == ACT_DEAD && tomb == SIZE_MAX)
             tomb = i;
-        if (e->state == ACT_USED && e->first_ns == f->first_ns &&
-            wp_flow_key_eq(&e->key, &f->key))
+        if (e->state == ACT_USED && e->first_ns == f->first_ns && wp_flow_key_eq(&e->key, &f->key))
             return e;
     }
     if (tomb != SIZE_MAX) {
@@ -508,8 +507,7 @@ static bool act_take(struct acttab *t, const struct wp_flow *f, struct act *sum)
     if (t->used == 0)
         return false;
     bool any = false;
-    for (size_t i = act_slot(t, &f->key); t->a[i].state != ACT_EMPTY;
-         i = (i + 1) & (t->cap - 1)) {
+    for (size_t i = act_slot(t, &f->key); t->a[i].state != ACT_EMPTY; i = (i + 1) & (t->cap - 1)) {
         struct act *e = &t->a[i];
         if (e->state != ACT_USED || e->first_ns < f->first_ns || e->first_ns > f->last_ns ||
             !wp_flow_key_eq(&e->key, &f->key))

@@ -216,9 +216,9 @@ static void test_templates_and_records(void)
     TAP_OK(t4->f[5].ie == 11 && i4->f[5].ie == 32 && i4->f[5].len == 2 && i6->f[5].ie == 139 &&
                i6->f[2].ie == 27,
            "ICMP templates: icmpTypeCodeIPv4 32 / icmpTypeCodeIPv6 139 for the port");
-    TAP_OK(t4->f[11].ie == 1 && t4->f[11].pen == 0 && t4->f[14].ie == 1 &&
-               t4->f[14].pen == 29305 && t4->f[16].ie == 6 && t4->f[16].len == 1 &&
-               t4->f[17].ie == 6 && t4->f[17].pen == 29305,
+    TAP_OK(t4->f[11].ie == 1 && t4->f[11].pen == 0 && t4->f[14].ie == 1 && t4->f[14].pen == 29305 &&
+               t4->f[16].ie == 6 && t4->f[16].len == 1 && t4->f[17].ie == 6 &&
+               t4->f[17].pen == 29305,
            "octetDeltaCount, tcpControlBits and their reverse");
     TAP_OK(t4->f[2].ie == 8 && t4->f[2].len == 4 && t6->f[2].ie == 27 && t6->f[2].len == 16,
            "source address IE 8 / 27");

@@ -568,9 +568,9 @@ def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
     ok('Sequence Errors: 0' in text and not errs, '%s: nfcapd: no sequence or other error %s'
        % (label, errs[:2]))
     out = subprocess.run(['nfdump', '-6', '-R', nf, '-q', '-o',
-                          'fmt:%ts|%te|%pr|%sa|%sp|%da|%dp|%ipkt|%opkt|%bfd'],
+                          'fmt:%ts|%te|%pr|%sa|%sp|%da|%dp|%ipkt|%opkt|%bfd|%ibyt|%obyt'],
                          capture_output=True, text=True, check=True).stdout
-    got = {}
+    got, octets = {}, {}
     for line in out.splitlines():
         c = [x.strip() for x in line.split('|')]
         if len(c) < 10:
@@ -581,6 +581,10 @@ def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
         dp = 0 if c[2] in ('ICMP', 'ICMP6') else int(c[6])
         k = (str(ipaddress.ip_address(c[3])), int(c[4]), str(ipaddress.ip_address(c[5])), dp)
         got.setdefault(k, []).append((c[0], c[1], int(c[7]), int(c[8])))
+        pr = {'TCP': 6, 'UDP': 17, 'ICMP': 1, 'ICMP6': 58}.get(c[2], 0)
+        o = octets.setdefault(k + (pr,), [0, 0])
+        o[0] += int(c[10])
+        o[1] += int(c[11])
     def fmt(ms):
         t = datetime.datetime.fromtimestamp(ms / 1000, datetime.timezone.utc)
         return t.strftime('%Y-%m-%d %H:%M:%S.') + '%03d' % (ms % 1000)
@@ -596,6 +600,14 @@ def check_nfcapd(wp, pcap, tmp, label, run=run_offline):
     extra = [k for k in got if k not in want]
     ok(not bad and not extra, '%s: nfdump: every flow once, packets both ways, times %s %s'
        % (label, bad[:2], extra[:2]))
+    # nfdump's bytes are octetDeltaCount: the IP-layer octets tshark reads
+    ref = tshark_l3(pcap)
+    bad = [(k, v, [ref.get(k + (0,), {}).get('octets', 0),
+                   ref.get((k[2], k[3], k[0], k[1], k[4], 0), {}).get('octets', 0)])
+           for k, v in octets.items() if k[4] in (1, 6, 17, 58)]
+    bad = [b for b in bad if b[1] != b[2]]
+    ok(octets and not bad, '%s: nfdump: bytes both ways (octetDeltaCount) equal tshark\'s IP '
+       'octets %s' % (label, bad[:2]))
 
 
 def check_live_active(wp, pcap, tmp, label):

@@ -548,8 +548,10 @@ static unsigned self_ping_sender(const struct wp_flow *f, const struct wp_packet
 }
 
 /* Step 8: add the packet to its flow: the direction of a ping to oneself,
- * a SYN seen late deciding the server side, TCP flags, per-direction
- * counters, names from the payload, and the flow's LRU class. */
+ * a SYN seen late deciding the server side, TCP flags (per direction) or
+ * the first ICMP type and code of each side, the active timeout hook (before
+ * the packet is counted), per-direction counters, names from the payload,
+ * and the flow's LRU class. */
 static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_packet *p,
                         const struct wp_record *rec, unsigned sender)
 {
@@ -571,8 +573,8 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
         f->l4.icmp[sender][0] = p->icmp_type;
         f->l4.icmp[sender][1] = p->icmp_code;
     }
-    if (WP_UNLIKELY(e->o.active_ns > 0) && rec->has_ts && (f->bits & WP_FB_TIME) &&
-        rec->ts_ns > f->last_ns &&
+    if (WP_UNLIKELY(e->o.active_ns > 0) && e->o.on_flow_active != NULL && rec->has_ts &&
+        (f->bits & WP_FB_TIME) && rec->ts_ns > f->last_ns &&
         (rec->ts_ns - f->first_ns) / e->o.active_ns != (f->last_ns - f->first_ns) / e->o.active_ns)
         e->o.on_flow_active(e->o.on_flow_end_ctx, f, rec->ts_ns);
     account(e, f, sender, p, rec);

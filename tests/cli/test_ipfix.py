@@ -302,6 +302,41 @@ def check_active(wp, pcap, tmp, label, secs=2):
        % (label, secs, len(recs), len(flows), n_active))
 
 
+def check_active_many(wp, tmp, n=700):
+    """A capture made here: `n` concurrent UDP flows 10.1.x.y:40000+i ->
+    192.0.2.1:5000, each three 100-byte IP packets at 0, 1.5 and 3 s (all
+    flows interleaved). With --ipfix-active 1 every flow gives three
+    records of one packet and 100 IP octets each: two active timeout
+    records (its packets at 1.5 and 3 s cross the 1 s and 3 s marks) and
+    the last one; all the flows are in the exporter's table at once."""
+    import struct
+    path = os.path.join(tmp, 'many.pcap')
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for t_us in (0, 1500000, 3000000):
+            for i in range(n):
+                ip = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 100, i, 0, 64, 17, 0,
+                                 bytes([10, 1, i >> 8, i & 0xff]), bytes([192, 0, 2, 1]))
+                udp = struct.pack('>HHHH', 40000 + i % 20000, 5000, 80, 0) + bytes(72)
+                fr = bytes(6) + bytes([2, 0, 0, 0, 0, 1]) + b'\x08\x00' + ip + udp
+                ts = 1700000000 * 1000000 + t_us + i
+                f.write(struct.pack('<IIII', ts // 1000000, ts % 1000000, len(fr), len(fr)) + fr)
+    fx = os.path.join(tmp, 'many.ipfix')
+    p = subprocess.run([wp, '-q', '-r', path, '-o', os.devnull, '--ipfix-file', fx,
+                        '--ipfix-active', '1'], capture_output=True, text=True)
+    _, recs = tshark_records(fx)
+    per = {}
+    for r in recs:
+        k = rec_key(r)
+        per.setdefault(k, []).append((int(r['cflow.packets'][0]), int(r['cflow.octets'][0]),
+                                      r['cflow.flow_end_reason'][0]))
+    bad = [(k, v) for k, v in per.items()
+           if sorted(v) != [(1, 100, '2'), (1, 100, '2'), (1, 100, '4')]]
+    ok(p.returncode == 0 and len(per) == n and not bad,
+       '%d concurrent flows, --ipfix-active 1: three one-packet records each (two active) %s'
+       % (n, bad[:2]))
+
+
 # nfdump 1.7.1 reads applicationName in the options records only as a
 # fixed-length field (fixed in 1.7.2); RFC 7011 allows variable length.
 NFCAPD_QUIRKS = ['nbar option size error']
@@ -822,6 +857,7 @@ def main():
             fx = check(wp, pcap, tmp, label)
             if label == 'apple-session':
                 check_pen(wp, pcap, tmp, label)
+        check_active_many(wp, tmp)
         for label, pcap in pcaps:
             if label in ('iphone.pcap', '1kxun.pcap'):  # flows of minutes
                 check_active(wp, pcap, tmp, label)

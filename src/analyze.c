@@ -323,6 +323,7 @@ static void account(struct wp_engine *e, struct wp_flow *f, unsigned sender,
 {
     f->pkts[sender]++;
     f->bytes[sender] += p->wirelen;
+    f->ip_bytes[sender] += p->ip_len;
     if (WP_UNLIKELY(!rec->has_ts))
         wp_timeline_untimed(e->tl, p->wirelen);
     if (rec->has_ts) {
@@ -550,8 +551,10 @@ static unsigned self_ping_sender(const struct wp_flow *f, const struct wp_packet
 }
 
 /* Step 8: add the packet to its flow: the direction of a ping to oneself,
- * a SYN seen late deciding the server side, TCP flags, per-direction
- * counters, names from the payload, and the flow's LRU class. */
+ * a SYN seen late deciding the server side, TCP flags (per direction) or
+ * the first ICMP type and code of each side, the active timeout hook (before
+ * the packet is counted), per-direction counters, names from the payload,
+ * and the flow's LRU class. */
 static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_packet *p,
                         const struct wp_record *rec, unsigned sender)
 {
@@ -566,6 +569,17 @@ static void update_flow(struct wp_engine *e, struct wp_flow *f, const struct wp_
         apple_classify(e, f);
     }
     f->tcp_flags |= p->tcp_flags;
+    if (p->proto == WP_IPPROTO_TCP) {
+        f->l4.tcp_flags[sender] |= p->tcp_flags;
+    } else if ((p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6) && p->has_l4 &&
+               f->pkts[sender] == 0) {
+        f->l4.icmp[sender][0] = p->icmp_type;
+        f->l4.icmp[sender][1] = p->icmp_code;
+    }
+    if (WP_UNLIKELY(e->o.active_ns > 0) && e->o.on_flow_active != NULL && rec->has_ts &&
+        (f->bits & WP_FB_TIME) && rec->ts_ns > f->last_ns &&
+        (rec->ts_ns - f->first_ns) / e->o.active_ns != (f->last_ns - f->first_ns) / e->o.active_ns)
+        e->o.on_flow_active(e->o.on_flow_end_ctx, f, rec->ts_ns);
     account(e, f, sender, p, rec);
     wp_outcome_packet(f, sender, p->tcp_flags, p->payload_len, wp_outcome_is_icmp_error(p));
     if (p->proto == WP_IPPROTO_ICMP || p->proto == WP_IPPROTO_ICMPV6)
@@ -752,8 +766,15 @@ static void merge_flow(void *ctx, struct wp_flow *sf)
     int64_t f_first = f->first_ns, f_last = f->last_ns;
     bool f_time = (f->bits & WP_FB_TIME) != 0;
     for (int i = 0; i < 2; i++) {
+        if (f->key.proto == WP_IPPROTO_TCP) {
+            f->l4.tcp_flags[i] |= sf->l4.tcp_flags[i];
+        } else if (f->pkts[i] == 0 && sf->pkts[i] != 0) { /* ICMP: the first message's */
+            f->l4.icmp[i][0] = sf->l4.icmp[i][0];
+            f->l4.icmp[i][1] = sf->l4.icmp[i][1];
+        }
         f->pkts[i] += sf->pkts[i];
         f->bytes[i] += sf->bytes[i];
+        f->ip_bytes[i] += sf->ip_bytes[i];
     }
     f->tcp_flags |= sf->tcp_flags;
     wp_flow_proc_merge(f, sf);

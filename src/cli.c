@@ -70,6 +70,8 @@ void wp_cli_usage(FILE *fp)
           "  --ipfix-pen N      IPFIX: also names, Apple service, rule and outcome as\n"
           "                     enterprise elements of YOUR enterprise number N\n"
           "  --ipfix-mtu N      IPFIX messages of at most N octets (default 1400)\n"
+          "  --ipfix-active SECS  IPFIX: a flow that lasts sends its counts every SECS\n"
+          "                     as delta records (capture time; default 60, 0: at end only)\n"
           "  --baseline FILE    a capture without the app: mark ports, servers, names and\n"
           "                     processes new or grown; repeatable\n"
           "  --new-only         with --baseline: leave out what the baseline had\n"
@@ -146,6 +148,7 @@ enum {
     OPT_IPFIX_REFRESH,
     OPT_IPFIX_REFRESH_MSGS,
     OPT_IPFIX_PEN,
+    OPT_IPFIX_ACTIVE,
 };
 
 static const struct option longopts[] = {
@@ -179,6 +182,7 @@ static const struct option longopts[] = {
     {"ipfix-refresh", required_argument, NULL, OPT_IPFIX_REFRESH},
     {"ipfix-refresh-msgs", required_argument, NULL, OPT_IPFIX_REFRESH_MSGS},
     {"ipfix-pen", required_argument, NULL, OPT_IPFIX_PEN},
+    {"ipfix-active", required_argument, NULL, OPT_IPFIX_ACTIVE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -251,6 +255,7 @@ static int append_filter(struct wp_cli *cli, const char *word)
 int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
 {
     memset(cli, 0, sizeof(*cli));
+    cli->ipfix_active_secs = 60;
     cli->tunnels = true;
     cli->top = 10;
     cli->jobs = 1;
@@ -414,6 +419,11 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             if (wp_parse_u64(optarg, &v) != 0 || v == 0 || v > 1000000)
                 return usage_error("--ipfix-refresh-msgs: expected 1 to 1000000, not '%s'", optarg);
             cli->ipfix_refresh_msgs = (uint32_t)v;
+            break;
+        case OPT_IPFIX_ACTIVE:
+            if (wp_parse_u64(optarg, &v) != 0 || v > 86400)
+                return usage_error("--ipfix-active: expected 0 to 86400 seconds, not '%s'", optarg);
+            cli->ipfix_active_secs = (uint32_t)v;
             break;
         case OPT_IPFIX_MTU:
             if (wp_parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535)

@@ -106,7 +106,8 @@ static void clear_l3(struct wp_packet *pkt)
     pkt->has_ports = pkt->has_l4 = false;
     pkt->sport = pkt->dport = 0;
     pkt->tcp_flags = 0;
-    pkt->icmp_type = 0;
+    pkt->icmp_type = pkt->icmp_code = 0;
+    pkt->ip_len = 0;
     pkt->payload = NULL;
     pkt->payload_len = 0;
 }
@@ -500,6 +501,7 @@ static bool decode_icmp(struct cursor *c, struct wp_packet *pkt)
         return false;
     }
     pkt->icmp_type = h[0];
+    pkt->icmp_code = h[1];
     pkt->has_l4 = true;
     return true;
 }
@@ -621,6 +623,7 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         return;
     }
     pkt->family = 4;
+    pkt->ip_len = (uint32_t)total;
     pkt->proto = h[9];
     pkt->src = h + 12;
     pkt->dst = h + 16;
@@ -779,6 +782,7 @@ static void decode_ipv6(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
         plen = avail;
     }
     pkt->family = 6;
+    pkt->ip_len = (uint32_t)(40 + plen);
     pkt->src = h + 8;
     pkt->dst = h + 24;
     struct cursor in = sub_cursor(c, 40, plen);

@@ -18,7 +18,9 @@ struct field {
     uint32_t pen;
 };
 
-/* The biflow template; IPv6 replaces the address IEs 8/12 by 27/28. */
+/* The biflow template; IPv6 replaces the address IEs 8/12 by 27/28, the
+ * ICMP templates destinationTransportPort 11 by icmpTypeCodeIPv4 32 or
+ * icmpTypeCodeIPv6 139 (nfdump reads them into its destination port). */
 static const struct field rec_fields[] = {
     {152, 8, 0},           /* flowStartMilliseconds */
     {153, 8, 0},           /* flowEndMilliseconds */
@@ -31,9 +33,13 @@ static const struct field rec_fields[] = {
     {136, 1, 0},           /* flowEndReason */
     {58, 2, 0},            /* vlanId */
     {2, 8, 0},             /* packetDeltaCount */
+    {1, 8, 0},             /* octetDeltaCount */
     {352, 8, 0},           /* layer2OctetDeltaCount */
     {2, 8, PEN_REVERSE},   /* reversePacketDeltaCount */
+    {1, 8, PEN_REVERSE},   /* reverseOctetDeltaCount */
     {352, 8, PEN_REVERSE}, /* reverseLayer2OctetDeltaCount */
+    {6, 1, 0},             /* tcpControlBits (reduced-size encoding, RFC 7011 6.2) */
+    {6, 1, PEN_REVERSE},   /* reverseTcpControlBits */
     {95, 3, 0},            /* applicationId */
     {460, VARLEN, 0},      /* httpRequestHost */
 };
@@ -153,6 +159,8 @@ static const struct ent {
     {VARLEN, 13, 0, "wpAppleService", "the Apple service of the flow"},
     {VARLEN, 13, 0, "wpServerRule", "the rule that decided the server side"},
     {VARLEN, 13, 0, "wpOutcome", "connection outcome"},
+    {VARLEN, 13, 0, "wpProcessName", "the process of the flow, when the capture names it"},
+    {4, 3, 4, "wpProcessId", "the process id of wpProcessName; 0 when none is known"},
 };
 
 static size_t template_size(uint32_t pen)
@@ -163,7 +171,7 @@ static size_t template_size(uint32_t pen)
     return n + (pen ? 8 * WP_IPFIX_ENT_COUNT : 0);
 }
 
-static size_t put_template(uint8_t *p, uint16_t tid, int family, uint32_t pen)
+static size_t put_template(uint8_t *p, uint16_t tid, int family, bool icmp, uint32_t pen)
 {
     size_t o = 0;
     put16(p, tid);
@@ -175,6 +183,8 @@ static size_t put_template(uint8_t *p, uint16_t tid, int family, uint32_t pen)
             f.ie = f.ie == 8 ? 27 : 28;
             f.len = 16;
         }
+        if (icmp && f.pen == 0 && f.ie == 11)
+            f.ie = family == 6 ? 139 : 32;
         o += put_field(p + o, f.ie, f.len, f.pen);
     }
     for (unsigned i = 0; pen != 0 && i < WP_IPFIX_ENT_COUNT; i++)
@@ -184,15 +194,17 @@ static size_t put_template(uint8_t *p, uint16_t tid, int family, uint32_t pen)
 
 bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m)
 {
-    size_t tsize = 2 * template_size(m->pen);
+    size_t tsize = 4 * template_size(m->pen);
     size_t osize = 6 + 4 + 4; /* header with scope count, 95, 96 */
     if (m->pen != 0)
         osize += 6 + 9 * 4; /* the RFC 5610 type template */
     if (m->len + WP_IPFIX_SET_HDR + tsize + WP_IPFIX_SET_HDR + osize > m->cap)
         return false;
     uint8_t *p = set_reserve(m, SET_TEMPLATE, tsize);
-    size_t o = put_template(p, WP_IPFIX_TID_V4, 4, m->pen);
-    put_template(p + o, WP_IPFIX_TID_V6, 6, m->pen);
+    size_t o = put_template(p, WP_IPFIX_TID_V4, 4, false, m->pen);
+    o += put_template(p + o, WP_IPFIX_TID_V6, 6, false, m->pen);
+    o += put_template(p + o, WP_IPFIX_TID_ICMP4, 4, true, m->pen);
+    put_template(p + o, WP_IPFIX_TID_ICMP6, 6, true, m->pen);
     set_close(m);
     p = set_reserve(m, SET_OPTIONS_TEMPLATE, osize);
     put16(p, WP_IPFIX_TID_APPS);
@@ -231,7 +243,7 @@ bool wp_ipfix_msg_add_types(struct wp_ipfix_msg *m)
     for (unsigned i = 0; i < WP_IPFIX_ENT_COUNT; i++) {
         const struct ent *e = &ent_fields[i];
         size_t nl = strlen(e->name), dl = strlen(e->descr);
-        uint8_t *p = set_reserve(m, WP_IPFIX_TID_TYPES, 32 + nl + dl);
+        uint8_t *p = set_reserve(m, WP_IPFIX_TID_TYPES, 28 + nl + dl);
         put32(p, m->pen);
         put16(p + 4, (uint16_t)(WP_IPFIX_ENT_BASE + 1 + i));
         put8(p + 6, e->type);
@@ -280,15 +292,20 @@ bool wp_ipfix_msg_add_rec(struct wp_ipfix_msg *m, const struct wp_ipfix_rec *r)
 {
     size_t alen = r->family == 6 ? 16 : 4;
     size_t hn = str_len(r->http_host);
-    size_t need = 8 + 8 + 2 * alen + 2 + 2 + 1 + 1 + 1 + 2 + 4 * 8 + 3 + 1 + hn;
-    const char *es[4] = {r->server_name, r->apple_service, r->rule, r->outcome};
-    size_t el[4] = {0, 0, 0, 0};
+    size_t need = 8 + 8 + 2 * alen + 2 + 2 + 1 + 1 + 1 + 2 + 6 * 8 + 2 + 3 + 1 + hn;
+    /* the enterprise strings in record order: IDs 101, 104, 105, 106, 107 */
+    const char *es[5] = {r->server_name, r->apple_service, r->rule, r->outcome, r->process};
+    size_t el[5] = {0, 0, 0, 0, 0};
     if (m->pen != 0) {
-        for (unsigned i = 0; i < 4; i++)
+        need += 5 + 2 + 4;
+        for (unsigned i = 0; i < 5; i++) {
             el[i] = str_len(es[i]);
-        need += 4 + el[0] + el[1] + el[2] + el[3] + 2;
+            need += el[i];
+        }
     }
-    uint16_t tid = r->family == 6 ? WP_IPFIX_TID_V6 : WP_IPFIX_TID_V4;
+    bool icmp = r->proto == 1 || r->proto == 58;
+    uint16_t tid = r->family == 6 ? (icmp ? WP_IPFIX_TID_ICMP6 : WP_IPFIX_TID_V6)
+                                  : (icmp ? WP_IPFIX_TID_ICMP4 : WP_IPFIX_TID_V4);
     uint8_t *p = set_reserve(m, tid, need);
     if (p == NULL)
         return false;
@@ -299,24 +316,28 @@ bool wp_ipfix_msg_add_rec(struct wp_ipfix_msg *m, const struct wp_ipfix_rec *r)
     memcpy(p + alen, r->dst, alen);
     p += 2 * alen;
     put16(p, r->sport);
-    put16(p + 2, r->dport);
+    put16(p + 2, icmp ? r->icmp_type_code : r->dport);
     put8(p + 4, r->proto);
     put8(p + 5, 1); /* biflowDirection: initiator (source is the client) */
     put8(p + 6, r->end_reason);
     put16(p + 7, r->vlan);
     p += 9;
-    put64(p, r->pkts[0]);
-    put64(p + 8, r->l2_octets[0]);
-    put64(p + 16, r->pkts[1]);
-    put64(p + 24, r->l2_octets[1]);
-    p += 32;
+    for (unsigned d = 0; d < 2; d++) {
+        put64(p, r->pkts[d]);
+        put64(p + 8, r->ip_octets[d]);
+        put64(p + 16, r->l2_octets[d]);
+        p += 24;
+    }
+    put8(p, r->tcp_flags[0]);
+    put8(p + 1, r->tcp_flags[1]);
+    p += 2;
     put_app_id(p, r->app_port);
     put8(p + 3, (uint8_t)hn);
     if (hn != 0)
         memcpy(p + 4, r->http_host, hn);
     p += 4 + hn;
     if (m->pen != 0) {
-        for (unsigned i = 0; i < 4; i++) {
+        for (unsigned i = 0; i < 5; i++) {
             put8(p, (uint8_t)el[i]);
             if (el[i] != 0)
                 memcpy(p + 1, es[i], el[i]);
@@ -327,6 +348,7 @@ bool wp_ipfix_msg_add_rec(struct wp_ipfix_msg *m, const struct wp_ipfix_rec *r)
                 p += 2;
             }
         }
+        put32(p, r->pid);
     }
     m->nrec++;
     return true;

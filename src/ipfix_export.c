@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "wp/decode.h"
+#include "wp/hash.h"
 #include "wp/ipfix.h"
 #include "wp/ipfix_export.h"
 #include "wp/outcome.h"
@@ -28,8 +29,29 @@ struct queue {
     bool closing;
 };
 
+/* What the active timeout exported of one flow so far: the counts of the
+ * records sent, by endpoint of the flow key, and where the next record
+ * starts (the first packet after the last export). Keyed by the flow key
+ * and the flow's first packet. */
+struct act {
+    struct wp_flow_key key;
+    uint32_t state; /* ACT_EMPTY, ACT_USED, ACT_DEAD */
+    int64_t first_ns;
+    int64_t next_ns;
+    uint64_t pkts[2], bytes[2], ip[2];
+};
+enum { ACT_EMPTY = 0, ACT_USED, ACT_DEAD };
+
+/* Open addressing, linear probing, a power of two of slots; only flows
+ * that outlived one active timeout are in it. */
+struct acttab {
+    struct act *a;
+    size_t cap, used, dead;
+};
+
 struct wp_ipfix_exp {
     pthread_mutex_t lock;
+    struct acttab act; /* under lock */
     FILE *fp; /* file sink; NULL for a network sink */
     /* network sink */
     bool net, tcp, block;
@@ -44,6 +66,7 @@ struct wp_ipfix_exp {
 
     const struct wp_services *services;
     const struct wp_applesvc *applesvc;
+    const struct wp_proctab *proctab;
     struct wp_nametab *names;
     struct wp_ipfix enc;
     struct wp_ipfix_msg msg;
@@ -144,6 +167,7 @@ static struct wp_ipfix_exp *exp_new(const struct wp_services *services, struct w
     wp_ipfix_init(&x->enc, odid, o->mtu);
     x->enc.pen = o->pen;
     x->applesvc = o->applesvc;
+    x->proctab = o->proctab;
     return x;
 }
 
@@ -188,19 +212,36 @@ static int connect_sock(struct wp_ipfix_exp *x)
     return fd;
 }
 
-/* Send all of a message; false when the connection failed. */
+/* Send all of a message; false when the connection failed (errno set). */
 static bool send_all(int fd, const uint8_t *m, size_t n)
 {
     while (n > 0) {
         ssize_t k = send(fd, m, n, MSG_NOSIGNAL);
         if (k < 0 && errno == EINTR)
             continue;
+        if (k == 0)
+            errno = EPIPE;
         if (k <= 0)
             return false;
         m += k;
         n -= (size_t)k;
     }
     return true;
+}
+
+/* TCP: the collector closed or reset the connection (a FIN or RST has
+ * arrived). Checked before each message: the first write after the peer
+ * closed would succeed locally and its records be lost unseen. */
+static bool peer_closed(int fd)
+{
+    struct pollfd pf = {fd, POLLIN, 0};
+    if (poll(&pf, 1, 0) <= 0)
+        return false;
+    if (pf.revents & (POLLHUP | POLLERR))
+        return true;
+    uint8_t b[512]; /* a collector does not talk: read and ignore it */
+    ssize_t k = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+    return k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
 }
 
 /* TCP: a new connection starts with the templates. */
@@ -222,6 +263,7 @@ static void *sender(void *arg)
     struct queue *q = &x->q;
     unsigned backoff = 1;
     time_t next_try = 0;
+    uint32_t last_sent = 0; /* UDP: data records of the last datagram sent */
     uint8_t *m = malloc(x->enc.mtu);
     pthread_mutex_lock(&q->lock);
     for (;;) {
@@ -265,16 +307,42 @@ static void *sender(void *arg)
         q->count--;
         pthread_cond_signal(&q->nonfull);
         pthread_mutex_unlock(&q->lock);
-        bool sent = send_all(x->sock, m, n);
+        bool sent = !(x->tcp && peer_closed(x->sock)) && send_all(x->sock, m, n);
+        uint32_t refused = 0;
+        if (!sent && !x->tcp && errno == ECONNREFUSED) {
+            /* UDP: the ICMP port unreachable that the kernel reports now was
+             * the answer to a datagram sent before, which is lost (on the
+             * path of a loopback or a near collector, the last one); this
+             * datagram was not sent: send it again. */
+            refused = last_sent;
+            sent = send_all(x->sock, m, n);
+        }
+        if (sent && !x->tcp)
+            last_sent = nrec;
         pthread_mutex_lock(&q->lock);
+        x->dropped += refused;
         if (!sent) {
-            x->dropped += nrec; /* UDP: port unreachable; TCP: disconnected */
+            x->dropped += nrec; /* UDP: not sent; TCP: disconnected */
             if (x->tcp) {
                 close(x->sock);
                 x->sock = -1;
                 next_try = time(NULL) + backoff;
             }
         }
+    }
+    if (!x->tcp && x->sock >= 0 && last_sent != 0) {
+        /* UDP: a port unreachable answering the last datagram, reported
+         * within 100 ms (at once on the loopback), loses it too */
+        pthread_mutex_unlock(&q->lock);
+        struct pollfd pf = {x->sock, 0, 0};
+        int err = 0;
+        socklen_t len = sizeof(err);
+        bool lost = poll(&pf, 1, 100) > 0 && (pf.revents & POLLERR) &&
+                    getsockopt(x->sock, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+                    err == ECONNREFUSED;
+        pthread_mutex_lock(&q->lock);
+        if (lost)
+            x->dropped += last_sent;
     }
     /* closing: what could not be sent is lost */
     while (q->count > 0) {
@@ -371,20 +439,121 @@ uint64_t wp_ipfix_exp_dropped(struct wp_ipfix_exp *x)
     return d;
 }
 
+static size_t act_slot(const struct acttab *t, const struct wp_flow_key *k)
+{
+    return (size_t)wp_fasthash(k, sizeof(*k)) & (t->cap - 1);
+}
+
+/* Rebuild the table with `cap` slots (dropping the dead). Returns false,
+ * leaving it as it was, when out of memory. */
+static bool act_rehash(struct acttab *t, size_t cap)
+{
+    struct act *a = calloc(cap, sizeof(*a));
+    if (a == NULL)
+        return false;
+    struct acttab n = {a, cap, 0, 0};
+    for (size_t i = 0; i < t->cap; i++) {
+        if (t->a[i].state != ACT_USED)
+            continue;
+        size_t j = act_slot(&n, &t->a[i].key);
+        while (n.a[j].state != ACT_EMPTY)
+            j = (j + 1) & (cap - 1);
+        n.a[j] = t->a[i];
+        n.used++;
+    }
+    free(t->a);
+    *t = n;
+    return true;
+}
+
+/* The entry of flow `f` (its key and first packet), added zeroed when
+ * new; NULL when out of memory. */
+static struct act *act_get(struct acttab *t, const struct wp_flow *f)
+{
+    if ((t->used + t->dead + 1) * 10 > t->cap * 7) {
+        size_t cap = t->cap < 64 ? 64 : (t->used + 1) * 10 > t->cap * 3 ? t->cap * 2 : t->cap;
+        if (!act_rehash(t, cap))
+            return NULL;
+    }
+    size_t i = act_slot(t, &f->key), tomb = SIZE_MAX;
+    for (; t->a[i].state != ACT_EMPTY; i = (i + 1) & (t->cap - 1)) {
+        struct act *e = &t->a[i];
+        if (e->state == ACT_DEAD && tomb == SIZE_MAX)
+            tomb = i;
+        if (e->state == ACT_USED && e->first_ns == f->first_ns && wp_flow_key_eq(&e->key, &f->key))
+            return e;
+    }
+    if (tomb != SIZE_MAX) {
+        i = tomb;
+        t->dead--;
+    }
+    struct act *e = &t->a[i];
+    memset(e, 0, sizeof(*e));
+    e->key = f->key;
+    e->first_ns = f->first_ns;
+    e->next_ns = f->first_ns;
+    e->state = ACT_USED;
+    t->used++;
+    return e;
+}
+
+/* Take out the entries of flow `f` that ends now: its key, a first packet
+ * within the flow's times (one entry, or one per -j reader whose part of
+ * the flow was merged into it), summed into `sum` (zeroed first; next_ns
+ * the latest). Returns false when there was none. */
+static bool act_take(struct acttab *t, const struct wp_flow *f, struct act *sum)
+{
+    memset(sum, 0, sizeof(*sum));
+    if (t->used == 0)
+        return false;
+    bool any = false;
+    for (size_t i = act_slot(t, &f->key); t->a[i].state != ACT_EMPTY; i = (i + 1) & (t->cap - 1)) {
+        struct act *e = &t->a[i];
+        if (e->state != ACT_USED || e->first_ns < f->first_ns || e->first_ns > f->last_ns ||
+            !wp_flow_key_eq(&e->key, &f->key))
+            continue;
+        for (int d = 0; d < 2; d++) {
+            sum->pkts[d] += e->pkts[d];
+            sum->bytes[d] += e->bytes[d];
+            sum->ip[d] += e->ip[d];
+        }
+        if (!any || e->next_ns > sum->next_ns)
+            sum->next_ns = e->next_ns;
+        any = true;
+        e->state = ACT_DEAD;
+        t->used--;
+        t->dead++;
+    }
+    return any;
+}
+
+/* Turn a record of a flow's totals into the delta since what `a` says was
+ * exported (client endpoint c, server s), starting at a->next_ns. */
+static void delta(struct wp_ipfix_rec *r, const struct act *a, unsigned c, unsigned s)
+{
+    r->pkts[0] -= a->pkts[c];
+    r->pkts[1] -= a->pkts[s];
+    r->l2_octets[0] -= a->bytes[c];
+    r->l2_octets[1] -= a->bytes[s];
+    r->ip_octets[0] -= a->ip[c];
+    r->ip_octets[1] -= a->ip[s];
+    r->start_ms = (uint64_t)(a->next_ns / 1000000);
+}
+
 /* Fill a record from a flow; the client is the endpoint that is not the
  * server. */
 static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
                  struct wp_ipfix_rec *r)
 {
-    unsigned s = f->server, c = 1u - s;
+    unsigned s = wp_flow_server_ep(f), c = wp_flow_client_ep(f);
     memset(r, 0, sizeof(*r));
     r->family = f->key.family;
     r->proto = f->key.proto;
     r->end_reason = (uint8_t)reason;
     memcpy(r->src, f->key.addr[c], 16);
     memcpy(r->dst, f->key.addr[s], 16);
-    r->sport = f->key.port[c];
-    r->dport = f->key.port[s];
+    r->sport = wp_flow_client_port(f);
+    r->dport = wp_flow_server_port(f);
     r->vlan = f->key.vlan == WP_VLAN_NONE ? 0 : f->key.vlan;
     r->start_ms = (uint64_t)(f->first_ns / 1000000);
     r->end_ms = (uint64_t)(f->last_ns / 1000000);
@@ -392,6 +561,14 @@ static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
     r->pkts[1] = f->pkts[s];
     r->l2_octets[0] = f->bytes[c];
     r->l2_octets[1] = f->bytes[s];
+    r->ip_octets[0] = f->ip_bytes[c];
+    r->ip_octets[1] = f->ip_bytes[s];
+    if (r->proto == WP_IPPROTO_TCP) {
+        r->tcp_flags[0] = f->l4.tcp_flags[c];
+        r->tcp_flags[1] = f->l4.tcp_flags[s];
+    } else if (r->proto == WP_IPPROTO_ICMP || r->proto == WP_IPPROTO_ICMPV6) {
+        r->icmp_type_code = (uint16_t)(f->l4.icmp[c][0] << 8 | f->l4.icmp[c][1]);
+    }
     r->app_port = r->dport;
     if (f->name_src == WP_NAME_HTTP && f->name_id != 0 && x->names != NULL)
         r->http_host = wp_nametab_get(x->names, f->name_id);
@@ -404,7 +581,37 @@ static void fill(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason,
             r->apple_service = wp_applesvc_key(x->applesvc, f->apple_svc - 1);
         r->rule = wp_how_name(f->how);
         r->outcome = wp_outcome_name(wp_outcome_of(f));
+        uint16_t proc = 0, eproc = 0;
+        if (x->proctab != NULL)
+            wp_flow_process(x->proctab, f, &proc, &eproc);
+        const struct wp_proc_entry *pe = wp_proctab_get(x->proctab, proc);
+        if (pe != NULL) {
+            r->process = pe->name;
+            r->pid = pe->pid >= 0 && pe->pid <= UINT32_MAX ? (uint32_t)pe->pid : 0;
+        }
     }
+}
+
+/* Add record `r` of flow `f` to the message being built (under x->lock). */
+static void emit(struct wp_ipfix_exp *x, const struct wp_flow *f, const struct wp_ipfix_rec *r)
+{
+    if (r->app_port != 0 && x->app_name[r->app_port] == NULL && x->services != NULL) {
+        const struct wp_service *sv =
+            wp_services_lookup(x->services, r->proto, r->app_port, wp_flow_server_apple(f));
+        if (sv != NULL) {
+            x->app_name[r->app_port] = sv->name;
+            x->app_port[x->n_app++] = r->app_port;
+        }
+    }
+    if (r->end_ms > x->last_ms)
+        x->last_ms = r->end_ms;
+    begin(x);
+    if (!wp_ipfix_msg_add_rec(&x->msg, r)) {
+        write_msg(x);
+        begin(x);
+        wp_ipfix_msg_add_rec(&x->msg, r); /* fits an empty message */
+    }
+    x->records++;
 }
 
 void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason)
@@ -412,25 +619,34 @@ void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reas
     if (!(f->bits & WP_FB_TIME))
         return;
     struct wp_ipfix_rec r;
+    struct act sent;
     pthread_mutex_lock(&x->lock);
     fill(x, f, reason, &r);
-    if (r.app_port != 0 && x->app_name[r.app_port] == NULL && x->services != NULL) {
-        const struct wp_service *sv =
-            wp_services_lookup(x->services, r.proto, r.app_port, wp_flow_server_apple(f));
-        if (sv != NULL) {
-            x->app_name[r.app_port] = sv->name;
-            x->app_port[x->n_app++] = r.app_port;
+    if (act_take(&x->act, f, &sent))
+        delta(&r, &sent, wp_flow_client_ep(f), wp_flow_server_ep(f));
+    emit(x, f, &r);
+    pthread_mutex_unlock(&x->lock);
+}
+
+void wp_ipfix_exp_on_flow_active(void *ctx, const struct wp_flow *f, int64_t ts_ns)
+{
+    struct wp_ipfix_exp *x = ctx;
+    if (!(f->bits & WP_FB_TIME))
+        return;
+    struct wp_ipfix_rec r;
+    pthread_mutex_lock(&x->lock);
+    struct act *a = act_get(&x->act, f);
+    if (a != NULL) { /* out of memory: the record at the end carries it all */
+        fill(x, f, WP_IPFIX_END_ACTIVE, &r);
+        delta(&r, a, wp_flow_client_ep(f), wp_flow_server_ep(f));
+        for (int d = 0; d < 2; d++) {
+            a->pkts[d] = f->pkts[d];
+            a->bytes[d] = f->bytes[d];
+            a->ip[d] = f->ip_bytes[d];
         }
+        a->next_ns = ts_ns;
+        emit(x, f, &r);
     }
-    if (r.end_ms > x->last_ms)
-        x->last_ms = r.end_ms;
-    begin(x);
-    if (!wp_ipfix_msg_add_rec(&x->msg, &r)) {
-        write_msg(x);
-        begin(x);
-        wp_ipfix_msg_add_rec(&x->msg, &r); /* fits an empty message */
-    }
-    x->records++;
     pthread_mutex_unlock(&x->lock);
 }
 
@@ -492,6 +708,7 @@ int wp_ipfix_exp_close(struct wp_ipfix_exp *x, uint64_t *dropped)
     }
     if (!x->net && dropped != NULL)
         *dropped = 0;
+    free(x->act.a);
     int rc = x->failed ? -1 : 0;
     int err = x->err;
     pthread_mutex_destroy(&x->lock);

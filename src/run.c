@@ -285,6 +285,7 @@ int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **o
         .refresh_msgs = cli->ipfix_refresh_msgs,
         .pen = cli->ipfix_pen,
         .applesvc = rc->applesvc,
+        .proctab = rc->proctab,
     };
     struct wp_ipfix_exp *x =
         cli->ipfix_file != NULL
@@ -296,6 +297,8 @@ int wp_run_ipfix_open(struct wp_run_ctx *rc, bool block, struct wp_ipfix_exp **o
     }
     rc->opts.on_flow_end = wp_ipfix_exp_on_flow_end;
     rc->opts.on_flow_end_ctx = x;
+    rc->opts.on_flow_active = wp_ipfix_exp_on_flow_active;
+    rc->opts.active_ns = (int64_t)cli->ipfix_active_secs * 1000000000;
     *out = x;
     return 0;
 }

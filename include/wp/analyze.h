@@ -42,6 +42,12 @@ struct wp_engine_opts {
      * forgotten (ipfix_export.h); NULL: none. May run in a -j worker. */
     void (*on_flow_end)(void *ctx, const struct wp_flow *f, enum wp_flow_end why);
     void *on_flow_end_ctx;
+    /* Active timeout (IPFIX): called, with on_flow_end_ctx, at a flow's
+     * first packet (capture time ts_ns, not yet counted) that falls in a
+     * later multiple of active_ns since the flow's first packet than the
+     * packet before it; NULL or active_ns 0: never. May run in a -j worker. */
+    void (*on_flow_active)(void *ctx, const struct wp_flow *f, int64_t ts_ns);
+    int64_t active_ns;
     int64_t bucket_ns;         /* the timeline's bucket (timeline.h); 0: automatic */
     int64_t answer_timeout_ns; /* a flow without an answer is unanswered this long
                                 * after its first packet (live); 0: at once (files) */

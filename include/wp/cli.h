@@ -61,6 +61,7 @@ struct wp_cli {
     const char *ipfix;            /* --ipfix [tcp:]HOST:PORT */
     uint32_t ipfix_refresh_secs;  /* --ipfix-refresh SECS (UDP templates), 0: 600 */
     uint32_t ipfix_refresh_msgs;  /* --ipfix-refresh-msgs N, 0: 16 */
+    uint32_t ipfix_active_secs;   /* --ipfix-active SECS: active timeout, 0: none */
 };
 
 /* Parse argv. Returns 0 to run, 1 when --help or --version was printed

@@ -93,6 +93,9 @@ struct wp_packet {
     uint16_t sport, dport;
     uint8_t tcp_flags;
     uint8_t icmp_type; /* ICMP or ICMPv6 type when has_l4 */
+    uint8_t icmp_code; /* ICMP or ICMPv6 code when has_l4 */
+    uint32_t ip_len;   /* the IP packet's length on the wire: IPv4 total length,
+                        * IPv6 40 + payload length (both clamped to the frame) */
     uint32_t tcp_seq;  /* TCP sequence number when has_l4 */
 
     const uint8_t *payload;   /* transport payload, captured bytes only */

@@ -115,21 +115,44 @@ struct wp_flow {
     uint8_t tl_proc;         /* timeline.h process series + 1; 0 none */
     uint16_t tl_series;      /* timeline.h series + 1, given at the first packet; 0 none */
     struct wp_oc oc;         /* outcome state (outcome.h), 8 bytes */
-    uint64_t pkts[2];        /* sent by endpoint i */
-    uint64_t bytes[2];
+    union {
+        uint8_t tcp_flags[2]; /* TCP: OR of the flags sent by endpoint i */
+        uint8_t icmp[2][2];   /* ICMP, ICMPv6: type and code of endpoint i's first message */
+    } l4;
+    uint64_t pkts[2];     /* sent by endpoint i */
+    uint64_t bytes[2];    /* frame bytes (wire length) sent by endpoint i */
+    uint64_t ip_bytes[2]; /* IP-layer bytes sent by endpoint i (IP total lengths) */
     int64_t first_ns, last_ns;
     struct wp_link lru; /* owned by the table: its LRU list, or its free list */
 };
 /* The flow's size sets the memory per flow (docs/design.md, the flood test):
  * a change must be deliberate. */
-_Static_assert(sizeof(struct wp_flow) == 144, "struct wp_flow is 144 bytes");
+_Static_assert(sizeof(struct wp_flow) == 160, "struct wp_flow is 160 bytes");
 
 /* ---- facts about a flow: one accessor each, used everywhere ------------- */
+
+/* The endpoint index (0 or 1 of the key) of the service (server) side,
+ * and of the client side. */
+static inline unsigned wp_flow_server_ep(const struct wp_flow *f)
+{
+    return f->server;
+}
+
+static inline unsigned wp_flow_client_ep(const struct wp_flow *f)
+{
+    return 1u - f->server;
+}
 
 /* The service (server) side's port; 0 for transports without ports. */
 static inline uint16_t wp_flow_server_port(const struct wp_flow *f)
 {
     return f->key.port[f->server];
+}
+
+/* The client side's port; 0 for transports without ports. */
+static inline uint16_t wp_flow_client_port(const struct wp_flow *f)
+{
+    return f->key.port[1u - f->server];
 }
 
 /* The server's address is in Apple's address space. */

@@ -11,6 +11,8 @@ enum {
     WP_IPFIX_TID_V6 = 257,    /* biflow record, IPv6 addresses */
     WP_IPFIX_TID_APPS = 258,  /* options: applicationId -> applicationName */
     WP_IPFIX_TID_TYPES = 259, /* options: RFC 5610 type records of enterprise IEs */
+    WP_IPFIX_TID_ICMP4 = 260, /* biflow record of an ICMP flow: icmpTypeCodeIPv4 for the port */
+    WP_IPFIX_TID_ICMP6 = 261, /* ... of an ICMPv6 flow: icmpTypeCodeIPv6 */
 };
 
 /* IANA flowEndReason values (IE 136). */
@@ -43,7 +45,12 @@ struct wp_ipfix_rec {
     uint64_t start_ms;     /* flowStartMilliseconds (Unix epoch) */
     uint64_t end_ms;       /* flowEndMilliseconds */
     uint64_t pkts[2];      /* packetDeltaCount, reversePacketDeltaCount */
+    uint64_t ip_octets[2]; /* octetDeltaCount and its reverse: IP total lengths */
     uint64_t l2_octets[2]; /* layer2OctetDeltaCount and its reverse: frame bytes */
+    uint8_t tcp_flags[2];  /* tcpControlBits and its reverse: OR of the flags seen */
+    uint16_t icmp_type_code; /* ICMP (proto 1 or 58) only: type * 256 + code of the
+                              * client's first message; the record then uses the
+                              * ICMP template, with it in place of dport */
     uint16_t app_port;     /* applicationId selector (IANA-L4 engine): service port */
     const char *http_host; /* httpRequestHost, NULL or "" when none */
     /* enterprise elements, only when the encoder has a PEN (strings: NULL
@@ -54,11 +61,13 @@ struct wp_ipfix_rec {
     const char *apple_service; /* 4: Apple service key */
     const char *rule;          /* 5: the rule that decided the server side */
     const char *outcome;       /* 6: connection outcome */
+    const char *process;       /* 7: the flow's process name */
+    uint32_t pid;              /* 8: its process id; 0 when none is known */
 };
 
 /* Enterprise element IDs (under the user's PEN): base + the numbers above. */
 #define WP_IPFIX_ENT_BASE  100
-#define WP_IPFIX_ENT_COUNT 6
+#define WP_IPFIX_ENT_COUNT 8
 
 /* Encoder state of one transport session and Observation Domain: the
  * sequence number (RFC 7011 section 3.1) and the message size limit. */
@@ -91,7 +100,7 @@ void wp_ipfix_init(struct wp_ipfix *x, uint32_t odid, size_t mtu);
 bool wp_ipfix_msg_begin(const struct wp_ipfix *x, struct wp_ipfix_msg *m, uint8_t *buf, size_t cap,
                         uint32_t export_s);
 
-/* Append the template set (both biflow templates) and the options template
+/* Append the template set (the four biflow templates) and the options template
  * set (applicationId scope; with a PEN also the RFC 5610 type template). Returns false, leaving `m`
  * unchanged, when they do not fit. */
 bool wp_ipfix_msg_add_templates(struct wp_ipfix_msg *m);

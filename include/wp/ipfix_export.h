@@ -9,6 +9,7 @@
 #include "wp/classify.h"
 #include "wp/flow.h"
 #include "wp/names.h"
+#include "wp/proctab.h"
 
 struct wp_ipfix_exp;
 
@@ -22,6 +23,7 @@ struct wp_ipfix_net_opts {
     uint32_t pen;          /* --ipfix-pen: enterprise elements under it; 0: none
                             * (then mtu must be at least 1024) */
     const struct wp_applesvc *applesvc; /* borrowed, for the Apple service; may be NULL */
+    const struct wp_proctab *proctab;   /* borrowed, for the process; may be NULL */
 };
 
 /* Open an IPFIX file exporter writing to `path`: messages of at most
@@ -51,9 +53,20 @@ struct wp_ipfix_exp *wp_ipfix_exp_open_net(const char *dest, const struct wp_ser
 uint64_t wp_ipfix_exp_dropped(struct wp_ipfix_exp *x);
 
 /* Export one flow as a biflow record from the client's side, with
- * flowEndReason `reason` (WP_IPFIX_END_*, ipfix.h). Safe to call from
+ * flowEndReason `reason` (WP_IPFIX_END_*, ipfix.h): its counts, less what
+ * active timeout records of it already carried. Safe to call from
  * several threads. Flows without time (no packet) are skipped. */
 void wp_ipfix_exp_flow(struct wp_ipfix_exp *x, const struct wp_flow *f, int reason);
+
+/* The engine's active timeout hook (wp_engine_opts.on_flow_active): export
+ * the counts of flow `f` since its previous record (or its start) with
+ * flowEndReason activeTimeout; the next record of the flow starts at
+ * `ts_ns`, the packet that crossed the timeout (not yet counted). The
+ * exporter remembers what it sent (by flow key and first packet), so that
+ * the flow's last record (wp_ipfix_exp_flow) carries only the remainder:
+ * the records of a flow always add up to its counts. TCP flags are the OR
+ * since the flow's start. Out of memory, no active record is sent. */
+void wp_ipfix_exp_on_flow_active(void *ctx, const struct wp_flow *f, int64_t ts_ns);
 
 /* The engine hook (wp_engine_opts.on_flow_end): `ctx` is the exporter; the
  * engine's reason becomes the IANA flowEndReason. */

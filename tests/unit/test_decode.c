@@ -291,6 +291,7 @@ static void test_ethernet_ipv4(void)
     TAP_EQ(p.payload_len, 0, "eth/ipv4/tcp: no payload");
     TAP_EQ(p.caplen, 54, "eth/ipv4/tcp: caplen");
     TAP_EQ(p.wirelen, 54, "eth/ipv4/tcp: wirelen");
+    TAP_EQ(p.ip_len, 40, "eth/ipv4/tcp: IP length is the total length");
     TAP_OK(p.src == g_buf + 26 && p.dst == g_buf + 30, "eth/ipv4/tcp: addresses point into the frame");
     expect_vlan(&p, WP_VLAN_NONE, WP_VLAN_NONE, 0, "eth/ipv4/tcp");
     expect_no_tunnel(&p, "eth/ipv4/tcp");
@@ -306,6 +307,7 @@ static void test_ethernet_ipv4(void)
     expect_ports(&p, 40000, 53, "eth/ipv4/udp padded");
     TAP_EQ(p.tcp_flags, 0, "eth/ipv4/udp padded: no TCP flags");
     TAP_EQ(p.payload_len, 4, "eth/ipv4/udp padded: payload is the IP payload, not the padding");
+    TAP_EQ(p.ip_len, 32, "eth/ipv4/udp padded: IP length 32 without the 14 bytes of padding");
     TAP_OK(p.payload == g_buf + 42 && memcmp(p.payload, "abcd", 4) == 0,
            "eth/ipv4/udp padded: payload bytes");
 
@@ -316,6 +318,16 @@ static void test_ethernet_ipv4(void)
     TAP_OK(p.has_l4, "eth/ipv4/icmp: has_l4");
     TAP_EQ(p.icmp_type, 8, "eth/ipv4/icmp: echo request");
     TAP_EQ(p.payload_len, 4, "eth/ipv4/icmp: payload after the 4-byte header");
+    TAP_EQ(p.ip_len, 28, "eth/ipv4/icmp: IP length 28");
+    {
+        uint8_t un[sizeof(F_ETH_ICMP)];
+        memcpy(un, F_ETH_ICMP, sizeof(un));
+        un[34] = 3;  /* destination unreachable */
+        un[35] = 13; /* communication administratively prohibited */
+        decode_wl(WP_LT_EN10MB, un, sizeof(un), sizeof(un), false, &p);
+        TAP_OK(p.has_l4 && p.icmp_type == 3 && p.icmp_code == 13,
+               "eth/ipv4/icmp: type 3 code 13 (%u/%u)", p.icmp_type, p.icmp_code);
+    }
 
     DECODE(WP_LT_EN10MB, F_ETH_IPOPT, false, &p);
     expect_status(&p, WP_DEC_OK, 0, "eth/ipv4 IHL 6/udp");

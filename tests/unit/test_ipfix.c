@@ -168,6 +168,10 @@ static struct wp_ipfix_rec sample4(void)
     r.pkts[1] = 8;
     r.l2_octets[0] = 1613;
     r.l2_octets[1] = 5283;
+    r.ip_octets[0] = 1613 - 12 * 14;
+    r.ip_octets[1] = 5283 - 8 * 14;
+    r.tcp_flags[0] = 0x1b; /* SYN FIN PSH ACK */
+    r.tcp_flags[1] = 0x16; /* SYN RST ACK */
     r.app_port = 443;
     return r;
 }
@@ -201,15 +205,24 @@ static void test_templates_and_records(void)
     size_t n = wp_ipfix_msg_end(&x, &m);
     TAP_OK(read_msg(buf, n, &seq, &odid) == 0, "message 1 reads back");
     TAP_OK(seq == 0 && odid == 1, "message 1 sequence 0, odid 1");
-    TAP_OK(ntmpl == 3, "three templates (%d)", ntmpl);
+    TAP_OK(ntmpl == 5, "five templates (%d)", ntmpl);
     const struct tmpl *t4 = find_tmpl(256), *t6 = find_tmpl(257), *to = find_tmpl(258);
-    TAP_OK(t4 && t6 && to, "template ids 256, 257, 258");
-    if (!(t4 && t6 && to))
+    const struct tmpl *i4 = find_tmpl(260), *i6 = find_tmpl(261);
+    TAP_OK(t4 && t6 && to && i4 && i6, "template ids 256, 257, 258, 260, 261");
+    if (!(t4 && t6 && to && i4 && i6))
         return;
-    TAP_OK(t4->n == 16 && t6->n == 16, "16 fields per biflow template");
+    TAP_OK(t4->n == 20 && t6->n == 20 && i4->n == 20 && i6->n == 20,
+           "20 fields per biflow template");
+    TAP_OK(t4->f[5].ie == 11 && i4->f[5].ie == 32 && i4->f[5].len == 2 && i6->f[5].ie == 139 &&
+               i6->f[2].ie == 27,
+           "ICMP templates: icmpTypeCodeIPv4 32 / icmpTypeCodeIPv6 139 for the port");
+    TAP_OK(t4->f[11].ie == 1 && t4->f[11].pen == 0 && t4->f[14].ie == 1 && t4->f[14].pen == 29305 &&
+               t4->f[16].ie == 6 && t4->f[16].len == 1 && t4->f[17].ie == 6 &&
+               t4->f[17].pen == 29305,
+           "octetDeltaCount, tcpControlBits and their reverse");
     TAP_OK(t4->f[2].ie == 8 && t4->f[2].len == 4 && t6->f[2].ie == 27 && t6->f[2].len == 16,
            "source address IE 8 / 27");
-    TAP_OK(t4->f[12].ie == 2 && t4->f[12].pen == 29305 && t4->f[12].len == 8,
+    TAP_OK(t4->f[13].ie == 2 && t4->f[13].pen == 29305 && t4->f[13].len == 8,
            "reversePacketDeltaCount is 29305/2");
     TAP_OK(to->scope == 1 && to->f[0].ie == 95 && to->f[1].ie == 96 && to->f[1].len == 0xffff,
            "options template: scope applicationId, applicationName varlen");
@@ -237,8 +250,8 @@ static void test_templates_and_records(void)
     wp_ipfix_msg_begin(&x, &m, buf, sizeof buf, 0);
     TAP_OK(wp_ipfix_msg_add_rec(&m, &r) && wp_ipfix_msg_add_rec(&m, &r6), "two records fit");
     n = wp_ipfix_msg_end(&x, &m);
-    /* by hand: 16 header + (4 + 68 + 17 octets of host + 1) + (4 + 92 + 1) */
-    TAP_OK(n == 16 + 4 + 68 + 18 + 4 + 93, "message 2 length %zu", n);
+    /* by hand: 16 header + (4 + 86 + 17 octets of host + 1) + (4 + 110 + 1) */
+    TAP_OK(n == 16 + 4 + 86 + 18 + 4 + 111, "message 2 length %zu", n);
     TAP_OK(read_msg(buf, n, &seq, &odid) == 0 && seq == 2, "message 2 reads back, sequence 2");
     TAP_OK(nrecs == 2, "two records");
     const struct rec *a = &recs[0], *b = &recs[1];
@@ -250,6 +263,8 @@ static void test_templates_and_records(void)
            "biflowDirection 1, flowEndReason 3, vlan 12");
     TAP_OK(val(a, 0, 2) == 12 && val(a, 0, 352) == 1613, "forward counts");
     TAP_OK(val(a, 29305, 2) == 8 && val(a, 29305, 352) == 5283, "reverse counts");
+    TAP_OK(val(a, 0, 1) == 1613 - 168 && val(a, 29305, 1) == 5283 - 112, "IP-layer octets");
+    TAP_OK(val(a, 0, 6) == 0x1b && val(a, 29305, 6) == 0x16, "TCP flags both ways");
     nm = bytes(a, 0, 460, &len);
     TAP_OK(nm && len == 17 && memcmp(nm, "captive.apple.com", 17) == 0, "httpRequestHost");
     unsigned alen = 0;
@@ -259,6 +274,23 @@ static void test_templates_and_records(void)
     nm = bytes(b, 0, 460, &len);
     TAP_OK(nm && len == 0, "empty httpRequestHost");
     TAP_OK(x.seq == 4, "sequence 4 after two more records");
+
+    /* message 3: an ICMP echo flow and an ICMPv6 one */
+    nrecs = 0;
+    struct wp_ipfix_rec ic = sample4(), ic6 = r6;
+    ic.proto = 1;
+    ic.sport = ic.dport = ic.app_port = 0;
+    ic.icmp_type_code = 0x0800; /* echo request */
+    ic6.proto = 58;
+    ic6.sport = ic6.dport = ic6.app_port = 0;
+    ic6.icmp_type_code = 0x8000; /* echo request */
+    wp_ipfix_msg_begin(&x, &m, buf, sizeof buf, 0);
+    TAP_OK(wp_ipfix_msg_add_rec(&m, &ic) && wp_ipfix_msg_add_rec(&m, &ic6), "ICMP records fit");
+    n = wp_ipfix_msg_end(&x, &m);
+    TAP_OK(read_msg(buf, n, &seq, &odid) == 0 && seq == 4 && nrecs == 2, "message 3 reads back");
+    TAP_OK(recs[0].tid == 260 && recs[1].tid == 261, "set ids 260 then 261");
+    TAP_OK(val(&recs[0], 0, 32) == 0x0800 && val(&recs[1], 0, 139) == 0x8000,
+           "icmpTypeCode: type * 256 + code");
 }
 
 static void test_mtu(void)
@@ -271,12 +303,12 @@ static void test_mtu(void)
     wp_ipfix_init(&x, 1, 10);
     TAP_OK(x.mtu == WP_IPFIX_MTU_MIN, "mtu raised to the minimum");
     wp_ipfix_msg_begin(&x, &m, buf, sizeof buf, 0);
-    /* by hand: 16 + 4 + 7 * 69 = 503 <= 512 < 503 + 69 */
+    /* by hand: 16 + 4 + 5 * 87 = 455 <= 512 < 455 + 87 */
     unsigned fit = 0;
     while (wp_ipfix_msg_add_rec(&m, &r))
         fit++;
-    TAP_OK(fit == 7 && m.len == 503, "seven records fill 512 octets (%u, %zu)", fit, m.len);
-    TAP_OK(!wp_ipfix_msg_add_templates(&m) && m.len == 503 && m.nrec == 7,
+    TAP_OK(fit == 5 && m.len == 455, "five records fill 512 octets (%u, %zu)", fit, m.len);
+    TAP_OK(!wp_ipfix_msg_add_templates(&m) && m.len == 455 && m.nrec == 5,
            "templates do not fit, message unchanged");
     wp_ipfix_init(&x, 1, 1400);
     unsigned total = 0, msgs = 0;
@@ -300,8 +332,8 @@ static void test_mtu(void)
         want_seq += k;
         msgs++;
     }
-    /* by hand: (1400 - 16 - 4) / 69 = 20 records a message */
-    TAP_OK(ok && msgs == 5, "100 records in 5 messages of <= 1400 octets, exact sequence");
+    /* by hand: (1400 - 16 - 4) / 87 = 15 records a message */
+    TAP_OK(ok && msgs == 7, "100 records in 7 messages of <= 1400 octets, exact sequence");
 }
 
 int main(void)

@@ -52,7 +52,7 @@ struct acttab {
 struct wp_ipfix_exp {
     pthread_mutex_t lock;
     struct acttab act; /* under lock */
-    FILE *fp; /* file sink; NULL for a network sink */
+    FILE *fp;          /* file sink; NULL for a network sink */
     /* network sink */
     bool net, tcp, block;
     struct addrinfo *ai;

@@ -383,8 +383,9 @@ static void load_input(struct ld *L, const struct wp_jval *inp, struct wp_merge_
         if (f != NULL && (in->filter = dup(f)) == NULL)
             mld_bad(L, "%s", "out of memory");
     } else if ((f == NULL) != (in->filter == NULL) || (f != NULL && strcmp(f, in->filter) != 0)) {
-        mld_bad(L, "made with the filter %.100s, another report with %.100s: reports of "
-                   "different filters count different traffic and do not merge",
+        mld_bad(L,
+                "made with the filter %.100s, another report with %.100s: reports of "
+                "different filters count different traffic and do not merge",
                 f ? f : "(none)", in->filter ? in->filter : "(none)");
     }
 }

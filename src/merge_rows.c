@@ -73,8 +73,9 @@ void mld_load_port_residue(struct ld *L, const struct wp_jval *ports, const stru
                        r.to_service.bytes || r.from_service.bytes || r.apple.packets ||
                        r.apple_flows || r.server_apple_flows;
         if (L->whole && flowish) {
-            mld_bad(L, "%s", "a port row counts more than its flows, and the report lists "
-                             "every flow: the report is inconsistent");
+            mld_bad(L, "%s",
+                    "a port row counts more than its flows, and the report lists "
+                    "every flow: the report is inconsistent");
             return;
         }
         if (s->flows > 0)
@@ -91,8 +92,9 @@ void mld_load_port_residue(struct ld *L, const struct wp_jval *ports, const stru
         want += rows[i]->flows > 0;
     free(rows);
     if (!L->failed && seen != want)
-        mld_bad(L, "%s", "a port of the listed flows has no row in \"ports\": the report is "
-                         "inconsistent");
+        mld_bad(L, "%s",
+                "a port of the listed flows has no row in \"ports\": the report is "
+                "inconsistent");
 }
 
 void mld_load_tunnels(struct ld *L, const struct wp_jval *root)
@@ -161,8 +163,9 @@ void mld_load_host_residue(struct ld *L, const struct wp_jval *root, const struc
         if (h.flows == 0 && h.packets == 0)
             continue;
         if (L->whole) {
-            mld_bad(L, "%s", "a host counts more than the flows to it, and the report lists "
-                             "every flow: the report is inconsistent");
+            mld_bad(L, "%s",
+                    "a host counts more than the flows to it, and the report lists "
+                    "every flow: the report is inconsistent");
             break;
         }
         const struct wp_jval *ap = wp_json_get(j, "apple");
@@ -499,9 +502,8 @@ void mld_verify(struct ld *L)
             mld_add(L, &sp, ser->packets);
             mld_add(L, &sb, ser->bytes);
             const struct wp_port_row *r = ser->other ? NULL : wp_agg_port(a, &ser->key);
-            uint64_t rp = r ? r->to_service.packets + r->from_service.packets +
-                                  r->unattributed.packets
-                            : 0;
+            uint64_t rp =
+                r ? r->to_service.packets + r->from_service.packets + r->unattributed.packets : 0;
             uint64_t rb =
                 r ? r->to_service.bytes + r->from_service.bytes + r->unattributed.bytes : 0;
             if (!ser->other && (rp != ser->packets || rb != ser->bytes))
@@ -512,8 +514,9 @@ void mld_verify(struct ld *L)
         if (!L->failed && v.n_buckets > 0 && t->have_ts && v.untimed.packets == 0 &&
             (v.start_ns > t->first_ns ||
              (t->last_ns - v.start_ns) / v.bucket_ns >= (int64_t)v.n_buckets))
-            mld_bad(L, "%s", "the timeline's buckets do not cover the capture's first and last "
-                             "times");
+            mld_bad(L, "%s",
+                    "the timeline's buckets do not cover the capture's first and last "
+                    "times");
         wp_timeline_view_release(&v);
     }
     wp_agg_free(a);

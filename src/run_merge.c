@@ -107,8 +107,9 @@ int wp_run_merge(const struct wp_cli *cli)
             uint64_t sum;
             if (__builtin_add_overflow(a->packets, b->packets, &sum) ||
                 __builtin_add_overflow(a->bytes, b->bytes, &sum)) {
-                fprintf(stderr, "whichports: %s: its counts and the reports' before it add up "
-                                "past 2^64\n",
+                fprintf(stderr,
+                        "whichports: %s: its counts and the reports' before it add up "
+                        "past 2^64\n",
                         what);
                 wp_engine_free(e);
                 free(text);

@@ -35,24 +35,24 @@ enum {
 /* One biflow record, from the client's side: index 0 of the arrays is the
  * forward direction (client -> server), 1 the reverse (RFC 5103). */
 struct wp_ipfix_rec {
-    uint8_t family;        /* 4 or 6 */
-    uint8_t proto;         /* IP protocol */
-    uint8_t end_reason;    /* WP_IPFIX_END_* */
-    uint8_t src[16];       /* client address (IPv4: first 4 octets) */
-    uint8_t dst[16];       /* server address */
-    uint16_t sport, dport; /* client port, service port (0 without ports) */
-    uint16_t vlan;         /* outer VLAN id, 0 when none */
-    uint64_t start_ms;     /* flowStartMilliseconds (Unix epoch) */
-    uint64_t end_ms;       /* flowEndMilliseconds */
-    uint64_t pkts[2];      /* packetDeltaCount, reversePacketDeltaCount */
-    uint64_t ip_octets[2]; /* octetDeltaCount and its reverse: IP total lengths */
-    uint64_t l2_octets[2]; /* layer2OctetDeltaCount and its reverse: frame bytes */
-    uint8_t tcp_flags[2];  /* tcpControlBits and its reverse: OR of the flags seen */
+    uint8_t family;          /* 4 or 6 */
+    uint8_t proto;           /* IP protocol */
+    uint8_t end_reason;      /* WP_IPFIX_END_* */
+    uint8_t src[16];         /* client address (IPv4: first 4 octets) */
+    uint8_t dst[16];         /* server address */
+    uint16_t sport, dport;   /* client port, service port (0 without ports) */
+    uint16_t vlan;           /* outer VLAN id, 0 when none */
+    uint64_t start_ms;       /* flowStartMilliseconds (Unix epoch) */
+    uint64_t end_ms;         /* flowEndMilliseconds */
+    uint64_t pkts[2];        /* packetDeltaCount, reversePacketDeltaCount */
+    uint64_t ip_octets[2];   /* octetDeltaCount and its reverse: IP total lengths */
+    uint64_t l2_octets[2];   /* layer2OctetDeltaCount and its reverse: frame bytes */
+    uint8_t tcp_flags[2];    /* tcpControlBits and its reverse: OR of the flags seen */
     uint16_t icmp_type_code; /* ICMP (proto 1 or 58) only: type * 256 + code of the
                               * client's first message; the record then uses the
                               * ICMP template, with it in place of dport */
-    uint16_t app_port;     /* applicationId selector (IANA-L4 engine): service port */
-    const char *http_host; /* httpRequestHost, NULL or "" when none */
+    uint16_t app_port;       /* applicationId selector (IANA-L4 engine): service port */
+    const char *http_host;   /* httpRequestHost, NULL or "" when none */
     /* enterprise elements, only when the encoder has a PEN (strings: NULL
      * or "" when none; at most 254 octets used) */
     const char *server_name;   /* 1: TLS/QUIC SNI, HTTP Host or DNS name */

@@ -74,10 +74,10 @@ struct wp_report {
 
     const struct wp_services *services;
     bool peers_capped;
+    /* some rows' distinct counts are HyperLogLog estimates */
     bool peers_estimated;
+    /* lower bounds because merged reports listed no flows */
     bool peers_loaded;
-        /* lower bounds because merged reports listed no flows */ /* some rows' distinct counts are
-                                                                     HyperLogLog estimates */
     struct wp_nametab *names;           /* resolves name ids; NULL: no names */
     const struct wp_applesvc *applesvc; /* Apple services; NULL: none */
     const struct wp_agg *agg;           /* per-Apple-service details */

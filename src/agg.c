@@ -368,6 +368,15 @@ static bool sketch_add(struct wp_agg *a, struct wp_port_row *r, uint8_t role, ui
 
 static struct wp_port_row *port_get(struct wp_agg *a, const struct wp_port_key *k);
 
+/* The port row of a packed IPv4 peer, or NULL. */
+static struct wp_port_row *peer4_row(const struct wp_agg *a, uint64_t k)
+{
+    struct wp_port_key pk = peer4_port(k);
+    struct port_ent *e;
+    HASH_FIND(hh, a->ports, &pk, sizeof(pk), e);
+    return e != NULL ? &e->row : NULL;
+}
+
 /* The exact set is full: from now on each row counts its peers in
  * sketches, which start with what the set holds. */
 static void start_sketching(struct wp_agg *a)
@@ -375,13 +384,9 @@ static void start_sketching(struct wp_agg *a)
     a->sketching = true;
     for (size_t i = 0; a->peers4.mask && i <= a->peers4.mask; i++) {
         uint64_t k = a->peers4.slots[i];
-        if (k == 0)
-            continue;
-        struct wp_port_key pk = peer4_port(k);
-        struct port_ent *e;
-        HASH_FIND(hh, a->ports, &pk, sizeof(pk), e);
-        if (e != NULL)
-            (void)sketch_add(a, &e->row, (uint8_t)((k >> 48) & 1), item4(k));
+        struct wp_port_row *r = k != 0 ? peer4_row(a, k) : NULL;
+        if (r != NULL)
+            (void)sketch_add(a, r, (uint8_t)((k >> 48) & 1), item4(k));
     }
     for (size_t i = 0; a->peers.mask && i <= a->peers.mask; i++) {
         const struct peer_key *k = &a->peers.slots[i];
@@ -887,17 +892,13 @@ void wp_agg_count_peers(struct wp_agg *a)
         e->row.clients = e->row.servers = 0;
     for (size_t i = 0; a->peers4.mask && i <= a->peers4.mask; i++) {
         uint64_t k = a->peers4.slots[i];
-        if (k == 0)
-            continue;
-        struct wp_port_key pk = peer4_port(k);
-        struct port_ent *e;
-        HASH_FIND(hh, a->ports, &pk, sizeof(pk), e);
-        if (e == NULL)
+        struct wp_port_row *r = k != 0 ? peer4_row(a, k) : NULL;
+        if (r == NULL)
             continue;
         if ((k >> 48) & 1)
-            e->row.servers++;
+            r->servers++;
         else
-            e->row.clients++;
+            r->clients++;
     }
     for (size_t i = 0; a->peers.mask && i <= a->peers.mask; i++) {
         const struct peer_key *pk = &a->peers.slots[i];

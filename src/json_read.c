@@ -243,6 +243,18 @@ static int parse_string(struct parser *ps, const char **out, size_t *out_len)
     return 0;
 }
 
+/* One or more digits (of a fraction or an exponent). */
+static int digits(struct parser *ps)
+{
+    if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') {
+        fail(ps, "bad number");
+        return -1;
+    }
+    while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
+        ps->p++;
+    return 0;
+}
+
 static int parse_number(struct parser *ps, struct wp_jval *v)
 {
     const char *s = ps->p;
@@ -260,23 +272,15 @@ static int parse_number(struct parser *ps, struct wp_jval *v)
     }
     if (ps->p < ps->end && *ps->p == '.') {
         ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') {
-            fail(ps, "bad number");
+        if (digits(ps) != 0)
             return -1;
-        }
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-            ps->p++;
     }
     if (ps->p < ps->end && (*ps->p == 'e' || *ps->p == 'E')) {
         ps->p++;
         if (ps->p < ps->end && (*ps->p == '+' || *ps->p == '-'))
             ps->p++;
-        if (ps->p >= ps->end || *ps->p < '0' || *ps->p > '9') {
-            fail(ps, "bad number");
+        if (digits(ps) != 0)
             return -1;
-        }
-        while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9')
-            ps->p++;
     }
     size_t n = (size_t)(ps->p - s);
     char *o = arena(ps->j, n + 1);

@@ -19,7 +19,9 @@
 # Usage (root): bash bench/live.sh [PACKETS] [ROUNDS]
 #   PACKETS  frames per run (default 8000000, about 5 s at 1.6 Mpps)
 #   ROUNDS   interleaved rounds (default 2); the table shows the median
-#   LIVE_TOOLS="..."  subset of: tcpdump wp-j1 wp-j2 softflowd nfpcapd ndpiReader
+#   LIVE_TOOLS="..."  subset of: tcpdump wp-j1 wp-j2 softflowd nfpcapd ndpiReader,
+#                     and wp-ipfix (wp-j1 exporting IPFIX to an nfcapd on the capture
+#                     namespace's loopback), wp-proc (wp-j1 with process attribution on)
 #   LIVE_GEN_CPU=N    core for the generator (default 0)
 # Prints a Markdown table on standard output. Traffic stays inside the two
 # namespaces.
@@ -70,6 +72,12 @@ start() {
     tcpdump) cmd=(tcpdump -i "$IB" -n -w /dev/null) ;;
     wp-j1) cmd=("$WP" -i "$IB" -T json --no-flows --no-process -j 1) ;;
     wp-j2) cmd=("$WP" -i "$IB" -T json --no-flows --no-process -j 2) ;;
+    wp-ipfix)
+        mkdir -p "$TMP/nfc"
+        ip netns exec "$NB" nfcapd -b 127.0.0.1 -p 9995 -w "$TMP/nfc" > /dev/null 2>&1 &
+        NFC=$!
+        cmd=("$WP" -i "$IB" -T json --no-flows --no-process -j 1 --ipfix 127.0.0.1:9995) ;;
+    wp-proc) cmd=("$WP" -i "$IB" -T json --no-flows -j 1) ;;
     softflowd) mkdir -p "$TMP/sf"; cmd=(softflowd -d -i "$IB" -n 127.0.0.1:9 -c "$TMP/sf/ctl") ;;
     nfpcapd) mkdir -p "$TMP/nf"; cmd=(nfpcapd -i "$IB" -w "$TMP/nf" -v) ;;
     ndpiReader) cmd=(ndpiReader -i "$IB" -s 3600) ;;
@@ -90,6 +98,11 @@ stop() {
     for _ in $(seq 100); do kill -0 "$child" 2>/dev/null || break; sleep 0.1; done
     [ -n "$child" ] && kill -TERM "$child" 2>/dev/null || true
     wait "$TPID" || true
+    if [ "$tool" = wp-ipfix ] && [ -n "${NFC:-}" ]; then
+        kill -TERM "$NFC" 2>/dev/null || true
+        wait "$NFC" 2>/dev/null || true
+        NFC=
+    fi
 }
 
 # parse TOOL: "captured dropped" (dropped: the tool's pcap_stats drops)
@@ -166,6 +179,8 @@ for line in open(sys.argv[1]):
     rows[key].append((int(sent), int(pps), cap, drop, cpu))
 names = {"one": "one flow", "thousand": "1,000 flows", "new": "a new flow per packet"}
 tools = {"tcpdump": "tcpdump -w /dev/null", "wp-j1": "whichports -j 1", "wp-j2": "whichports -j 2",
+         "wp-ipfix": "whichports -j 1 --ipfix (to nfcapd)",
+         "wp-proc": "whichports -j 1, process attribution on",
          "softflowd": "softflowd -i", "nfpcapd": "nfpcapd -i", "ndpiReader": "ndpiReader -i"}
 print("| traffic | tool | sent pps | lost % (median) | of which pcap drops % | CPU s per M packets | runs |")
 print("|---|---|---:|---:|---:|---:|---|")

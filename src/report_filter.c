@@ -22,7 +22,7 @@
  *   - "&& !icmp" ("&& !icmpv6") when the capture has ICMP: an ICMP error
  *     quotes the headers of the packet it is about, and Wireshark's fields
  *     see the quoted ports, while whichports counts the frame under ICMP;
- *   - "&& !(ip#2 || ipv6#2 || (ip && ipv6))" when a tunnel has this transport
+ *   - "&& !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))" when a tunnel has this transport
  *     and port on its outer header: the tunnelled frames belong to the rows
  *     of their inner packets, only those with one IP header stay here;
  *   - rows without a port select their later fragments by protocol.
@@ -403,7 +403,7 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
         has_row(r, ix, WP_IPPROTO_ICMPV6))
         ex[nex++] = "!icmpv6";
     if (tunnel_outer(r, ix, proto, row->key.has_port, row->key.port)) {
-        ex[nex++] = "!(ip#2 || ipv6#2 || (ip && ipv6))";
+        ex[nex++] = "!(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))";
         if (tt != NULL && tt->malformed[WP_MAL_tunnel_too_deep] > 0 && *note == NULL)
             *note = "tunnels nested beyond the decapsulation limit are not selected";
     }

@@ -299,6 +299,24 @@ static void port_clause(struct sbuf *b, const struct wp_filter_index *ix,
     }
 }
 
+/* Wireshark's protocol name, as a regular expression for frame.protocols,
+ * of the IPv6 extension header `proto`, or NULL. */
+static const char *ipv6_ext_proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case WP_IPPROTO_HOPOPTS:
+        return "ipv6[.]hopopts";
+    case WP_IPPROTO_ROUTING:
+        return "ipv6[.]routing";
+    case WP_IPPROTO_FRAGMENT:
+        return "ipv6[.]fraghdr";
+    case WP_IPPROTO_DSTOPTS:
+        return "ipv6[.]dstopts";
+    default:
+        return NULL;
+    }
+}
+
 char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
                             const struct wp_filter_index *ix, const struct wp_port_row *row,
                             const char **note)
@@ -351,10 +369,23 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
             if (tt != NULL && tt->truncated_at[WP_TRUNC_udp] > 0)
                 *note = "UDP headers cut by the snaplen are not all selected";
             break;
-        default:
-            sb_add(&b, "ip.proto == %u || ipv6.nxt == %u", proto, proto);
+        default: {
+            /* IPv6: the chain of extension headers stops at the protocol
+             * (each one names the next); a row named after an extension
+             * header counts the chains that stop in it, cut or too long,
+             * and Wireshark's dissection ends there too */
+            const char *ext = ipv6_ext_proto_name(proto);
+            if (ext != NULL)
+                sb_add(&b, "ip.proto == %u || frame.protocols matches \":%s$\"", proto, ext);
+            else
+                sb_add(&b,
+                       "ip.proto == %u || ipv6.nxt == %u || ipv6.hopopts.nxt == %u || "
+                       "ipv6.routing.nxt == %u || ipv6.fraghdr.nxt == %u || "
+                       "ipv6.dstopts.nxt == %u",
+                       proto, proto, proto, proto, proto, proto);
             alt = true;
             break;
+        }
         }
         if (frags) {
             if (proto != WP_IPPROTO_ICMPV6)

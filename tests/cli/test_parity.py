@@ -1119,23 +1119,6 @@ SNAPS = [54, 60, 64, 68, 74, 80, 96, 128, 200]
 SAMPLE_PACKETS = 2000   # a shared capture's cut variant keeps its first packets (CI)
 
 
-# Cut variants not compared yet, each a known gap by name (docs/wireshark.md):
-# a snap length inside a tunnel's inner packet leaves the frame under the outer
-# UDP flow in whichports while tshark places it by the inner headers it has, and
-# IPv6 extension headers cut by the snap length do not follow the ext-cut rule.
-CUT_GAPS = [(re.compile(r"gtp|vxlan"), "cut-tunnel-inner"),
-            (re.compile(r"ipv6[-_](srh|ext)"), "cut-ipv6-ext")]
-
-
-def cut_gap(path):
-    """The name of the known gap that keeps path's cut variants out, or None."""
-    base = os.path.basename(path).lower()
-    for rx, name in CUT_GAPS:
-        if rx.search(base):
-            return name
-    return None
-
-
 def snap_variants(caps, root, d):
     """The cut variants to compare: (source, N, sampled). WP_PARITY_SNAP=all:
     every capture at every N, whole; =0: none; default (CI): the captures
@@ -1149,10 +1132,6 @@ def snap_variants(caps, root, d):
     out = []
     for i, c in enumerate(caps):
         if c.startswith(d):
-            continue
-        gap = cut_gap(c)
-        if gap:
-            print(f"{c}: not cut: known gap {gap}")
             continue
         if mode == "all" or os.path.abspath(c).startswith(own):
             out += [(c, n, False) for n in SNAPS]

@@ -353,7 +353,15 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
     } else {
         switch (proto) {
         case WP_IPPROTO_ICMP:
-            sb_add(&b, "icmp");
+            /* Wireshark's ICMP dissector stops before its `icmp` field
+             * when fewer than 6 bytes of the header were captured; the
+             * frame still ends in "icmp" (whichports reads 4) */
+            if (tt != NULL && tt->snapped > 0) {
+                sb_add(&b, "icmp || frame.protocols matches \":icmp$\"");
+                alt = true;
+            } else {
+                sb_add(&b, "icmp");
+            }
             break;
         case WP_IPPROTO_ICMPV6:
             sb_add(&b, "icmpv6");

@@ -110,6 +110,9 @@ RULES = {
     "apple-name": "a flow whose server name (TLS SNI, DNS answer, HTTP Host) is Apple's "
                   "counts in the Apple share whatever its addresses; Wireshark's address "
                   "filters cannot say that: the name attribution is taken from whichports",
+    "tunnel-inner-cut": "a tunnel's inner IP header cut by the snap length before its destination: "
+                        "tshark lists the frame in the outer conversation only, whichports counts "
+                        "it under the outer flow, not in the tunnel row",
     "phs-quote-cut": "tshark's -z io,phs leaves out a frame cut by the snap length inside the "
                      "packet an ICMP error quotes; such frames are added back to the totals' "
                      "and the port rows' filter counts",
@@ -715,6 +718,7 @@ def compare(ck, name, r, apple):
         rules["tunnel-depth"] += f.deep
         rules["tcp-bad-option"] += f.bad_option
         rules["tcp-cut-conv"] += f.cut_conv
+        rules["tunnel-inner-cut"] += f.inner_cut
         rules["ext-cut"] += f.ext_cut
         if not f.ip:
             continue

@@ -1485,13 +1485,15 @@ static void test_truncation_sweep(void)
  * Offsets: IPv6 at 14, routing header at 54, Segment List[0] at 62..77,
  * UDP at 94; frame 102. */
 static const uint8_t F_V6_SRH_UDP[] = {
-    ETH_MACS, 0x86, 0xdd,
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x30, 0x2b, 0x40, /* payload 48, next header 43 */
-    V6_ADDRS,
-    0x11, 0x04, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, /* next 17, length 4, type 4, left 1 */
-    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, /* Segment List[0] */
-    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, /* Segment List[1] */
-    0x02, 0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00,       /* UDP 546 -> 547, length 8 */
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x30, 0x2b, 0x40, /* payload 48, next header
+                                                                             43 */
+    V6_ADDRS, 0x11, 0x04, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, /* next 17, length 4, type 4, left 1
+                                                               */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x02, /* Segment List[0] */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x01,                         /* Segment List[1] */
+    0x02,     0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00, /* UDP 546 -> 547, length 8 */
 };
 _Static_assert(sizeof(F_V6_SRH_UDP) == 102, "F_V6_SRH_UDP size");
 
@@ -1500,13 +1502,13 @@ _Static_assert(sizeof(F_V6_SRH_UDP) == 102, "F_V6_SRH_UDP size");
  * length 2 = 24 bytes / UDP 546 -> 547. Offsets: options at 54, the home
  * address at 58..73, UDP at 78; frame 86. */
 static const uint8_t F_V6_HOA_UDP[] = {
-    ETH_MACS, 0x86, 0xdd,
-    0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3c, 0x40, /* payload 32, next header 60 */
-    V6_ADDRS,
-    0x11, 0x02, 0xc9, 0x10,                               /* next 17, length 2, HAO, 16 */
-    0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, /* home address */
-    0x01, 0x02, 0x00, 0x00,                               /* PadN */
-    0x02, 0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00,       /* UDP 546 -> 547, length 8 */
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3c, 0x40, /* payload 32, next header
+                                                                             60 */
+    V6_ADDRS, 0x11, 0x02, 0xc9, 0x10, /* next 17, length 2, HAO, 16 */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x01,                         /* home address */
+    0x01,     0x02, 0x00, 0x00,                         /* PadN */
+    0x02,     0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00, /* UDP 546 -> 547, length 8 */
 };
 _Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
 
@@ -1559,8 +1561,7 @@ static void test_snap_cuts(void)
     static const struct {
         size_t cut;
         const uint8_t *dst;
-    } srh[] = {{55, A6_DST}, {58, A6_DST}, {62, A6_DST}, {77, A6_DST}, {78, I6_DST},
-               {93, I6_DST}};
+    } srh[] = {{55, A6_DST}, {58, A6_DST}, {62, A6_DST}, {77, A6_DST}, {78, I6_DST}, {93, I6_DST}};
     for (size_t i = 0; i < WP_ARRAY_LEN(srh); i++) {
         snprintf(nm, sizeof(nm), "IPv6 SRH cut at %zu", srh[i].cut);
         decode_wl(WP_LT_EN10MB, F_V6_SRH_UDP, srh[i].cut, sizeof(F_V6_SRH_UDP), false, &p);

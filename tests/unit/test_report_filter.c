@@ -235,15 +235,22 @@ static void test_tunnels(void)
     r.n_tunnels = 2;
     struct wp_filter_index *ix = wp_report_filter_index(&r);
     check(&r, ix, &p[0], WP_FILTER_MAX,
-          "(ip.proto == 47 || ipv6.nxt == 47 || ipv6.hopopts.nxt == 47 || ipv6.routing.nxt == 47 || ipv6.fraghdr.nxt == 47 || ipv6.dstopts.nxt == 47) && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))", NULL);
-    check(&r, ix, &p[1], WP_FILTER_MAX, "udp.port == 4789 && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))",
+          "(ip.proto == 47 || ipv6.nxt == 47 || ipv6.hopopts.nxt == 47 || ipv6.routing.nxt == 47 "
+          "|| ipv6.fraghdr.nxt == 47 || ipv6.dstopts.nxt == 47) && !(ip.dst#2 || ipv6.dst#2 || "
+          "(ip.dst && ipv6.dst))",
           NULL);
+    check(&r, ix, &p[1], WP_FILTER_MAX,
+          "udp.port == 4789 && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))", NULL);
     check(&r, ix, &p[2], WP_FILTER_MAX, "udp.port == 53", NULL);
     /* The same answers without the index (the slow path). */
     check(&r, NULL, &p[0], WP_FILTER_MAX,
-          "(ip.proto == 47 || ipv6.nxt == 47 || ipv6.hopopts.nxt == 47 || ipv6.routing.nxt == 47 || ipv6.fraghdr.nxt == 47 || ipv6.dstopts.nxt == 47) && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))", NULL);
+          "(ip.proto == 47 || ipv6.nxt == 47 || ipv6.hopopts.nxt == 47 || ipv6.routing.nxt == 47 "
+          "|| ipv6.fraghdr.nxt == 47 || ipv6.dstopts.nxt == 47) && !(ip.dst#2 || ipv6.dst#2 || "
+          "(ip.dst && ipv6.dst))",
+          NULL);
     t.malformed[WP_MAL_tunnel_too_deep] = 1;
-    check(&r, ix, &p[1], WP_FILTER_MAX, "udp.port == 4789 && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))",
+    check(&r, ix, &p[1], WP_FILTER_MAX,
+          "udp.port == 4789 && !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))",
           "tunnels nested beyond the decapsulation limit are not selected");
     wp_report_filter_index_free(ix);
 }

@@ -14,7 +14,7 @@
 #include "wp/applesvc.h"
 #include "wp/hash.h"
 
-#define PEERS_MAX   (1u << 18)    /* distinct (port, role, address) entries kept */
+#define PEERS_MAX (1u << 18)    /* distinct (port, role, address) entries kept */
 #define HOSTS_MAX (1u << 16)    /* server hosts kept individually */
 #define TUNNELS_MAX (1u << 16)  /* tunnel rows kept individually */
 
@@ -628,8 +628,7 @@ ROW_GETTER(wp_agg_apple_rows, struct wp_apple_row, struct apple_ent, apple, n_ap
 size_t wp_agg_bytes(const struct wp_agg *a)
 {
     return sizeof(*a) + a->n_ports * sizeof(struct port_ent) +
-           a->n_hosts * sizeof(struct host_ent) +
-           (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
+           a->n_hosts * sizeof(struct host_ent) + (a->peers.mask ? a->peers.mask + 1 : 0) * sizeof(struct peer_key) +
            a->n_tunnels * sizeof(struct tun_ent) + a->host_port_bytes;
 }
 

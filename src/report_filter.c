@@ -22,10 +22,14 @@
  *   - "&& !icmp" ("&& !icmpv6") when the capture has ICMP: an ICMP error
  *     quotes the headers of the packet it is about, and Wireshark's fields
  *     see the quoted ports, while whichports counts the frame under ICMP;
- *   - "&& !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))" when a tunnel has this transport
- *     and port on its outer header: the tunnelled frames belong to the rows
- *     of their inner packets, only those with one IP header stay here;
- *   - rows without a port select their later fragments by protocol.
+ *   - "&& !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))" when a tunnel
+ *     has this transport and port on its outer header: the tunnelled frames
+ *     belong to the rows of their inner packets; those whose inner IP
+ *     header was cut before its destination stay here;
+ *   - rows without a port select their later fragments by protocol; on a
+ *     cut capture the ICMP row also selects the frames whose dissection
+ *     ends in a short ICMP header; a row of an IPv6 extension header's
+ *     number selects the chains that end in that header.
  *
  * Otherwise the filter is the nearest one and *note says what differs:
  * later fragments (no ports), evicted flows (servers unknown), too many

@@ -660,8 +660,9 @@ static void decode_ipv4(struct ctx *x, struct cursor *c, struct wp_packet *pkt)
 /* The transport's peer addresses are the ones of its pseudo-header (RFC 8200
  * section 8.1), which is also how Wireshark keys conversations: a routing
  * header with segments left names the final destination, a Home Address
- * destination option (RFC 6275) the source. `e` holds the whole extension
- * header, `el` bytes, all captured (take() checked them). */
+ * destination option (RFC 6275) the source. `e` holds the extension header,
+ * `el` bytes captured (all of it, or the part a snap length left, at least
+ * 4 bytes): an address not captured whole is not used. */
 static void routing_final_dst(const uint8_t *e, size_t el, struct wp_packet *pkt)
 {
     if (e[3] == 0)
@@ -743,6 +744,14 @@ static int ipv6_ext(struct cursor *in, uint8_t nh, struct wp_packet *pkt)
     const uint8_t *e;
     if (r == TAKE_OK)
         r = take(in, el, &e);
+    if (r == TAKE_TRUNC && el <= in->wlen && have(in, 4)) {
+        /* cut by the snap length: the addresses it names that were
+         * captured still give the peers, as Wireshark shows them */
+        if (nh == WP_IPPROTO_ROUTING)
+            routing_final_dst(in->p, in->len, pkt);
+        else if (nh == WP_IPPROTO_DSTOPTS)
+            home_address(in->p, in->len, pkt);
+    }
     if (r != TAKE_OK) {
         set_short(pkt, r, WP_TRUNC_ipv6_ext, WP_MAL_ipv6_ext_exceeds_payload);
         return -1;

@@ -22,10 +22,14 @@
  *   - "&& !icmp" ("&& !icmpv6") when the capture has ICMP: an ICMP error
  *     quotes the headers of the packet it is about, and Wireshark's fields
  *     see the quoted ports, while whichports counts the frame under ICMP;
- *   - "&& !(ip#2 || ipv6#2 || (ip && ipv6))" when a tunnel has this transport
- *     and port on its outer header: the tunnelled frames belong to the rows
- *     of their inner packets, only those with one IP header stay here;
- *   - rows without a port select their later fragments by protocol.
+ *   - "&& !(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))" when a tunnel
+ *     has this transport and port on its outer header: the tunnelled frames
+ *     belong to the rows of their inner packets; those whose inner IP
+ *     header was cut before its destination stay here;
+ *   - rows without a port select their later fragments by protocol; on a
+ *     cut capture the ICMP row also selects the frames whose dissection
+ *     ends in a short ICMP header; a row of an IPv6 extension header's
+ *     number selects the chains that end in that header.
  *
  * Otherwise the filter is the nearest one and *note says what differs:
  * later fragments (no ports), evicted flows (servers unknown), too many
@@ -299,6 +303,24 @@ static void port_clause(struct sbuf *b, const struct wp_filter_index *ix,
     }
 }
 
+/* Wireshark's protocol name, as a regular expression for frame.protocols,
+ * of the IPv6 extension header `proto`, or NULL. */
+static const char *ipv6_ext_proto_name(uint8_t proto)
+{
+    switch (proto) {
+    case WP_IPPROTO_HOPOPTS:
+        return "ipv6[.]hopopts";
+    case WP_IPPROTO_ROUTING:
+        return "ipv6[.]routing";
+    case WP_IPPROTO_FRAGMENT:
+        return "ipv6[.]fraghdr";
+    case WP_IPPROTO_DSTOPTS:
+        return "ipv6[.]dstopts";
+    default:
+        return NULL;
+    }
+}
+
 char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
                             const struct wp_filter_index *ix, const struct wp_port_row *row,
                             const char **note)
@@ -335,7 +357,15 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
     } else {
         switch (proto) {
         case WP_IPPROTO_ICMP:
-            sb_add(&b, "icmp");
+            /* Wireshark's ICMP dissector stops before its `icmp` field
+             * when fewer than 6 bytes of the header were captured; the
+             * frame still ends in "icmp" (whichports reads 4) */
+            if (tt != NULL && tt->snapped > 0) {
+                sb_add(&b, "icmp || frame.protocols matches \":icmp$\"");
+                alt = true;
+            } else {
+                sb_add(&b, "icmp");
+            }
             break;
         case WP_IPPROTO_ICMPV6:
             sb_add(&b, "icmpv6");
@@ -351,10 +381,23 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
             if (tt != NULL && tt->truncated_at[WP_TRUNC_udp] > 0)
                 *note = "UDP headers cut by the snaplen are not all selected";
             break;
-        default:
-            sb_add(&b, "ip.proto == %u || ipv6.nxt == %u", proto, proto);
+        default: {
+            /* IPv6: the chain of extension headers stops at the protocol
+             * (each one names the next); a row named after an extension
+             * header counts the chains that stop in it, cut or too long,
+             * and Wireshark's dissection ends there too */
+            const char *ext = ipv6_ext_proto_name(proto);
+            if (ext != NULL)
+                sb_add(&b, "ip.proto == %u || frame.protocols matches \":%s$\"", proto, ext);
+            else
+                sb_add(&b,
+                       "ip.proto == %u || ipv6.nxt == %u || ipv6.hopopts.nxt == %u || "
+                       "ipv6.routing.nxt == %u || ipv6.fraghdr.nxt == %u || "
+                       "ipv6.dstopts.nxt == %u",
+                       proto, proto, proto, proto, proto, proto);
             alt = true;
             break;
+        }
         }
         if (frags) {
             if (proto != WP_IPPROTO_ICMPV6)
@@ -403,7 +446,7 @@ char *wp_report_port_filter(char *buf, size_t n, const struct wp_report *r,
         has_row(r, ix, WP_IPPROTO_ICMPV6))
         ex[nex++] = "!icmpv6";
     if (tunnel_outer(r, ix, proto, row->key.has_port, row->key.port)) {
-        ex[nex++] = "!(ip#2 || ipv6#2 || (ip && ipv6))";
+        ex[nex++] = "!(ip.dst#2 || ipv6.dst#2 || (ip.dst && ipv6.dst))";
         if (tt != NULL && tt->malformed[WP_MAL_tunnel_too_deep] > 0 && *note == NULL)
             *note = "tunnels nested beyond the decapsulation limit are not selected";
     }

@@ -1489,6 +1489,129 @@ static void test_truncation_sweep(void)
     run_sweep(&gre_outer);
 }
 
+/* ---- captures cut by a snap length -------------------------------------- */
+
+/* Ethernet / IPv6 2001:db8::1 -> 2001:db8::2 / segment routing header
+ * (type 4, 2 segments: header length 4 = 40 bytes, segments left 1, Segment
+ * List[0] fd00::2, the final destination) / UDP 546 -> 547, length 8.
+ * Offsets: IPv6 at 14, routing header at 54, Segment List[0] at 62..77,
+ * UDP at 94; frame 102. */
+static const uint8_t F_V6_SRH_UDP[] = {
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x30, 0x2b, 0x40, /* payload 48, next header
+                                                                             43 */
+    V6_ADDRS, 0x11, 0x04, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, /* next 17, length 4, type 4, left 1
+                                                               */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x02, /* Segment List[0] */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x01,                         /* Segment List[1] */
+    0x02,     0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00, /* UDP 546 -> 547, length 8 */
+};
+_Static_assert(sizeof(F_V6_SRH_UDP) == 102, "F_V6_SRH_UDP size");
+
+/* Ethernet / IPv6 / destination options with a Home Address option
+ * (RFC 6275: type 0xc9, length 16, fd00::1) and a 4-byte PadN: header
+ * length 2 = 24 bytes / UDP 546 -> 547. Offsets: options at 54, the home
+ * address at 58..73, UDP at 78; frame 86. */
+static const uint8_t F_V6_HOA_UDP[] = {
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x20, 0x3c, 0x40, /* payload 32, next header
+                                                                             60 */
+    V6_ADDRS, 0x11, 0x02, 0xc9, 0x10, /* next 17, length 2, HAO, 16 */
+    0xfd,     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,        0,    0,    0x01,                         /* home address */
+    0x01,     0x02, 0x00, 0x00,                         /* PadN */
+    0x02,     0x22, 0x02, 0x23, 0x00, 0x08, 0x00, 0x00, /* UDP 546 -> 547, length 8 */
+};
+_Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
+
+/* A tunnel's inner packet cut by the snap length, and IPv6 extension headers
+ * cut by it: where the frame counts, as Wireshark places it
+ * (docs/wireshark.md, "Captures cut by a snap length"). */
+static void test_snap_cuts(void)
+{
+    struct wp_packet p;
+    char nm[64];
+
+    /* VXLAN (F_VXLAN: inner Ethernet ends at 64, inner IPv4 at 84, TCP at
+     * 104). Up to 83 bytes the inner IPv4 header lacks its destination:
+     * Wireshark has no inner conversation, the frame stays in the outer UDP
+     * one, and so it does here, with the inner IPv4 named as cut. */
+    static const size_t outer_cuts[] = {64, 65, 76, 80, 83};
+    for (size_t i = 0; i < WP_ARRAY_LEN(outer_cuts); i++) {
+        snprintf(nm, sizeof(nm), "VXLAN cut at %zu", outer_cuts[i]);
+        decode_wl(WP_LT_EN10MB, F_VXLAN, outer_cuts[i], sizeof(F_VXLAN), true, &p);
+        expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv4, nm);
+        TAP_EQ(p.tunnel_kind, WP_TUN_NONE, "%s: not decapsulated", nm);
+        expect_ip(&p, 4, 17, A4_SRC, A4_DST, nm);
+        expect_ports(&p, 54321, 4789, nm);
+    }
+    /* 84: the inner IPv4 header is whole, its TCP header not there: the
+     * inner packet counts (Wireshark: inner ip.dst, no tcp.stream), with no
+     * port (transport-cut). */
+    decode_wl(WP_LT_EN10MB, F_VXLAN, 84, sizeof(F_VXLAN), true, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_tcp, "VXLAN cut at 84");
+    TAP_EQ(p.tunnel_kind, WP_TUN_VXLAN, "VXLAN cut at 84: decapsulated");
+    expect_ip(&p, 4, 6, I4_SRC, I4_DST, "VXLAN cut at 84");
+    expect_no_ports(&p, "VXLAN cut at 84");
+    /* 99: 15 bytes of TCP, one short of its flow's fields: no port. */
+    decode_wl(WP_LT_EN10MB, F_VXLAN, 99, sizeof(F_VXLAN), true, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_tcp, "VXLAN cut at 99");
+    expect_no_ports(&p, "VXLAN cut at 99");
+    /* 100: the first 16 bytes of TCP: the inner flow 1234 -> 80, captured
+     * short, without payload. */
+    decode_wl(WP_LT_EN10MB, F_VXLAN, 100, sizeof(F_VXLAN), true, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_tcp, "VXLAN cut at 100");
+    TAP_EQ(p.tunnel_kind, WP_TUN_VXLAN, "VXLAN cut at 100: decapsulated");
+    expect_ip(&p, 4, 6, I4_SRC, I4_DST, "VXLAN cut at 100");
+    expect_ports(&p, 1234, 80, "VXLAN cut at 100");
+    TAP_EQ(p.payload_len, 0, "VXLAN cut at 100: no payload");
+
+    /* Segment routing header cut: up to 77 bytes Segment List[0] is not
+     * whole, the destination is the IPv6 header's; from 78 it is fd00::2
+     * (Wireshark shows ipv6.routing.srh.addr and uses it). The chain stops
+     * at the routing header (43) until it is whole at 94. */
+    static const struct {
+        size_t cut;
+        const uint8_t *dst;
+    } srh[] = {{55, A6_DST}, {58, A6_DST}, {62, A6_DST}, {77, A6_DST}, {78, I6_DST}, {93, I6_DST}};
+    for (size_t i = 0; i < WP_ARRAY_LEN(srh); i++) {
+        snprintf(nm, sizeof(nm), "IPv6 SRH cut at %zu", srh[i].cut);
+        decode_wl(WP_LT_EN10MB, F_V6_SRH_UDP, srh[i].cut, sizeof(F_V6_SRH_UDP), false, &p);
+        expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv6_ext, nm);
+        expect_ip(&p, 6, WP_IPPROTO_ROUTING, A6_SRC, srh[i].dst, nm);
+        expect_no_ports(&p, nm);
+    }
+    /* 94: the routing header whole, UDP not there; 101: UDP cut by one. */
+    decode_wl(WP_LT_EN10MB, F_V6_SRH_UDP, 94, sizeof(F_V6_SRH_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "IPv6 SRH cut at 94");
+    expect_ip(&p, 6, 17, A6_SRC, I6_DST, "IPv6 SRH cut at 94");
+    expect_no_ports(&p, "IPv6 SRH cut at 94");
+    decode_wl(WP_LT_EN10MB, F_V6_SRH_UDP, 101, sizeof(F_V6_SRH_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "IPv6 SRH cut at 101");
+    expect_no_ports(&p, "IPv6 SRH cut at 101");
+    DECODE(WP_LT_EN10MB, F_V6_SRH_UDP, false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "IPv6 SRH whole");
+    expect_ip(&p, 6, 17, A6_SRC, I6_DST, "IPv6 SRH whole");
+    expect_ports(&p, 546, 547, "IPv6 SRH whole");
+
+    /* Home Address option cut: the source is fd00::1 once its 16 bytes are
+     * captured (74), the IPv6 header's before. */
+    static const struct {
+        size_t cut;
+        const uint8_t *src;
+    } hoa[] = {{56, A6_SRC}, {60, A6_SRC}, {73, A6_SRC}, {74, I6_SRC}, {77, I6_SRC}};
+    for (size_t i = 0; i < WP_ARRAY_LEN(hoa); i++) {
+        snprintf(nm, sizeof(nm), "IPv6 HAO cut at %zu", hoa[i].cut);
+        decode_wl(WP_LT_EN10MB, F_V6_HOA_UDP, hoa[i].cut, sizeof(F_V6_HOA_UDP), false, &p);
+        expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv6_ext, nm);
+        expect_ip(&p, 6, WP_IPPROTO_DSTOPTS, hoa[i].src, A6_DST, nm);
+    }
+    decode_wl(WP_LT_EN10MB, F_V6_HOA_UDP, 86, sizeof(F_V6_HOA_UDP), false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "IPv6 HAO whole");
+    expect_ip(&p, 6, 17, I6_SRC, A6_DST, "IPv6 HAO whole");
+    expect_ports(&p, 546, 547, "IPv6 HAO whole");
+}
+
 /* ---- random robustness ------------------------------------------------------ */
 
 static uint64_t g_rng = 0x2545f4914f6cdd1dull;
@@ -1704,6 +1827,7 @@ int main(void)
     test_malformed();
     test_tunnels();
     test_truncation_sweep();
+    test_snap_cuts();
     test_random();
     test_known_bugs();
     release();

@@ -12,27 +12,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* True when built with UBSan (clang's feature test; GCC builds run all). */
-#if defined(__has_feature)
-#if __has_feature(undefined_behavior_sanitizer)
-#define WP_TEST_UBSAN 1
-#endif
-#endif
-#ifndef WP_TEST_UBSAN
-#define WP_TEST_UBSAN 0
-#endif
-
-#if WP_TEST_UBSAN
-/* Record `n` test points as skipped, with the reason. */
-static void tap_skip(int n, const char *why)
-{
-    for (int i = 0; i < n; i++) {
-        tap_n++;
-        printf("ok %d # SKIP %s\n", tap_n, why);
-    }
-}
-#endif
-
 static struct wp_prefixes *parse_prefixes(const char *text, const char *name, char *errbuf)
 {
     struct wp_prefixes *p = NULL;

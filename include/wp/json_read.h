@@ -10,7 +10,8 @@ enum wp_jtype { WP_J_NULL = 0, WP_J_BOOL, WP_J_NUM, WP_J_STR, WP_J_ARR, WP_J_OBJ
 /* A value. Strings are unescaped to UTF-8 and NUL-terminated (a string
  * holding U+0000 is refused, so `s` is never cut short); numbers keep their
  * text in `s`. Arrays and objects have `n` members in `items`; an object's
- * keys are in `keys` (same order as written; a key repeated among the first 256 members is refused). */
+ * keys are in `keys` (same order as written; a key repeated among the first
+ * 256 members is refused). */
 struct wp_jval {
     uint8_t type; /* enum wp_jtype */
     bool b;       /* WP_J_BOOL */

@@ -13,6 +13,7 @@
 
 #include "wp/cli.h"
 #include "wp/datafile.h"
+#include "wp/timeline.h"
 #include "wp/util.h"
 
 void wp_cli_usage(FILE *fp)
@@ -446,9 +447,9 @@ int wp_cli_parse(struct wp_cli *cli, int argc, char **argv)
             cli->rules_documented = true;
             break;
         case OPT_BUCKET:
-            if (wp_parse_seconds(optarg, &ns) != 0 || ns < 1000)
-                return usage_error("--bucket: expected seconds (at least 0.000001), not '%s'",
-                                   optarg);
+            if (wp_parse_seconds(optarg, &ns) != 0 || ns < 1000 || ns > WP_TL_BUCKET_MAX_NS)
+                return usage_error(
+                    "--bucket: expected seconds (0.000001 to 31536000, a year), not '%s'", optarg);
             cli->bucket_ns = ns;
             break;
         case OPT_MAX_FLOWS:

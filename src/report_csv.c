@@ -144,8 +144,8 @@ static void flows(FILE *fp, const struct wp_report *r, const struct wp_report_op
         field(fp, r->names ? wp_nametab_get(r->names, f->name_id) : NULL, false);
         field(fp, f->name_id ? wp_name_src_name(f->name_src) : NULL, false);
         field(fp, f->apple_svc ? wp_apple_by_name(wp_flow_apple_by(f)) : NULL, false);
-        field(fp, r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1)
-                                              : NULL,
+        field(fp,
+              r->applesvc && f->apple_svc ? wp_applesvc_key(r->applesvc, f->apple_svc - 1) : NULL,
               false);
         field(fp, wp_apple_doubt_name(wp_flow_apple_doubt(f)), false);
         wp_outcome_csv_flow(fp, r, f);
@@ -280,7 +280,8 @@ static void timeline(FILE *fp, const struct wp_report *r, const struct wp_report
                 r->has_interval ? "time," : "");
     for (size_t i = 0; i < v->n_buckets; i++) {
         char ts[48], t[16], pt[8], nb[64];
-        wp_fmt_time(ts, sizeof(ts), v->start_ns + (int64_t)i * v->bucket_ns, r->nanos);
+        wp_fmt_time(ts, sizeof(ts), (int64_t)((uint64_t)v->start_ns + i * (uint64_t)v->bucket_ns),
+                    r->nanos); /* unsigned: i buckets may pass 2^63 ns */
         for (size_t j = 0; j < v->n_series; j++) {
             const struct wp_tl_series *s = &v->series[j];
             if (s->other) {

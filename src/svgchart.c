@@ -93,8 +93,9 @@ int wp_svgchart_write(FILE *fp, const struct wp_svgchart *c)
         wp_html_text(fp, wp_fmt_time(b1, sizeof(b1), c->start_ns, false));
         fprintf(fp, "</text>\n<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" font-size=\"11\">",
                 MARGIN_L + w, base + 16);
-        wp_html_text(fp,
-                     wp_fmt_time(b2, sizeof(b2), c->start_ns + (int64_t)nb * c->width_ns, false));
+        wp_html_text(fp, wp_fmt_time(b2, sizeof(b2),
+                                     (int64_t)((uint64_t)c->start_ns + nb * (uint64_t)c->width_ns),
+                                     false));
         fputs("</text>\n", fp);
     }
     /* one area per series: along its top left to right, back along the

@@ -157,7 +157,9 @@ static void compact(struct wp_timeline *tl)
 static void reach_back(struct wp_timeline *tl, int64_t t)
 {
     for (;;) {
-        size_t k = (size_t)((tl->origin - t + tl->width - 1) / tl->width);
+        /* Unsigned: the two ends may lie 2^63 apart. */
+        uint64_t gap = (uint64_t)tl->origin - (uint64_t)t;
+        size_t k = (size_t)((gap + (uint64_t)tl->width - 1) / (uint64_t)tl->width);
         if (k == 0)
             return;
         if (tl->used + k <= WP_TL_BUCKETS) {
@@ -169,7 +171,9 @@ static void reach_back(struct wp_timeline *tl, int64_t t)
                     memset(a[m], 0, k * sizeof(uint64_t));
                 }
             }
-            tl->origin -= (int64_t)k * tl->width;
+            /* unsigned: k buckets may pass 2^63 ns; the result, within a
+             * bucket before t, does not */
+            tl->origin = (int64_t)((uint64_t)tl->origin - k * (uint64_t)tl->width);
             tl->used += k;
             tl->h.hi = tl->h.lo;
             return;
@@ -189,11 +193,12 @@ static size_t bucket(struct wp_timeline *tl, int64_t t)
     }
     if (t < tl->origin)
         reach_back(tl, t);
-    int64_t b;
-    while ((b = (t - tl->origin) / tl->width) >= WP_TL_BUCKETS)
+    int64_t b; /* t >= origin, the difference taken unsigned as it may pass 2^63 */
+    while ((b = (int64_t)(((uint64_t)t - (uint64_t)tl->origin) / (uint64_t)tl->width)) >=
+           WP_TL_BUCKETS)
         compact(tl);
     tl->h.cur = (size_t)b;
-    tl->h.lo = tl->origin + b * tl->width;
+    tl->h.lo = (int64_t)((uint64_t)tl->origin + (uint64_t)b * (uint64_t)tl->width);
     tl->h.hi = tl->h.lo + tl->width;
     if (tl->h.cur >= tl->used)
         tl->used = tl->h.cur + 1;
@@ -381,7 +386,9 @@ static void merge_arr(struct wp_timeline *dst, const struct wp_timeline *src,
     for (size_t i = 0; i < src->used; i++) {
         if (a->pkts[i] == 0 && a->bytes[i] == 0)
             continue;
-        int64_t lo = src->origin + (int64_t)i * src->width - dst->origin;
+        /* dst->origin <= this bucket's start, which may lie 2^63 past it */
+        int64_t lo =
+            (int64_t)((uint64_t)src->origin + i * (uint64_t)src->width - (uint64_t)dst->origin);
         size_t b = (size_t)(lo / dst->width);
         if (lo % dst->width + src->width > dst->width)
             dst->moved += a->pkts[i]; /* straddles two of dst's buckets */
@@ -449,8 +456,9 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
     }
     if (src->origin < dst->origin)
         reach_back(dst, src->origin);
-    int64_t end = src->origin + (int64_t)src->used * src->width;
-    while ((end - 1 - dst->origin) / dst->width >= WP_TL_BUCKETS)
+    /* unsigned: the span may pass 2^63 ns; dst->origin <= src->origin */
+    uint64_t end = (uint64_t)src->origin + src->used * (uint64_t)src->width;
+    while ((end - 1 - (uint64_t)dst->origin) / (uint64_t)dst->width >= WP_TL_BUCKETS)
         compact(dst);
     for (size_t j = 0; j < src->n_series; j++) {
         const struct wp_tl_arr *a = &src->h.s[j];
@@ -487,10 +495,14 @@ int wp_timeline_merge(struct wp_timeline *dst, const struct wp_timeline *src)
 int wp_timeline_load(struct wp_timeline *tl, int64_t start_ns, int64_t bucket_ns, size_t n,
                      uint64_t moved, const struct wp_counts *untimed, uint64_t dropped)
 {
-    int64_t end;
+    /* An analysis never makes a bucket wider than WP_TL_TIME_LIMIT / 64
+     * (timeline.h), nor one starting or ending past the time limits by
+     * more than a bucket. 128 bits: 256 buckets of 2^56 ns pass 2^63. */
+    __extension__ typedef __int128 i128;
+    i128 end = (i128)start_ns + (i128)n * bucket_ns;
     if (n > WP_TL_BUCKETS || (n > 0 && bucket_ns <= 0) || bucket_ns < 0 ||
-        bucket_ns > INT64_MAX / WP_TL_BUCKETS ||
-        __builtin_add_overflow(start_ns, (int64_t)n * bucket_ns, &end))
+        bucket_ns > WP_TL_TIME_LIMIT / 64 || start_ns < -WP_TL_TIME_LIMIT - bucket_ns ||
+        end > (i128)WP_TL_TIME_LIMIT + bucket_ns)
         return -1;
     if (n > 0) {
         tl->started = true;

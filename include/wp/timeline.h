@@ -42,6 +42,10 @@
 /* Packets whose time is 2^62 ns (about 146 years) or more from 1970 are
  * counted as untimed: differences of such times could overflow. */
 #define WP_TL_TIME_LIMIT (INT64_C(1) << 62)
+/* The widest --bucket (a year); buckets double from it (or from 1 ms) only
+ * while 256 of them do not span the time limits, so no bucket is ever
+ * wider than WP_TL_TIME_LIMIT / 64 (2^56 ns). */
+#define WP_TL_BUCKET_MAX_NS (INT64_C(31536000) * 1000000000)
 
 struct wp_timeline;
 

@@ -81,6 +81,17 @@ def files():
     out["pcapng-if-tsoffset-negative-text-duration.pcapng"] = (
         mc.shb() + mc.idb(1) + mc.idb(1, options=[(14, struct.pack("<q", -2**62))]) +
         mc.epb(0, 1700000000 * 10**6, u1) + mc.epb(1, 1, u2))
+
+    # 4. The timeline's time differences (timeline.c, bucket and reach_back):
+    #    a first packet at a normal time, then one at -4611686018 s (an
+    #    interface whose if_tsoffset says so) moves bucket 0 back by whole
+    #    buckets, to below -2^62 ns; a third at the latest time a capture
+    #    gives (2^62 - 1 ns) lies more than 2^63 ns after it: `t -
+    #    tl->origin` overflowed (found by the fuzz smoke run of CI).
+    out["pcapng-timeline-span-overflow.pcapng"] = (
+        mc.shb() + mc.idb(1, options=ns9) +
+        mc.idb(1, options=ns9 + [(14, struct.pack("<q", -4611686018))]) +
+        mc.epb(0, 1700000000 * 10**9, u1) + mc.epb(1, 0, u2) + mc.epb(0, 2**62 - 1, u1))
     return out
 
 

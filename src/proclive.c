@@ -575,7 +575,8 @@ struct answer_ent {
 struct wp_proclive {
     /* shared */
     struct ring req, ans;
-    int wake; /* eventfd: the capture thread wakes the helper */
+    int wake;             /* eventfd: the capture thread wakes the helper */
+    _Atomic bool waiting; /* the helper waits for requests: wake it */
     _Atomic bool stop;
     _Atomic(struct localtab *) pending_local;
     pthread_t thread;
@@ -593,6 +594,10 @@ struct wp_proclive {
     struct localtab *hlocal; /* the helper's copy of the addresses */
     int64_t watch_second;    /* token bucket: lookups in this second */
     unsigned watch_budget;
+    bool watch_paused;       /* budget spent: a filter that takes nothing */
+    int64_t watch_resume_ns; /* until then (monotonic) */
+    int64_t req_second;      /* token bucket: requests served this second */
+    unsigned req_budget;
 
     /* helper thread */
     int nl; /* NETLINK_SOCK_DIAG socket, -1 none */
@@ -1318,19 +1323,24 @@ static void refresh_local(struct wp_proclive *pl)
 
 /* Restrict the watch capture to the host's addresses, so that the kernel
  * drops everything else (routed or mirrored traffic, a replayed flood)
- * before it reaches the helper. Beyond 64 addresses, no restriction. */
+ * before it reaches the helper. Beyond 64 addresses, no restriction.
+ * Also ends a pause (watch_pause). */
 static void watch_filter(struct wp_proclive *pl)
 {
     const struct localtab *t = pl->hlocal;
-    if (pl->watch == NULL || t == NULL || t->n > 64)
+    if (pl->watch == NULL)
         return;
-    size_t cap = 256 + t->n * 64, len = 0;
+    size_t n = t == NULL || t->n > 64 ? 0 : t->n;
+    size_t cap = 256 + n * 64, len = 0;
     char *expr = malloc(cap);
     if (expr == NULL)
         return;
-    len +=
-        (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1", WATCH_FIRST);
-    for (size_t i = 0; i < t->n; i++) {
+    if (n == 0)
+        len += (size_t)snprintf(expr + len, cap - len, "%s and (ip or ip6", WATCH_FIRST);
+    else
+        len += (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1",
+                                WATCH_FIRST);
+    for (size_t i = 0; i < n; i++) {
         char a[INET6_ADDRSTRLEN];
         if (inet_ntop(t->e[i].family == 4 ? AF_INET : AF_INET6, t->e[i].addr, a, sizeof(a)) == NULL)
             continue;
@@ -1341,17 +1351,34 @@ static void watch_filter(struct wp_proclive *pl)
     snprintf(expr + len, cap - len, ")");
     struct bpf_program prog;
     if (pcap_compile(pl->watch, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == 0) {
-        (void)pcap_setfilter(pl->watch, &prog);
+        if (pcap_setfilter(pl->watch, &prog) == 0)
+            pl->watch_paused = false;
         pcap_freecode(&prog);
     }
     free(expr);
+}
+
+/* The watch budget is spent (a flood of new flows): the kernel stops
+ * copying packets to the watch capture for half a second, so that the
+ * helper does not read the flood a second time. */
+static void watch_pause(struct wp_proclive *pl)
+{
+    if (pl->watch_paused)
+        return;
+    struct bpf_insn none = BPF_STMT(BPF_RET | BPF_K, 0);
+    struct bpf_program prog = {1, &none};
+    if (pcap_setfilter(pl->watch, &prog) != 0)
+        return;
+    pl->watch_paused = true;
+    pl->watch_resume_ns = mono_ns() + 500000000;
 }
 
 /* The watch capture: the first packets of flows (TCP SYN, UDP), seen at
  * once. Each local end is looked up now and its answer kept in the
  * 5-tuple cache, where the request from the capture thread finds it: a
  * socket that lives only milliseconds is found before it closes. At most
- * 2,000 lookups a second, so a flood of new flows costs little. */
+ * 2,000 lookups a second, then a pause (watch_pause), so a flood of new
+ * flows costs little. */
 static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
 {
     struct wp_proclive *pl = (struct wp_proclive *)(void *)user;
@@ -1384,8 +1411,10 @@ static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *by
             pl->watch_second = sec;
             pl->watch_budget = 2000;
         }
-        if (pl->watch_budget == 0)
+        if (pl->watch_budget == 0) {
+            watch_pause(pl);
             return;
+        }
         pl->watch_budget--;
         struct wp_proclive_answer a;
         memset(&a, 0, sizeof(a));
@@ -1398,26 +1427,71 @@ static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     }
 }
 
+/* Requests served a second at most: a flood of new local flows would
+ * otherwise keep the helper busy on a core that capture needs; past it the
+ * queue fills and the capture thread counts the flows as queue_full. */
+#define REQ_BUDGET 20000
+
+/* Sleep until the next second of the monotonic clock (a spent budget),
+ * waking for a stop. */
+static void req_pause(struct wp_proclive *pl)
+{
+    int64_t left = 1000000000 - mono_ns() % 1000000000;
+    while (left > 0 && !atomic_load(&pl->stop)) {
+        int64_t d = left < 10000000 ? left : 10000000;
+        struct timespec ts = {0, (long)d};
+        nanosleep(&ts, NULL);
+        left -= d;
+    }
+}
+
+/* Wait for a request or a watched packet (200 ms at most). The capture
+ * thread writes the eventfd only while `waiting` is set; setting it, then
+ * looking at the queue once more, with a full fence between (and one in
+ * wp_proclive_request between its push and its look at `waiting`), means
+ * that a request is either seen here or wakes the poll. */
+static void helper_wait(struct wp_proclive *pl)
+{
+    atomic_store(&pl->waiting, true);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (ring_peek(&pl->req) == NULL) {
+        bool watch = pl->watch_fd >= 0 && !pl->watch_paused;
+        struct pollfd pf[2] = {{pl->wake, POLLIN, 0}, {pl->watch_fd, POLLIN, 0}};
+        (void)poll(pf, watch ? 2 : 1, 200);
+    }
+    atomic_store(&pl->waiting, false);
+    uint64_t v;
+    (void)!read(pl->wake, &v, sizeof(v)); /* non-blocking */
+}
+
 static void *helper_main(void *arg)
 {
     struct wp_proclive *pl = arg;
     watch_filter(pl);
     (void)inode_pid(pl, 0); /* fill the cache before the first flow */
     while (!atomic_load(&pl->stop)) {
-        if (pl->watch != NULL)
+        if (pl->watch != NULL) {
+            if (pl->watch_paused && mono_ns() >= pl->watch_resume_ns)
+                watch_filter(pl);
             (void)pcap_dispatch(pl->watch, 256, on_watch, (u_char *)pl);
+        }
         const struct request *rq = ring_peek(&pl->req);
         if (rq == NULL) {
             if (mono_ns() - pl->last_local_ns > 2000000000LL)
                 refresh_local(pl);
-            struct pollfd pf[2] = {{pl->wake, POLLIN, 0}, {pl->watch_fd, POLLIN, 0}};
-            if (poll(pf, pl->watch_fd >= 0 ? 2 : 1, 200) > 0 && (pf[0].revents & POLLIN)) {
-                uint64_t v;
-                if (read(pl->wake, &v, sizeof(v)) < 0)
-                    continue;
-            }
+            helper_wait(pl);
             continue;
         }
+        int64_t sec = mono_ns() / 1000000000;
+        if (sec != pl->req_second) {
+            pl->req_second = sec;
+            pl->req_budget = REQ_BUDGET;
+        }
+        if (pl->req_budget == 0) {
+            req_pause(pl);
+            continue;
+        }
+        pl->req_budget--;
         struct request copy = *rq;
         ring_pop(&pl->req);
         struct wp_proclive_answer a;
@@ -1464,6 +1538,7 @@ int wp_proclive_start(struct wp_proclive **out, const struct wp_proclive_opts *o
         cap_free(caps);
 #endif
     atomic_init(&pl->stop, false);
+    atomic_init(&pl->waiting, false);
     atomic_init(&pl->pending_local, NULL);
     if (ring_init(&pl->req, pl->o.queue_len, sizeof(struct request)) != 0 ||
         ring_init(&pl->ans, pl->o.queue_len, sizeof(struct wp_proclive_answer)) != 0)
@@ -1540,8 +1615,13 @@ enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct
         return WP_PL_DROPPED;
     }
     pl->st.queued++;
-    uint64_t one = 1;
-    (void)!write(pl->wake, &one, sizeof(one));
+    /* a system call only when the helper waits (helper_wait) */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&pl->waiting, memory_order_relaxed) &&
+        atomic_exchange(&pl->waiting, false)) {
+        uint64_t one = 1;
+        (void)!write(pl->wake, &one, sizeof(one));
+    }
     return WP_PL_OK;
 }
 

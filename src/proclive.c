@@ -616,6 +616,11 @@ struct wp_proclive {
     struct answer_ent *answers;
     size_t n_answers;
     int64_t last_local_ns;
+    struct unused_port {
+        int64_t until_ns; /* 0: empty */
+        uint16_t port;
+        uint8_t family;
+    } unused[64]; /* UNUSED_SLOTS (netlink_lookup) */
 };
 
 static int64_t mono_ns(void)
@@ -714,7 +719,8 @@ struct want {
     uint8_t family;
     uint8_t local[16], remote[16];
     uint16_t lport, rport;
-    bool wildcard; /* UDP: accept sockets not connected to remote */
+    bool wildcard;  /* UDP: accept sockets not connected to remote */
+    bool port_seen; /* a dump listed some socket on lport */
     struct sockinfo *out;
 };
 
@@ -753,6 +759,8 @@ static bool wildcard_match(const struct inet_diag_msg *m, void *ctx)
 {
     struct want *w = ctx;
     uint8_t sfam = m->idiag_family == AF_INET ? 4 : 6;
+    if (ntohs(m->id.idiag_sport) == w->lport)
+        w->port_seen = true;
     if (m->idiag_inode == 0 || ntohs(m->id.idiag_sport) != w->lport)
         return false;
     size_t sn = sfam == 4 ? 4 : 16;
@@ -770,9 +778,24 @@ static bool wildcard_match(const struct inet_diag_msg *m, void *ctx)
     return true;
 }
 
+/* A UDP port of the family that the last dumps showed unused, for
+ * UNUSED_NS: a flood of datagrams to a port nobody listens on then costs
+ * one dump, not four netlink queries per flow. Direct-mapped by port. */
+#define UNUSED_SLOTS 64
+#define UNUSED_NS    (50 * 1000000LL)
+
+static bool udp_port_unused(const struct wp_proclive *pl, uint8_t family, uint16_t port)
+{
+    const struct unused_port *u = &pl->unused[port % UNUSED_SLOTS];
+    return u->until_ns != 0 && u->family == family && u->port == port &&
+           mono_ns() < u->until_ns;
+}
+
 static int netlink_lookup(struct wp_proclive *pl, uint8_t proto, struct want *w)
 {
     struct inet_diag_sockid id;
+    if (proto == IPPROTO_UDP && udp_port_unused(pl, w->family, w->lport))
+        return NOT_FOUND;
     /* The kernel's UDP lookup by id takes the remote end as "src" (the
      * view of its receive path; TCP takes the socket's own view): for UDP
      * try that first, then the socket's view. */
@@ -796,9 +819,16 @@ static int netlink_lookup(struct wp_proclive *pl, uint8_t proto, struct want *w)
      * may also belong to dual-stack IPv6 sockets. */
     memset(&id, 0, sizeof(id));
     id.idiag_cookie[0] = id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    w->port_seen = false;
     r = diag_query(pl, w->family, proto, true, &id, wildcard_match, w);
     if (r == NOT_FOUND && w->family == 4)
         r = diag_query(pl, 6, proto, true, &id, wildcard_match, w);
+    if (r == NOT_FOUND && !w->port_seen) {
+        struct unused_port *u = &pl->unused[w->lport % UNUSED_SLOTS];
+        u->family = w->family;
+        u->port = w->lport;
+        u->until_ns = mono_ns() + UNUSED_NS;
+    }
     return r;
 }
 

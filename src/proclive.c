@@ -546,6 +546,25 @@ static bool local_in(const struct localtab *t, uint8_t family, const uint8_t *ad
     return false;
 }
 
+static bool loopback(uint8_t family, const uint8_t *addr)
+{
+    static const uint8_t lo6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return family == 4 ? addr[0] == 127 : memcmp(addr, lo6, 16) == 0;
+}
+
+/* Which ends of a flow are this host's (bit 0: a0, bit 1: a1). A loopback
+ * address counts only facing another: with any other address it is a
+ * forged or martian source (a flood of random sources has 1 in 256 in
+ * 127/8), which no socket of this host can own. */
+static unsigned local_ends(const struct localtab *t, uint8_t family, const uint8_t *a0,
+                           const uint8_t *a1)
+{
+    bool lo0 = loopback(family, a0), lo1 = loopback(family, a1);
+    if (lo0 != lo1)
+        return lo0 ? (local_in(t, family, a1) ? 2u : 0u) : (local_in(t, family, a0) ? 1u : 0u);
+    return (local_in(t, family, a0) ? 1u : 0u) | (local_in(t, family, a1) ? 2u : 0u);
+}
+
 /* ---- caches (helper thread) ------------------------------------------------------- */
 
 struct inode_ent {
@@ -781,14 +800,13 @@ static bool wildcard_match(const struct inet_diag_msg *m, void *ctx)
 /* A UDP port of the family that the last dumps showed unused, for
  * UNUSED_NS: a flood of datagrams to a port nobody listens on then costs
  * one dump, not four netlink queries per flow. Direct-mapped by port. */
-#define UNUSED_SLOTS 64
-#define UNUSED_NS    (50 * 1000000LL)
+#define UNUSED_SLOTS     64
+#define UNUSED_NS        (50 * 1000000LL)
 
 static bool udp_port_unused(const struct wp_proclive *pl, uint8_t family, uint16_t port)
 {
     const struct unused_port *u = &pl->unused[port % UNUSED_SLOTS];
-    return u->until_ns != 0 && u->family == family && u->port == port &&
-           mono_ns() < u->until_ns;
+    return u->until_ns != 0 && u->family == family && u->port == port && mono_ns() < u->until_ns;
 }
 
 static int netlink_lookup(struct wp_proclive *pl, uint8_t proto, struct want *w)
@@ -1427,8 +1445,9 @@ static void on_watch(u_char *user, const struct pcap_pkthdr *h, const u_char *by
     k.proto = p.proto;
     k.family = p.family;
     k.vlan = k.vlan_inner = 0;
+    unsigned ends = local_ends(pl->hlocal, k.family, k.addr[0], k.addr[1]);
     for (unsigned end = 0; end < 2; end++) {
-        if (!local_in(pl->hlocal, k.family, k.addr[end]))
+        if (!(ends & (1u << end)))
             continue;
         struct tuple t;
         tuple_of(&k, end, &t);
@@ -1631,8 +1650,7 @@ enum wp_proclive_status wp_proclive_request(struct wp_proclive *pl, const struct
         return WP_PL_NOT_LOCAL;
     pl->st.requested++;
     struct request rq;
-    rq.local = (uint8_t)((wp_proclive_is_local(pl, k->family, k->addr[0]) ? 1u : 0u) |
-                         (wp_proclive_is_local(pl, k->family, k->addr[1]) ? 2u : 0u));
+    rq.local = (uint8_t)local_ends(pl->local, k->family, k->addr[0], k->addr[1]);
     if (rq.local == 0) {
         pl->st.by_status[WP_PL_NOT_LOCAL]++;
         return WP_PL_NOT_LOCAL;

@@ -175,6 +175,7 @@ static void test_cgroup(void)
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct wp_proclive_answer last;
@@ -305,6 +306,42 @@ static void test_live(bool proc_net_only)
     TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PL_NOT_LOCAL, "%s: not local", how);
     k.proto = 1;
     TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PL_NOT_LOCAL, "%s: ICMP not looked up", how);
+    /* a loopback source facing another address: forged, not this host's */
+    static const uint8_t lo5[4] = {127, 0, 0, 5};
+    k = key4(lo5, 1000, y, 80, 17);
+    TAP_EQ(wp_proclive_request(pl, &k, 0, 1), WP_PL_NOT_LOCAL, "%s: 127/8 facing 198.51.100.1",
+           how);
+    k = key4(y, 80, lo5, 1000, 6);
+    TAP_EQ(wp_proclive_request(pl, &k, 1, 1), WP_PL_NOT_LOCAL, "%s: and as the other end", how);
+
+    /* a UDP port with no socket: gone, remembered for 50 ms, then looked
+     * up again (a socket bound to it meanwhile is found) */
+    int probe = socket(AF_INET, SOCK_DGRAM, 0);
+    sa.sin_port = 0;
+    if (bind(probe, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        TAP_OK(0, "%s: UDP probe bound", how);
+        return;
+    }
+    uint16_t uport = port_of(probe);
+    close(probe); /* a port that was free a moment ago, free again */
+    static const uint8_t peer2[4] = {127, 0, 0, 11};
+    k = key4(LO4, uport, peer2, 4444, 17);
+    TAP_OK(ask(pl, &k, 0), "%s: unused UDP port answered", how);
+    TAP_EQ(last.status, WP_PL_GONE, "%s: unused UDP port -> gone", how);
+    int late = socket(AF_INET, SOCK_DGRAM, 0);
+    sa.sin_port = htons(uport);
+    if (bind(late, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        TAP_OK(0, "%s: UDP bound to the port again", how);
+        return;
+    }
+    struct timespec wait = {0, 100 * 1000000L};
+    nanosleep(&wait, NULL);
+    k = key4(LO4, uport, peer2, 4445, 17);
+    TAP_OK(ask(pl, &k, 0), "%s: the port, now bound, answered", how);
+    expect_self("UDP port bound after a miss");
+    /* found at its own end (end 1's swapped view would find it too) */
+    TAP_EQ(last.local & 1, 0, "%s: found at the bound end", how);
+    close(late);
 
     /* the 5-tuple cache: the same flow again within cache_ns */
     k = key4(LO4, port_of(us), peer, 5353, 17);

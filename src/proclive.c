@@ -1386,14 +1386,18 @@ static void watch_filter(struct wp_proclive *pl)
     if (n == 0)
         len += (size_t)snprintf(expr + len, cap - len, "%s and (ip or ip6", WATCH_FIRST);
     else
-        len += (size_t)snprintf(expr + len, cap - len, "%s and (net 127.0.0.0/8 or host ::1",
-                                WATCH_FIRST);
+        len += (size_t)snprintf(expr + len, cap - len,
+                                "%s and ((src net 127.0.0.0/8 and dst net 127.0.0.0/8) or "
+                                "(src host ::1 and dst host ::1)",
+                                WATCH_FIRST); /* loopback facing loopback (local_ends) */
     for (size_t i = 0; i < n; i++) {
         char a[INET6_ADDRSTRLEN];
         if (inet_ntop(t->e[i].family == 4 ? AF_INET : AF_INET6, t->e[i].addr, a, sizeof(a)) == NULL)
             continue;
         if (t->e[i].family == 6 && t->e[i].addr[0] == 0xfe && (t->e[i].addr[1] & 0xc0) == 0x80)
             continue; /* link-local: scope ids do not compile */
+        if (loopback(t->e[i].family, t->e[i].addr))
+            continue; /* above */
         len += (size_t)snprintf(expr + len, cap - len, " or host %s", a);
     }
     snprintf(expr + len, cap - len, ")");

@@ -39,7 +39,7 @@ void wp_cli_usage(FILE *fp)
           "  -s SNAPLEN         live: bytes to capture per packet (default 262144;\n"
           "                     128 is enough for counting)\n"
           "  -p                 live: do not put the interface in promiscuous mode\n"
-          "  -B KIB             live: kernel capture buffer size in KiB\n"
+          "  -B KIB             live: kernel capture buffer size in KiB (default 32768)\n"
           "  -c COUNT           stop after COUNT packets\n"
           "  --duration SECS    live: stop after SECS seconds\n"
           "  --interval SECS    live: print a report every SECS seconds\n"

@@ -58,6 +58,12 @@ WP_NODISCARD int wp_live_open(struct wp_live **out, const struct wp_live_opts *o
 /* The most handles wp_live_open_fanout opens. */
 #define WP_LIVE_MAX_HANDLES 256
 
+/* The kernel buffer of each live handle when -B is not given: 32 MiB, not
+ * libpcap's 2 MiB. An analysis that keeps state per flow falls behind in
+ * bursts (a flood of new flows fills fresh pages of the flow table, a
+ * report is written) that a larger ring absorbs (docs/performance.md). */
+#define WP_LIVE_BUFFER_KIB 32768u
+
 /* Open `n` captures on o->iface as one PACKET_FANOUT group (Linux): the
  * kernel spreads the packets over them by a symmetric hash of the flow, so
  * that each flow, both directions, reaches one handle only; a packet goes

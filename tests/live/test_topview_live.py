@@ -170,7 +170,18 @@ def start_view(wp, tmp, name, lang="C.UTF-8", extra="", width=160):
                 f"echo WPEXIT=$st\n"
                 f"stty -a | tr ' ;' '\\n\\n' | grep -x -- '-\\?icanon\\|-\\?echo'\n"
                 f"sleep 600\n")
-    sh(*TMUX, "new-session", "-d", "-s", "top", "-x", str(width), "-y", "50", "bash " + script)
+    # After kill-session of the last session the server exits; a new
+    # session started meanwhile meets the exiting server ("server exited
+    # unexpectedly"): try again once it is gone.
+    for attempt in range(10):
+        try:
+            sh(*TMUX, "new-session", "-d", "-s", "top", "-x", str(width), "-y", "50",
+               "bash " + script)
+            break
+        except RuntimeError:
+            if attempt == 9:
+                raise
+            time.sleep(0.3)
     return wait_for(lambda: "whichports on" in pane(), 10)
 
 

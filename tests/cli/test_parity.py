@@ -383,9 +383,12 @@ def layer(d, idx, pos):
     while j < len(idx) and idx[j][0] in IPV6_EXT and (fam == 6 or idx[j][0] == "ah"):
         et, ek = idx[j]
         v = nth(d, IPV6_EXT[et], ek) if IPV6_EXT[et] else None
-        if j + 1 == len(idx) and re.search(r"(Malformed Packet|truncated).*IPv6|IPv6 .*truncated",
+        if j + 1 == len(idx) and re.search(r"(Malformed Packet|truncated).*(IPv6|AH)"
+                                           r"|(IPv6|AH) .*truncated",
                                            " ".join(d["_ws.malformed"] + d["_ws.short"])):
-            # the last extension header failed: whichports stops at it (ext-cut)
+            # the last extension header failed: whichports stops at it (ext-cut);
+            # an Authentication Header cut short ends the frame's protocols in
+            # `ah` ("AH truncated"), whatever its next-header field says
             d["_ext_cut"] = True
             proto = EXT_NUM.get(et, proto)
             break

@@ -238,8 +238,11 @@ def make_frame(line):
             # (tcp.len is present when the header fits in the IP payload)
             f.bad_option = nth(d, "tcp.len", k) is not None and "TCP truncated" not in marks
             # tcp-cut-conv: the header cut after the bytes that give it a
-            # tcp.stream (its first 16): whichports counts it under its flow
-            f.cut_conv = "TCP truncated" in marks
+            # tcp.stream (its first 16): whichports counts it under its flow,
+            # unless the data offset passes the IP payload (no tcp.len: a
+            # first fragment too short for its header), which is malformed
+            # whatever was captured (transport-cut)
+            f.cut_conv = "TCP truncated" in marks and nth(d, "tcp.len", k) is not None
             continue
         f.taps.append((t, int(st), k, (norm_addr(src), int(sp)), (norm_addr(dst), int(dp))))
     ips = [i for i, (t, _) in enumerate(idx) if t in ("ip", "ipv6")]

@@ -1172,13 +1172,15 @@ def make_cut(src, n, sampled, d, k):
 
 def flow_names(doc):
     """Names per flow (unordered endpoints): {(name, source, server)}, and
-    per host address."""
+    per host address: the host row's names (at most WP_HOST_NAMES, the
+    first its flows gave) and every name of the flows it serves."""
     fl, ho = collections.defaultdict(set), collections.defaultdict(set)
     for f in doc["flows"]:
         if f.get("name"):
             fl[ep_key(f["transport"], (f["client"], f["client_port"]),
                       (f["server"], f["server_port"]))].add(
                           (f["name"], f["name_source"], f["server"]))
+            ho[f["server"]].add(f["name"])
     for h in doc.get("hosts", []):
         ho[h["addr"]].update(h.get("names") or [])
     return fl, ho

@@ -1529,8 +1529,8 @@ _Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
  * 0x100, sequence 1, 4-byte ICV) / ICMPv6 echo request (type 128, code 0,
  * id 1, sequence 1). Offsets: AH at 54..69, ICMPv6 at 70..77; frame 78. */
 static const uint8_t F_V6_AH_ICMP6[] = {
-    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40, /* payload 24, next header
-                                                                             51 */
+    /* Ethernet; IPv6 payload 24, next header 51 */
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40,
     V6_ADDRS, 0x3a, 0x02, 0x00, 0x00, /* next 58, length 2, reserved */
     0x00,     0x00, 0x01, 0x00,       /* SPI */
     0x00,     0x00, 0x00, 0x01,       /* sequence number */
@@ -1677,8 +1677,7 @@ static void test_snap_cuts(void)
     static const size_t frag_cuts[] = {47, 50, 54, 58};
     for (size_t i = 0; i < WP_ARRAY_LEN(frag_cuts); i++) {
         snprintf(nm, sizeof(nm), "first fragment, TCP data offset 10, cut at %zu", frag_cuts[i]);
-        decode_wl(WP_LT_EN10MB, F_V4_FRAG_TCP40, frag_cuts[i], sizeof(F_V4_FRAG_TCP40), false,
-                  &p);
+        decode_wl(WP_LT_EN10MB, F_V4_FRAG_TCP40, frag_cuts[i], sizeof(F_V4_FRAG_TCP40), false, &p);
         expect_status(&p, WP_DEC_MALFORMED, WP_MAL_tcp_data_offset_exceeds_segment, nm);
         expect_ip(&p, 4, 6, A4_SRC, A4_DST, nm);
         TAP_EQ(p.frag, WP_FRAG_FIRST, "%s: first fragment", nm);

@@ -1529,8 +1529,7 @@ _Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
  * 0x100, sequence 1, 4-byte ICV) / ICMPv6 echo request (type 128, code 0,
  * id 1, sequence 1). Offsets: AH at 54..69, ICMPv6 at 70..77; frame 78. */
 static const uint8_t F_V6_AH_ICMP6[] = {
-    /* Ethernet; IPv6 payload 24, next header 51 */
-    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40,
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40, /* payload 24, AH */
     V6_ADDRS, 0x3a, 0x02, 0x00, 0x00, /* next 58, length 2, reserved */
     0x00,     0x00, 0x01, 0x00,       /* SPI */
     0x00,     0x00, 0x00, 0x01,       /* sequence number */

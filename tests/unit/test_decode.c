@@ -1530,10 +1530,10 @@ _Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
  * id 1, sequence 1). Offsets: AH at 54..69, ICMPv6 at 70..77; frame 78. */
 static const uint8_t F_V6_AH_ICMP6[] = {
     ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40, /* payload 24, AH */
-    V6_ADDRS, 0x3a, 0x02, 0x00, 0x00, /* next 58, length 2, reserved */
-    0x00,     0x00, 0x01, 0x00,       /* SPI */
-    0x00,     0x00, 0x00, 0x01,       /* sequence number */
-    0xaa,     0xbb, 0xcc, 0xdd,       /* ICV */
+    V6_ADDRS, 0x3a, 0x02, 0x00, 0x00,                   /* next 58, length 2, reserved */
+    0x00,     0x00, 0x01, 0x00,                         /* SPI */
+    0x00,     0x00, 0x00, 0x01,                         /* sequence number */
+    0xaa,     0xbb, 0xcc, 0xdd,                         /* ICV */
     0x80,     0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, /* echo request, id 1, sequence 1 */
 };
 _Static_assert(sizeof(F_V6_AH_ICMP6) == 78, "F_V6_AH_ICMP6 size");

@@ -119,6 +119,9 @@ RULES = {
     "name-dns-other": "(cut variants) a flow whose own name (TLS SNI, QUIC, HTTP Host) or "
                       "whose deciding DNS answer was cut keeps another name that DNS gave its "
                       "server: one of tshark's DNS answers for that address",
+    "nflog-cut": "an NFLOG payload TLV cut by the snap length: tshark does not dissect the "
+                 "packet in it, whichports decodes what was captured; the suite reads the "
+                 "captured payload again as raw IP with tshark",
     "fragment-filter": "a port filter does not select later fragments (they have no ports) "
                        "although whichports counts them in the row",
 }
@@ -476,6 +479,93 @@ def tshark_read(path, filters):
     return rc, frames, conv, [phs.get(f) for f in filters], err
 
 
+def _read_pcap(path):
+    """The records of a classic pcap file: (captured bytes, original length)."""
+    with open(path, "rb") as fp:
+        buf = fp.read()
+    e = "<" if buf[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off = [], 24
+    while off + 16 <= len(buf):
+        _, _, cap, orig = struct.unpack_from(e + "IIII", buf, off)
+        out.append((buf[off + 16:off + 16 + cap], orig))
+        off += 16 + cap
+    return out
+
+
+def nflog_payload(data):
+    """The NFULA_PAYLOAD TLV (type 9) of an NFLOG record: (the bytes captured
+    of it, its length), or None. TLV lengths and types are in the capturing
+    host's order: the one in which the first TLV's length fits."""
+    if len(data) < 8:
+        return None
+    e = "<" if 4 <= struct.unpack_from("<H", data, 4)[0] <= len(data) else ">"
+    off = 4
+    while off + 4 <= len(data):
+        tl, ty = struct.unpack_from(e + "HH", data, off)
+        if tl < 4:
+            return None
+        if ty & 0x7fff == 9:
+            return data[off + 4:off + tl], tl - 4
+        off += (tl + 3) & ~3
+    return None
+
+
+def nflog_cut(path, ts, filters, tmp):
+    """nflog-cut: Wireshark hands an NFLOG payload TLV to IP only when the
+    whole TLV was captured; a cut one ends the frame's protocols in `nflog`
+    ("NFLOG truncated"). whichports decodes what was captured. Those frames
+    are read again from their captured payload as raw IP (LINKTYPE_RAW, the
+    frame's length kept), and their lines, conversation rows and filter
+    counts replace tshark's. Returns (the tshark result, frames re-read)."""
+    rc, lines, conv, phs, err = ts
+    ip, sp, ep = (FIELDS.index(x) for x in ("frame.protocols", "_ws.short", "frame.encap_type"))
+    cut = {}
+    for i, line in enumerate(lines):
+        cols = line.split("\t")
+        if len(cols) > sp and cols[ip] == "nflog" and "NFLOG truncated" in cols[sp]:
+            cut[int(cols[0])] = i
+    if rc != 0 or not cut:
+        return ts, 0
+    sel = os.path.join(tmp, "nflog-cut.pcap")
+    nums = sorted(cut)
+    rc1, _, e1 = run(["editcap", "-F", "pcap", "-r", path, sel] + [str(n) for n in nums])
+    recs = _read_pcap(sel) if rc1 == 0 else []
+    raw = [nflog_payload(d) for d, _ in recs]
+    if len(recs) != len(nums) or None in raw:
+        return ts, 0
+    rawp = os.path.join(tmp, "nflog-cut-raw.pcap")
+    _pcap(rawp, [(p + b"\0" * (orig - len(p)), len(p)) for (p, _), (_, orig) in zip(raw, recs)],
+          linktype=101)
+    _, _, _, phs_sel, _ = tshark_read(sel, filters)
+    rc2, rlines, rconv, phs_raw, _ = tshark_read(rawp, filters)
+    if rc2 != 0 or len(rlines) != len(nums):
+        return ts, 0
+    # the re-read frames' streams follow the whole file's
+    streams = {"tcp.stream": 0, "udp.stream": 0}
+    for fld in streams:
+        k = FIELDS.index(fld)
+        for line in lines:
+            cols = line.split("\t")
+            for v in (cols[k].split("|") if len(cols) > k and cols[k] else []):
+                streams[fld] = max(streams[fld], int(v) + 1)
+    lines = list(lines)
+    for n, rline in zip(nums, rlines):
+        cols = rline.split("\t")
+        cols += [""] * (len(FIELDS) - len(cols))
+        orig = lines[cut[n]].split("\t")
+        cols[0], cols[ep], cols[2] = str(n), orig[ep], orig[2]   # number, encap, cap_len
+        cols[ip] = "nflog:" + cols[ip].split(":", 1)[-1]
+        for fld, base in streams.items():
+            k = FIELDS.index(fld)
+            if cols[k]:
+                cols[k] = "|".join(str(int(v) + base) for v in cols[k].split("|"))
+        lines[cut[n]] = "\t".join(cols)
+    conv = {t: conv[t] + rconv[t] for t in conv}
+    phs = [None if a is None or b is None or c is None else
+           (a[0] - b[0] + c[0], a[1] - b[1] + c[1]) for a, b, c in zip(phs, phs_sel, phs_raw)]
+    return (rc, lines, conv, phs, err), len(nums)
+
+
 def first_bytes_differ(path):
     """True when tshark's first frame is not the bytes of the file's first
     standard pcap record (Wireshark guessed a pcap variant)."""
@@ -568,7 +658,10 @@ def probe(wp, path):
     flts = [f for _, f, _ in r["filters"]]
     r["tunnel_filters"] = [tunnel_filter(t) for t in doc["tunnels"][:FILTER_ROWS]] \
         if doc is not None else []
-    r["ts"] = tshark_read(path, flts + list(TOTAL_FILTERS.values()) + r["tunnel_filters"])
+    allf = flts + list(TOTAL_FILTERS.values()) + r["tunnel_filters"]
+    r["ts"] = tshark_read(path, allf)
+    with tempfile.TemporaryDirectory() as tmp:
+        r["ts"], r["nflog_cut"] = nflog_cut(path, r["ts"], allf, tmp)
     r["variant"] = r["ts"][0] != 0 and bool(r["ts"][1]) and first_bytes_differ(path)
     r["secs"] = time.monotonic() - t0
     return r
@@ -603,6 +696,7 @@ def ep_key(transport, a, b):
 def compare(ck, name, r, apple):
     """Check one capture; returns (conversations compared, matched, rules used)."""
     rules = collections.Counter()
+    rules["nflog-cut"] += r.get("nflog_cut", 0)
     wrc, doc, werr = r["wp"]
     trc, lines, conv, phs, terr = r["ts"]
     terr_last = terr.splitlines()[-1] if terr else f"exit {trc}"

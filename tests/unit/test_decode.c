@@ -1555,6 +1555,21 @@ static const uint8_t F_V4_FRAG_TCP40[] = {
 };
 _Static_assert(sizeof(F_V4_FRAG_TCP40) == 58, "F_V4_FRAG_TCP40 size");
 
+/* NFLOG (little-endian TLVs): header family 2 (IPv4), version 0, resource
+ * 20 / NFULA_PACKET_HDR (length 8, type 1: hardware protocol 0x0800, hook
+ * 1, pad) / NFULA_PAYLOAD (length 32, type 9): IPv4 192.0.2.1 ->
+ * 198.51.100.2, total length 28 / UDP 53 -> 40000, length 8. Offsets: the
+ * payload TLV at 12, IPv4 at 16, UDP at 36..43; frame 44. */
+static const uint8_t F_NFLOG_UDP[] = {
+    0x02, 0x00, 0x00, 0x14,                         /* family, version, resource id */
+    0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, /* NFULA_PACKET_HDR */
+    0x20, 0x00, 0x09, 0x00,                         /* NFULA_PAYLOAD, length 32 */
+    0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, /* IPv4, total length 28 */
+    0x40, 0x11, 0x00, 0x00, V4_ADDRS,               /* TTL 64, UDP */
+    0x00, 0x35, 0x9c, 0x40, 0x00, 0x08, 0x00, 0x00, /* UDP 53 -> 40000, length 8 */
+};
+_Static_assert(sizeof(F_NFLOG_UDP) == 44, "F_NFLOG_UDP size");
+
 /* A tunnel's inner packet cut by the snap length, and IPv6 extension headers
  * cut by it: where the frame counts, as Wireshark places it
  * (docs/wireshark.md, "Captures cut by a snap length"). */
@@ -1664,6 +1679,23 @@ static void test_snap_cuts(void)
     DECODE(WP_LT_EN10MB, F_V6_AH_ICMP6, false, &p);
     expect_status(&p, WP_DEC_OK, 0, "IPv6 AH whole");
     expect_ip(&p, 6, WP_IPPROTO_ICMPV6, A6_SRC, A6_DST, "IPv6 AH whole");
+
+    /* NFLOG payload TLV cut: the packet in it is decoded as far as it was
+     * captured (Wireshark dissects it only when the whole TLV was captured:
+     * rule nflog-cut), by the same rules as any IP packet. */
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 35, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv4, "NFLOG cut at 35");
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 36, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "NFLOG cut at 36");
+    expect_ip(&p, 4, 17, A4_SRC, A4_DST, "NFLOG cut at 36");
+    expect_no_ports(&p, "NFLOG cut at 36");
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 43, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "NFLOG cut at 43");
+    expect_no_ports(&p, "NFLOG cut at 43");
+    DECODE(WP_LT_NFLOG, F_NFLOG_UDP, false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "NFLOG whole");
+    expect_ip(&p, 4, 17, A4_SRC, A4_DST, "NFLOG whole");
+    expect_ports(&p, 53, 40000, "NFLOG whole");
 
     /* A first fragment whose TCP data offset (40) passes its 24-byte
      * payload: malformed from the moment the data offset is captured (47

@@ -1561,13 +1561,13 @@ _Static_assert(sizeof(F_V4_FRAG_TCP40) == 58, "F_V4_FRAG_TCP40 size");
  * 198.51.100.2, total length 28 / UDP 53 -> 40000, length 8. Offsets: the
  * payload TLV at 12, IPv4 at 16, UDP at 36..43; frame 44. */
 static const uint8_t F_NFLOG_UDP[] = {
-    0x02, 0x00, 0x00, 0x14,                         /* family, version, resource id */
-    0x08, 0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, /* NFULA_PACKET_HDR */
-    0x20, 0x00, 0x09, 0x00,                         /* NFULA_PAYLOAD, length 32 */
-    0x45, 0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, /* IPv4, total length 28 */
-    0x40, 0x11, 0x00, 0x00,                         /* TTL 64, UDP */
-    V4_ADDRS,                                       /* addresses */
-    0x00, 0x35, 0x9c, 0x40, 0x00, 0x08, 0x00, 0x00, /* UDP 53 -> 40000, length 8 */
+    0x02,     0x00, 0x00, 0x14,                         /* family, version, resource id */
+    0x08,     0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, /* NFULA_PACKET_HDR */
+    0x20,     0x00, 0x09, 0x00,                         /* NFULA_PAYLOAD, length 32 */
+    0x45,     0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, /* IPv4, total length 28 */
+    0x40,     0x11, 0x00, 0x00,                         /* TTL 64, UDP */
+    V4_ADDRS,                                           /* addresses */
+    0x00,     0x35, 0x9c, 0x40, 0x00, 0x08, 0x00, 0x00, /* UDP 53 -> 40000, length 8 */
 };
 _Static_assert(sizeof(F_NFLOG_UDP) == 44, "F_NFLOG_UDP size");
 

@@ -528,7 +528,14 @@ def nflog_cut(path, ts, filters, tmp):
         return ts, 0
     sel = os.path.join(tmp, "nflog-cut.pcap")
     nums = sorted(cut)
-    rc1, _, e1 = run(["editcap", "-F", "pcap", "-r", path, sel] + [str(n) for n in nums])
+    spans = []
+    for n in nums:
+        if spans and spans[-1][1] + 1 == n:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    rc1, _, _ = run(["editcap", "-F", "pcap", "-r", path, sel] +
+                    [f"{a}-{b}" if a != b else str(a) for a, b in spans])
     recs = _read_pcap(sel) if rc1 == 0 else []
     raw = [nflog_payload(d) for d, _ in recs]
     if len(recs) != len(nums) or None in raw:

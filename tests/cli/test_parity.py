@@ -119,6 +119,9 @@ RULES = {
     "name-dns-other": "(cut variants) a flow whose own name (TLS SNI, QUIC, HTTP Host) or "
                       "whose deciding DNS answer was cut keeps another name that DNS gave its "
                       "server: one of tshark's DNS answers for that address",
+    "nflog-cut": "an NFLOG payload TLV cut by the snap length: tshark does not dissect the "
+                 "packet in it, whichports decodes what was captured; the suite reads the "
+                 "captured payload again as raw IP with tshark",
     "fragment-filter": "a port filter does not select later fragments (they have no ports) "
                        "although whichports counts them in the row",
 }
@@ -153,7 +156,7 @@ FIELDS = ["frame.number", "frame.len", "frame.cap_len", "frame.protocols", "fram
           "ipv6.src", "ipv6.dst", "ipv6.nxt", "ipv6.hopopts.nxt", "ipv6.routing.nxt",
           "ipv6.dstopts.nxt", "ipv6.fraghdr.nxt", "ipv6.fraghdr.offset", "ipv6.fraghdr.more",
           "ipv6.fraghdr.ident", "ah.next_header",
-          "tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.hdr_len",
+          "tcp.srcport", "tcp.dstport", "tcp.stream", "tcp.len", "tcp.hdr_len", "tcp.options",
           "udp.srcport", "udp.dstport", "udp.stream", "udp.length",
           "sctp.srcport", "sctp.dstport", "dccp.srcport", "dccp.dstport",
           "ipv6.routing.type", "ipv6.routing.segleft", "ipv6.routing.len",
@@ -176,7 +179,7 @@ class Frame:
     __slots__ = ("num", "len", "record", "link", "ip", "fam", "src", "dst", "proto", "sport",
                  "dport", "frag", "frag_id", "wp_ports", "quote", "tunnel", "outer",
                  "other_tunnel", "deep", "taps", "bad_option", "key", "sender", "ext_cut",
-                 "ip_hdr", "snapped", "any_later", "cut_conv", "phs_miss", "inner_cut")
+                 "ip_hdr", "snapped", "any_later", "cut_conv", "phs_miss", "inner_cut", "opt_cut")
 
 
 def nth(d, field, i):
@@ -193,7 +196,7 @@ def make_frame(line):
     f.len = int(d["frame.len"][0])
     f.record = bool(d["frame.encap_type"])
     f.ip = f.wp_ports = f.quote = f.other_tunnel = f.deep = f.bad_option = f.ext_cut = False
-    f.cut_conv = f.inner_cut = False
+    f.cut_conv = f.inner_cut = f.opt_cut = False
     # phs-quote-cut: -z io,phs leaves out a frame cut inside a quoted packet
     f.phs_miss = False
     f.fam = f.src = f.dst = f.proto = f.sport = f.dport = None
@@ -238,9 +241,18 @@ def make_frame(line):
             # (tcp.len is present when the header fits in the IP payload)
             f.bad_option = nth(d, "tcp.len", k) is not None and "TCP truncated" not in marks
             # tcp-cut-conv: the header cut after the bytes that give it a
-            # tcp.stream (its first 16): whichports counts it under its flow
-            f.cut_conv = "TCP truncated" in marks
+            # tcp.stream (its first 16): whichports counts it under its flow,
+            # unless the data offset passes the IP payload (no tcp.len: a
+            # first fragment too short for its header), which is malformed
+            # whatever was captured (transport-cut)
+            f.cut_conv = "TCP truncated" in marks and nth(d, "tcp.len", k) is not None
             continue
+        if t == "tcp" and hl is not None and seen["tcp"] == 1 and len(d["tcp.options"]) == 1:
+            # Wireshark stops reading the options at one with an invalid
+            # length, before the snap length's cut, and then marks nothing:
+            # tcp.options holds the option bytes captured, fewer than the
+            # data offset says; whichports counts it in captured_short.tcp
+            f.opt_cut = len(d["tcp.options"][0]) // 2 < int(hl) - 20
         f.taps.append((t, int(st), k, (norm_addr(src), int(sp)), (norm_addr(dst), int(dp))))
     ips = [i for i, (t, _) in enumerate(idx) if t in ("ip", "ipv6")]
     # Wireshark hands an IPv4 header whose version is 6 to its IPv6 dissector
@@ -383,9 +395,12 @@ def layer(d, idx, pos):
     while j < len(idx) and idx[j][0] in IPV6_EXT and (fam == 6 or idx[j][0] == "ah"):
         et, ek = idx[j]
         v = nth(d, IPV6_EXT[et], ek) if IPV6_EXT[et] else None
-        if j + 1 == len(idx) and re.search(r"(Malformed Packet|truncated).*IPv6|IPv6 .*truncated",
+        if j + 1 == len(idx) and re.search(r"(Malformed Packet|truncated).*(IPv6|AH)"
+                                           r"|(IPv6|AH) .*truncated",
                                            " ".join(d["_ws.malformed"] + d["_ws.short"])):
-            # the last extension header failed: whichports stops at it (ext-cut)
+            # the last extension header failed: whichports stops at it (ext-cut);
+            # an Authentication Header cut short ends the frame's protocols in
+            # `ah` ("AH truncated"), whatever its next-header field says
             d["_ext_cut"] = True
             proto = EXT_NUM.get(et, proto)
             break
@@ -462,6 +477,100 @@ def tshark_read(path, filters):
                 phs[flt] = (n + int(m.group(2)), b + int(m.group(3)))
     err = "\n".join(ln for ln in err.splitlines() if "Running as user" not in ln).strip()
     return rc, frames, conv, [phs.get(f) for f in filters], err
+
+
+def _read_pcap(path):
+    """The records of a classic pcap file: (captured bytes, original length)."""
+    with open(path, "rb") as fp:
+        buf = fp.read()
+    e = "<" if buf[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off = [], 24
+    while off + 16 <= len(buf):
+        _, _, cap, orig = struct.unpack_from(e + "IIII", buf, off)
+        out.append((buf[off + 16:off + 16 + cap], orig))
+        off += 16 + cap
+    return out
+
+
+def nflog_payload(data):
+    """The NFULA_PAYLOAD TLV (type 9) of an NFLOG record: (the bytes captured
+    of it, its length), or None. TLV lengths and types are in the capturing
+    host's order: the one in which the first TLV's length fits."""
+    if len(data) < 8:
+        return None
+    e = "<" if 4 <= struct.unpack_from("<H", data, 4)[0] <= len(data) else ">"
+    off = 4
+    while off + 4 <= len(data):
+        tl, ty = struct.unpack_from(e + "HH", data, off)
+        if tl < 4:
+            return None
+        if ty & 0x7fff == 9:
+            return data[off + 4:off + tl], tl - 4
+        off += (tl + 3) & ~3
+    return None
+
+
+def nflog_cut(path, ts, filters, tmp):
+    """nflog-cut: Wireshark hands an NFLOG payload TLV to IP only when the
+    whole TLV was captured; a cut one ends the frame's protocols in `nflog`
+    ("NFLOG truncated"). whichports decodes what was captured. Those frames
+    are read again from their captured payload as raw IP (LINKTYPE_RAW, the
+    frame's length kept), and their lines, conversation rows and filter
+    counts replace tshark's. Returns (the tshark result, frames re-read)."""
+    rc, lines, conv, phs, err = ts
+    ip, sp, ep = (FIELDS.index(x) for x in ("frame.protocols", "_ws.short", "frame.encap_type"))
+    cut = {}
+    for i, line in enumerate(lines):
+        cols = line.split("\t")
+        if len(cols) > sp and cols[ip] == "nflog" and "NFLOG truncated" in cols[sp]:
+            cut[int(cols[0])] = i
+    if rc != 0 or not cut:
+        return ts, 0
+    sel = os.path.join(tmp, "nflog-cut.pcap")
+    nums = sorted(cut)
+    spans = []
+    for n in nums:
+        if spans and spans[-1][1] + 1 == n:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    rc1, _, _ = run(["editcap", "-F", "pcap", "-r", path, sel] +
+                    [f"{a}-{b}" if a != b else str(a) for a, b in spans])
+    recs = _read_pcap(sel) if rc1 == 0 else []
+    raw = [nflog_payload(d) for d, _ in recs]
+    if len(recs) != len(nums) or None in raw:
+        return ts, 0
+    rawp = os.path.join(tmp, "nflog-cut-raw.pcap")
+    _pcap(rawp, [(p + b"\0" * (orig - len(p)), len(p)) for (p, _), (_, orig) in zip(raw, recs)],
+          linktype=101)
+    _, _, _, phs_sel, _ = tshark_read(sel, filters)
+    rc2, rlines, rconv, phs_raw, _ = tshark_read(rawp, filters)
+    if rc2 != 0 or len(rlines) != len(nums):
+        return ts, 0
+    # the re-read frames' streams follow the whole file's
+    streams = {"tcp.stream": 0, "udp.stream": 0}
+    for fld in streams:
+        k = FIELDS.index(fld)
+        for line in lines:
+            cols = line.split("\t")
+            for v in (cols[k].split("|") if len(cols) > k and cols[k] else []):
+                streams[fld] = max(streams[fld], int(v) + 1)
+    lines = list(lines)
+    for n, rline in zip(nums, rlines):
+        cols = rline.split("\t")
+        cols += [""] * (len(FIELDS) - len(cols))
+        orig = lines[cut[n]].split("\t")
+        cols[0], cols[ep], cols[2] = str(n), orig[ep], orig[2]   # number, encap, cap_len
+        cols[ip] = "nflog:" + cols[ip].split(":", 1)[-1]
+        for fld, base in streams.items():
+            k = FIELDS.index(fld)
+            if cols[k]:
+                cols[k] = "|".join(str(int(v) + base) for v in cols[k].split("|"))
+        lines[cut[n]] = "\t".join(cols)
+    conv = {t: conv[t] + rconv[t] for t in conv}
+    phs = [None if a is None or b is None or c is None else
+           (a[0] - b[0] + c[0], a[1] - b[1] + c[1]) for a, b, c in zip(phs, phs_sel, phs_raw)]
+    return (rc, lines, conv, phs, err), len(nums)
 
 
 def first_bytes_differ(path):
@@ -556,7 +665,10 @@ def probe(wp, path):
     flts = [f for _, f, _ in r["filters"]]
     r["tunnel_filters"] = [tunnel_filter(t) for t in doc["tunnels"][:FILTER_ROWS]] \
         if doc is not None else []
-    r["ts"] = tshark_read(path, flts + list(TOTAL_FILTERS.values()) + r["tunnel_filters"])
+    allf = flts + list(TOTAL_FILTERS.values()) + r["tunnel_filters"]
+    r["ts"] = tshark_read(path, allf)
+    with tempfile.TemporaryDirectory() as tmp:
+        r["ts"], r["nflog_cut"] = nflog_cut(path, r["ts"], allf, tmp)
     r["variant"] = r["ts"][0] != 0 and bool(r["ts"][1]) and first_bytes_differ(path)
     r["secs"] = time.monotonic() - t0
     return r
@@ -591,6 +703,7 @@ def ep_key(transport, a, b):
 def compare(ck, name, r, apple):
     """Check one capture; returns (conversations compared, matched, rules used)."""
     rules = collections.Counter()
+    rules["nflog-cut"] += r.get("nflog_cut", 0)
     wrc, doc, werr = r["wp"]
     trc, lines, conv, phs, terr = r["ts"]
     terr_last = terr.splitlines()[-1] if terr else f"exit {trc}"
@@ -702,9 +815,10 @@ def compare(ck, name, r, apple):
           (sum(1 for f in frames if f.ip), sum(f.len for f in frames if f.ip)),
           f"{name}: IP packets and bytes = tshark frames with an IP header")
     wptest.check_invariant(ck, doc, name)
-    ck.eq(t.get("captured_short", {}).get("tcp"), sum(f.cut_conv for f in frames),
+    ck.eq(t.get("captured_short", {}).get("tcp"), sum(f.cut_conv or f.opt_cut for f in frames),
           f"{name}: captured_short.tcp = frames whose TCP header tshark shows cut after its "
-          "tcp.stream (rule tcp-cut-conv)")
+          "tcp.stream (rule tcp-cut-conv), or whose tcp.options are fewer bytes than "
+          "tcp.hdr_len - 20")
 
     # -- tshark's conversations and whichports' view of each frame --------------
     streams = collections.defaultdict(set)
@@ -1159,13 +1273,15 @@ def make_cut(src, n, sampled, d, k):
 
 def flow_names(doc):
     """Names per flow (unordered endpoints): {(name, source, server)}, and
-    per host address."""
+    per host address: the host row's names (at most WP_HOST_NAMES, the
+    first its flows gave) and every name of the flows it serves."""
     fl, ho = collections.defaultdict(set), collections.defaultdict(set)
     for f in doc["flows"]:
         if f.get("name"):
             fl[ep_key(f["transport"], (f["client"], f["client_port"]),
                       (f["server"], f["server_port"]))].add(
                           (f["name"], f["name_source"], f["server"]))
+            ho[f["server"]].add(f["name"])
     for h in doc.get("hosts", []):
         ho[h["addr"]].update(h.get("names") or [])
     return fl, ho

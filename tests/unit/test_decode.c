@@ -1524,6 +1524,53 @@ static const uint8_t F_V6_HOA_UDP[] = {
 };
 _Static_assert(sizeof(F_V6_HOA_UDP) == 86, "F_V6_HOA_UDP size");
 
+/* Ethernet / IPv6 2001:db8::1 -> 2001:db8::2, payload 24 / Authentication
+ * Header (RFC 4302: next header 58, length 2 = (2 + 2) * 4 = 16 bytes, SPI
+ * 0x100, sequence 1, 4-byte ICV) / ICMPv6 echo request (type 128, code 0,
+ * id 1, sequence 1). Offsets: AH at 54..69, ICMPv6 at 70..77; frame 78. */
+static const uint8_t F_V6_AH_ICMP6[] = {
+    ETH_MACS, 0x86, 0xdd, 0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x33, 0x40, /* payload 24, AH */
+    V6_ADDRS, 0x3a, 0x02, 0x00, 0x00,                   /* next 58, length 2, reserved */
+    0x00,     0x00, 0x01, 0x00,                         /* SPI */
+    0x00,     0x00, 0x00, 0x01,                         /* sequence number */
+    0xaa,     0xbb, 0xcc, 0xdd,                         /* ICV */
+    0x80,     0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, /* echo request, id 1, sequence 1 */
+};
+_Static_assert(sizeof(F_V6_AH_ICMP6) == 78, "F_V6_AH_ICMP6 size");
+
+/* Ethernet / IPv4 192.0.2.1 -> 198.51.100.2, total length 44, id 1, MF set,
+ * offset 0 (a first fragment of 24 bytes) / TCP 1234 -> 80 SYN whose data
+ * offset is 10 (40 bytes), of which the fragment holds the fixed 20 and an
+ * MSS option (1460). Offsets: TCP at 34, its byte 12 at 46; frame 58. */
+static const uint8_t F_V4_FRAG_TCP40[] = {
+    ETH_MACS, 0x08, 0x00, 0x45, 0x00, 0x00, 0x2c, /* IHL 5, total length 44 */
+    0x00,     0x01, 0x20, 0x00,                   /* id 1, MF, offset 0 */
+    0x40,     0x06, 0x00, 0x00,                   /* TTL 64, TCP, checksum */
+    V4_ADDRS, 0x04, 0xd2, 0x00, 0x50,             /* ports 1234 -> 80 */
+    0x00,     0x00, 0x03, 0xe8,                   /* sequence number 1000 */
+    0x00,     0x00, 0x00, 0x00,                   /* acknowledgment number */
+    0xa0,     0x02, 0x20, 0x00,                   /* data offset 10 words, SYN, window */
+    0x00,     0x00, 0x00, 0x00,                   /* checksum, urgent pointer */
+    0x02,     0x04, 0x05, 0xb4,                   /* MSS 1460 */
+};
+_Static_assert(sizeof(F_V4_FRAG_TCP40) == 58, "F_V4_FRAG_TCP40 size");
+
+/* NFLOG (little-endian TLVs): header family 2 (IPv4), version 0, resource
+ * 20 / NFULA_PACKET_HDR (length 8, type 1: hardware protocol 0x0800, hook
+ * 1, pad) / NFULA_PAYLOAD (length 32, type 9): IPv4 192.0.2.1 ->
+ * 198.51.100.2, total length 28 / UDP 53 -> 40000, length 8. Offsets: the
+ * payload TLV at 12, IPv4 at 16, UDP at 36..43; frame 44. */
+static const uint8_t F_NFLOG_UDP[] = {
+    0x02,     0x00, 0x00, 0x14,                         /* family, version, resource id */
+    0x08,     0x00, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, /* NFULA_PACKET_HDR */
+    0x20,     0x00, 0x09, 0x00,                         /* NFULA_PAYLOAD, length 32 */
+    0x45,     0x00, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, /* IPv4, total length 28 */
+    0x40,     0x11, 0x00, 0x00,                         /* TTL 64, UDP */
+    V4_ADDRS,                                           /* addresses */
+    0x00,     0x35, 0x9c, 0x40, 0x00, 0x08, 0x00, 0x00, /* UDP 53 -> 40000, length 8 */
+};
+_Static_assert(sizeof(F_NFLOG_UDP) == 44, "F_NFLOG_UDP size");
+
 /* A tunnel's inner packet cut by the snap length, and IPv6 extension headers
  * cut by it: where the frame counts, as Wireshark places it
  * (docs/wireshark.md, "Captures cut by a snap length"). */
@@ -1610,6 +1657,64 @@ static void test_snap_cuts(void)
     expect_status(&p, WP_DEC_OK, 0, "IPv6 HAO whole");
     expect_ip(&p, 6, 17, I6_SRC, A6_DST, "IPv6 HAO whole");
     expect_ports(&p, 546, 547, "IPv6 HAO whole");
+
+    /* Authentication Header cut: up to 69 bytes (the AH not whole) the
+     * chain stops at it, counted as ah (51), as Wireshark's frame ends in
+     * `ah` ("AH truncated") whatever ah.next_header says; from 70 the
+     * ICMPv6 after it (Wireshark: `icmpv6` from 0 bytes), its type from 74. */
+    static const size_t ah_cuts[] = {54, 55, 60, 64, 68, 69};
+    for (size_t i = 0; i < WP_ARRAY_LEN(ah_cuts); i++) {
+        snprintf(nm, sizeof(nm), "IPv6 AH cut at %zu", ah_cuts[i]);
+        decode_wl(WP_LT_EN10MB, F_V6_AH_ICMP6, ah_cuts[i], sizeof(F_V6_AH_ICMP6), false, &p);
+        expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv6_ext, nm);
+        expect_ip(&p, 6, WP_IPPROTO_AH, A6_SRC, A6_DST, nm);
+        TAP_OK(!p.has_l4, "%s: no transport", nm);
+    }
+    decode_wl(WP_LT_EN10MB, F_V6_AH_ICMP6, 70, sizeof(F_V6_AH_ICMP6), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_icmpv6, "IPv6 AH cut at 70");
+    expect_ip(&p, 6, WP_IPPROTO_ICMPV6, A6_SRC, A6_DST, "IPv6 AH cut at 70");
+    decode_wl(WP_LT_EN10MB, F_V6_AH_ICMP6, 74, sizeof(F_V6_AH_ICMP6), false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "IPv6 AH cut at 74");
+    expect_ip(&p, 6, WP_IPPROTO_ICMPV6, A6_SRC, A6_DST, "IPv6 AH cut at 74");
+    TAP_EQ(p.icmp_type, 128, "IPv6 AH cut at 74: echo request");
+    DECODE(WP_LT_EN10MB, F_V6_AH_ICMP6, false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "IPv6 AH whole");
+    expect_ip(&p, 6, WP_IPPROTO_ICMPV6, A6_SRC, A6_DST, "IPv6 AH whole");
+
+    /* NFLOG payload TLV cut: the packet in it is decoded as far as it was
+     * captured (Wireshark dissects it only when the whole TLV was captured:
+     * rule nflog-cut), by the same rules as any IP packet. */
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 35, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_ipv4, "NFLOG cut at 35");
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 36, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "NFLOG cut at 36");
+    expect_ip(&p, 4, 17, A4_SRC, A4_DST, "NFLOG cut at 36");
+    expect_no_ports(&p, "NFLOG cut at 36");
+    decode_wl(WP_LT_NFLOG, F_NFLOG_UDP, 43, sizeof(F_NFLOG_UDP), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_udp, "NFLOG cut at 43");
+    expect_no_ports(&p, "NFLOG cut at 43");
+    DECODE(WP_LT_NFLOG, F_NFLOG_UDP, false, &p);
+    expect_status(&p, WP_DEC_OK, 0, "NFLOG whole");
+    expect_ip(&p, 4, 17, A4_SRC, A4_DST, "NFLOG whole");
+    expect_ports(&p, 53, 40000, "NFLOG whole");
+
+    /* A first fragment whose TCP data offset (40) passes its 24-byte
+     * payload: malformed from the moment the data offset is captured (47
+     * bytes), whatever the snap length, as in the whole frame (Wireshark:
+     * no tcp.len, out of its Conversations table; "TCP truncated" when cut
+     * at 54, "Unreassembled Packet" whole). Before that, TCP is cut. */
+    decode_wl(WP_LT_EN10MB, F_V4_FRAG_TCP40, 46, sizeof(F_V4_FRAG_TCP40), false, &p);
+    expect_status(&p, WP_DEC_TRUNCATED, WP_TRUNC_tcp, "first fragment, TCP cut at 46");
+    expect_no_ports(&p, "first fragment, TCP cut at 46");
+    static const size_t frag_cuts[] = {47, 50, 54, 58};
+    for (size_t i = 0; i < WP_ARRAY_LEN(frag_cuts); i++) {
+        snprintf(nm, sizeof(nm), "first fragment, TCP data offset 10, cut at %zu", frag_cuts[i]);
+        decode_wl(WP_LT_EN10MB, F_V4_FRAG_TCP40, frag_cuts[i], sizeof(F_V4_FRAG_TCP40), false, &p);
+        expect_status(&p, WP_DEC_MALFORMED, WP_MAL_tcp_data_offset_exceeds_segment, nm);
+        expect_ip(&p, 4, 6, A4_SRC, A4_DST, nm);
+        TAP_EQ(p.frag, WP_FRAG_FIRST, "%s: first fragment", nm);
+        expect_no_ports(&p, nm);
+    }
 }
 
 /* ---- random robustness ------------------------------------------------------ */

@@ -67,7 +67,7 @@ struct frag_entry {
     UT_hash_handle hh;
 };
 
-#define FRAG_MAX 16384u
+#define FRAG_MAX    16384u
 #define FRAG_TTL_NS (60 * WP_NS_PER_S)
 
 struct wp_flow_table {

@@ -485,12 +485,8 @@ int wp_run_live(const struct wp_cli *cli)
     if (cli->max_flows == 0)
         lv.rc.opts.max_flows = 1000000; /* bounded by default: about 200 MB of flows */
 
-    struct wp_live_opts lo = {cli->iface,
-                              cli->snaplen,
-                              !cli->no_promisc,
-                              cli->buffer_kib ? cli->buffer_kib : WP_LIVE_BUFFER_KIB,
-                              cli->filter,
-                              100};
+    uint32_t kib = cli->buffer_kib ? cli->buffer_kib : WP_LIVE_BUFFER_KIB;
+    struct wp_live_opts lo = {cli->iface, cli->snaplen, !cli->no_promisc, kib, cli->filter, 100};
     /* -j N: N handles in one fanout group, each with a thread and an engine */
     size_t n_caps = cli->jobs > 1 ? cli->jobs : 1;
     struct wp_live *caps[WP_LIVE_MAX_HANDLES];

@@ -649,6 +649,17 @@ int wp_agg_add_unattributed(struct wp_agg *a, uint8_t proto, uint32_t wirelen)
     return 0;
 }
 
+/* The key of a tunnel row. */
+static void tun_key_of(const struct wp_tunnel_row *t, struct tun_key *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->kind = t->kind;
+    k->family = t->family;
+    k->proto = t->proto;
+    memcpy(k->addr, t->addr, sizeof(k->addr));
+    memcpy(k->port, t->port, sizeof(k->port));
+}
+
 static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *k)
 {
     struct tun_ent *e;
@@ -677,12 +688,7 @@ static struct wp_tunnel_row *tunnel_get(struct wp_agg *a, const struct tun_key *
 int wp_agg_add_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t, uint32_t wirelen)
 {
     struct tun_key k;
-    memset(&k, 0, sizeof(k));
-    k.kind = t->kind;
-    k.family = t->family;
-    k.proto = t->proto;
-    memcpy(k.addr, t->addr, sizeof(k.addr));
-    memcpy(k.port, t->port, sizeof(k.port));
+    tun_key_of(t, &k);
     struct wp_tunnel_row *r = tunnel_get(a, &k);
     if (r == NULL)
         return -1;
@@ -871,12 +877,7 @@ int wp_agg_load_tunnel(struct wp_agg *a, const struct wp_tunnel_row *t)
         r = &a->tunnels_other;
     } else {
         struct tun_key k;
-        memset(&k, 0, sizeof(k));
-        k.kind = t->kind;
-        k.family = t->family;
-        k.proto = t->proto;
-        memcpy(k.addr, t->addr, sizeof(k.addr));
-        memcpy(k.port, t->port, sizeof(k.port));
+        tun_key_of(t, &k);
         r = tunnel_get(a, &k);
     }
     if (r == NULL)
